@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Overlab's tests and embedded lab need, only those missing.
+# Idempotent; needs root (or passwordless sudo) when something is missing.
+# Usage: scripts/install-system-deps.sh [--check]   (--check: list what is missing, exit 1 if any)
+set -euo pipefail
+
+# Why each package is here:
+#   shellcheck                       - every generated up.sh/down.sh must pass it
+#   iproute2 nftables iptables kmod  - namespaces, links, MSS clamping, module probing
+#   openssh-server                   - one sshd per embedded-lab host
+#   iperf3 iperf                     - the measurement suite (netperf is non-free in Debian: not installable here)
+#   chromium                         - Playwright drives it for e2e tests and PDF reports
+#   qemu-system-x86 busybox-static   - the full-kernel runner for tunnels this kernel lacks
+#   wireguard-tools wireguard-go openvpn tinc libreswan ocserv openconnect nebula
+#                                    - the daemons of the tunnel catalogue (and their config checks)
+PACKAGES=(
+  shellcheck iproute2 nftables iptables kmod procps psmisc
+  openssh-server openssh-client
+  iperf3 iperf
+  chromium fonts-dejavu-core poppler-utils
+  qemu-system-x86 busybox-static cpio
+  wireguard-tools wireguard-go openvpn tinc libreswan ocserv openconnect nebula
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "system packages: all ${#PACKAGES[@]} present"
+  exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+  echo "system packages missing: ${missing[*]}"
+  exit 1
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
+    echo "install-system-deps: missing ${missing[*]}; run this script as root (or with passwordless sudo)" >&2
+    exit 1
+  fi
+fi
+
+echo "system packages: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Package scripts must not start daemons on the machine: the lab starts its own instances.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 0755 "$policy"
+  created_policy=1
+fi
+cleanup() { if [ "$created_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
+trap cleanup EXIT
+$SUDO apt-get update -q >/dev/null
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+echo "system packages: installed ${#missing[@]}"

@@ -1,0 +1,128 @@
+/**
+ * `overlab`: the engine, headless. Every command exits 0 on success, or non-zero with a
+ * one-line reason on stderr (validation prints every problem, one per line, path first).
+ * Exit codes: 0 ok, 1 the work failed or the input is invalid, 2 usage error, 70 a bug.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import path from 'node:path';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../shared/diagnostics.js';
+import { PROJECT_FILE } from '../shared/document.js';
+import { SHAPES, type Shape } from '../shared/schema.js';
+import { makeTemplate, TEMPLATE_MAX_HOSTS } from '../shared/templates.js';
+import { defaultRegistry } from '../shared/tunnels/index.js';
+import type { Registry } from '../shared/tunnels/types.js';
+import { createProject, openProject } from '../main/store/project.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+/** A failure already explained to the user; carries the exit code. */
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+const intArg = (name: string) => (v: string): number => {
+  if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number, not "${v}"`);
+  return Number(v);
+};
+
+function printDiagnostics(io: Io, diagnostics: readonly Diagnostic[], file?: string): void {
+  for (const d of diagnostics) io.err(`${formatDiagnostic(d, file)}\n`);
+}
+
+export function buildProgram(io: Io, registry: Registry = defaultRegistry): Command {
+  const program = new Command('overlab')
+    .description('Design, deploy and measure overlay networks and VPNs.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  program
+    .command('new')
+    .description('create a project from a template')
+    .argument('<dir>', 'project folder (created if missing)')
+    .addOption(new Option('--template <shape>', 'topology shape').choices([...SHAPES]).default('site-to-site'))
+    .option('--hosts <n>', `number of hosts (2–${TEMPLATE_MAX_HOSTS}; site-to-site is always 2)`, intArg('--hosts'))
+    .option('--kind <kind>', 'tunnel kind for every link (see `overlab kinds`)', 'clean')
+    .option('--name <text>', 'project name shown in the UI and reports')
+    .option('--force', `overwrite an existing ${PROJECT_FILE}`)
+    .option('--json', 'print the result as JSON')
+    .action(async (dir: string, o: { template: Shape; hosts?: number; kind: string; name?: string; force?: boolean; json?: boolean }) => {
+      const hosts = o.hosts ?? (o.template === 'site-to-site' ? 2 : 4);
+      const t = makeTemplate({ template: o.template, hosts, kind: o.kind, ...(o.name ? { name: o.name } : {}) }, registry);
+      if (!t.value) {
+        printDiagnostics(io, t.diagnostics.map((d) => ({ ...d, path: `--${d.path}` })));
+        throw new Exit(1);
+      }
+      const snap = await createProject(dir, t.value, registry, { force: o.force ?? false });
+      if (!snap.topology) {
+        printDiagnostics(io, snap.diagnostics);
+        throw new Exit(1);
+      }
+      if (o.json) io.out(`${JSON.stringify({ dir, file: path.join(dir, PROJECT_FILE), hosts: snap.topology.hosts.length, links: snap.topology.links.length })}\n`);
+      else io.out(`created ${path.join(dir, PROJECT_FILE)}: ${o.template}, ${snap.topology.hosts.length} hosts, ${snap.topology.links.length} links of ${o.kind}\n`);
+    });
+
+  program
+    .command('validate')
+    .description('check a project file and print every problem, one per line, path first')
+    .argument('<dir>', 'project folder')
+    .option('--json', 'print { ok, diagnostics } as JSON on stdout')
+    .action(async (dir: string, o: { json?: boolean }) => {
+      const snap = await openProject(dir, registry);
+      const ok = !!snap.topology && !hasErrors(snap.diagnostics);
+      if (o.json) {
+        io.out(`${JSON.stringify({ ok, fromVersion: snap.fromVersion, diagnostics: snap.diagnostics.map(({ segments: _s, ...d }) => d) }, null, 2)}\n`);
+      } else {
+        printDiagnostics(io, snap.diagnostics, path.join(dir, PROJECT_FILE));
+        if (ok) {
+          const t = snap.topology!;
+          const migrated = snap.fromVersion !== undefined && snap.fromVersion < t.schemaVersion ? ` (schema version ${snap.fromVersion}, migrated in memory; saving writes version ${t.schemaVersion})` : '';
+          io.out(`ok: ${t.name}: ${t.shape}, ${t.hosts.length} hosts, ${t.links.length} links${migrated}\n`);
+        }
+      }
+      if (!ok) throw new Exit(1);
+    });
+
+  program
+    .command('kinds')
+    .description('list the tunnel catalogue')
+    .option('--json', 'print as JSON')
+    .action((o: { json?: boolean }) => {
+      const rows = registry.kinds.map((k) => ({ id: k.id, label: k.label, layer: k.layer, encrypted: k.encrypted, shapes: k.shapes }));
+      if (o.json) {
+        io.out(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      for (const r of rows) io.out(`${r.id.padEnd(16)} ${r.layer}  ${r.encrypted ? 'encrypted' : 'plain    '}  ${r.label}\n`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
+export async function runCli(argv: readonly string[], io: Io = processIo, registry?: Registry): Promise<number> {
+  const program = buildProgram(io, registry);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof Exit) return e.code;
+    if (e instanceof CommanderError) {
+      // Help and version are successes; commander already printed its own message otherwise.
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    }
+    io.err(`overlab: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The project folder: `overlab.yaml` (the topology), `runs/<id>/`, `reports/` and
+ * `.overlab/secrets/` (0700, files 0600). Writes are atomic; nothing is saved that does
+ * not validate.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ProjectSnapshot } from '../../shared/api.js';
+import { error, hasErrors, type Diagnostic } from '../../shared/diagnostics.js';
+import { parseProject, PROJECT_FILE, serializeProject } from '../../shared/document.js';
+import type { Topology } from '../../shared/schema.js';
+import type { Registry } from '../../shared/tunnels/types.js';
+import { validateTopology } from '../../shared/validate.js';
+import { writeFileAtomic, type AtomicWriteHooks } from './atomic.js';
+
+export const SECRETS_DIR = path.join('.overlab', 'secrets');
+
+export const projectFile = (dir: string): string => path.join(dir, PROJECT_FILE);
+
+/** Creates the folder layout with its permissions; safe to call on an existing project. */
+export async function ensureLayout(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  for (const sub of ['runs', 'reports']) await fs.mkdir(path.join(dir, sub), { recursive: true });
+  await fs.mkdir(path.join(dir, '.overlab'), { recursive: true, mode: 0o700 });
+  await fs.chmod(path.join(dir, '.overlab'), 0o700);
+  await fs.mkdir(path.join(dir, SECRETS_DIR), { recursive: true, mode: 0o700 });
+  await fs.chmod(path.join(dir, SECRETS_DIR), 0o700);
+  const gitignore = path.join(dir, '.gitignore');
+  try {
+    await fs.writeFile(gitignore, '# Generated keys and PSKs never leave this machine.\n.overlab/secrets/\n', { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+export interface CreateOptions {
+  /** Overwrite an existing overlab.yaml. */
+  readonly force?: boolean;
+}
+
+export async function createProject(dir: string, topology: Topology, registry: Registry, opts: CreateOptions = {}): Promise<ProjectSnapshot> {
+  const file = projectFile(dir);
+  if (!opts.force) {
+    try {
+      await fs.access(file);
+      return { dir, diagnostics: [error('project-exists', [], `${file} already exists; pick another folder or pass --force to overwrite it`)] };
+    } catch {
+      // Absent: go on.
+    }
+  }
+  await ensureLayout(dir);
+  return saveProject(dir, topology, registry);
+}
+
+export async function openProject(dir: string, registry: Registry): Promise<ProjectSnapshot> {
+  const file = projectFile(dir);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const msg =
+      code === 'ENOENT'
+        ? `there is no ${PROJECT_FILE} in ${dir}; create a project with \`overlab new ${dir} --template site-to-site\``
+        : code === 'EACCES'
+          ? `cannot read ${file}: permission denied`
+          : code === 'EISDIR'
+            ? `${file} is a directory, not a project file`
+            : `cannot read ${file} (${code ?? 'error'})`;
+    return { dir, diagnostics: [error('cannot-read', [], msg)] };
+  }
+  const parsed = parseProject(text, registry);
+  if (!parsed.value) return { dir, diagnostics: parsed.diagnostics };
+  return { dir, topology: parsed.value.topology, fromVersion: parsed.value.fromVersion, diagnostics: parsed.diagnostics };
+}
+
+/** Validates, then writes atomically. An invalid topology is not written; its diagnostics are returned. */
+export async function saveProject(dir: string, topology: Topology, registry: Registry, hooks?: AtomicWriteHooks): Promise<ProjectSnapshot> {
+  const checked = validateTopology(topology, registry);
+  const diagnostics: Diagnostic[] = [...checked.diagnostics];
+  if (!checked.value || hasErrors(diagnostics)) return { dir, diagnostics };
+  await ensureLayout(dir);
+  await writeFileAtomic(projectFile(dir), serializeProject(checked.value), 0o644, hooks);
+  return { dir, topology: checked.value, diagnostics };
+}

@@ -1,0 +1,158 @@
+/**
+ * The project document (`overlab.yaml`), schema version 2. This schema is the single source
+ * of truth for the model's types (`z.output<typeof TopologySchema>`) and for the first,
+ * structural half of validation; `validate.ts` adds the semantic checks on top.
+ *
+ * The document is plain data: JSON-serialisable, no computed fields, discriminated unions
+ * on `type`. Everything derived (addresses, MTU, keys, peers) belongs to the plan.
+ */
+import { z } from 'zod';
+import {
+  HOST_NAME_RE,
+  HOST_NAME_RULE,
+  IFACE_NAME_RE,
+  IFACE_NAME_RULE,
+  PROJECT_NAME_RE,
+  PROJECT_NAME_RULE,
+  SSH_HOST_RE,
+  SSH_HOST_RULE,
+  USER_NAME_RE,
+  USER_NAME_RULE,
+} from './names.js';
+import { parseAddress, parsePrefix } from './net.js';
+
+export const SCHEMA_VERSION = 2;
+
+export const SHAPES = ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'] as const;
+export type Shape = (typeof SHAPES)[number];
+
+export const ROLES = ['peer', 'hub', 'spoke'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const MTU_MIN = 576;
+export const MTU_MAX = 9216;
+
+export const MEASUREMENT_TOOLS = ['ping', 'iperf3-tcp', 'iperf3-udp', 'iperf2-tcp', 'iperf2-udp', 'netperf', 'cpu'] as const;
+
+const hostName = z.string().regex(HOST_NAME_RE, { error: HOST_NAME_RULE });
+
+const prefix = z.string().superRefine((v, ctx) => {
+  const p = parsePrefix(v);
+  if (typeof p === 'string') ctx.addIssue({ code: 'custom', message: p });
+});
+
+const address = z.string().superRefine((v, ctx) => {
+  const a = parseAddress(v);
+  if (typeof a === 'string') ctx.addIssue({ code: 'custom', message: a });
+});
+
+const mtu = z
+  .number({ error: `must be a whole number of bytes between ${MTU_MIN} and ${MTU_MAX}` })
+  .int({ error: `must be a whole number of bytes between ${MTU_MIN} and ${MTU_MAX}` })
+  .min(MTU_MIN, { error: `is below ${MTU_MIN}, the smallest MTU IPv4 guarantees; use ${MTU_MIN}–${MTU_MAX}` })
+  .max(MTU_MAX, { error: `is above ${MTU_MAX}, the largest jumbo frame Overlab supports; use ${MTU_MIN}–${MTU_MAX}` });
+
+/** Where a host lives: a namespace of the embedded lab, or a machine reached over SSH. */
+export const TargetSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('lab') }),
+    z.strictObject({
+      type: z.literal('ssh'),
+      /** DNS name or IP the machine running Overlab connects to. */
+      address: z.string().regex(SSH_HOST_RE, { error: SSH_HOST_RULE }),
+      port: z.number().int().min(1).max(65535).default(22),
+      user: z.string().regex(USER_NAME_RE, { error: USER_NAME_RULE }).default('root'),
+      /** Private key file on the machine running Overlab; absent ⇒ the SSH agent is tried. */
+      identityFile: z.string().min(1).optional(),
+      /** Run scripts through `sudo -n` when the login is not root. */
+      sudo: z.boolean().default(false),
+    }),
+  ],
+  { error: 'must be { type: lab } or { type: ssh, address: ... }' },
+);
+
+export const HostSchema = z.strictObject({
+  name: hostName,
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('peer'),
+  target: TargetSchema.default({ type: 'lab' }),
+  /** The site's LAN behind this host, routed over the tunnels. Optional: a host may have none. */
+  lan: prefix.optional(),
+  underlay: z
+    .strictObject({
+      /** The host's interface on the underlay (WAN). */
+      interface: z.string().regex(IFACE_NAME_RE, { error: IFACE_NAME_RULE }).default('eth0'),
+      /** The host's underlay address, which its peers dial. Required for SSH hosts; planned for lab hosts when absent. */
+      address: address.optional(),
+    })
+    .default({ interface: 'eth0' }),
+  os: z
+    .strictObject({
+      /** Which firewall front end renders the MSS clamping rules. */
+      firewall: z.enum(['nftables', 'iptables'], { error: 'must be nftables or iptables' }).default('nftables'),
+    })
+    .default({ firewall: 'nftables' }),
+  /** Canvas position; only the UI reads it. */
+  position: z.strictObject({ x: z.number(), y: z.number() }).optional(),
+});
+
+export const LinkSchema = z.strictObject({
+  a: hostName,
+  b: hostName,
+  /** Tunnel kind id from the catalogue (`overlab kinds`). */
+  kind: z.string().min(1, { error: 'must name a tunnel kind (see `overlab kinds`)' }),
+  /** Kind-specific options; each kind validates its own, with defaults. */
+  options: z.record(z.string(), z.unknown()).default({}),
+  /** Inner MTU override; wins over the computed one (warned about when larger). */
+  mtu: mtu.optional(),
+});
+
+export const MeasurementSchema = z.strictObject({
+  tools: z.array(z.enum(MEASUREMENT_TOOLS, { error: `must be one of ${MEASUREMENT_TOOLS.join(', ')}` })).default(['ping', 'iperf3-tcp', 'iperf3-udp', 'cpu']),
+  /** Seconds per throughput test. */
+  duration: z.number().int().min(1).max(3600).default(10),
+  pingCount: z.number().int().min(1).max(100000).default(100),
+  /** Seconds between pings; below 0.2 needs root on the measuring host. */
+  pingInterval: z.number().min(0.001).max(60).default(0.2),
+  /** iperf UDP target rate, e.g. "1G", "500M". */
+  udpBandwidth: z.string().regex(/^[0-9]+(\.[0-9]+)?[KMG]?$/, { error: 'write a rate like "500M" or "1G"' }).default('1G'),
+  parallel: z.number().int().min(1).max(128).default(1),
+  /** Measure each link's two ends, or every pair of hosts. */
+  pairs: z.enum(['links', 'all-pairs']).default('links'),
+  repetitions: z.number().int().min(1).max(1000).default(1),
+});
+
+export const TopologySchema = z.strictObject({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  name: z.string().regex(PROJECT_NAME_RE, { error: PROJECT_NAME_RULE }),
+  shape: z.enum(SHAPES, { error: `must be one of ${SHAPES.join(', ')}` }),
+  underlay: z
+    .strictObject({
+      /** The underlay network; lab hosts take their WAN addresses from it. */
+      subnet: prefix.default('198.18.0.0/20'),
+      mtu: mtu.default(1500),
+    })
+    .default({ subnet: '198.18.0.0/20', mtu: 1500 }),
+  pools: z
+    .strictObject({
+      /** Tunnel (inner) addresses are allocated from here. */
+      tunnels: prefix.default('198.19.0.0/16'),
+    })
+    .default({ tunnels: '198.19.0.0/16' }),
+  lab: z
+    .strictObject({
+      /** Management network between the machine running Overlab and the lab hosts' sshd. */
+      management: prefix.default('198.18.240.0/20'),
+    })
+    .default({ management: '198.18.240.0/20' }),
+  hosts: z.array(HostSchema).min(1, { error: 'needs at least one host' }),
+  links: z.array(LinkSchema).default([]),
+  measurement: MeasurementSchema.default(() => MeasurementSchema.parse({})),
+});
+
+export type Topology = z.output<typeof TopologySchema>;
+export type TopologyInput = z.input<typeof TopologySchema>;
+export type Host = Topology['hosts'][number];
+export type Link = Topology['links'][number];
+export type Target = Host['target'];
+export type Measurement = Topology['measurement'];

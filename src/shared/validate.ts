@@ -1,0 +1,290 @@
+/**
+ * Validation of the project document: the schema (structure, types, ranges, name rules)
+ * then semantic checks (references, uniqueness, overlaps, shape rules). Every problem is
+ * collected with its field path; nothing stops at the first one.
+ */
+import type { z } from 'zod';
+import { error, formatPath, hasErrors, warning, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
+import { parseAddress, parsePrefix, prefixContains, prefixesOverlap, type Prefix } from './net.js';
+import {
+  HostSchema,
+  LinkSchema,
+  TopologySchema,
+  type Host,
+  type Link,
+  type Topology,
+} from './schema.js';
+import { lookupKind, type Registry } from './tunnels/types.js';
+
+function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let cur: unknown = root;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+const describe = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
+
+/** Turns a zod issue into a diagnostic whose message says how to fix it. */
+export function issueToDiagnostic(issue: z.core.$ZodIssue, input: unknown, base: readonly PathSegment[] = []): Diagnostic[] {
+  const path = [...base, ...(issue.path as PathSegment[])];
+  const actual = valueAt(input, issue.path as PathSegment[]);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) =>
+        error('unknown-field', [...path, k], `unknown field "${k}"; remove it or check its spelling`),
+      );
+    case 'invalid_type':
+      if (actual === undefined) return [error('required', path, `is required; add it (expected ${issue.expected})`)];
+      if (issue.message.startsWith('Invalid input')) {
+        return [error('invalid-type', path, `must be ${issue.expected}, not ${describe(actual)}`)];
+      }
+      return [error('invalid-type', path, `${issue.message} (got ${describe(actual)})`)];
+    case 'invalid_value':
+      if (issue.message.startsWith('Invalid input')) {
+        return [error('invalid-value', path, `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, not ${describe(actual)}`)];
+      }
+      return [error('invalid-value', path, `${issue.message}, not ${describe(actual)}`)];
+    case 'too_small':
+    case 'too_big': {
+      if (!issue.message.startsWith('Too ')) return [error('out-of-range', path, issue.message)];
+      const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+      const what = issue.origin === 'array' ? 'items' : issue.origin === 'string' ? 'characters' : '';
+      return [error('out-of-range', path, `must be ${bound}${what ? ` ${what}` : ''}, not ${describe(actual)}`)];
+    }
+    case 'invalid_format':
+      return [error('invalid-format', path, issue.message.startsWith('Invalid') ? `has the wrong format (${issue.format})` : `${issue.message}; got ${describe(actual)}`)];
+    case 'invalid_union':
+      return [error('invalid-value', path, issue.message)];
+    default:
+      return [error(issue.code === 'custom' ? 'invalid-value' : issue.code, path, issue.message)];
+  }
+}
+
+interface Indexed<T> {
+  readonly index: number;
+  readonly item: T;
+}
+
+/** What the semantic checks see: every part of the document that passed the schema, at its original index. */
+interface Parts {
+  readonly shape?: Topology['shape'];
+  readonly underlay?: { subnet: Prefix; mtu: number };
+  readonly tunnelPool?: Prefix;
+  readonly management?: Prefix;
+  readonly hosts: readonly Indexed<Host>[];
+  readonly links: readonly Indexed<Link>[];
+}
+
+/**
+ * Rebuilds an object field by field, replacing a bad field by its default (or dropping it
+ * when optional), so that one bad field does not hide the semantic problems of the rest.
+ * Returns undefined when a required field has no usable value.
+ */
+function salvage<T>(schema: z.ZodObject, v: unknown): T | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const raw = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(schema.shape) as [string, z.ZodType][]) {
+    let r = field.safeParse(raw[key]);
+    if (!r.success) r = field.safeParse(undefined);
+    if (!r.success) return undefined;
+    if (r.data !== undefined) out[key] = r.data;
+  }
+  return out as T;
+}
+
+function schemaPass(input: unknown): { parts: Parts; diagnostics: Diagnostic[]; topology?: Topology } {
+  const whole = TopologySchema.safeParse(input);
+  if (whole.success) {
+    const t = whole.data;
+    return {
+      topology: t,
+      diagnostics: [],
+      parts: {
+        shape: t.shape,
+        underlay: { subnet: parsePrefix(t.underlay.subnet) as Prefix, mtu: t.underlay.mtu },
+        tunnelPool: parsePrefix(t.pools.tunnels) as Prefix,
+        management: parsePrefix(t.lab.management) as Prefix,
+        hosts: t.hosts.map((item, index) => ({ index, item })),
+        links: t.links.map((item, index) => ({ index, item })),
+      },
+    };
+  }
+  const diagnostics = whole.error.issues.flatMap((i) => issueToDiagnostic(i, input));
+  // Keep what parses on its own so semantic problems elsewhere are still reported.
+  const doc = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const pick = <T>(schema: z.ZodObject, v: unknown): T | undefined => {
+    const r = schema.safeParse(v);
+    return r.success ? (r.data as T) : salvage<T>(schema, v);
+  };
+  const hosts: Indexed<Host>[] = [];
+  if (Array.isArray(doc.hosts)) doc.hosts.forEach((h, index) => { const item = pick<Host>(HostSchema, h); if (item) hosts.push({ index, item }); });
+  const links: Indexed<Link>[] = [];
+  if (Array.isArray(doc.links)) doc.links.forEach((l, index) => { const item = pick<Link>(LinkSchema, l); if (item) links.push({ index, item }); });
+  const shapeR = TopologySchema.shape.shape.safeParse(doc.shape);
+  const sub = <T>(schema: z.ZodType<T>, v: unknown): { success: true; data: T } | { success: false } => {
+    const r = schema.safeParse(v);
+    if (r.success) return r;
+    const inner = (schema as unknown as { unwrap?: () => z.ZodObject }).unwrap?.();
+    const data = inner ? salvage<T>(inner, v) : undefined;
+    return data === undefined ? { success: false } : { success: true, data };
+  };
+  const underlayR = sub(TopologySchema.shape.underlay, doc.underlay);
+  const poolsR = sub(TopologySchema.shape.pools, doc.pools);
+  const labR = sub(TopologySchema.shape.lab, doc.lab);
+  return {
+    diagnostics,
+    parts: {
+      ...(shapeR.success ? { shape: shapeR.data } : {}),
+      ...(underlayR.success ? { underlay: { subnet: parsePrefix(underlayR.data.subnet) as Prefix, mtu: underlayR.data.mtu } } : {}),
+      ...(poolsR.success ? { tunnelPool: parsePrefix(poolsR.data.tunnels) as Prefix } : {}),
+      ...(labR.success ? { management: parsePrefix(labR.data.management) as Prefix } : {}),
+      hosts,
+      links,
+    },
+  };
+}
+
+function checkHosts(p: Parts, out: Diagnostic[]): void {
+  const firstByName = new Map<string, number>();
+  for (const { index, item } of p.hosts) {
+    const prev = firstByName.get(item.name);
+    if (prev !== undefined) {
+      out.push(error('duplicate-host-name', ['hosts', index, 'name'], `"${item.name}" is already the name of hosts[${prev}]; host names must be unique, rename one`));
+    } else firstByName.set(item.name, index);
+  }
+
+  const firstByUnderlay = new Map<string, number>();
+  for (const { index, item } of p.hosts) {
+    const addr = item.underlay.address;
+    const path = ['hosts', index, 'underlay', 'address'];
+    if (addr === undefined) {
+      if (item.target.type === 'ssh') {
+        out.push(error('underlay-address-required', path, 'is required for a host reached over SSH: give the address its peers reach it at on the underlay'));
+      }
+      continue;
+    }
+    const prev = firstByUnderlay.get(addr);
+    if (prev !== undefined) out.push(error('duplicate-underlay-address', path, `${addr} is already the underlay address of hosts[${prev}]; each host needs its own`));
+    else firstByUnderlay.set(addr, index);
+    const a = parseAddress(addr);
+    if (typeof a === 'string') continue;
+    if (item.target.type === 'lab' && p.underlay && !prefixContains(p.underlay.subnet, a.family, a.value)) {
+      out.push(error('underlay-address-outside', path, `${addr} is outside the lab underlay ${p.underlay.subnet.text}; pick an address inside it or leave it out to have one planned`));
+    }
+  }
+}
+
+function checkAddressing(p: Parts, out: Diagnostic[]): void {
+  const pools: { label: string; path: PathSegment[]; prefix: Prefix }[] = [];
+  if (p.underlay) pools.push({ label: 'the underlay subnet', path: ['underlay', 'subnet'], prefix: p.underlay.subnet });
+  if (p.tunnelPool) pools.push({ label: 'the tunnel pool', path: ['pools', 'tunnels'], prefix: p.tunnelPool });
+  if (p.management) pools.push({ label: 'the lab management network', path: ['lab', 'management'], prefix: p.management });
+  for (let i = 0; i < pools.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const [a, b] = [pools[i]!, pools[j]!];
+      if (prefixesOverlap(a.prefix, b.prefix)) {
+        out.push(error('pool-overlap', a.path, `${a.prefix.text} overlaps ${b.label} ${b.prefix.text} (${formatPath(b.path)}); give them disjoint ranges`));
+      }
+    }
+  }
+  const lans: { index: number; prefix: Prefix }[] = [];
+  for (const { index, item } of p.hosts) {
+    if (item.lan === undefined) continue;
+    const lan = parsePrefix(item.lan);
+    if (typeof lan === 'string') continue;
+    const path = ['hosts', index, 'lan'];
+    for (const pool of pools) {
+      if (prefixesOverlap(lan, pool.prefix)) {
+        out.push(error('lan-overlap', path, `${lan.text} overlaps ${pool.label} ${pool.prefix.text} (${formatPath(pool.path)}); choose a LAN outside it`));
+      }
+    }
+    for (const other of lans) {
+      if (prefixesOverlap(lan, other.prefix)) {
+        out.push(error('lan-overlap', path, `${lan.text} overlaps the LAN of hosts[${other.index}] (${other.prefix.text}); each site needs its own LAN`));
+      }
+    }
+    lans.push({ index, prefix: lan });
+  }
+}
+
+function checkLinks(p: Parts, registry: Registry, out: Diagnostic[]): void {
+  const names = new Set(p.hosts.map((h) => h.item.name));
+  const seen = new Map<string, number>();
+  for (const { index, item } of p.links) {
+    for (const end of ['a', 'b'] as const) {
+      if (!names.has(item[end])) {
+        const known = [...names].slice(0, 12).join(', ');
+        out.push(error('unknown-host', ['links', index, end], `"${item[end]}" is not a host of this project; use one of: ${known || '(no hosts yet)'}`));
+      }
+    }
+    if (item.a === item.b) {
+      out.push(error('self-link', ['links', index, 'b'], `links ${item.a} to itself; a tunnel needs two different hosts`));
+    } else {
+      const key = [item.a, item.b].sort().join('\u0000');
+      const prev = seen.get(key);
+      if (prev !== undefined) {
+        out.push(error('duplicate-link', ['links', index], `${item.a} and ${item.b} are already linked by links[${prev}]; a pair of hosts takes one link (change that link's kind instead, or compare kinds with \`overlab campaign\`)`));
+      } else seen.set(key, index);
+    }
+
+    const kind = lookupKind(registry, item.kind);
+    if (typeof kind === 'string') {
+      out.push(error('unknown-kind', ['links', index, 'kind'], kind));
+      continue;
+    }
+    const opts = kind.options.safeParse(item.options);
+    if (!opts.success) {
+      out.push(...opts.error.issues.flatMap((i) => issueToDiagnostic(i, item.options, ['links', index, 'options'])));
+    }
+    if (p.shape && !kind.shapes.includes(p.shape)) {
+      out.push(error('shape-unsupported', ['links', index, 'kind'], `${kind.id} cannot build a ${p.shape} topology; it supports ${kind.shapes.join(', ')}`));
+    }
+  }
+}
+
+function checkShape(p: Parts, out: Diagnostic[]): void {
+  if (!p.shape) return;
+  const hubs = p.hosts.filter((h) => h.item.role === 'hub');
+  switch (p.shape) {
+    case 'site-to-site':
+      if (p.links.length !== 1) out.push(error('shape-mismatch', ['links'], `a site-to-site project has exactly one link, this one has ${p.links.length}; use multi-site, hub-spoke or mesh for more`));
+      break;
+    case 'multi-site':
+    case 'hub-spoke': {
+      const what = p.shape === 'multi-site' ? 'the main site' : 'the hub';
+      if (hubs.length !== 1) {
+        out.push(error('shape-mismatch', ['hosts'], `a ${p.shape} project needs exactly one host with role "hub" (${what}); it has ${hubs.length}`));
+        break;
+      }
+      const hub = hubs[0]!.item.name;
+      for (const { index, item } of p.links) {
+        if (item.a !== hub && item.b !== hub) {
+          out.push(error('shape-mismatch', ['links', index], `${item.a}–${item.b} does not touch ${what} "${hub}"; in ${p.shape} every link ends at it`));
+        }
+      }
+      break;
+    }
+    case 'mesh': {
+      const n = p.hosts.length;
+      const missing = (n * (n - 1)) / 2 - p.links.length;
+      if (missing > 0) out.push(warning('mesh-incomplete', ['links'], `a full mesh of ${n} hosts has ${(n * (n - 1)) / 2} links; ${missing} pairs are not linked`));
+      break;
+    }
+  }
+}
+
+/** Validates a parsed (already migrated) document. */
+export function validateTopology(input: unknown, registry: Registry): Result<Topology> {
+  const { parts, diagnostics, topology } = schemaPass(input);
+  const out = [...diagnostics];
+  checkHosts(parts, out);
+  checkAddressing(parts, out);
+  checkLinks(parts, registry, out);
+  checkShape(parts, out);
+  return hasErrors(out) || !topology ? { diagnostics: out } : { value: topology, diagnostics: out };
+}
