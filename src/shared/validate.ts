@@ -44,6 +44,11 @@ export function issueToDiagnostic(issue: z.core.$ZodIssue, input: unknown, base:
       }
       return [error('invalid-type', path, `${issue.message} (got ${describe(actual)})`)];
     case 'invalid_value':
+      // A missing enum or literal field is reported as missing, not as the value "undefined".
+      if (actual === undefined) {
+        const allowed = issue.message.startsWith('Invalid input') ? `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}` : issue.message;
+        return [error('required', path, `is required; add it (${allowed})`)];
+      }
       if (issue.message.startsWith('Invalid input')) {
         return [error('invalid-value', path, `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, not ${describe(actual)}`)];
       }
@@ -58,6 +63,7 @@ export function issueToDiagnostic(issue: z.core.$ZodIssue, input: unknown, base:
     case 'invalid_format':
       return [error('invalid-format', path, issue.message.startsWith('Invalid') ? `has the wrong format (${issue.format})` : `${issue.message}; got ${describe(actual)}`)];
     case 'invalid_union':
+      if (actual === undefined) return [error('required', path, `is required; add it (${issue.message})`)];
       return [error('invalid-value', path, issue.message)];
     default:
       return [error(issue.code === 'custom' ? 'invalid-value' : issue.code, path, issue.message)];

@@ -1,0 +1,461 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { Diagnostic } from './diagnostics.js';
+import { clean } from './tunnels/clean.js';
+import { defaultRegistry } from './tunnels/index.js';
+import type { Registry, TunnelKind } from './tunnels/types.js';
+import { validateTopology } from './validate.js';
+
+/** A registry of our own, so that kind-dependent checks do not depend on the catalogue. */
+const p2pOnly: TunnelKind = {
+  id: 'p2p',
+  label: 'point-to-point only',
+  layer: 'L3',
+  encrypted: true,
+  shapes: ['site-to-site'],
+  options: z.strictObject({ port: z.number().int().min(1).max(65535).default(5000) }),
+};
+const registry: Registry = { kinds: [clean, p2pOnly] };
+
+type Doc = Record<string, unknown>;
+
+/** A valid site-to-site document with nothing defaulted that a check below cares about. */
+const siteToSite = (): Doc => ({
+  schemaVersion: 2,
+  name: 'test',
+  shape: 'site-to-site',
+  hosts: [
+    { name: 'a', lan: '10.0.1.0/24' },
+    { name: 'b', lan: '10.0.2.0/24' },
+  ],
+  links: [{ a: 'a', b: 'b', kind: 'clean' }],
+});
+
+/** A complete mesh of three hosts (no mesh-incomplete warning). */
+const mesh3 = (): Doc => ({
+  schemaVersion: 2,
+  name: 'test',
+  shape: 'mesh',
+  hosts: [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
+  links: [
+    { a: 'a', b: 'b', kind: 'clean' },
+    { a: 'a', b: 'c', kind: 'clean' },
+    { a: 'b', b: 'c', kind: 'clean' },
+  ],
+});
+
+const hubSpoke = (shape = 'hub-spoke'): Doc => ({
+  schemaVersion: 2,
+  name: 'test',
+  shape,
+  hosts: [
+    { name: 'hub', role: 'hub' },
+    { name: 's1', role: 'spoke' },
+    { name: 's2', role: 'spoke' },
+  ],
+  links: [
+    { a: 'hub', b: 's1', kind: 'clean' },
+    { a: 's2', b: 'hub', kind: 'clean' },
+  ],
+});
+
+const run = (doc: unknown) => validateTopology(doc, registry);
+
+/** `severity code path` for each diagnostic, in the order reported. */
+const found = (doc: unknown): string[] => run(doc).diagnostics.map((d: Diagnostic) => `${d.severity} ${d.code} ${d.path}`);
+
+const only = (doc: unknown): Diagnostic => {
+  const ds = run(doc).diagnostics;
+  expect(ds, JSON.stringify(ds)).toHaveLength(1);
+  return ds[0]!;
+};
+
+describe('a valid document', () => {
+  it.each([
+    ['site-to-site', siteToSite()],
+    ['mesh', mesh3()],
+    ['hub-spoke', hubSpoke()],
+    ['multi-site', hubSpoke('multi-site')],
+  ])('%s validates with no diagnostics and yields the model', (_name, doc) => {
+    const r = run(doc);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value?.hosts.map((h) => h.name)).toEqual((doc.hosts as { name: string }[]).map((h) => h.name));
+  });
+
+  it('fills the documented defaults', () => {
+    const t = run(siteToSite()).value!;
+    expect(t.underlay).toEqual({ subnet: '198.18.0.0/20', mtu: 1500 });
+    expect(t.pools.tunnels).toBe('198.19.0.0/16');
+    expect(t.lab.management).toBe('198.18.240.0/20');
+    expect(t.hosts[0]).toMatchObject({ role: 'peer', target: { type: 'lab' }, underlay: { interface: 'eth0' }, os: { firewall: 'nftables' } });
+    expect(t.links[0]!.options).toEqual({});
+  });
+
+  it('fills the defaults of an ssh target', () => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a', target: { type: 'ssh', address: '10.9.0.1' }, underlay: { address: '10.9.0.1' } }, { name: 'b' }];
+    expect(run(doc).value!.hosts[0]!.target).toEqual({ type: 'ssh', address: '10.9.0.1', port: 22, user: 'root', sudo: false });
+  });
+});
+
+describe('host names', () => {
+  it.each([
+    ['uppercase', 'Site-a'],
+    ['leading digit', '1site'],
+    ['trailing dash', 'site-'],
+    ['16 characters', 'abcdefghijklmnop'],
+    ['a shell command separator', 'a;rm'],
+    ['command substitution', '$(x)'],
+    ['a space', 'a b'],
+    ['an underscore', 'site_a'],
+    ['empty', ''],
+  ])('refuses %s at hosts[i].name', (_why, name) => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a' }, { name }];
+    doc.links = [];
+    // links: [] is itself a site-to-site shape problem; keep only the name problem in view.
+    const ds = run(doc).diagnostics.filter((d) => d.code !== 'shape-mismatch');
+    expect(ds.map((d) => `${d.code} ${d.path}`)).toEqual(['invalid-format hosts[1].name']);
+    expect(ds[0]!.message).toMatch(/1–15 characters/);
+  });
+
+  it.each([
+    ['15 characters', 'abcdefghijklmno'],
+    ['one letter', 'z'],
+    ['letters, digits and inner dashes', 'r1-lab-2'],
+  ])('accepts %s', (_why, name) => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a' }, { name }];
+    doc.links = [{ a: 'a', b: name, kind: 'clean' }];
+    expect(run(doc).diagnostics).toEqual([]);
+  });
+
+  it('refuses a duplicate name at the second occurrence and names the first', () => {
+    const doc = mesh3();
+    doc.hosts = [{ name: 'a' }, { name: 'b' }, { name: 'a' }];
+    const d = run(doc).diagnostics.find((x) => x.code === 'duplicate-host-name');
+    expect(d?.path).toBe('hosts[2].name');
+    expect(d?.message).toContain('hosts[0]');
+  });
+});
+
+describe('links', () => {
+  it.each(['a', 'b'] as const)('refuses an unknown host at links[i].%s', (end) => {
+    const doc = mesh3();
+    (doc.links as Doc[])[1]![end] = 'ghost';
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['unknown-host', `links[1].${end}`]);
+    expect(d.message).toContain('"ghost"');
+  });
+
+  it('refuses a self-link', () => {
+    const doc = mesh3();
+    doc.links = [...(doc.links as Doc[]), { a: 'c', b: 'c', kind: 'clean' }];
+    expect(found(doc)).toEqual(['error self-link links[3].b']);
+  });
+
+  it('refuses a second link between the same pair', () => {
+    const doc = mesh3();
+    doc.links = [...(doc.links as Doc[]), { a: 'a', b: 'b', kind: 'p2p' }];
+    // p2p cannot build a mesh either: that is a separate, expected problem.
+    expect(found(doc)).toEqual(['error duplicate-link links[3]', 'error shape-unsupported links[3].kind']);
+    expect(run(doc).diagnostics[0]!.message).toContain('links[0]');
+  });
+
+  it('refuses a second link between the same pair written the other way round', () => {
+    const doc = mesh3();
+    doc.links = [...(doc.links as Doc[]), { a: 'c', b: 'b', kind: 'clean' }];
+    expect(found(doc)).toEqual(['error duplicate-link links[3]']);
+    expect(run(doc).diagnostics[0]!.message).toContain('links[2]');
+  });
+
+  it('refuses an unknown kind and lists the supported ones', () => {
+    const doc = siteToSite();
+    (doc.links as Doc[])[0]!.kind = 'wireguard-ish';
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['unknown-kind', 'links[0].kind']);
+    expect(d.message).toContain('"wireguard-ish"');
+    expect(d.message).toContain('clean');
+    expect(d.message).toContain('p2p');
+  });
+
+  it('validates the kind options at links[i].options', () => {
+    const doc = siteToSite();
+    (doc.links as Doc[])[0] = { a: 'a', b: 'b', kind: 'p2p', options: { port: 70000, prot: 1 } };
+    expect(found(doc).sort()).toEqual(['error out-of-range links[0].options.port', 'error unknown-field links[0].options.prot']);
+  });
+
+  it('refuses a kind that cannot build the shape', () => {
+    const doc = mesh3();
+    (doc.links as Doc[])[2]!.kind = 'p2p';
+    expect(found(doc)).toEqual(['error shape-unsupported links[2].kind']);
+  });
+
+  it('refuses an empty kind', () => {
+    const doc = siteToSite();
+    (doc.links as Doc[])[0]!.kind = '';
+    expect(found(doc)).toContain('error out-of-range links[0].kind');
+  });
+});
+
+describe('addressing', () => {
+  it('refuses a LAN that overlaps another host LAN', () => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a', lan: '10.0.0.0/16' }, { name: 'b', lan: '10.0.5.0/24' }];
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['lan-overlap', 'hosts[1].lan']);
+    expect(d.message).toContain('hosts[0]');
+  });
+
+  it('refuses overlapping IPv6 LANs but not an IPv4 and an IPv6 LAN', () => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a', lan: 'fd00::/48' }, { name: 'b', lan: 'fd00:0:0:1::/64' }];
+    expect(found(doc)).toEqual(['error lan-overlap hosts[1].lan']);
+    doc.hosts = [{ name: 'a', lan: '10.0.0.0/8' }, { name: 'b', lan: 'fd00::/48' }];
+    expect(found(doc)).toEqual([]);
+  });
+
+  it.each([
+    ['the underlay subnet', '198.18.4.0/24', 'underlay.subnet'],
+    ['the tunnel pool', '198.19.200.0/24', 'pools.tunnels'],
+    ['the lab management network', '198.18.250.0/24', 'lab.management'],
+  ])('refuses a LAN inside %s', (_what, lan, poolPath) => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a', lan }, { name: 'b' }];
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['lan-overlap', 'hosts[0].lan']);
+    expect(d.message).toContain(poolPath);
+  });
+
+  it('refuses a tunnel pool that overlaps the underlay', () => {
+    const doc = siteToSite();
+    doc.pools = { tunnels: '198.18.8.0/24' };
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['pool-overlap', 'pools.tunnels']);
+    expect(d.message).toContain('underlay.subnet');
+  });
+
+  it('refuses a management network that overlaps the tunnel pool', () => {
+    const doc = siteToSite();
+    doc.lab = { management: '198.19.16.0/20' };
+    expect(found(doc)).toEqual(['error pool-overlap lab.management']);
+  });
+
+  it('checks overlaps against user-chosen pools, not only the defaults', () => {
+    const doc = siteToSite();
+    doc.underlay = { subnet: '172.16.0.0/16' };
+    doc.hosts = [{ name: 'a', lan: '172.16.3.0/24' }, { name: 'b', lan: '198.18.4.0/24' }];
+    expect(found(doc)).toEqual(['error lan-overlap hosts[0].lan']);
+  });
+
+  it('refuses a LAN with host bits set and says which network was meant', () => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a', lan: '10.0.1.1/24' }, { name: 'b' }];
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['invalid-value', 'hosts[0].lan']);
+    expect(d.message).toContain('10.0.1.0/24');
+  });
+
+  it('requires an underlay address for a host reached over SSH', () => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a' }, { name: 'b', target: { type: 'ssh', address: 'r1.example' } }];
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['underlay-address-required', 'hosts[1].underlay.address']);
+  });
+
+  it('does not require an underlay address for a lab host', () => {
+    expect(run(siteToSite()).diagnostics).toEqual([]);
+  });
+
+  it('refuses two hosts with the same underlay address', () => {
+    const doc = siteToSite();
+    doc.hosts = [
+      { name: 'a', underlay: { address: '198.18.0.5' } },
+      { name: 'b', underlay: { address: '198.18.0.5' } },
+    ];
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['duplicate-underlay-address', 'hosts[1].underlay.address']);
+    expect(d.message).toContain('hosts[0]');
+  });
+
+  it('refuses a lab host whose underlay address is outside the underlay subnet', () => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a', underlay: { address: '10.9.9.9' } }, { name: 'b' }];
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['underlay-address-outside', 'hosts[0].underlay.address']);
+    expect(d.message).toContain('198.18.0.0/20');
+  });
+
+  it('lets an SSH host have an underlay address outside the lab underlay', () => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a', target: { type: 'ssh', address: '10.9.9.9', user: 'admin', port: 2222 }, underlay: { address: '10.9.9.9' } }, { name: 'b' }];
+    expect(run(doc).diagnostics).toEqual([]);
+  });
+});
+
+describe('MTU bounds', () => {
+  it.each([575, 9217, 1500.5])('refuses %s at underlay.mtu', (mtu) => {
+    const doc = siteToSite();
+    doc.underlay = { mtu };
+    const d = only(doc);
+    expect(d.path).toBe('underlay.mtu');
+    expect(d.message).toContain('576');
+    expect(d.message).toContain('9216');
+  });
+
+  it('reports an out-of-range MTU with code out-of-range', () => {
+    const doc = siteToSite();
+    doc.underlay = { mtu: 575 };
+    expect(only(doc).code).toBe('out-of-range');
+  });
+
+  it.each([575, 9217])('refuses %s at links[i].mtu', (mtu) => {
+    const doc = mesh3();
+    (doc.links as Doc[])[2]!.mtu = mtu;
+    expect(found(doc)).toEqual(['error out-of-range links[2].mtu']);
+  });
+
+  it.each([576, 9216])('accepts %s on the underlay and on a link', (mtu) => {
+    const doc = siteToSite();
+    doc.underlay = { mtu };
+    (doc.links as Doc[])[0]!.mtu = mtu;
+    const r = run(doc);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value?.underlay.mtu).toBe(mtu);
+    expect(r.value?.links[0]!.mtu).toBe(mtu);
+  });
+});
+
+describe('shape rules', () => {
+  it('refuses a site-to-site project with two links', () => {
+    const doc = siteToSite();
+    doc.hosts = [...(doc.hosts as Doc[]), { name: 'c' }];
+    doc.links = [...(doc.links as Doc[]), { a: 'a', b: 'c', kind: 'clean' }];
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['shape-mismatch', 'links']);
+  });
+
+  it.each([
+    ['no hub', ['spoke', 'spoke', 'spoke']],
+    ['two hubs', ['hub', 'hub', 'spoke']],
+  ])('refuses a hub-spoke project with %s', (_why, roles) => {
+    const doc = hubSpoke();
+    doc.hosts = (doc.hosts as Doc[]).map((h, i) => ({ ...h, role: roles[i] }));
+    const ds = run(doc).diagnostics;
+    expect(ds.map((d) => `${d.code} ${d.path}`)).toEqual(['shape-mismatch hosts']);
+    expect(ds[0]!.message).toContain(`it has ${roles.filter((r) => r === 'hub').length}`);
+  });
+
+  it.each(['hub-spoke', 'multi-site'])('refuses a %s link that does not touch the hub', (shape) => {
+    const doc = hubSpoke(shape);
+    doc.links = [...(doc.links as Doc[]), { a: 's1', b: 's2', kind: 'clean' }];
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['shape-mismatch', 'links[2]']);
+    expect(d.message).toContain('"hub"');
+  });
+
+  it('only warns about an incomplete mesh, and the document stays valid', () => {
+    const doc = mesh3();
+    doc.links = (doc.links as Doc[]).slice(0, 2);
+    const r = run(doc);
+    expect(r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.path}`)).toEqual(['warning mesh-incomplete links']);
+    expect(r.diagnostics[0]!.message).toMatch(/\b1 pairs? (is|are) not linked/);
+    expect(r.value).toBeDefined();
+  });
+});
+
+describe('structure', () => {
+  it('refuses an unknown field where it is, naming it', () => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a' }, { name: 'b', tunel: 'wireguard' }];
+    const d = only(doc);
+    expect([d.code, d.path]).toEqual(['unknown-field', 'hosts[1].tunel']);
+    expect(d.message).toContain('"tunel"');
+  });
+
+  it('refuses an unknown top-level field', () => {
+    expect(found({ ...siteToSite(), kind: 'clean' })).toEqual(['error unknown-field kind']);
+  });
+
+  it.each([
+    ['name', (d: Doc) => delete d.name, 'name'],
+    ['shape', (d: Doc) => delete d.shape, 'shape'],
+    ['hosts', (d: Doc) => delete d.hosts, 'hosts'],
+    ['a host name', (d: Doc) => ((d.hosts as Doc[])[1] = { lan: '10.0.2.0/24' }), 'hosts[1].name'],
+    ['a link kind', (d: Doc) => delete (d.links as Doc[])[0]!.kind, 'links[0].kind'],
+    ['a link end', (d: Doc) => delete (d.links as Doc[])[0]!.b, 'links[0].b'],
+    ['an ssh address', (d: Doc) => ((d.hosts as Doc[])[0]!.target = { type: 'ssh' }), 'hosts[0].target.address'],
+    ['a target type', (d: Doc) => ((d.hosts as Doc[])[0]!.target = {}), 'hosts[0].target.type'],
+  ])('reports a missing %s as required at its path', (_what, mutate, path) => {
+    const doc = siteToSite();
+    mutate(doc);
+    const ds = run(doc).diagnostics.filter((d) => d.code === 'required');
+    expect(ds.map((d) => d.path)).toEqual([path]);
+    expect(ds[0]!.message).toMatch(/^is required/);
+  });
+
+  it('refuses a document with no hosts', () => {
+    expect(found({ ...siteToSite(), hosts: [], links: [] })).toContain('error out-of-range hosts');
+  });
+
+  it('says what type was expected and what it got', () => {
+    const d = only({ ...siteToSite(), underlay: { mtu: '1500' } });
+    expect([d.code, d.path]).toEqual(['invalid-type', 'underlay.mtu']);
+    expect(d.message).toContain('"1500"');
+  });
+
+  it('refuses a value outside an enumeration and lists the allowed ones', () => {
+    const d = only({ ...siteToSite(), shape: 'star' });
+    expect([d.code, d.path]).toEqual(['invalid-value', 'shape']);
+    expect(d.message).toContain('hub-spoke');
+    expect(d.message).toContain('"star"');
+  });
+});
+
+describe('all problems at once', () => {
+  it('reports every independent problem of a document, not the first', () => {
+    const doc: Doc = {
+      schemaVersion: 2,
+      name: 'broken',
+      shape: 'mesh',
+      underlay: { mtu: 9217 },
+      hosts: [
+        { name: 'a', lan: '10.0.0.0/16' },
+        { name: 'B', lan: '10.1.0.0/24' },
+        { name: 'c', lan: '10.0.9.0/24', tunel: 'x' },
+        { name: 'a' },
+        { name: 'e', target: { type: 'ssh', address: '10.5.5.5' } },
+      ],
+      links: [
+        { a: 'a', b: 'a', kind: 'clean' },
+        { a: 'a', b: 'ghost', kind: 'clean' },
+        { a: 'c', b: 'e', kind: 'nope' },
+        { a: 'e', b: 'c', kind: 'clean', mtu: 100 },
+      ],
+    };
+    expect(found(doc).filter((d) => !d.startsWith('warning')).sort()).toEqual(
+      [
+        'error out-of-range underlay.mtu',
+        'error invalid-format hosts[1].name',
+        'error unknown-field hosts[2].tunel',
+        'error lan-overlap hosts[2].lan',
+        'error duplicate-host-name hosts[3].name',
+        'error underlay-address-required hosts[4].underlay.address',
+        'error self-link links[0].b',
+        'error unknown-host links[1].b',
+        'error unknown-kind links[2].kind',
+        'error duplicate-link links[3]',
+        'error out-of-range links[3].mtu',
+      ].sort(),
+    );
+    expect(run(doc).value).toBeUndefined();
+  });
+});
+
+describe('the default catalogue', () => {
+  it('accepts clean on every shape', () => {
+    for (const doc of [siteToSite(), mesh3(), hubSpoke(), hubSpoke('multi-site')]) {
+      expect(validateTopology(doc, defaultRegistry).diagnostics).toEqual([]);
+    }
+  });
+});
