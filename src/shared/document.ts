@@ -3,7 +3,7 @@
  * migrates older schema versions, validates, and places every diagnostic at the line of
  * the field it names. Serialising is deterministic: the same topology gives the same bytes.
  */
-import { isNode, LineCounter, parseDocument, stringify, type Document } from 'yaml';
+import { isNode, LineCounter, parseDocument, stringify, visit, type Document } from 'yaml';
 import { error, hasErrors, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
 import { migrate } from './migrations.js';
 import type { Topology } from './schema.js';
@@ -49,7 +49,25 @@ export function parseProject(text: string, registry: Registry): Result<ParsedPro
     const pos = d.segments ? locate(doc, lc, d.segments) : undefined;
     return pos ? { ...d, ...pos } : d;
   };
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // toJS throws on an alias to no anchor and on an alias bomb: a problem with the file, not a bug.
+    let pos: { line: number; column: number } | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        if (node.range && !node.resolve(doc)) {
+          const p = lc.linePos(node.range[0]);
+          pos = { line: p.line, column: p.col };
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    const msg = e instanceof Error ? e.message : String(e);
+    return { diagnostics: [{ ...error('yaml-syntax', [], `this YAML cannot be read: ${msg}`), ...(pos ?? {}) }] };
+  }
   const migrated = migrate(raw);
   if (!migrated.value) return { diagnostics: migrated.diagnostics.map(place) };
   const validated = validateTopology(migrated.value.document, registry);

@@ -8,10 +8,9 @@ import { validateTopology } from './validate.js';
 
 /** A registry of our own, so that kind-dependent checks do not depend on the catalogue. */
 const p2pOnly: TunnelKind = {
+  ...clean,
   id: 'p2p',
   label: 'point-to-point only',
-  layer: 'L3',
-  encrypted: true,
   shapes: ['site-to-site'],
   options: z.strictObject({ port: z.number().int().min(1).max(65535).default(5000) }),
 };
