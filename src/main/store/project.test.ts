@@ -1,0 +1,192 @@
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { serializeProject } from '../../shared/document.js';
+import type { Topology } from '../../shared/schema.js';
+import { makeTemplate } from '../../shared/templates.js';
+import { defaultRegistry } from '../../shared/tunnels/index.js';
+import { createProject, ensureLayout, openProject, projectFile, saveProject } from './project.js';
+
+const registry = defaultRegistry;
+const template = (shape: 'mesh' | 'hub-spoke' = 'mesh', hosts = 3): Topology =>
+  makeTemplate({ template: shape, hosts, kind: 'clean', name: `${shape} ${hosts}` }, registry).value!;
+
+let root: string;
+let dir: string;
+beforeEach(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-project-'));
+  dir = path.join(root, 'proj');
+});
+afterEach(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+const mode = async (p: string): Promise<number> => (await fs.stat(p)).mode & 0o777;
+
+describe('save and open', () => {
+  it('round-trips a topology through the folder', async () => {
+    const t = template('hub-spoke', 5);
+    const saved = await saveProject(dir, t, registry);
+    expect(saved.diagnostics).toEqual([]);
+    const opened = await openProject(dir, registry);
+    expect(opened.diagnostics).toEqual([]);
+    expect(opened.topology).toEqual(t);
+    expect(opened.fromVersion).toBe(t.schemaVersion);
+  });
+
+  it('writes exactly the serialised document, readable by others', async () => {
+    const t = template();
+    await saveProject(dir, t, registry);
+    expect(await fs.readFile(projectFile(dir), 'utf8')).toBe(serializeProject(t));
+    expect(await mode(projectFile(dir))).toBe(0o644);
+  });
+
+  it('leaves the previous file byte-identical and no temp file when the write fails before the rename', async () => {
+    await saveProject(dir, template('mesh', 3), registry);
+    const before = await fs.readFile(projectFile(dir));
+    const entriesBefore = (await fs.readdir(dir)).sort();
+    let hookRan = false;
+    const failing = saveProject(dir, template('mesh', 6), registry, {
+      beforeRename: () => {
+        hookRan = true;
+        throw new Error('simulated crash');
+      },
+    });
+    await expect(failing).rejects.toThrow('simulated crash');
+    expect(hookRan).toBe(true);
+    expect(await fs.readFile(projectFile(dir))).toEqual(before);
+    expect((await fs.readdir(dir)).sort()).toEqual(entriesBefore);
+    expect((await fs.readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('does not write an invalid topology and returns why', async () => {
+    const good = template();
+    await saveProject(dir, good, registry);
+    const before = await fs.readFile(projectFile(dir));
+    const bad: Topology = { ...good, links: [...good.links, { a: 'node-1', b: 'node-1', kind: 'clean', options: {} }] };
+    const r = await saveProject(dir, bad, registry);
+    expect(r.topology).toBeUndefined();
+    expect(r.diagnostics.map((d) => [d.code, d.path])).toContainEqual(['self-link', 'links[3].b']);
+    expect(await fs.readFile(projectFile(dir))).toEqual(before);
+  });
+
+  it('does not create the file at all for an invalid first save', async () => {
+    const bad = { ...template(), hosts: [] } as unknown as Topology;
+    const r = await saveProject(dir, bad, registry);
+    expect(r.diagnostics.some((d) => d.severity === 'error')).toBe(true);
+    await expect(fs.access(projectFile(dir))).rejects.toThrow();
+  });
+
+  it('saves a topology with warnings and returns them', async () => {
+    const t = template('mesh', 3);
+    const r = await saveProject(dir, { ...t, links: t.links.slice(0, 1) }, registry);
+    expect(r.topology?.links).toHaveLength(1);
+    expect(r.diagnostics.map((d) => [d.severity, d.code])).toEqual([['warning', 'mesh-incomplete']]);
+  });
+});
+
+describe('createProject', () => {
+  it('creates the folder and a valid project', async () => {
+    const r = await createProject(dir, template(), registry);
+    expect(r.topology).toBeDefined();
+    expect((await openProject(dir, registry)).topology).toEqual(template());
+  });
+
+  it('refuses to overwrite an existing project without force, and keeps it', async () => {
+    await createProject(dir, template('mesh', 3), registry);
+    const before = await fs.readFile(projectFile(dir));
+    const r = await createProject(dir, template('hub-spoke', 4), registry);
+    expect(r.topology).toBeUndefined();
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['project-exists']);
+    expect(r.diagnostics[0]!.message).toContain('--force');
+    expect(await fs.readFile(projectFile(dir))).toEqual(before);
+  });
+
+  it('overwrites an existing project with force', async () => {
+    await createProject(dir, template('mesh', 3), registry);
+    const r = await createProject(dir, template('hub-spoke', 4), registry, { force: true });
+    expect(r.topology?.shape).toBe('hub-spoke');
+    expect((await openProject(dir, registry)).topology?.hosts).toHaveLength(4);
+  });
+});
+
+describe('the folder layout', () => {
+  it('has runs/, reports/ and .overlab/secrets/, the last two private (0700)', async () => {
+    await createProject(dir, template(), registry);
+    for (const sub of ['runs', 'reports', '.overlab', path.join('.overlab', 'secrets')]) {
+      expect((await fs.stat(path.join(dir, sub))).isDirectory(), sub).toBe(true);
+    }
+    expect(await mode(path.join(dir, '.overlab'))).toBe(0o700);
+    expect(await mode(path.join(dir, '.overlab', 'secrets'))).toBe(0o700);
+  });
+
+  it('tightens .overlab folders that exist with looser permissions', async () => {
+    await fs.mkdir(path.join(dir, '.overlab', 'secrets'), { recursive: true, mode: 0o777 });
+    await fs.chmod(path.join(dir, '.overlab'), 0o755);
+    await fs.chmod(path.join(dir, '.overlab', 'secrets'), 0o777);
+    await ensureLayout(dir);
+    expect(await mode(path.join(dir, '.overlab'))).toBe(0o700);
+    expect(await mode(path.join(dir, '.overlab', 'secrets'))).toBe(0o700);
+  });
+
+  it('has a .gitignore that keeps the secrets out of git', async () => {
+    await createProject(dir, template(), registry);
+    expect((await fs.readFile(path.join(dir, '.gitignore'), 'utf8')).split('\n')).toContain('.overlab/secrets/');
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    // check-ignore exits 0 when the path is ignored, 1 when it is not (which throws here).
+    expect(() => execFileSync('git', ['check-ignore', '-q', '.overlab/secrets/wg.key'], { cwd: dir })).not.toThrow();
+    expect(() => execFileSync('git', ['check-ignore', '-q', 'overlab.yaml'], { cwd: dir })).toThrow();
+  });
+
+  it('keeps a .gitignore the user wrote', async () => {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, '.gitignore'), 'runs/\n');
+    await createProject(dir, template(), registry);
+    expect(await fs.readFile(path.join(dir, '.gitignore'), 'utf8')).toMatch(/^runs\/\n/);
+  });
+
+  // BUG (reported): when the folder already has a .gitignore, ensureLayout leaves it as it is,
+  // so .overlab/secrets/ is not ignored and `git add -A` would commit the generated keys.
+  it.fails('ignores .overlab/secrets/ even when the user already had a .gitignore', async () => {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, '.gitignore'), 'runs/\n');
+    await createProject(dir, template(), registry);
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    expect(() => execFileSync('git', ['check-ignore', '-q', '.overlab/secrets/wg.key'], { cwd: dir })).not.toThrow();
+  });
+});
+
+describe('openProject', () => {
+  it('on a missing folder says so with code cannot-read and names `overlab new`', async () => {
+    const r = await openProject(path.join(root, 'nowhere'), registry);
+    expect(r.topology).toBeUndefined();
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['cannot-read']);
+    expect(r.diagnostics[0]!.message).toContain('overlab new');
+  });
+
+  it('on a folder whose overlab.yaml is a directory gives cannot-read', async () => {
+    await fs.mkdir(projectFile(dir), { recursive: true });
+    const r = await openProject(dir, registry);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['cannot-read']);
+  });
+
+  it('returns the problems of a broken file with their positions, and no topology', async () => {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(projectFile(dir), 'schemaVersion: 2\nname: x\nshape: mesh\nhosts:\n  - name: a\n  - name: a\n');
+    const r = await openProject(dir, registry);
+    expect(r.topology).toBeUndefined();
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path, d.line])).toEqual([['duplicate-host-name', 'hosts[1].name', 6]]);
+  });
+
+  it('migrates an older file in memory and leaves it as it was on disk', async () => {
+    const v1 = await fs.readFile(new URL('../../../tests/fixtures/projects/v1/overlab.yaml', import.meta.url));
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(projectFile(dir), v1);
+    const r = await openProject(dir, registry);
+    expect(r.fromVersion).toBe(1);
+    expect(r.topology?.schemaVersion).toBe(2);
+    expect(await fs.readFile(projectFile(dir))).toEqual(v1);
+  });
+});
