@@ -6,6 +6,7 @@ set -euo pipefail
 
 # Why each package is here:
 #   shellcheck                       - every generated up.sh/down.sh must pass it
+#   iputils-ping                     - RTT series and the do-not-fragment MTU proofs
 #   iproute2 nftables iptables kmod  - namespaces, links, MSS clamping, module probing
 #   openssh-server                   - one sshd per embedded-lab host
 #   iperf3 iperf                     - the measurement suite (netperf is non-free in Debian: not installable here)
@@ -14,7 +15,7 @@ set -euo pipefail
 #   wireguard-tools wireguard-go openvpn tinc libreswan ocserv openconnect nebula
 #                                    - the daemons of the tunnel catalogue (and their config checks)
 PACKAGES=(
-  shellcheck iproute2 nftables iptables kmod procps psmisc
+  shellcheck iproute2 nftables iptables kmod procps psmisc iputils-ping
   openssh-server openssh-client
   iperf3 iperf
   chromium fonts-dejavu-core poppler-utils

@@ -11,6 +11,8 @@ import { SHAPES, type Shape } from '../shared/schema.js';
 import { makeTemplate, TEMPLATE_MAX_HOSTS } from '../shared/templates.js';
 import { defaultRegistry } from '../shared/tunnels/index.js';
 import type { Registry } from '../shared/tunnels/types.js';
+import { checkRequirements } from '../main/capability.js';
+import { planProject, renderProject, writeBundles } from '../main/services/bundles.js';
 import { createProject, openProject } from '../main/store/project.js';
 
 export interface Io {
@@ -96,15 +98,73 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
 
   program
     .command('kinds')
-    .description('list the tunnel catalogue')
+    .description('list the tunnel catalogue, and whether this machine can carry each kind')
     .option('--json', 'print as JSON')
-    .action((o: { json?: boolean }) => {
-      const rows = registry.kinds.map((k) => ({ id: k.id, label: k.label, layer: k.layer, encrypted: k.encrypted, shapes: k.shapes }));
+    .option('--no-probe', 'skip the kernel probe (it needs root)')
+    .action(async (o: { json?: boolean; probe: boolean }) => {
+      const rows = [];
+      for (const k of registry.kinds) {
+        const defaults = k.options.parse({});
+        const req = k.requirements(defaults);
+        const cap = o.probe ? await checkRequirements(req) : undefined;
+        rows.push({
+          id: k.id,
+          label: k.label,
+          layer: k.layer,
+          encrypted: k.encrypted,
+          model: k.model,
+          shapes: k.shapes,
+          transport: k.transport(defaults),
+          overheadBytes: { ipv4: { mtu1500: k.overhead(defaults, 4, 1500), mtu9000: k.overhead(defaults, 4, 9000) }, ipv6: { mtu1500: k.overhead(defaults, 6, 1500) } },
+          requirements: { modules: req.modules, packages: req.packages, binaries: req.binaries },
+          ...(cap ? { here: cap.verdict, missing: cap.missing } : {}),
+        });
+      }
       if (o.json) {
         io.out(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      for (const r of rows) io.out(`${r.id.padEnd(16)} ${r.layer}  ${r.encrypted ? 'encrypted' : 'plain    '}  ${r.label}\n`);
+      io.out(`${'KIND'.padEnd(15)} LAYER  ENC  OVERHEAD  HERE     TRANSPORT / NEEDS\n`);
+      for (const r of rows) {
+        const here = r.here ?? '-';
+        io.out(`${r.id.padEnd(15)} ${r.layer.padEnd(6)} ${r.encrypted ? 'yes' : 'no '}  ${String(r.overheadBytes.ipv4.mtu1500).padStart(4)} B    ${here.padEnd(8)} ${r.transport}; ${r.requirements.packages.join(' ')}\n`);
+        for (const m of r.missing ?? []) io.out(`${''.padEnd(15)}   missing: ${m}\n`);
+      }
+    });
+
+  program
+    .command('plan')
+    .description('print the plan: addresses, interfaces, MTU/MSS and peers per link (secrets are never printed)')
+    .argument('<dir>', 'project folder')
+    .option('--json', 'print the whole plan as JSON')
+    .action(async (dir: string, o: { json?: boolean }) => {
+      const p = await planProject(dir, registry);
+      printDiagnostics(io, p.diagnostics, path.join(dir, PROJECT_FILE));
+      if (!p.plan || hasErrors(p.diagnostics)) throw new Exit(1);
+      if (o.json) {
+        io.out(`${JSON.stringify(p.plan, null, 2)}\n`);
+        return;
+      }
+      io.out(`${'LINK'.padEnd(24)} ${'KIND'.padEnd(14)} ${'A'.padEnd(20)} ${'B'.padEnd(20)} MTU   MSS   OVERHEAD\n`);
+      for (const l of p.plan.links) {
+        io.out(`${l.id.padEnd(24)} ${l.kind.padEnd(14)} ${l.addresses.a.padEnd(20)} ${l.addresses.b.padEnd(20)} ${String(l.mtu).padEnd(5)} ${String(l.mss).padEnd(5)} ${l.overheadBytes}${l.mtuSource === 'override' ? ' (MTU set by the project)' : ''}\n`);
+      }
+    });
+
+  program
+    .command('render')
+    .description('write per-host bundles: OUT/<host>/{up.sh,down.sh,files/...}')
+    .argument('<dir>', 'project folder')
+    .requiredOption('--out <outdir>', 'output folder (each host subfolder is replaced)')
+    .action(async (dir: string, o: { out: string }) => {
+      const r = await renderProject(dir, registry);
+      printDiagnostics(io, r.diagnostics, path.join(dir, PROJECT_FILE));
+      if (!r.bundles || hasErrors(r.diagnostics)) throw new Exit(1);
+      const problems = await writeBundles(o.out, r.bundles);
+      printDiagnostics(io, problems);
+      if (hasErrors(problems)) throw new Exit(1);
+      const files = r.bundles.reduce((n, b) => n + b.files.length, 0);
+      io.out(`rendered ${r.bundles.length} hosts (${files} files) into ${o.out}${r.secrets && r.secrets.created.length ? `; generated ${r.secrets.created.length} secrets in ${path.join(dir, '.overlab', 'secrets')}` : ''}\n`);
     });
 
   return program;

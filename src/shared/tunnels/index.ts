@@ -1,9 +1,11 @@
 /** The tunnel catalogue: the only list of kinds. */
 import { clean } from './clean.js';
 import type { Registry } from './types.js';
+import { vxlan } from './vxlan.js';
+import { wireguard } from './wireguard.js';
 
 export const defaultRegistry: Registry = {
-  kinds: [clean],
+  kinds: [clean, vxlan, wireguard],
 };
 
 export * from './types.js';

@@ -1,22 +1,150 @@
 /**
  * A tunnel kind: one file under `src/shared/tunnels/`, listed once in `index.ts`.
- * Nothing else in the code switches on a kind's id.
+ * Nothing else in the code switches on a kind's id. A kind declares what it is and what
+ * it needs, allocates its own numbers in the plan step (`plan`), and only formats text
+ * from the plan in `render`.
  */
 import type { z } from 'zod';
+import type { Family } from '../net.js';
 import type { Shape } from '../schema.js';
+import type { SecretSpec } from '../secrets.js';
 
 export type Layer = 'L2' | 'L3';
 
-export interface TunnelKind<Options = Record<string, unknown>> {
+/**
+ * How links of a kind become networks:
+ *  - `p2p`: every link is its own network of two members (GRE, VXLAN, IPsec, …).
+ *  - `mesh`: all links of the kind form one network, one interface per host, peers from the
+ *    links (WireGuard, tinc, Nebula).
+ *  - `star`: one network per hub; the hub runs the server, the others are clients (OpenVPN, ocserv).
+ */
+export type NetworkModel = 'p2p' | 'mesh' | 'star';
+
+export interface Requirements {
+  /** Kernel modules (or built-ins) the kind needs, e.g. `ip_gre`. */
+  readonly modules: readonly string[];
+  /** Debian packages that provide the binaries. */
+  readonly packages: readonly string[];
+  /** Executables that must be on PATH. */
+  readonly binaries: readonly string[];
+  /**
+   * A shell snippet that succeeds only if the running kernel can carry the kind, run as
+   * root in a scratch network namespace with a veth pair `olprobe0`/`olprobe1` (addresses
+   * 198.18.255.1/30 and .2) — e.g. creating the kind's device once. Absent: nothing to probe.
+   */
+  readonly probe?: string;
+}
+
+export interface Member {
+  readonly host: string;
+  /** Interface this member's end of the network uses (planned, unique on the host, ≤ 15 bytes). */
+  readonly ifname: string;
+  /** Tunnel address with prefix length, e.g. `198.19.0.0/31`. */
+  readonly address: string;
+  /** The host's underlay address and device. */
+  readonly underlay: string;
+  readonly underlayDev: string;
+  /** `server`/`client` in star networks, `lighthouse` for Nebula's, otherwise `peer`. */
+  readonly role: 'peer' | 'server' | 'client' | 'lighthouse';
+}
+
+/** Routes to LANs across the network, as the plan decided them. */
+export interface NetRoute {
+  readonly host: string;
+  readonly dst: string;
+  /** The member whose tunnel address is the next hop. */
+  readonly viaHost: string;
+  readonly via: string;
+}
+
+/** What a kind's `plan` sees: the network before its kind-specific numbers. */
+export interface NetworkDraft<O = unknown> {
+  readonly id: string;
+  /** Position of this network among the plan's networks of the same kind (0-based). */
+  readonly ordinal: number;
+  readonly options: O;
+  readonly family: Family;
+  readonly members: readonly Member[];
+  /** Pairs of member indices joined by a link of the topology. */
+  readonly edges: readonly (readonly [number, number])[];
+  readonly subnet: string;
+  readonly mtu: number;
+  readonly mss: number;
+}
+
+/** Kind-specific allocations: plain numbers and strings, printed by `render`. */
+export type Params = Readonly<Record<string, string | number | boolean | readonly (string | number)[]>>;
+
+export interface Network<O = unknown> extends NetworkDraft<O> {
+  readonly kind: string;
+  readonly params: Params;
+  readonly routes: readonly NetRoute[];
+  readonly secrets: readonly SecretSpec[];
+}
+
+/** Secret material, looked up by reference; `part` selects e.g. `private`/`public`/`cert`. */
+export type SecretLookup = (ref: string, part?: string) => string;
+
+export interface RenderContext<O = unknown> {
+  readonly net: Network<O>;
+  /** Index of the member being rendered. */
+  readonly self: number;
+  readonly secret: SecretLookup;
+  /** The host's state directory for pid files and sockets (`/run/overlab`). */
+  readonly runDir: string;
+}
+
+export interface BundleFile {
+  /** Absolute path on the host. */
+  readonly path: string;
+  readonly mode: number;
+  readonly content: string;
+  /** Holds secret material: mode must be 0600 and the content is never printed. */
+  readonly secret?: boolean;
+}
+
+/** One member's share of a network: files to install and script lines (already quoted). */
+export interface HostPart {
+  readonly files: readonly BundleFile[];
+  /** Idempotent lines for up.sh: guarded creation, `replace` rather than `add`. */
+  readonly up: readonly string[];
+  /** Lines for down.sh; each must succeed when there is nothing to remove. */
+  readonly down: readonly string[];
+  /** Interface that carries the routes (usually the member's ifname; may appear only after a daemon starts). */
+  readonly routeDev?: string;
+}
+
+export interface TunnelKind<O = unknown> {
   /** Stable id used in `overlab.yaml` (`links[].kind`), e.g. `wireguard`. */
   readonly id: string;
   readonly label: string;
   readonly layer: Layer;
   readonly encrypted: boolean;
-  /** Shapes the kind carries natively; others are expanded into point-to-point links or refused. */
+  readonly model: NetworkModel;
+  /** Shapes the kind carries; others are refused with the reason in `shapeNote`. */
   readonly shapes: readonly Shape[];
-  /** The kind's options with their defaults; `{}` must parse. */
-  readonly options: z.ZodType<Options>;
+  readonly shapeNote?: string;
+  /** 2–6 lowercase letters; interfaces are named `ol<prefix><n>`. */
+  readonly ifPrefix: string;
+  /**
+   * `underlay`: the kind adds no interface and no addresses (clean IP); members use their
+   * underlay address and device. Default: addresses from the tunnel pool.
+   */
+  readonly addressing?: 'pool' | 'underlay';
+  /** The kind's options with defaults; `{}` must parse. */
+  readonly options: z.ZodType<O>;
+  /** Human-readable transport, e.g. `UDP 4789` or `IP proto 47`. */
+  transport(o: O): string;
+  requirements(o: O): Requirements;
+  /**
+   * Bytes the whole stack adds to an inner packet of the largest size that fits, for an
+   * underlay of `family` and MTU `underlayMtu`; inner MTU = underlayMtu − overhead.
+   * L2 kinds count the inner Ethernet header here.
+   */
+  overhead(o: O, family: Family, underlayMtu: number): number;
+  /** Kind-specific numbers (ports, VNIs, keys ids, marks) and the secrets the network needs. */
+  plan(draft: NetworkDraft<O>): { params: Params; secrets: readonly SecretSpec[] };
+  render(ctx: RenderContext<O>): HostPart;
 }
 
 /** The list of kinds a caller works with. Tests build their own. */
@@ -29,3 +157,6 @@ export function lookupKind(registry: Registry, id: string): TunnelKind | string 
   if (kind) return kind;
   return `unknown tunnel kind "${id}"; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}`;
 }
+
+/** Declares a kind, checking its option type against its schema. */
+export const defineKind = <O>(kind: TunnelKind<O>): TunnelKind => kind as TunnelKind;

@@ -1,0 +1,77 @@
+/**
+ * Can this machine carry a kind? Binaries are looked up on PATH, packages asked of dpkg,
+ * and the kernel is asked directly: the kind's probe runs in a scratch network namespace,
+ * since module lists lie (built-ins are invisible, and some kernels cannot load modules).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Requirements } from '../shared/tunnels/types.js';
+
+const run = promisify(execFile);
+
+export interface Capability {
+  /** `yes`: everything present; `no`: something is missing; `unknown`: could not probe (not root). */
+  readonly verdict: 'yes' | 'no' | 'unknown';
+  readonly missing: readonly string[];
+}
+
+async function onPath(bin: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
+    if (!dir) continue;
+    try {
+      await fs.access(path.join(dir, bin), constants.X_OK);
+      return true;
+    } catch {
+      // next
+    }
+  }
+  return false;
+}
+
+async function probeKernel(snippet: string): Promise<boolean> {
+  const ns = `olprobe-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const script = [
+    'set -e',
+    'ip link add olprobe0 type veth peer name olprobe1',
+    'ip addr add 198.18.255.1/30 dev olprobe0',
+    'ip addr add 198.18.255.2/30 dev olprobe1',
+    'ip link set olprobe0 up',
+    'ip link set olprobe1 up',
+    snippet,
+  ].join('\n');
+  try {
+    await run('ip', ['netns', 'add', ns]);
+  } catch {
+    return false;
+  }
+  try {
+    await run('ip', ['netns', 'exec', ns, 'sh', '-c', script], { timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+  }
+}
+
+/** Probe results are cached per snippet for the life of the process. */
+const kernelCache = new Map<string, Promise<boolean>>();
+
+export async function checkRequirements(req: Requirements): Promise<Capability> {
+  const missing: string[] = [];
+  for (const b of req.binaries) if (!(await onPath(b))) missing.push(`binary ${b} (Debian: ${req.packages.join(' ')})`);
+  let verdict: Capability['verdict'] = 'yes';
+  if (req.probe) {
+    if (process.getuid?.() !== 0) verdict = 'unknown';
+    else {
+      let p = kernelCache.get(req.probe);
+      if (!p) kernelCache.set(req.probe, (p = probeKernel(req.probe)));
+      if (!(await p)) missing.push(`kernel support (${req.modules.join(', ') || 'see the kind'}): this kernel cannot create the device`);
+    }
+  }
+  if (missing.length > 0) verdict = 'no';
+  return { verdict, missing };
+}

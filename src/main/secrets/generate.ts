@@ -1,0 +1,53 @@
+/**
+ * Generates secret material locally with Node's crypto (OpenSSL): nothing is made on the
+ * remote hosts, and nothing leaves `.overlab/secrets/` except inside a host's bundle.
+ * One function per secret type; each returns named parts (see `SecretKind`).
+ */
+import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
+import type { SecretKind } from '../../shared/secrets.js';
+
+export type Parts = Record<string, string>;
+
+const b64url2b64 = (s: string): string => Buffer.from(s, 'base64url').toString('base64');
+
+export function x25519(): Parts {
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
+  const priv = privateKey.export({ format: 'jwk' });
+  const pub = publicKey.export({ format: 'jwk' });
+  return { private: b64url2b64(priv.d!), public: b64url2b64(pub.x!) };
+}
+
+const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+export function password(length: number): Parts {
+  let value = '';
+  for (let i = 0; i < length; i++) value += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
+  return { value };
+}
+
+export function rsa(bits: number): Parts {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  return {
+    private: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    public: publicKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+  };
+}
+
+/** Generators by type. Types that need other secrets (certificates) receive a lookup for them. */
+export type Generator = (kind: SecretKind, lookup: (ref: string, part: string) => string) => Parts | Promise<Parts>;
+
+export const generators: Partial<Record<SecretKind['type'], Generator>> = {
+  x25519: () => x25519(),
+  random: (k) => {
+    if (k.type !== 'random') throw new Error('bug: wrong kind');
+    return { value: randomBytes(k.bytes).toString(k.encoding) };
+  },
+  password: (k) => {
+    if (k.type !== 'password') throw new Error('bug: wrong kind');
+    return password(k.length);
+  },
+  rsa: (k) => {
+    if (k.type !== 'rsa') throw new Error('bug: wrong kind');
+    return rsa(k.bits);
+  },
+};

@@ -1,0 +1,294 @@
+/**
+ * plan(topology) → Plan: every derived decision, once, deterministically — underlay
+ * addresses of lab hosts, networks (how links group per kind), tunnel subnets and
+ * addresses, interface names, MTU and MSS from the stack's overhead, LAN routes, and each
+ * kind's own numbers and secret references. Render only prints what is decided here.
+ * Same topology ⇒ the same plan, byte for byte.
+ */
+import { error, hasErrors, warning, type Diagnostic, type Result } from './diagnostics.js';
+import { formatAddress, parseAddress, parsePrefix, subnetAt, type Family, type Prefix } from './net.js';
+import type { Shape, Topology } from './schema.js';
+import type { SecretSpec } from './secrets.js';
+import { lookupKind, type Member, type NetRoute, type Network, type NetworkDraft, type Registry, type TunnelKind } from './tunnels/types.js';
+
+export interface PlanHost {
+  readonly name: string;
+  readonly underlay: { readonly address: string; readonly interface: string; readonly family: Family };
+  readonly lan?: string;
+  readonly firewall: 'nftables' | 'iptables';
+  /** Forwards packets (has a LAN, or carries transit between peers). */
+  readonly forwards: boolean;
+}
+
+/** Per link of the topology: what `overlab plan --json` shows. */
+export interface PlanLink {
+  readonly id: string;
+  readonly index: number;
+  readonly kind: string;
+  readonly a: string;
+  readonly b: string;
+  readonly network: string;
+  readonly mtu: number;
+  readonly mss: number;
+  readonly overheadBytes: number;
+  readonly mtuSource: 'computed' | 'override';
+  readonly addresses: { readonly a: string; readonly b: string };
+  readonly interfaces: { readonly a: string; readonly b: string };
+}
+
+export interface Plan {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly underlayMtu: number;
+  readonly family: Family;
+  readonly hosts: readonly PlanHost[];
+  readonly links: readonly PlanLink[];
+  readonly networks: readonly Network<unknown>[];
+  readonly secrets: readonly SecretSpec[];
+}
+
+const innerHeader = (f: Family): number => (f === 4 ? 40 : 60);
+
+interface Group {
+  kind: TunnelKind;
+  links: number[];
+  hosts: string[];
+  server?: string;
+}
+
+function groupLinks(t: Topology, registry: Registry): Group[] {
+  const groups: Group[] = [];
+  const byKey = new Map<string, Group>();
+  const hubs = new Set(t.hosts.filter((h) => h.role === 'hub').map((h) => h.name));
+  t.links.forEach((l, i) => {
+    const kind = lookupKind(registry, l.kind) as TunnelKind;
+    let key: string;
+    let server: string | undefined;
+    if (kind.model === 'p2p') key = `${i}`;
+    else if (kind.model === 'mesh') key = kind.id;
+    else {
+      server = hubs.has(l.b) && !hubs.has(l.a) ? l.b : l.a;
+      key = `${kind.id}\u0000${server}`;
+    }
+    let g = byKey.get(key);
+    if (!g) {
+      g = { kind, links: [], hosts: [], ...(server ? { server } : {}) };
+      byKey.set(key, g);
+      groups.push(g);
+    }
+    g.links.push(i);
+    for (const h of [l.a, l.b]) if (!g.hosts.includes(h)) g.hosts.push(h);
+  });
+  // Members in host order (server first in a star), so that addresses do not depend on link order.
+  const order = new Map(t.hosts.map((h, i) => [h.name, i]));
+  for (const g of groups) g.hosts.sort((x, y) => (x === g.server ? -1 : y === g.server ? 1 : order.get(x)! - order.get(y)!));
+  return groups;
+}
+
+function planHosts(t: Topology, out: Diagnostic[]): PlanHost[] | undefined {
+  const subnet = parsePrefix(t.underlay.subnet) as Prefix;
+  const taken = new Set(t.hosts.map((h) => h.underlay.address).filter((a): a is string => !!a));
+  let next = subnet.network + 1n;
+  const last = subnet.network + (1n << BigInt((subnet.family === 4 ? 32 : 128) - subnet.length)) - 2n;
+  const linked = new Map<string, number>();
+  for (const l of t.links) for (const h of [l.a, l.b]) linked.set(h, (linked.get(h) ?? 0) + 1);
+  const hosts: PlanHost[] = [];
+  for (const [i, h] of t.hosts.entries()) {
+    let address = h.underlay.address;
+    if (!address) {
+      while (next <= last && taken.has(formatAddress(subnet.family, next))) next++;
+      if (next > last) {
+        out.push(error('underlay-exhausted', ['underlay', 'subnet'], `${subnet.text} has no free address left for hosts[${i}] (${h.name}); use a larger underlay subnet`));
+        return undefined;
+      }
+      address = formatAddress(subnet.family, next++);
+    }
+    const parsed = parseAddress(address);
+    const family = typeof parsed === 'string' ? 4 : parsed.family;
+    hosts.push({
+      name: h.name,
+      underlay: { address, interface: h.underlay.interface, family },
+      ...(h.lan ? { lan: h.lan } : {}),
+      firewall: h.os.firewall,
+      forwards: !!h.lan || (linked.get(h.name) ?? 0) > 1,
+    });
+  }
+  return hosts;
+}
+
+/** Carves networks' subnets out of the pool in order, each aligned to its own size. */
+class PoolCursor {
+  private cursor: bigint;
+  constructor(private readonly pool: Prefix) {
+    this.cursor = pool.network;
+  }
+
+  take(members: number, p2p: boolean): Prefix | undefined {
+    const bits = this.pool.family === 4 ? 32 : 128;
+    let length: number;
+    if (p2p && members === 2) length = bits - 1;
+    else {
+      // Network and broadcast addresses stay unused: room for members + 2, at least a /29 (/125).
+      let size = 8n;
+      while (size < BigInt(members + 2)) size *= 2n;
+      length = bits - (size.toString(2).length - 1);
+    }
+    const size = 1n << BigInt(bits - length);
+    const aligned = ((this.cursor + size - 1n) / size) * size;
+    const index = Number((aligned - this.pool.network) / size);
+    const p = subnetAt(this.pool, length, index);
+    if (!p) return undefined;
+    this.cursor = aligned + size;
+    return p;
+  }
+}
+
+export function plan(t: Topology, registry: Registry): Result<Plan> {
+  const out: Diagnostic[] = [];
+  const hosts = planHosts(t, out);
+  if (!hosts) return { diagnostics: out };
+  const hostByName = new Map(hosts.map((h) => [h.name, h]));
+  const families = new Set(hosts.map((h) => h.underlay.family));
+  if (families.size > 1) {
+    out.push(error('mixed-underlay-family', ['hosts'], 'hosts mix IPv4 and IPv6 underlay addresses; every tunnel needs both ends in one family — give all hosts addresses of one family'));
+    return { diagnostics: out };
+  }
+  const family: Family = hosts[0]?.underlay.family ?? 4;
+  const pool = parsePrefix(t.pools.tunnels) as Prefix;
+  const cursor = new PoolCursor(pool);
+  const ifCounters = new Map<string, number>();
+  const networks: Network<unknown>[] = [];
+  const links: PlanLink[] = [];
+  const ordinals = new Map<string, number>();
+  const secrets: SecretSpec[] = [];
+  const linkNet = new Map<number, { net: Network<unknown>; a: number; b: number }>();
+
+  for (const [gi, g] of groupLinks(t, registry).entries()) {
+    const id = `n${gi}`;
+    const kind = g.kind;
+    const options = kind.options.parse(t.links[g.links[0]!]!.options);
+    const onUnderlay = kind.addressing === 'underlay';
+    const subnet = onUnderlay ? pool : cursor.take(g.hosts.length, kind.model === 'p2p');
+    if (!subnet) {
+      out.push(error('pool-exhausted', ['pools', 'tunnels'], `${pool.text} has no room left for the tunnel addresses of links[${g.links[0]}] and after; use a larger pool (e.g. a /16)`));
+      return { diagnostics: out };
+    }
+    const members: Member[] = g.hosts.map((name, mi) => {
+      const h = hostByName.get(name)!;
+      const n = ifCounters.get(`${name}\u0000${kind.ifPrefix}`) ?? 0;
+      ifCounters.set(`${name}\u0000${kind.ifPrefix}`, n + 1);
+      const offset = subnet.length === (pool.family === 4 ? 31 : 127) ? BigInt(mi) : BigInt(mi + 1);
+      const hostBits = h.underlay.family === 4 ? 32 : 128;
+      return {
+        host: name,
+        ifname: onUnderlay ? h.underlay.interface : `ol${kind.ifPrefix}${n}`,
+        address: onUnderlay ? `${h.underlay.address}/${hostBits}` : `${formatAddress(pool.family, subnet.network + offset)}/${subnet.length}`,
+        underlay: h.underlay.address,
+        underlayDev: h.underlay.interface,
+        role: kind.model === 'star' ? (name === g.server ? 'server' : 'client') : 'peer',
+      };
+    });
+    const edges = g.links.map((li) => {
+      const l = t.links[li]!;
+      return [g.hosts.indexOf(l.a), g.hosts.indexOf(l.b)] as const;
+    });
+
+    const overheadBytes = kind.overhead(options, family, t.underlay.mtu);
+    const computed = t.underlay.mtu - overheadBytes;
+    let mtu = computed;
+    let mtuSource: PlanLink['mtuSource'] = 'computed';
+    for (const li of g.links) {
+      const o = t.links[li]!.mtu;
+      if (o === undefined) continue;
+      if (o > computed) {
+        out.push(warning('mtu-override-too-large', ['links', li, 'mtu'], `${o} exceeds the ${computed} bytes that fit in a ${t.underlay.mtu}-byte underlay after ${kind.id}'s ${overheadBytes} bytes of headers; packets will fragment or be dropped — use ${computed} or less`));
+      }
+      if (mtuSource === 'computed' || o < mtu) mtu = o;
+      mtuSource = 'override';
+    }
+    if (mtu < 576) {
+      out.push(error('mtu-too-small', ['links', g.links[0]!, 'kind'], `${kind.id} leaves ${mtu} bytes of inner MTU on a ${t.underlay.mtu}-byte underlay; raise underlay.mtu`));
+      continue;
+    }
+    const draft: NetworkDraft<unknown> = {
+      id,
+      ordinal: ordinals.get(kind.id) ?? 0,
+      options,
+      family,
+      members,
+      edges,
+      subnet: onUnderlay ? t.underlay.subnet : subnet.text,
+      mtu,
+      mss: mtu - innerHeader(onUnderlay ? family : pool.family),
+    };
+    ordinals.set(kind.id, draft.ordinal + 1);
+    const own = kind.plan(draft);
+    secrets.push(...own.secrets);
+    const net: Network<unknown> = { ...draft, kind: kind.id, params: own.params, routes: [], secrets: own.secrets };
+    networks.push(net);
+    for (const [k, li] of g.links.entries()) {
+      const [a, b] = edges[k]!;
+      linkNet.set(li, { net, a, b });
+      const l = t.links[li]!;
+      links.push({
+        id: `${l.a}--${l.b}`,
+        index: li,
+        kind: kind.id,
+        a: l.a,
+        b: l.b,
+        network: id,
+        mtu,
+        mss: draft.mss,
+        overheadBytes,
+        mtuSource,
+        addresses: { a: members[a]!.address, b: members[b]!.address },
+        interfaces: { a: members[a]!.ifname, b: members[b]!.ifname },
+      });
+    }
+  }
+  if (hasErrors(out)) return { diagnostics: out };
+  links.sort((x, y) => x.index - y.index);
+
+  // LAN routes: first hop of a shortest path over the links (a spoke reaches another spoke's LAN via the hub).
+  const adj = new Map<string, { peer: string; li: number }[]>();
+  const neighbours = (h: string): { peer: string; li: number }[] => {
+    let list = adj.get(h);
+    if (!list) adj.set(h, (list = []));
+    return list;
+  };
+  for (const l of links) {
+    neighbours(l.a).push({ peer: l.b, li: l.index });
+    neighbours(l.b).push({ peer: l.a, li: l.index });
+  }
+  const routesByNet = new Map<string, NetRoute[]>();
+  for (const src of hosts) {
+    const firstHop = new Map<string, number>([[src.name, -1]]);
+    const queue = [src.name];
+    for (let qi = 0; qi < queue.length; qi++) {
+      const cur = queue[qi]!;
+      for (const { peer, li } of adj.get(cur) ?? []) {
+        if (firstHop.has(peer)) continue;
+        firstHop.set(peer, cur === src.name ? li : firstHop.get(cur)!);
+        queue.push(peer);
+      }
+    }
+    for (const dst of hosts) {
+      if (dst.name === src.name || !dst.lan) continue;
+      const li = firstHop.get(dst.name);
+      if (li === undefined || li < 0) continue;
+      const { net, a, b } = linkNet.get(li)!;
+      const l = t.links[li]!;
+      const peerIdx = l.a === src.name ? b : a;
+      const peer = net.members[peerIdx]!;
+      const route: NetRoute = { host: src.name, dst: dst.lan, viaHost: peer.host, via: peer.address.split('/')[0]! };
+      let list = routesByNet.get(net.id);
+      if (!list) routesByNet.set(net.id, (list = []));
+      list.push(route);
+    }
+  }
+  const finished = networks.map((n) => ({ ...n, routes: routesByNet.get(n.id) ?? [] }));
+  return {
+    value: { name: t.name, shape: t.shape, underlayMtu: t.underlay.mtu, family, hosts, links, networks: finished, secrets },
+    diagnostics: out,
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * render(plan, secrets) → HostBundle[]: per host, the files to install and two scripts.
+ * `up.sh` is idempotent (running it twice equals once); `down.sh` removes what `up.sh`
+ * made and succeeds when nothing is there. Kinds contribute their lines; this module adds
+ * what every host shares: file installation, forwarding, LAN routes and MSS clamping.
+ */
+import type { Plan, PlanHost } from './plan.js';
+import { cmd, q } from './shell.js';
+import { lookupKind, type BundleFile, type HostPart, type NetRoute, type Registry, type SecretLookup, type TunnelKind } from './tunnels/types.js';
+
+export interface HostBundle {
+  readonly host: string;
+  readonly files: readonly BundleFile[];
+  readonly up: string;
+  readonly down: string;
+}
+
+/** Where state lives on a host: pid files, saved sysctls, the list of directories up.sh made. */
+export const RUN_DIR = '/run/overlab';
+export const MSS_NFT_FILE = '/etc/overlab/mss.nft';
+const MSS_TABLE = 'overlab_mss';
+const MSS_CHAIN = 'OVERLAB-MSS';
+
+// Shell helpers, each written once here and included in a script only when it calls them
+// (shellcheck flags functions that are never called). Kinds call them by name.
+const HELPERS: readonly { name: string; uses?: readonly string[]; text: string }[] = [
+  // ol_running PIDFILE NAME: true if the pid file names a live process called NAME (guards against a reused pid).
+  { name: 'ol_running', text: 'ol_running() { [ -f "$1" ] && pid=$(cat "$1") && [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; }' },
+  // ol_wait_link DEV: waits up to 10 s for a daemon to create DEV.
+  {
+    name: 'ol_wait_link',
+    text: 'ol_wait_link() { i=0; while ! ip link show dev "$1" >/dev/null 2>&1; do i=$((i + 1)); if [ "$i" -gt 100 ]; then echo "overlab: interface $1 did not appear" >&2; exit 1; fi; sleep 0.1; done; }',
+  },
+  // ol_mkdir DIR: creates DIR and its missing parents, recording each so that down.sh removes only those.
+  { name: 'ol_mkdir', text: 'ol_mkdir() { [ -d "$1" ] && return 0; ol_mkdir "$(dirname "$1")"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }' },
+  // ol_install MODE PATH: installs files/PATH from the bundle at PATH.
+  { name: 'ol_install', uses: ['ol_mkdir'], text: 'ol_install() { ol_mkdir "$(dirname "$2")"; install -m "$1" "$BUNDLE/files$2" "$2"; }' },
+  // ol_stop PIDFILE NAME: stops the process the pid file names, only if it is still NAME; never fails.
+  {
+    name: 'ol_stop',
+    text: `ol_stop() {
+  [ -f "$1" ] || return 0
+  pid=$(cat "$1")
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then
+    kill "$pid" 2>/dev/null
+    i=0; while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "$pid" 2>/dev/null
+  fi
+  rm -f "$1"
+}`,
+  },
+];
+
+function helpersFor(body: readonly string[]): string[] {
+  const text = body.join('\n');
+  const wanted = new Set<string>();
+  const want = (name: string): void => {
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    for (const dep of HELPERS.find((h) => h.name === name)?.uses ?? []) want(dep);
+  };
+  for (const h of HELPERS) if (new RegExp(`(^|[\\s;|&({])${h.name}( |$)`, 'm').test(text)) want(h.name);
+  return HELPERS.filter((h) => wanted.has(h.name)).map((h) => h.text);
+}
+
+/** up.sh stops at the first failure (set -e); down.sh never does: each step tries, and it goes on. */
+function script(kind: 'up' | 'down', plan: Plan, host: string, body: readonly string[]): string {
+  return [
+    '#!/bin/sh',
+    `# Overlab ${kind}.sh for host ${host} of project ${JSON.stringify(plan.name)}.`,
+    '# Generated from overlab.yaml: change the project, not this file.',
+    ...(kind === 'up' ? ['set -eu', 'BUNDLE=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)', `RUN=${q(RUN_DIR)}`, 'mkdir -p "$RUN"'] : ['set -u', `RUN=${q(RUN_DIR)}`]),
+    ...helpersFor(body),
+    ...body,
+    '',
+  ].join('\n');
+}
+
+function mssRules(host: PlanHost, clamps: { dev: string; mss: number }[]): { files: BundleFile[]; up: string[]; down: string[] } {
+  if (clamps.length === 0) return { files: [], up: [], down: [] };
+  if (host.firewall === 'nftables') {
+    // Declaring, deleting and redefining the table in one file makes the load atomic and idempotent.
+    const rules = clamps.flatMap(({ dev, mss }) => [
+      `    oifname ${JSON.stringify(dev)} tcp flags & (syn | rst) == syn tcp option maxseg size set ${mss}`,
+      `    iifname ${JSON.stringify(dev)} tcp flags & (syn | rst) == syn tcp option maxseg size set ${mss}`,
+    ]);
+    const content = [`table inet ${MSS_TABLE}`, `delete table inet ${MSS_TABLE}`, `table inet ${MSS_TABLE} {`, '  chain forward {', '    type filter hook forward priority mangle; policy accept;', ...rules, '  }', '}', ''].join('\n');
+    return {
+      files: [{ path: MSS_NFT_FILE, mode: 0o644, content }],
+      up: ['# TCP MSS clamping (nftables)', cmd('nft', '-f', MSS_NFT_FILE)],
+      down: [`nft delete table inet ${MSS_TABLE} 2>/dev/null`],
+    };
+  }
+  const up = [
+    '# TCP MSS clamping (iptables)',
+    `iptables -t mangle -N ${MSS_CHAIN} 2>/dev/null || true`,
+    `iptables -t mangle -F ${MSS_CHAIN}`,
+    `iptables -t mangle -C FORWARD -j ${MSS_CHAIN} 2>/dev/null || iptables -t mangle -A FORWARD -j ${MSS_CHAIN}`,
+    ...clamps.flatMap(({ dev, mss }) =>
+      ['-o', '-i'].map((dir) => `iptables -t mangle -A ${MSS_CHAIN} ${dir} ${q(dev)} -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss ${mss}`),
+    ),
+  ];
+  const down = [`iptables -t mangle -D FORWARD -j ${MSS_CHAIN} 2>/dev/null`, `iptables -t mangle -F ${MSS_CHAIN} 2>/dev/null`, `iptables -t mangle -X ${MSS_CHAIN} 2>/dev/null`];
+  return { files: [], up, down };
+}
+
+function forwarding(host: PlanHost, family: 4 | 6): { up: string[]; down: string[] } {
+  if (!host.forwards) return { up: [], down: [] };
+  const key = family === 4 ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding';
+  const saved = `"$RUN/${key}.orig"`;
+  return {
+    up: ['# This host forwards between its LAN and the tunnels.', `[ -f ${saved} ] || sysctl -n ${key} > ${saved}`, `sysctl -qw ${key}=1`],
+    down: [`if [ -f ${saved} ]; then sysctl -qw ${key}="$(cat ${saved})"; rm -f ${saved}; fi`],
+  };
+}
+
+export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secret: SecretLookup): HostBundle {
+  const files: BundleFile[] = [];
+  const up: string[] = [];
+  const down: string[][] = [];
+  const routeUp: string[] = [];
+  const routeDown: string[] = [];
+  const clamps: { dev: string; mss: number }[] = [];
+
+  for (const net of plan.networks) {
+    const self = net.members.findIndex((m) => m.host === host.name);
+    if (self < 0) continue;
+    const kind = lookupKind(registry, net.kind) as TunnelKind;
+    const part: HostPart = kind.render({ net, self, secret, runDir: RUN_DIR });
+    files.push(...part.files);
+    up.push(`# ${net.id}: ${kind.label}, ${net.members[self]!.address} on ${net.members[self]!.ifname}, MTU ${net.mtu}`, ...part.up);
+    down.push([`# ${net.id}: ${kind.label}`, ...part.down]);
+    if (part.routeDev) {
+      const dev = part.routeDev;
+      // Clamping only matters where the tunnel shrinks the MTU.
+      if (net.mtu < plan.underlayMtu) clamps.push({ dev, mss: net.mss });
+      const mine = net.routes.filter((r: NetRoute) => r.host === host.name);
+      if (mine.length > 0) routeUp.push(cmd('ol_wait_link', dev));
+      for (const r of mine) {
+        routeUp.push(cmd('ip', 'route', 'replace', r.dst, 'via', r.via, 'dev', dev));
+        routeDown.push(`${cmd('ip', 'route', 'del', r.dst, 'via', r.via, 'dev', dev)} 2>/dev/null`);
+      }
+    }
+  }
+
+  const fwd = forwarding(host, plan.family);
+  const mss = mssRules(host, clamps);
+  files.push(...mss.files);
+  const installs = files.map((f) => cmd('ol_install', f.mode.toString(8).padStart(4, '0'), f.path));
+  const removes = files.map((f) => `rm -f ${q(f.path)}`);
+
+  const upScript = script('up', plan, host.name, [
+    ...(installs.length ? ['# Files', ...installs] : []),
+    ...fwd.up,
+    ...up,
+    ...(routeUp.length ? ['# Routes to the other sites', ...routeUp] : []),
+    ...mss.up,
+    'echo "overlab: up"',
+  ]);
+  const downScript = script('down', plan, host.name, [
+    ...mss.down,
+    ...routeDown,
+    ...down.reverse().flat(),
+    ...removes,
+    ...fwd.down,
+    'if [ -f "$RUN/created-dirs" ]; then sort -r "$RUN/created-dirs" | while read -r d; do rmdir "$d" 2>/dev/null; done; rm -f "$RUN/created-dirs"; fi',
+    'echo "overlab: down"',
+    'exit 0',
+  ]);
+  return { host: host.name, files, up: upScript, down: downScript };
+}
+
+export function render(plan: Plan, registry: Registry, secret: SecretLookup): HostBundle[] {
+  return plan.hosts.map((h) => renderHost(plan, h, registry, secret));
+}

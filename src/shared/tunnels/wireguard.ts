@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { bare, configureLink, deleteLink, endpoint, guardLink, ipHeader, UDP_HEADER } from './common.js';
+import { cmd, q } from '../shell.js';
+import { defineKind } from './types.js';
+
+const Options = z.strictObject({
+  /** `kernel`: the in-kernel module; `go`: wireguard-go over TUN (for kernels without it). */
+  implementation: z.enum(['kernel', 'go']).default('kernel'),
+  port: z.number().int().min(1).max(65535).default(51820),
+  /** Seconds between keepalives; 0 turns them off (all lab peers are reachable). */
+  persistentKeepalive: z.number().int().min(0).max(65535).default(0),
+  /** Add a pre-shared key per peer pair (post-quantum hedge, as `wg genpsk`). */
+  presharedKey: z.boolean().default(false),
+});
+
+const keyRef = (net: string, host: string): string => `wireguard/${net}/${host}`;
+const pskRef = (net: string, a: string, b: string): string => `wireguard/${net}/psk-${[a, b].sort().join('-')}`;
+
+/** WireGuard: one interface per host, every linked host a peer. */
+export const wireguard = defineKind({
+  id: 'wireguard',
+  label: 'WireGuard',
+  layer: 'L3',
+  encrypted: true,
+  model: 'mesh',
+  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  ifPrefix: 'wg',
+  options: Options,
+  transport: (o) => `UDP ${o.port}`,
+  requirements: (o) =>
+    o.implementation === 'kernel'
+      ? { modules: ['wireguard'], packages: ['wireguard-tools'], binaries: ['wg', 'ip'], probe: 'ip link add olprobe2 type wireguard' }
+      : { modules: ['tun'], packages: ['wireguard-tools', 'wireguard-go'], binaries: ['wg', 'wireguard-go', 'ip'], probe: 'test -c /dev/net/tun' },
+  // outer IP + UDP + message header (type, receiver, counter: 16) + Poly1305 tag (16).
+  // Padding to 16 bytes never pushes a packet past the interface MTU, so it costs nothing here.
+  overhead: (_o, family) => ipHeader(family) + UDP_HEADER + 16 + 16,
+  plan: (d) => ({
+    params: { port: d.options.port },
+    secrets: [
+      ...d.members.map((m) => ({ ref: keyRef(d.id, m.host), kind: { type: 'x25519' as const } })),
+      ...(d.options.presharedKey
+        ? d.edges.map(([a, b]) => ({ ref: pskRef(d.id, d.members[a]!.host, d.members[b]!.host), kind: { type: 'random' as const, bytes: 32, encoding: 'base64' as const } }))
+        : []),
+    ],
+  }),
+  render: ({ net, self, secret, runDir }) => {
+    const me = net.members[self]!;
+    const o = net.options;
+    const conf = `/etc/wireguard/${me.ifname}.conf`;
+    const peers = net.edges.filter(([a, b]) => a === self || b === self).map(([a, b]) => net.members[a === self ? b : a]!);
+    const lines = ['[Interface]', `PrivateKey = ${secret(keyRef(net.id, me.host), 'private')}`, `ListenPort = ${String(net.params.port)}`];
+    for (const p of peers) {
+      const lans = net.routes.filter((r) => r.host === me.host && r.viaHost === p.host).map((r) => r.dst);
+      const hostBits = p.address.includes(':') ? 128 : 32;
+      lines.push('', `# ${p.host}`, '[Peer]', `PublicKey = ${secret(keyRef(net.id, p.host), 'public')}`);
+      if (o.presharedKey) lines.push(`PresharedKey = ${secret(pskRef(net.id, me.host, p.host), 'value')}`);
+      lines.push(`Endpoint = ${endpoint(p.underlay, net.params.port as number)}`, `AllowedIPs = ${[`${bare(p.address)}/${hostBits}`, ...lans].join(', ')}`);
+      if (o.persistentKeepalive > 0) lines.push(`PersistentKeepalive = ${o.persistentKeepalive}`);
+    }
+    const pid = `${runDir}/${me.ifname}.pid`;
+    const create =
+      o.implementation === 'kernel'
+        ? [guardLink(me.ifname, 'ip', 'link', 'add', me.ifname, 'type', 'wireguard')]
+        : [
+            // Foreground mode keeps the real pid, so down.sh stops exactly this process.
+            `ol_running ${q(pid)} wireguard-go || { WG_PROCESS_FOREGROUND=1 wireguard-go -f ${q(me.ifname)} >/dev/null 2>&1 & echo $! > ${q(pid)}; }`,
+            cmd('ol_wait_link', me.ifname),
+          ];
+    return {
+      files: [{ path: conf, mode: 0o600, content: `${lines.join('\n')}\n`, secret: true }],
+      up: [...create, cmd('wg', 'setconf', me.ifname, conf), ...configureLink(me, net.mtu)],
+      down: o.implementation === 'kernel' ? [deleteLink(me.ifname)] : [`ol_stop ${q(pid)} wireguard-go`, deleteLink(me.ifname)],
+      routeDev: me.ifname,
+    };
+  },
+});
