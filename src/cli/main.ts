@@ -57,11 +57,12 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
     .option('--hosts <n>', `number of hosts (2–${TEMPLATE_MAX_HOSTS}; site-to-site is always 2)`, intArg('--hosts'))
     .option('--kind <kind>', 'tunnel kind for every link (see `overlab kinds`)', 'clean')
     .option('--name <text>', 'project name shown in the UI and reports')
+    .option('--mtu <bytes>', 'underlay MTU (576–9216; e.g. 1500 or 9000)', intArg('--mtu'))
     .option('--force', `overwrite an existing ${PROJECT_FILE}`)
     .option('--json', 'print the result as JSON')
-    .action(async (dir: string, o: { template: Shape; hosts?: number; kind: string; name?: string; force?: boolean; json?: boolean }) => {
+    .action(async (dir: string, o: { template: Shape; hosts?: number; kind: string; name?: string; mtu?: number; force?: boolean; json?: boolean }) => {
       const hosts = o.hosts ?? (o.template === 'site-to-site' ? 2 : 4);
-      const t = makeTemplate({ template: o.template, hosts, kind: o.kind, ...(o.name ? { name: o.name } : {}) }, registry);
+      const t = makeTemplate({ template: o.template, hosts, kind: o.kind, ...(o.name ? { name: o.name } : {}), ...(o.mtu !== undefined ? { underlayMtu: o.mtu } : {}) }, registry);
       if (!t.value) {
         printDiagnostics(io, t.diagnostics.map((d) => ({ ...d, path: `--${d.path}` })));
         throw new Exit(1);

@@ -13,6 +13,8 @@ export interface TemplateRequest {
   readonly hosts: number;
   readonly kind: string;
   readonly name?: string;
+  /** Underlay MTU (the paper measured 1500 and 9000). */
+  readonly underlayMtu?: number;
 }
 
 /** LANs come from here, one /24 per host: 198.18.16.0/24 … 198.18.239.0/24. */
@@ -67,6 +69,7 @@ export function makeTemplate(req: TemplateRequest, registry: Registry): Result<T
     schemaVersion: SCHEMA_VERSION,
     name: req.name ?? `${req.template} (${req.kind}, ${n} hosts)`,
     shape: req.template,
+    ...(req.underlayMtu !== undefined ? { underlay: { mtu: req.underlayMtu } } : {}),
     hosts,
     links,
   };
