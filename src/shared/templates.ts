@@ -6,7 +6,7 @@ import { error, type Result } from './diagnostics.js';
 import { formatAddress, parsePrefix, type Prefix } from './net.js';
 import { SCHEMA_VERSION, SHAPES, TopologySchema, type Host, type Shape, type Topology, type TopologyInput } from './schema.js';
 import type { Registry } from './tunnels/types.js';
-import { validateTopology } from './validate.js';
+import { issueToDiagnostic, validateTopology } from './validate.js';
 
 export interface TemplateRequest {
   readonly template: Shape;
@@ -74,7 +74,10 @@ export function makeTemplate(req: TemplateRequest, registry: Registry): Result<T
     links,
   };
   const parsed = TopologySchema.safeParse(input);
-  if (!parsed.success) throw new Error(`bug: template ${req.template} is not schema-valid: ${parsed.error.message}`);
+  // Only a request value (such as an MTU out of range) can fail here; report it at the option's name.
+  if (!parsed.success) {
+    return { diagnostics: parsed.error.issues.flatMap((i) => issueToDiagnostic(i, input)).map((d) => (d.path === 'underlay.mtu' ? { ...d, path: 'mtu', segments: ['mtu'] } : d)) };
+  }
   // Validation catches what a template cannot know by itself, such as an unknown --kind.
   // Problems with --kind show once, at `kind`, rather than once per link.
   const checked = validateTopology(parsed.data, registry);
