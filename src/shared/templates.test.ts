@@ -83,7 +83,7 @@ describe('the largest template', () => {
 });
 
 describe('requests that are refused', () => {
-  it.each([1, 3, 12])('site-to-site with %i hosts is refused at hosts', (n) => {
+  it.each([1, 3, 12, TEMPLATE_MAX_HOSTS + 1])('site-to-site with %i hosts is refused at hosts', (n) => {
     const r = make('site-to-site', n);
     expect(r.value).toBeUndefined();
     expect(r.diagnostics.map((d) => [d.code, d.path])).toEqual([['out-of-range', 'hosts']]);
