@@ -25,12 +25,8 @@ export async function ensureLayout(dir: string): Promise<void> {
   await fs.chmod(path.join(dir, '.overlab'), 0o700);
   await fs.mkdir(path.join(dir, SECRETS_DIR), { recursive: true, mode: 0o700 });
   await fs.chmod(path.join(dir, SECRETS_DIR), 0o700);
-  const gitignore = path.join(dir, '.gitignore');
-  try {
-    await fs.writeFile(gitignore, '# Generated keys and PSKs never leave this machine.\n.overlab/secrets/\n', { flag: 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
+  // The ignore rule lives inside .overlab/, so it holds whatever the user's own .gitignore says.
+  await writeFileAtomic(path.join(dir, '.overlab', '.gitignore'), '# Generated keys and PSKs never leave this machine.\nsecrets/\n', 0o644);
 }
 
 export interface CreateOptions {
