@@ -11,7 +11,10 @@ import { SHAPES, type Shape } from '../shared/schema.js';
 import { makeTemplate, TEMPLATE_MAX_HOSTS } from '../shared/templates.js';
 import { defaultRegistry } from '../shared/tunnels/index.js';
 import type { Registry } from '../shared/tunnels/types.js';
+import { spawn } from 'node:child_process';
 import { checkRequirements } from '../main/capability.js';
+import { knownHostsPath, labDown, labExecArgv, labLayout, labUp, requireRoot } from '../main/lab/lab.js';
+import { plan } from '../shared/plan.js';
 import { planProject, renderProject, writeBundles } from '../main/services/bundles.js';
 import { createProject, openProject } from '../main/store/project.js';
 
@@ -168,6 +171,59 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
       io.out(`rendered ${r.bundles.length} hosts (${files} files) into ${o.out}${r.secrets && r.secrets.created.length ? `; generated ${r.secrets.created.length} secrets in ${path.join(dir, '.overlab', 'secrets')}` : ''}\n`);
     });
 
+  const lab = program.command('lab').description('the embedded lab: one network namespace + sshd per lab host (needs root)');
+  const layoutOf = async (dir: string) => {
+    const snap = await openProject(dir, registry);
+    if (!snap.topology) {
+      printDiagnostics(io, snap.diagnostics, path.join(dir, PROJECT_FILE));
+      throw new Exit(1);
+    }
+    const p = plan(snap.topology, registry);
+    if (!p.value) {
+      printDiagnostics(io, p.diagnostics, path.join(dir, PROJECT_FILE));
+      throw new Exit(1);
+    }
+    return labLayout(dir, snap.topology, p.value);
+  };
+  lab
+    .command('up')
+    .description('create (or complete) the lab of a project; idempotent')
+    .argument('<dir>', 'project folder')
+    .option('--json', 'print what was created as JSON')
+    .action(async (dir: string, o: { json?: boolean }) => {
+      const L = await layoutOf(dir);
+      const started = Date.now();
+      const r = await labUp(dir, L, (e) => {
+        if (!o.json && e.host) io.err(`lab: ${e.host}\n`);
+      });
+      if (o.json) io.out(`${JSON.stringify({ id: L.id, hosts: L.hosts, created: r.created })}\n`);
+      else io.out(`lab ${L.id} up: ${L.hosts.length} hosts (${r.created.length} things created) in ${((Date.now() - started) / 1000).toFixed(1)} s; management ${L.mgmtGateway}/${L.mgmtLength}, host keys pinned in ${knownHostsPath(dir)}\n`);
+    });
+  lab
+    .command('down')
+    .description('remove everything the lab of a project made, also after a crash')
+    .argument('<dir>', 'project folder')
+    .option('--json', 'print what was removed as JSON')
+    .action(async (dir: string, o: { json?: boolean }) => {
+      const r = await labDown(dir);
+      if (o.json) io.out(`${JSON.stringify(r)}\n`);
+      else io.out(r.removed.length ? `lab down: removed ${r.removed.length} things\n` : 'lab down: nothing to remove\n');
+    });
+  lab
+    .command('exec')
+    .description('run a command inside a lab host (its network and mount namespaces), without SSH')
+    .argument('<dir>', 'project folder')
+    .argument('<host>', 'lab host name')
+    .argument('<command...>', 'command and arguments (put -- before them)')
+    .action(async (dir: string, host: string, command: string[]) => {
+      await requireRoot();
+      const L = await layoutOf(dir);
+      const argv = labExecArgv(L, host, command);
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+      if (code !== 0) throw new Exit(code);
+    });
+
   return program;
 }
 
@@ -183,7 +239,9 @@ export async function runCli(argv: readonly string[], io: Io = processIo, regist
       // Help and version are successes; commander already printed its own message otherwise.
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
     }
-    io.err(`overlab: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 70;
+    // Operational failures (a command that failed, no root, no space) are the user's to fix; bugs are ours.
+    const bug = !(e instanceof Error) || e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e.message.startsWith('bug:');
+    io.err(`overlab: ${bug ? 'internal error: ' : ''}${e instanceof Error ? e.message : String(e)}\n`);
+    return bug ? 70 : 1;
   }
 }

@@ -1,0 +1,360 @@
+/**
+ * The embedded lab: every lab host of a project becomes a network namespace with its own
+ * mount namespace and its own OpenSSH server, wired to
+ *  - a management bridge in the root namespace (Overlab reaches the host's sshd here),
+ *  - a shared WAN bridge (the underlay), in a namespace of its own, at the project's MTU,
+ *  - its own LAN (`lan0`, a veth pair inside the host).
+ * Each host sees a private /etc, /var/lib, /var/log (overlays: reads fall through to the
+ * machine's files, writes stay with the host), a private /run and an empty /root, so two
+ * lab hosts never share a config, pid file or socket, and bundles land where daemons look.
+ * Names carry a short id derived from the project folder, so `lab down` finds leftovers
+ * of a crashed run by name alone.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { formatAddress, parsePrefix, type Prefix } from '../../shared/net.js';
+import type { Plan } from '../../shared/plan.js';
+import type { Topology } from '../../shared/schema.js';
+import { run, succeeds } from '../exec.js';
+import { SECRETS_DIR } from '../store/project.js';
+import { writeFileAtomic } from '../store/atomic.js';
+
+/** Lab state on the machine (pid files, overlay upper dirs, mount-namespace handles). Not under /run: hosts get a private /run. */
+export const LAB_STATE_ROOT = '/var/tmp/overlab-lab';
+
+export interface LabHost {
+  readonly name: string;
+  readonly index: number;
+  readonly netns: string;
+  readonly mgmtAddress: string;
+  readonly underlayAddress: string;
+  readonly underlayDev: string;
+  readonly lanGateway?: string;
+}
+
+export interface LabLayout {
+  readonly id: string;
+  readonly state: string;
+  readonly mtu: number;
+  readonly mgmtBridge: string;
+  readonly mgmtGateway: string;
+  readonly mgmtLength: number;
+  readonly underlayLength: number;
+  readonly wanNetns: string;
+  readonly hosts: readonly LabHost[];
+}
+
+export type LabEvent = { step: string; host?: string; detail?: string };
+
+export const labId = (projectDir: string): string => createHash('sha256').update(path.resolve(projectDir)).digest('hex').slice(0, 6);
+
+/** Where everything goes, derived from the project alone (so `down` needs no saved state). */
+export function labLayout(projectDir: string, t: Topology, plan: Plan): LabLayout {
+  const id = labId(projectDir);
+  const mgmt = parsePrefix(t.lab.management) as Prefix;
+  const underlay = parsePrefix(t.underlay.subnet) as Prefix;
+  const hosts = plan.hosts
+    .map((h, index) => ({ h, index, target: t.hosts[index]! }))
+    .filter(({ target }) => target.target.type === 'lab')
+    .map(({ h, index }): LabHost => {
+      const lan = h.lan ? (parsePrefix(h.lan) as Prefix) : undefined;
+      return {
+        name: h.name,
+        index,
+        netns: `olab-${id}-${h.name}`,
+        mgmtAddress: formatAddress(mgmt.family, mgmt.network + 2n + BigInt(index)),
+        underlayAddress: h.underlay.address,
+        underlayDev: h.underlay.interface,
+        ...(lan ? { lanGateway: `${formatAddress(lan.family, lan.network + 1n)}/${lan.length}` } : {}),
+      };
+    });
+  return {
+    id,
+    state: path.join(LAB_STATE_ROOT, id),
+    mtu: t.underlay.mtu,
+    mgmtBridge: `olb${id}`,
+    mgmtGateway: formatAddress(mgmt.family, mgmt.network + 1n),
+    mgmtLength: mgmt.length,
+    underlayLength: underlay.length,
+    wanNetns: `olab-${id}-wan`,
+    hosts,
+  };
+}
+
+const hostDir = (L: LabLayout, h: LabHost): string => path.join(L.state, h.name);
+const mntHandle = (L: LabLayout, h: LabHost): string => path.join(hostDir(L, h), 'mnt');
+const vethMgmt = (L: LabLayout, h: LabHost): string => `olm${L.id}${h.index}`;
+const vethWan = (L: LabLayout, h: LabHost): string => `olw${L.id}${h.index}`;
+
+export const labKeyPath = (projectDir: string): string => path.join(projectDir, SECRETS_DIR, 'lab', 'id_ed25519');
+export const knownHostsPath = (projectDir: string): string => path.join(projectDir, '.overlab', 'known_hosts');
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(() => true, () => false);
+}
+
+async function netnsList(): Promise<string[]> {
+  const { stdout } = await run(['ip', 'netns', 'list']);
+  return stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+}
+
+async function isMountpoint(p: string): Promise<boolean> {
+  const info = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').some((l) => l.split(' ')[4] === p);
+}
+
+const inHost = (L: LabLayout, h: LabHost, ...argv: string[]): string[] => ['nsenter', `--net=/run/netns/${h.netns}`, `--mount=${mntHandle(L, h)}`, '--', ...argv];
+
+async function linkExists(name: string, ns?: string): Promise<boolean> {
+  return succeeds(ns ? ['ip', '-n', ns, 'link', 'show', 'dev', name] : ['ip', 'link', 'show', 'dev', name]);
+}
+
+/** ssh-keygen key pair at `file`, made once. */
+async function ensureKey(file: string, comment: string): Promise<void> {
+  if (await exists(file)) return;
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+}
+
+function sshdConfig(L: LabLayout, h: LabHost): string {
+  const d = hostDir(L, h);
+  return [
+    '# sshd of an Overlab lab host; started by `overlab lab up`.',
+    'Port 22',
+    `ListenAddress ${h.mgmtAddress}`,
+    `HostKey ${path.join(d, 'ssh_host_ed25519_key')}`,
+    `PidFile ${path.join(d, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${path.join(L.state, 'authorized_keys')}`,
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    // Lab files sit under /var/tmp, which is world-writable; they are root-owned 0600 themselves.
+    'StrictModes no',
+    'PrintMotd no',
+    'UseDNS no',
+    'MaxStartups 100:30:200',
+    'MaxSessions 50',
+    // SFTP-based uploads (node-ssh putFile) need this line.
+    'Subsystem sftp /usr/lib/openssh/sftp-server',
+    '',
+  ].join('\n');
+}
+
+async function ensureMountNs(L: LabLayout, h: LabHost): Promise<void> {
+  const handle = mntHandle(L, h);
+  if (await isMountpoint(handle)) return;
+  const d = hostDir(L, h);
+  for (const sub of ['etc', 'varlib', 'varlog']) {
+    await fs.mkdir(path.join(d, `${sub}.upper`), { recursive: true });
+    await fs.mkdir(path.join(d, `${sub}.work`), { recursive: true });
+  }
+  await fs.writeFile(handle, '');
+  await run(['unshare', `--mount=${handle}`, '--propagation', 'private', 'true']);
+  const overlay = (target: string, sub: string): string =>
+    `mount -t overlay overlay -o lowerdir=${target},upperdir=${path.join(d, `${sub}.upper`)},workdir=${path.join(d, `${sub}.work`)} ${target}`;
+  // Paths here are Overlab's own (no user text): the id is hex and host names match HOST_NAME_RE.
+  const script = [
+    'set -e',
+    overlay('/etc', 'etc'),
+    overlay('/var/lib', 'varlib'),
+    overlay('/var/log', 'varlog'),
+    'mount -t tmpfs -o mode=0755 tmpfs /run',
+    'mkdir -p /run/sshd /run/lock /run/user',
+    'mount -t tmpfs -o mode=0700 tmpfs /root',
+    // A clean login: root's shell is /bin/sh with an empty home, so no dotfiles run on each SSH command.
+    "sed -i 's#^root:\\([^:]*\\):0:0:\\([^:]*\\):[^:]*:[^:]*$#root:\\1:0:0:\\2:/root:/bin/sh#' /etc/passwd",
+    `echo ${h.name} > /etc/hostname`,
+  ].join('\n');
+  await run(['nsenter', `--mount=${handle}`, '--', 'sh', '-c', script]);
+}
+
+async function sshdRunning(L: LabLayout, h: LabHost): Promise<boolean> {
+  const pidFile = path.join(hostDir(L, h), 'sshd.pid');
+  try {
+    const pid = Number((await fs.readFile(pidFile, 'utf8')).trim());
+    return (await fs.readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'sshd';
+  } catch {
+    return false;
+  }
+}
+
+function waitPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const attempt = (): void => {
+      const s = net.connect({ host, port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > deadline) resolve(false);
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+export async function requireRoot(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new Error('the embedded lab needs root (it creates network namespaces, bridges and mounts); run overlab as root, e.g. with sudo');
+  }
+}
+
+/** Brings the lab up; idempotent. Returns what it created. */
+export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) => void = () => undefined): Promise<{ created: string[] }> {
+  await requireRoot();
+  const created: string[] = [];
+  await fs.mkdir(L.state, { recursive: true, mode: 0o700 });
+  // Persistent mount-namespace handles need a mount that does not propagate.
+  if (!(await isMountpoint(L.state))) {
+    await run(['mount', '--bind', L.state, L.state]);
+    await run(['mount', '--make-private', L.state]);
+  }
+  const key = labKeyPath(projectDir);
+  await ensureKey(key, `overlab-lab-${L.id}`);
+  await writeFileAtomic(path.join(L.state, 'authorized_keys'), await fs.readFile(`${key}.pub`, 'utf8'), 0o600);
+
+  onEvent({ step: 'bridges' });
+  if (!(await linkExists(L.mgmtBridge))) {
+    await run(['ip', 'link', 'add', L.mgmtBridge, 'type', 'bridge']);
+    created.push(`bridge ${L.mgmtBridge}`);
+  }
+  await run(['ip', 'addr', 'replace', `${L.mgmtGateway}/${L.mgmtLength}`, 'dev', L.mgmtBridge]);
+  await run(['ip', 'link', 'set', L.mgmtBridge, 'up']);
+  const namespaces = new Set(await netnsList());
+  if (!namespaces.has(L.wanNetns)) {
+    await run(['ip', 'netns', 'add', L.wanNetns]);
+    created.push(`netns ${L.wanNetns}`);
+  }
+  if (!(await linkExists('br0', L.wanNetns))) await run(['ip', '-n', L.wanNetns, 'link', 'add', 'br0', 'type', 'bridge']);
+  await run(['ip', '-n', L.wanNetns, 'link', 'set', 'br0', 'mtu', String(L.mtu), 'up']);
+
+  const known: string[] = [];
+  for (const h of L.hosts) {
+    onEvent({ step: 'host', host: h.name });
+    if (!namespaces.has(h.netns)) {
+      await run(['ip', 'netns', 'add', h.netns]);
+      created.push(`netns ${h.netns}`);
+    }
+    await run(['ip', '-n', h.netns, 'link', 'set', 'lo', 'up']);
+    // Management: root side on the bridge, host side `mgmt0`.
+    if (!(await linkExists('mgmt0', h.netns))) {
+      await run(['ip', 'link', 'del', vethMgmt(L, h)]).catch(() => undefined);
+      await run(['ip', 'link', 'add', vethMgmt(L, h), 'type', 'veth', 'peer', 'name', 'mgmt0', 'netns', h.netns]);
+      created.push(`link ${vethMgmt(L, h)}`);
+    }
+    await run(['ip', 'link', 'set', vethMgmt(L, h), 'master', L.mgmtBridge, 'up']);
+    await run(['ip', '-n', h.netns, 'addr', 'replace', `${h.mgmtAddress}/${L.mgmtLength}`, 'dev', 'mgmt0']);
+    await run(['ip', '-n', h.netns, 'link', 'set', 'mgmt0', 'up']);
+    // Underlay: host side named as the project says (eth0), other side on the WAN bridge.
+    if (!(await linkExists(h.underlayDev, h.netns))) {
+      const peer = vethWan(L, h);
+      await run(['ip', '-n', L.wanNetns, 'link', 'del', peer]).catch(() => undefined);
+      await run(['ip', 'link', 'add', peer, 'netns', L.wanNetns, 'mtu', String(L.mtu), 'type', 'veth', 'peer', 'name', h.underlayDev, 'netns', h.netns, 'mtu', String(L.mtu)]);
+      created.push(`link ${h.underlayDev}@${h.name}`);
+    }
+    await run(['ip', '-n', L.wanNetns, 'link', 'set', vethWan(L, h), 'master', 'br0', 'mtu', String(L.mtu), 'up']);
+    await run(['ip', '-n', h.netns, 'link', 'set', h.underlayDev, 'mtu', String(L.mtu), 'up']);
+    await run(['ip', '-n', h.netns, 'addr', 'replace', `${h.underlayAddress}/${L.underlayLength}`, 'dev', h.underlayDev]);
+    if (h.lanGateway) {
+      if (!(await linkExists('lan0', h.netns))) await run(['ip', '-n', h.netns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan0p']);
+      await run(['ip', '-n', h.netns, 'addr', 'replace', h.lanGateway, 'dev', 'lan0']);
+      await run(['ip', '-n', h.netns, 'link', 'set', 'lan0', 'up']);
+      await run(['ip', '-n', h.netns, 'link', 'set', 'lan0p', 'up']);
+    }
+    await ensureMountNs(L, h);
+    // sshd with a host key kept in the project, so the pin survives a reboot of the machine.
+    const d = hostDir(L, h);
+    const hostKey = path.join(projectDir, SECRETS_DIR, 'lab', 'hostkeys', h.name);
+    await ensureKey(hostKey, `${h.name}@overlab-lab`);
+    await fs.copyFile(hostKey, path.join(d, 'ssh_host_ed25519_key'));
+    await fs.chmod(path.join(d, 'ssh_host_ed25519_key'), 0o600);
+    await writeFileAtomic(path.join(d, 'sshd_config'), sshdConfig(L, h), 0o600);
+    if (!(await sshdRunning(L, h))) {
+      await run(inHost(L, h, '/usr/sbin/sshd', '-f', path.join(d, 'sshd_config')));
+      created.push(`sshd ${h.name}`);
+    }
+    const pub = (await fs.readFile(`${hostKey}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+    known.push(`${h.mgmtAddress} ${pub}`);
+  }
+  await pinHostKeys(projectDir, known);
+  onEvent({ step: 'wait-sshd' });
+  const down = (await Promise.all(L.hosts.map(async (h) => ((await waitPort(h.mgmtAddress, 22, 10_000)) ? undefined : h.name)))).filter(Boolean);
+  if (down.length) throw new Error(`sshd did not start on lab host(s) ${down.join(', ')}; see ${L.state}/<host>/`);
+  await writeFileAtomic(path.join(L.state, 'lab.json'), `${JSON.stringify(L, null, 2)}\n`, 0o600);
+  return { created };
+}
+
+/** Pins the lab hosts' keys in the project's known_hosts, replacing older lines for the same addresses. */
+async function pinHostKeys(projectDir: string, lines: readonly string[]): Promise<void> {
+  const file = knownHostsPath(projectDir);
+  const addrs = new Set(lines.map((l) => l.split(' ')[0]));
+  const old = (await fs.readFile(file, 'utf8').catch(() => '')).split('\n').filter((l) => l && !addrs.has(l.split(' ')[0]));
+  await writeFileAtomic(file, `${[...old, ...lines].join('\n')}\n`, 0o644);
+}
+
+/** Removes every namespace, link, process, mount and file of this project's lab, found by name. */
+export async function labDown(projectDir: string): Promise<{ removed: string[] }> {
+  await requireRoot();
+  const id = labId(projectDir);
+  const state = path.join(LAB_STATE_ROOT, id);
+  const removed: string[] = [];
+  const prefix = `olab-${id}-`;
+  for (const ns of (await netnsList()).filter((n) => n.startsWith(prefix))) {
+    // Every process still in the namespace is the lab's: its sshd, sessions, daemons a bundle left.
+    const { stdout } = await run(['ip', 'netns', 'pids', ns]).catch(() => ({ stdout: '' }));
+    const pids = stdout.split('\n').map(Number).filter((p) => p > 1 && p !== process.pid);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    if (pids.length) {
+      await new Promise((r) => setTimeout(r, 300));
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      removed.push(`${pids.length} process(es) in ${ns}`);
+    }
+    await run(['ip', 'netns', 'del', ns]);
+    removed.push(`netns ${ns}`);
+  }
+  // Root-side veths die with their peers; the management bridge does not.
+  const { stdout } = await run(['ip', '-o', 'link', 'show']);
+  for (const line of stdout.split('\n')) {
+    const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
+    if (name && (name === `olb${id}` || name.startsWith(`olm${id}`) || name.startsWith(`olw${id}`))) {
+      await run(['ip', 'link', 'del', name]).catch(() => undefined);
+      removed.push(`link ${name}`);
+    }
+  }
+  if (await exists(state)) {
+    for (const entry of await fs.readdir(state)) {
+      const handle = path.join(state, entry, 'mnt');
+      if (await isMountpoint(handle)) await run(['umount', handle]);
+    }
+    if (await isMountpoint(state)) await run(['umount', state]);
+    await fs.rm(state, { recursive: true, force: true });
+    removed.push(`state ${state}`);
+  }
+  return { removed };
+}
+
+/** argv that runs a command inside a lab host (its network and mount namespaces), for `lab exec` and tests. */
+export function labExecArgv(L: LabLayout, host: string, argv: readonly string[]): string[] {
+  const h = L.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`"${host}" is not a lab host of this project; lab hosts: ${L.hosts.map((x) => x.name).join(', ')}`);
+  return inHost(L, h, ...argv);
+}
