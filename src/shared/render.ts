@@ -164,6 +164,7 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
     ...removes,
     ...fwd.down,
     'if [ -f "$RUN/created-dirs" ]; then sort -r "$RUN/created-dirs" | while read -r d; do rmdir "$d" 2>/dev/null; done; rm -f "$RUN/created-dirs"; fi',
+    'rmdir "$RUN" 2>/dev/null',
     'echo "overlab: down"',
     'exit 0',
   ]);
