@@ -24,10 +24,17 @@ nonce=none
 /bin/busybox mount -t devtmpfs devtmpfs /dev
 exec </dev/null >/dev/console 2>&1
 
+debug=0
 read -r cmdline </proc/cmdline
 for w in $cmdline; do
-  case "$w" in overlab.nonce=*) nonce=${w#overlab.nonce=} ;; esac
+  case "$w" in
+    overlab.nonce=*) nonce=${w#overlab.nonce=} ;;
+    overlab.debug=1) debug=1 ;;
+  esac
 done
+# With overlab.debug=1 on the kernel command line: guest uptime at each step.
+dbg() { [ "$debug" = 0 ] || { read -r up _ </proc/uptime; echo "overlab-init: $up $*"; }; }
+dbg "init started"
 # Raw output on the serial console: no "\n" -> "\r\n" translation.
 stty -opost 2>/dev/null
 
@@ -43,6 +50,8 @@ while read -r m; do
   [ -n "$m" ] || continue
   insmod "/lib/modules/$m" || die "insmod $m failed"
 done </modules.list
+
+dbg "modules loaded"
 
 mount9p() { # tag dir options
   i=0
@@ -60,6 +69,7 @@ mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay "$R" \
   || die "cannot mount the overlay root"
 
+dbg "overlay mounted"
 mount -t proc proc "$R/proc" || die "cannot mount $R/proc"
 mount -t sysfs sysfs "$R/sys" || die "cannot mount $R/sys"
 mount -t cgroup2 cgroup2 "$R/sys/fs/cgroup" 2>/dev/null
@@ -82,8 +92,12 @@ chmod 1777 "$R/run/lock"
 mount9p ovljob "$R/run/overlab-job" "cache=none" || die "cannot mount the job directory (9p tag ovljob)"
 
 kver=$(uname -r)
-chroot "$R" /bin/mkdir -p "/lib/modules/$kver" || die "cannot create /lib/modules/$kver"
-moddir=$(chroot "$R" /bin/readlink -f "/lib/modules/$kver")
+moddir=/lib/modules/$kver
+if [ -L "$R/lib" ]; then # usr-merged root: /lib -> usr/lib (resolve it inside $R, not here)
+  l=$(readlink "$R/lib")
+  case "$l" in /*) moddir=$l/modules/$kver ;; *) moddir=/$l/modules/$kver ;; esac
+fi
+mkdir -p "$R$moddir" || die "cannot create $moddir"
 mount9p mods "$R$moddir" "ro,cache=loose" || die "cannot mount the kernel modules (9p tag mods)"
 
 # Module auto-loading: the kernel runs this (in the initramfs root), it hands over to the
@@ -92,12 +106,14 @@ printf '#!/bin/sh\nexec /bin/busybox chroot %s /sbin/modprobe "$@"\n' "$R" >/sbi
 chmod 0755 /sbin/overlab-modprobe
 echo /sbin/overlab-modprobe >/proc/sys/kernel/modprobe
 
+dbg "root ready"
 hostname overlab-fullkernel
 ip link set lo up
 
 echo "@@OVERLAB-BEGIN-${nonce}@@"
 env -i /bin/busybox chroot "$R" /bin/bash /run/overlab-job/guest-run.sh </dev/null >/dev/console 2>&1
 rc=$?
+dbg "command ended"
 echo "$rc" >"$R/run/overlab-job/rc" 2>/dev/null
 sync
 echo "@@OVERLAB-EXIT-${nonce}:${rc}@@"
