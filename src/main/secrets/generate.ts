@@ -5,6 +5,8 @@
  */
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import type { SecretKind } from '../../shared/secrets.js';
+import { cryptSalt, sha512crypt } from './crypt.js';
+import { x509Generators } from './x509.js';
 
 export type Parts = Record<string, string>;
 
@@ -44,10 +46,12 @@ export const generators: Partial<Record<SecretKind['type'], Generator>> = {
   },
   password: (k) => {
     if (k.type !== 'password') throw new Error('bug: wrong kind');
-    return password(k.length);
+    const p = password(k.length);
+    return { ...p, hash: sha512crypt(p.value!, cryptSalt()) };
   },
   rsa: (k) => {
     if (k.type !== 'rsa') throw new Error('bug: wrong kind');
     return rsa(k.bits);
   },
+  ...x509Generators,
 };

@@ -1,0 +1,114 @@
+/**
+ * X.509 material for the TLS-based kinds (OpenVPN's small PKI, ocserv's server certificate):
+ * a CA per network and end-entity certificates it signs, made locally with @peculiar/x509
+ * over Node's WebCrypto. Keys are ECDSA P-256: OpenSSL 3 (OpenVPN) and GnuTLS (ocserv,
+ * openconnect) both take them, and generating one costs microseconds where RSA costs
+ * a noticeable fraction of a second per host.
+ */
+// tsyringe, which @peculiar/x509 uses inside, needs the Reflect metadata API before it loads.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createHash, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+import { isIP } from 'node:net';
+import type { SecretKind } from '../../shared/secrets.js';
+import type { Parts } from './generate.js';
+
+const crypto = webcrypto;
+const EC: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+const HOUR = 3600_000;
+const YEAR = 365 * 24 * HOUR;
+/** Lab hosts' clocks drift; a certificate valid from an hour ago is not refused by a host running a little behind. */
+const BACKDATE = HOUR;
+const CA_LIFETIME = 20 * YEAR;
+const CERT_LIFETIME = 10 * YEAR;
+
+/** A positive serial of 16 random bytes (RFC 5280 allows up to 20 octets). */
+const serial = (): string => {
+  const b = randomBytes(16);
+  b[0] = (b[0]! & 0x7f) | 0x01;
+  return b.toString('hex');
+};
+
+const name = (commonName: string): x509.JsonName => [{ CN: [commonName] }];
+
+async function exportKey(key: CryptoKey): Promise<string> {
+  const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', key));
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+/** SHA-256 of the certificate's DER, upper-case colon hex — the form `openssl x509 -fingerprint -sha256` prints and OpenVPN's `peer-fingerprint` takes. */
+export function fingerprint(certPem: string): string {
+  const der = new x509.X509Certificate(certPem).rawData;
+  return createHash('sha256').update(Buffer.from(der)).digest('hex').toUpperCase().match(/../g)!.join(':');
+}
+
+export async function x509Ca(commonName: string): Promise<Parts> {
+  const keys = (await crypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: serial(),
+      name: name(commonName),
+      notBefore: new Date(now - BACKDATE),
+      notAfter: new Date(now + CA_LIFETIME),
+      signingAlgorithm: EC,
+      keys,
+      extensions: [
+        // Path length 0: this CA signs end-entity certificates only.
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
+      ],
+    },
+    crypto,
+  );
+  return { key: await exportKey(keys.privateKey), cert: cert.toString('pem') };
+}
+
+export async function x509Cert(spec: { ca: string; commonName: string; usage: 'server' | 'client'; sans?: readonly string[] }, lookup: (ref: string, part: string) => string): Promise<Parts> {
+  const caCert = new x509.X509Certificate(lookup(spec.ca, 'cert'));
+  const caDer = createPrivateKey(lookup(spec.ca, 'key')).export({ format: 'der', type: 'pkcs8' });
+  const caKey = await crypto.subtle.importKey('pkcs8', caDer, EC, false, ['sign']);
+  const keys = (await crypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const now = Date.now();
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    // ECDSA keys sign the (EC)DHE handshake: digitalSignature is the usage TLS checks.
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([spec.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth], false),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
+    await x509.AuthorityKeyIdentifierExtension.create(caCert, false, crypto),
+  ];
+  if (spec.sans?.length) extensions.push(new x509.SubjectAlternativeNameExtension(spec.sans.map((s) => ({ type: isIP(s) ? ('ip' as const) : ('dns' as const), value: s })), false));
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: serial(),
+      subject: name(spec.commonName),
+      issuer: caCert.subject,
+      // A certificate never outlives its CA.
+      notBefore: new Date(now - BACKDATE),
+      notAfter: new Date(Math.min(now + CERT_LIFETIME, caCert.notAfter.getTime())),
+      signingAlgorithm: EC,
+      publicKey: keys.publicKey,
+      signingKey: caKey,
+      extensions,
+    },
+    crypto,
+  );
+  const pem = cert.toString('pem');
+  return { key: await exportKey(keys.privateKey), cert: pem, fingerprint: fingerprint(pem) };
+}
+
+/** Generators for the `generators` map of generate.ts. */
+export const x509Generators = {
+  'x509-ca': (k: SecretKind): Promise<Parts> => {
+    if (k.type !== 'x509-ca') throw new Error('bug: wrong kind');
+    return x509Ca(k.commonName);
+  },
+  'x509-cert': (k: SecretKind, lookup: (ref: string, part: string) => string): Promise<Parts> => {
+    if (k.type !== 'x509-cert') throw new Error('bug: wrong kind');
+    return x509Cert(k, lookup);
+  },
+};
