@@ -69,7 +69,9 @@ function script(kind: 'up' | 'down', plan: Plan, host: string, body: readonly st
     '#!/bin/sh',
     `# Overlab ${kind}.sh for host ${host} of project ${JSON.stringify(plan.name)}.`,
     '# Generated from overlab.yaml: change the project, not this file.',
-    ...(kind === 'up' ? ['set -eu', 'BUNDLE=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)', `RUN=${q(RUN_DIR)}`, 'mkdir -p "$RUN"'] : ['set -u', `RUN=${q(RUN_DIR)}`]),
+    ...(kind === 'up' ? ['set -eu', `RUN=${q(RUN_DIR)}`, 'mkdir -p "$RUN"'] : ['set -u', `RUN=${q(RUN_DIR)}`]),
+    // The bundle's own folder, for the files it installs.
+    ...(/ol_install |\$BUNDLE/.test(body.join('\n')) ? ['BUNDLE=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)'] : []),
     ...helpersFor(body),
     ...body,
     '',

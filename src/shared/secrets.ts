@@ -55,5 +55,5 @@ export class Redactor {
   }
 }
 
-/** A lookup that prints placeholders instead of values: for golden files and listings. */
-export const placeholderSecrets = (ref: string, part = 'value'): string => `<secret:${ref}:${part}>`;
+/** A lookup that prints placeholders instead of values (public parts marked as such): for golden files and listings. */
+export const placeholderSecrets = (ref: string, part = 'value'): string => `<${PUBLIC_PARTS.has(part) ? 'public' : 'secret'}:${ref}:${part}>`;

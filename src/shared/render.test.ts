@@ -1,0 +1,125 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasErrors } from './diagnostics.js';
+import { plan } from './plan.js';
+import { render, type HostBundle } from './render.js';
+import { SHAPES, type Shape, type Topology } from './schema.js';
+import { placeholderSecrets } from './secrets.js';
+import { makeTemplate } from './templates.js';
+import { defaultRegistry } from './tunnels/index.js';
+
+const registry = defaultRegistry;
+const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+const work = mkdtempSync(path.join(tmpdir(), 'overlab-render-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const sizes: Record<Shape, number> = { 'site-to-site': 2, 'multi-site': 3, 'hub-spoke': 4, mesh: 4 };
+
+function bundlesFor(shape: Shape, kind: string, mtu: number): { topology: Topology; bundles: HostBundle[] } {
+  const t = makeTemplate({ template: shape, hosts: sizes[shape], kind, underlayMtu: mtu }, registry);
+  if (!t.value) throw new Error(`${kind}/${shape}: ${JSON.stringify(t.diagnostics)}`);
+  const p = plan(t.value, registry);
+  if (!p.value || hasErrors(p.diagnostics)) throw new Error(`${kind}/${shape}: ${JSON.stringify(p.diagnostics)}`);
+  return { topology: t.value, bundles: render(p.value, registry, placeholderSecrets) };
+}
+
+describe('render: every kind, every shape it supports, MTU 1500 and 9000', () => {
+  const scripts: string[] = [];
+  for (const kind of registry.kinds) {
+    for (const shape of SHAPES) {
+      if (!kind.shapes.includes(shape)) {
+        it(`${kind.id} refuses ${shape} with a reason`, () => {
+          const t = makeTemplate({ template: shape, hosts: sizes[shape], kind: kind.id }, registry);
+          expect(t.value).toBeUndefined();
+          const d = t.diagnostics.find((x) => x.code === 'shape-unsupported');
+          expect(d?.path).toBe('kind');
+          expect(d?.message).toContain(kind.id);
+        });
+        continue;
+      }
+      for (const mtu of [1500, 9000]) {
+        it(`${kind.id} renders a ${shape} on a ${mtu}-byte underlay`, () => {
+          const { topology, bundles } = bundlesFor(shape, kind.id, mtu);
+          expect(bundles.map((b) => b.host)).toEqual(topology.hosts.map((h) => h.name));
+          for (const b of bundles) {
+            expect(b.up.startsWith('#!/bin/sh\n')).toBe(true);
+            expect(b.up).toContain('\nset -eu\n');
+            expect(b.down).toMatch(/\nexit 0\n$/);
+            // Secret material only in files marked secret, and those are 0600.
+            for (const f of b.files) {
+              if (f.content.includes('<secret:')) {
+                expect(f.secret, `${f.path} holds a secret`).toBe(true);
+              }
+              if (f.secret) expect(f.mode).toBe(0o600);
+              expect(path.posix.isAbsolute(f.path)).toBe(true);
+            }
+            expect(b.up).not.toContain('<secret:');
+            expect(b.down).not.toContain('<secret:');
+            const dir = path.join(work, `${kind.id}-${shape}-${mtu}`, b.host);
+            mkdirSync(dir, { recursive: true });
+            writeFileSync(path.join(dir, 'up.sh'), b.up);
+            writeFileSync(path.join(dir, 'down.sh'), b.down);
+            // Findings do not depend on the numbers, and hosts past the second repeat a role:
+            // check MTU 1500 and the first two hosts of each shape (shellcheck is slow).
+            if (mtu === 1500 && bundles.indexOf(b) < 2) scripts.push(path.join(dir, 'up.sh'), path.join(dir, 'down.sh'));
+          }
+        });
+      }
+    }
+  }
+
+  it.skipIf(!hasShellcheck)(
+    'every rendered script passes shellcheck with no finding at all',
+    async () => {
+      expect(scripts.length).toBeGreaterThan(0);
+      // Two shellcheck processes, one per core.
+      const half = Math.ceil(scripts.length / 2);
+      const results = await Promise.all(
+        [scripts.slice(0, half), scripts.slice(half)].map(
+          (chunk) =>
+            new Promise<{ status: number | null; stdout: string }>((resolve) => {
+              const child = spawn('shellcheck', ['-s', 'sh', '-f', 'gcc', ...chunk]);
+              let stdout = '';
+              child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+              child.on('close', (status) => resolve({ status, stdout }));
+            }),
+        ),
+      );
+      for (const r of results) {
+        expect(r.stdout.replaceAll(work, '')).toBe('');
+        expect(r.status).toBe(0);
+      }
+    },
+    180_000,
+  );
+});
+
+describe('render: determinism', () => {
+  for (const kind of registry.kinds) {
+    it(`${kind.id}: the same project renders to the same bytes`, () => {
+      const shape = kind.shapes.includes('hub-spoke') ? 'hub-spoke' : kind.shapes[0]!;
+      const a = bundlesFor(shape, kind.id, 1500).bundles;
+      const b = bundlesFor(shape, kind.id, 1500).bundles;
+      expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    });
+  }
+});
+
+describe('render: scripts quote every value', () => {
+  it('a project name with shell metacharacters only appears inside a comment, JSON-quoted', () => {
+    const t = makeTemplate({ template: 'site-to-site', hosts: 2, kind: 'vxlan', name: 'x"; rm -rf / #$(id)`id`' }, registry);
+    const p = plan(t.value!, registry);
+    const [b] = render(p.value!, registry, placeholderSecrets);
+    const lines = b!.up.split('\n').filter((l) => l.includes('rm -rf'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.startsWith('#')).toBe(true);
+    if (hasShellcheck) {
+      const f = path.join(work, 'evil-up.sh');
+      writeFileSync(f, b!.up);
+      expect(() => execFileSync('shellcheck', ['-s', 'sh', f])).not.toThrow();
+    }
+  });
+});
