@@ -1,0 +1,91 @@
+/**
+ * Golden files: each `tests/golden/<case>/overlab.yaml` is planned and rendered (secrets as
+ * placeholders) and compared byte for byte with `tests/golden/<case>/expected/`. Every kind
+ * of the catalogue has a case named `kind-<id>`.
+ *
+ * After an intended change: `UPDATE_GOLDEN=1 npx vitest run tests/golden`, then review the
+ * diff of expected/ like code. The same command creates the case of a new kind.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseProject, serializeProject } from '../../src/shared/document.js';
+import { plan } from '../../src/shared/plan.js';
+import { render } from '../../src/shared/render.js';
+import { placeholderSecrets } from '../../src/shared/secrets.js';
+import { makeTemplate } from '../../src/shared/templates.js';
+import { defaultRegistry } from '../../src/shared/tunnels/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const update = process.env.UPDATE_GOLDEN === '1';
+const registry = defaultRegistry;
+
+/** Every file of a rendered case, path relative to expected/ → content. */
+function renderCase(dir: string): Map<string, string> {
+  const parsed = parseProject(readFileSync(path.join(dir, 'overlab.yaml'), 'utf8'), registry);
+  if (!parsed.value) throw new Error(`${dir}: ${JSON.stringify(parsed.diagnostics)}`);
+  const p = plan(parsed.value.topology, registry);
+  if (!p.value) throw new Error(`${dir}: ${JSON.stringify(p.diagnostics)}`);
+  const out = new Map<string, string>();
+  const { networks, ...rest } = p.value;
+  out.set('plan.json', `${JSON.stringify({ ...rest, networks: networks.map((n) => ({ ...n, routes: n.routes.length })) }, null, 2)}\n`);
+  for (const b of render(p.value, registry, placeholderSecrets)) {
+    out.set(`${b.host}/up.sh`, b.up);
+    out.set(`${b.host}/down.sh`, b.down);
+    for (const f of b.files) out.set(`${b.host}/files${f.path}`, `${f.content}${f.content.endsWith('\n') ? '' : '\n'}# mode ${f.mode.toString(8)}${f.secret ? ' secret' : ''}\n`);
+  }
+  return out;
+}
+
+function readTree(dir: string, prefix = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) for (const [k, v] of readTree(full, `${prefix}${name}/`)) out.set(k, v);
+    else out.set(`${prefix}${name}`, readFileSync(full, 'utf8'));
+  }
+  return out;
+}
+
+// A case for every kind that has none: a hub-spoke of 3 where supported (two links, routing
+// through the hub), else a site-to-site.
+if (update) {
+  for (const kind of registry.kinds) {
+    const dir = path.join(here, `kind-${kind.id}`);
+    if (existsSync(path.join(dir, 'overlab.yaml'))) continue;
+    const shape = kind.shapes.includes('hub-spoke') ? 'hub-spoke' : 'site-to-site';
+    const t = makeTemplate({ template: shape, hosts: shape === 'hub-spoke' ? 3 : 2, kind: kind.id, name: `golden ${kind.id}` }, registry);
+    if (!t.value) throw new Error(`${kind.id}: ${JSON.stringify(t.diagnostics)}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'overlab.yaml'), serializeProject(t.value));
+  }
+}
+
+const cases = readdirSync(here).filter((n) => existsSync(path.join(here, n, 'overlab.yaml'))).sort();
+
+describe('golden bundles', () => {
+  it('cover every kind of the catalogue', () => {
+    const missing = registry.kinds.filter((k) => !cases.includes(`kind-${k.id}`)).map((k) => k.id);
+    expect(missing, 'run UPDATE_GOLDEN=1 npx vitest run tests/golden to create their cases').toEqual([]);
+  });
+
+  for (const c of cases) {
+    it(`${c} renders exactly as expected/`, () => {
+      const dir = path.join(here, c);
+      const actual = renderCase(dir);
+      const expectedDir = path.join(dir, 'expected');
+      if (update) {
+        rmSync(expectedDir, { recursive: true, force: true });
+        for (const [rel, content] of actual) {
+          mkdirSync(path.dirname(path.join(expectedDir, rel)), { recursive: true });
+          writeFileSync(path.join(expectedDir, rel), content);
+        }
+      }
+      const expected = readTree(expectedDir);
+      expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+      for (const [rel, content] of actual) expect(content, rel).toBe(expected.get(rel));
+    });
+  }
+});
