@@ -6,7 +6,7 @@
  */
 import type { Plan, PlanHost } from './plan.js';
 import { cmd, q } from './shell.js';
-import { lookupKind, type BundleFile, type HostPart, type NetRoute, type Registry, type SecretLookup, type TunnelKind } from './tunnels/types.js';
+import { lookupKind, type BundleFile, type HostPart, type Network, type NetRoute, type Registry, type SecretLookup, type TunnelKind } from './tunnels/types.js';
 
 export interface HostBundle {
   readonly host: string;
@@ -116,7 +116,22 @@ function forwarding(host: PlanHost, family: 4 | 6): { up: string[]; down: string
   };
 }
 
-export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secret: SecretLookup): HostBundle {
+/** Where each host is a member: host name → [network, member index], in network order. */
+type Memberships = ReadonlyMap<string, readonly (readonly [Network, number])[]>;
+
+function memberships(plan: Plan): Memberships {
+  const out = new Map<string, [Network, number][]>();
+  for (const net of plan.networks) {
+    net.members.forEach((m, i) => {
+      let list = out.get(m.host);
+      if (!list) out.set(m.host, (list = []));
+      list.push([net, i]);
+    });
+  }
+  return out;
+}
+
+export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secret: SecretLookup, index: Memberships = memberships(plan)): HostBundle {
   const files: BundleFile[] = [];
   const up: string[] = [];
   const down: string[][] = [];
@@ -124,9 +139,7 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
   const routeDown: string[] = [];
   const clamps: { dev: string; mss: number }[] = [];
 
-  for (const net of plan.networks) {
-    const self = net.members.findIndex((m) => m.host === host.name);
-    if (self < 0) continue;
+  for (const [net, self] of index.get(host.name) ?? []) {
     const kind = lookupKind(registry, net.kind) as TunnelKind;
     const part: HostPart = kind.render({ net, self, secret, runDir: RUN_DIR });
     files.push(...part.files);
@@ -174,5 +187,6 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
 }
 
 export function render(plan: Plan, registry: Registry, secret: SecretLookup): HostBundle[] {
-  return plan.hosts.map((h) => renderHost(plan, h, registry, secret));
+  const index = memberships(plan);
+  return plan.hosts.map((h) => renderHost(plan, h, registry, secret, index));
 }
