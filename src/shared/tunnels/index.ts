@@ -1,11 +1,12 @@
 /** The tunnel catalogue: the only list of kinds. */
 import { clean } from './clean.js';
+import { tinc } from './tinc.js';
 import type { Registry } from './types.js';
 import { vxlan } from './vxlan.js';
 import { wireguard } from './wireguard.js';
 
 export const defaultRegistry: Registry = {
-  kinds: [clean, vxlan, wireguard],
+  kinds: [clean, vxlan, wireguard, tinc],
 };
 
 export * from './types.js';
