@@ -1,12 +1,13 @@
 /** The tunnel catalogue: the only list of kinds. */
 import { clean } from './clean.js';
+import { openvpn } from './openvpn.js';
 import { tinc } from './tinc.js';
 import type { Registry } from './types.js';
 import { vxlan } from './vxlan.js';
 import { wireguard } from './wireguard.js';
 
 export const defaultRegistry: Registry = {
-  kinds: [clean, vxlan, wireguard, tinc],
+  kinds: [clean, vxlan, wireguard, tinc, openvpn],
 };
 
 export * from './types.js';

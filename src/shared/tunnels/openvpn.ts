@@ -1,0 +1,222 @@
+import { z } from 'zod';
+import { formatAddress, parsePrefix, type Prefix } from '../net.js';
+import { cmd, q } from '../shell.js';
+import { UDP_HEADER, bare, configureLink, deleteLink, guardLink, ipHeader } from './common.js';
+import { defineKind, type BundleFile, type Network } from './types.js';
+
+/**
+ * OpenVPN 2.6 over UDP, TLS mode with a small PKI: one CA per network, a server certificate
+ * for the hub, a client certificate per spoke, and a tls-crypt key that wraps the control
+ * channel (static-key mode is deprecated in 2.6 and goes in 2.7).
+ *
+ * The plan decides every address, so OpenVPN decides none: up.sh creates the tun device
+ * itself (persistent, so it exists before any peer answers and routes can be laid at once),
+ * gives it the planned address and MTU, and OpenVPN runs with `ifconfig-noexec`. The server
+ * still needs to know which client owns which address and LAN for its internal routing:
+ * each client's `client-config-dir` file has `ifconfig-push` (its planned address) and an
+ * `iroute` per LAN behind it (the kernel route to that LAN alone only reaches the tun
+ * device; OpenVPN then picks the client by iroute, and drops packets it has none for).
+ *
+ * Proven MTU (DF pings in two namespaces on this machine's kernel, the payload that fills
+ * the MTU crosses, one byte more is refused, the sender's `Ip: FragCreates` unchanged;
+ * AES-256-GCM, DATA_V2): underlay 1500 → 1448, underlay 9000 → 8948.
+ */
+
+const CIPHERS = ['AES-256-GCM', 'AES-128-GCM', 'CHACHA20-POLY1305'] as const;
+
+const Options = z.strictObject({
+  port: z.number().int().min(1).max(65535).default(1194),
+  /** Data-channel AEAD cipher; all three cost the same bytes per packet. */
+  cipher: z.enum(CIPHERS).default('AES-256-GCM'),
+});
+type Options = z.infer<typeof Options>;
+
+/**
+ * Per data packet (AEAD, DATA_V2): opcode + key id + peer id (4), packet id (4, also the
+ * implicit IV's counter), AEAD tag (16). No compression framing (none is configured), no
+ * HMAC (AEAD), and tls-crypt wraps only control packets.
+ */
+const DATA_V2_AEAD = 4 + 4 + 16;
+
+const caRef = (net: string): string => `openvpn/${net}/ca`;
+const certRef = (net: string, host: string): string => `openvpn/${net}/${host}`;
+const tlsCryptRef = (net: string): string => `openvpn/${net}/tls-crypt`;
+
+const LOG_DIR = '/var/log/overlab';
+
+/** Dotted netmask for an IPv4 prefix length. */
+const netmask = (length: number): string => formatAddress(4, length === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - length)) - 1n));
+
+/** OpenVPN's static-key file format: 2048 bits, hex, 16 lines of 32 digits. */
+function staticKey(hex: string): string {
+  const lines = hex.match(/.{1,32}/g) ?? [];
+  return ['-----BEGIN OpenVPN Static key V1-----', ...lines, '-----END OpenVPN Static key V1-----'].join('\n');
+}
+
+const inline = (tag: string, body: string): string[] => [`<${tag}>`, body.trimEnd(), `</${tag}>`];
+
+/** Config lines both ends share. */
+function common(net: Network<Options>, self: number): string[] {
+  const me = net.members[self]!;
+  return [
+    `proto ${String(net.params.proto)}`,
+    `dev ${me.ifname}`,
+    'dev-type tun',
+    'topology subnet',
+    // up.sh has given the device its planned address and MTU.
+    'ifconfig-noexec',
+    // The tun device's MTU; OpenVPN sizes its buffers and packets from it. The default (1500)
+    // would make the outer UDP fragment.
+    `tun-mtu ${net.mtu}`,
+    // 2.6 clamps TCP to fit 1492-byte outer packets by default; the plan's MTU already fits
+    // the underlay, and on a 9000-byte underlay that default would cut TCP segments to ~1400.
+    'mssfix 0',
+    // Kernel data-channel offload (ovpn-dco) is not in Debian's kernel and changes the device type.
+    'disable-dco',
+    `data-ciphers ${String(net.params.cipher)}`,
+    'tls-version-min 1.2',
+    'persist-key',
+    'persist-tun',
+    'user nobody',
+    'group nogroup',
+    `log ${LOG_DIR}/openvpn-${me.ifname}.log`,
+    'verb 3',
+  ];
+}
+
+function serverFiles(net: Network<Options>, self: number, secret: (ref: string, part?: string) => string): BundleFile[] {
+  const me = net.members[self]!;
+  const dir = `/etc/openvpn/server/${me.ifname}`;
+  const pool = parsePrefix(net.subnet) as Prefix;
+  const v4 = pool.family === 4;
+  const conf = [
+    `# Overlab: OpenVPN server of network ${net.id} on ${me.host}. Generated; change the project, not this file.`,
+    'mode server',
+    'tls-server',
+    `local ${me.underlay}`,
+    `port ${String(net.params.port)}`,
+    ...common(net, self),
+    // Server mode needs its own address; clients get theirs from client-config-dir only.
+    v4 ? `ifconfig ${bare(me.address)} ${String(net.params.netmask)}` : `ifconfig-ipv6 ${me.address} ${bare(net.members[1]!.address)}`,
+    v4 ? `push "route-gateway ${bare(me.address)}"` : `push "route-ipv6-gateway ${bare(me.address)}"`,
+    `client-config-dir ${dir}/ccd`,
+    // Only the planned clients, each with its own file, may connect.
+    'ccd-exclusive',
+    // Spoke-to-spoke traffic turns at the server by iroute, without a trip through the hub's kernel.
+    'client-to-client',
+    'keepalive 10 60',
+    'remote-cert-tls client',
+    // ECDHE only: no finite-field DH parameters to ship.
+    'dh none',
+    ...inline('ca', secret(caRef(net.id), 'cert')),
+    ...inline('cert', secret(certRef(net.id, me.host), 'cert')),
+    ...inline('key', secret(certRef(net.id, me.host), 'key')),
+    ...inline('tls-crypt', staticKey(secret(tlsCryptRef(net.id), 'value'))),
+    '',
+  ];
+  const files: BundleFile[] = [{ path: `/etc/openvpn/server/${me.ifname}.conf`, mode: 0o600, content: conf.join('\n'), secret: true }];
+  for (const [i, m] of net.members.entries()) {
+    if (i === self) continue;
+    const lans = net.routes.filter((r) => r.host === me.host && r.viaHost === m.host).map((r) => parsePrefix(r.dst) as Prefix);
+    const ccd = [
+      `# ${m.host}: its planned address, and the networks behind it.`,
+      v4 ? `ifconfig-push ${bare(m.address)} ${String(net.params.netmask)}` : `ifconfig-ipv6-push ${m.address} ${bare(me.address)}`,
+      ...lans.map((p) => (p.family === 4 ? `iroute ${formatAddress(4, p.network)} ${netmask(p.length)}` : `iroute-ipv6 ${p.text}`)),
+      '',
+    ];
+    // The file name is the client certificate's common name, which is the host name.
+    files.push({ path: `${dir}/ccd/${m.host}`, mode: 0o644, content: ccd.join('\n') });
+  }
+  return files;
+}
+
+function clientFile(net: Network<Options>, self: number, secret: (ref: string, part?: string) => string): BundleFile {
+  const me = net.members[self]!;
+  const server = net.members.find((m) => m.role === 'server')!;
+  const conf = [
+    `# Overlab: OpenVPN client of network ${net.id} on ${me.host}, server ${server.host}. Generated; change the project, not this file.`,
+    'client',
+    `remote ${server.underlay} ${String(net.params.port)}`,
+    'nobind',
+    ...common(net, self),
+    // Routes are the plan's, laid by up.sh.
+    'route-noexec',
+    // Until the server answers, try again every second, at most every 5 s.
+    'connect-retry 1 5',
+    'resolv-retry infinite',
+    // Tells the server at once when this client stops, instead of after the keepalive timeout.
+    'explicit-exit-notify 1',
+    'remote-cert-tls server',
+    `verify-x509-name ${server.host} name`,
+    ...inline('ca', secret(caRef(net.id), 'cert')),
+    ...inline('cert', secret(certRef(net.id, me.host), 'cert')),
+    ...inline('key', secret(certRef(net.id, me.host), 'key')),
+    ...inline('tls-crypt', staticKey(secret(tlsCryptRef(net.id), 'value'))),
+    '',
+  ];
+  return { path: `/etc/openvpn/client/${me.ifname}.conf`, mode: 0o600, content: conf.join('\n'), secret: true };
+}
+
+export const openvpn = defineKind({
+  id: 'openvpn',
+  label: 'OpenVPN',
+  layer: 'L3',
+  encrypted: true,
+  model: 'star',
+  shapes: ['site-to-site', 'multi-site', 'hub-spoke'],
+  shapeNote: 'OpenVPN is client/server: the hub runs the server and every other host is its client. Use hub-spoke (or multi-site), or WireGuard, tinc or Nebula for a mesh.',
+  ifPrefix: 'ovpn',
+  options: Options,
+  transport: (o) => `UDP ${o.port}`,
+  requirements: () => ({
+    modules: ['tun'],
+    packages: ['openvpn', 'iproute2'],
+    binaries: ['openvpn', 'ip'],
+    probe: 'ip tuntap add dev olprobe2 mode tun',
+  }),
+  overhead: (_o, family) => ipHeader(family) + UDP_HEADER + DATA_V2_AEAD,
+  plan: (d) => {
+    const pool = parsePrefix(d.subnet) as Prefix;
+    return {
+      params: {
+        port: d.options.port,
+        cipher: d.options.cipher,
+        proto: d.family === 4 ? 'udp4' : 'udp6',
+        ...(pool.family === 4 ? { netmask: netmask(pool.length) } : {}),
+      },
+      secrets: [
+        { ref: caRef(d.id), kind: { type: 'x509-ca', commonName: `Overlab OpenVPN CA ${d.id}` } },
+        ...d.members.map((m) => ({
+          ref: certRef(d.id, m.host),
+          kind: m.role === 'server'
+            ? { type: 'x509-cert' as const, ca: caRef(d.id), commonName: m.host, usage: 'server' as const, sans: [m.underlay] }
+            : { type: 'x509-cert' as const, ca: caRef(d.id), commonName: m.host, usage: 'client' as const },
+        })),
+        { ref: tlsCryptRef(d.id), kind: { type: 'random', bytes: 256, encoding: 'hex' } },
+      ],
+    };
+  },
+  render: ({ net, self, secret, runDir }) => {
+    const me = net.members[self]!;
+    const isServer = me.role === 'server';
+    const files = isServer ? serverFiles(net, self, secret) : [clientFile(net, self, secret)];
+    const conf = files[0]!.path;
+    const pid = `${runDir}/${me.ifname}.pid`;
+    const log = `${LOG_DIR}/openvpn-${me.ifname}.log`;
+    return {
+      files,
+      up: [
+        // A persistent tun device: it exists (and takes routes) before the peer is reachable.
+        guardLink(me.ifname, 'ip', 'tuntap', 'add', 'dev', me.ifname, 'mode', 'tun'),
+        ...configureLink(me, net.mtu),
+        cmd('ol_mkdir', LOG_DIR),
+        // In the foreground, in the background: the pid is the daemon's own, for down.sh.
+        `ol_running ${q(pid)} openvpn || { openvpn --config ${q(conf)} </dev/null >/dev/null 2>&1 & echo $! > ${q(pid)}; }`,
+        // A bad key, a taken port: OpenVPN exits at once and says why in its log.
+        `sleep 0.5; ol_running ${q(pid)} openvpn || { echo ${q(`overlab: openvpn for ${me.ifname} exited; see ${log}`)} >&2; exit 1; }`,
+      ],
+      down: [`ol_stop ${q(pid)} openvpn`, deleteLink(me.ifname), `rm -f ${q(log)}`],
+      routeDev: me.ifname,
+    };
+  },
+});
