@@ -28,3 +28,6 @@ npm run --silent lint
 
 stage "unit tests"
 npx vitest run --project unit
+
+stage "e2e tests (overlab serve in Chromium)"
+npx vitest run --project e2e

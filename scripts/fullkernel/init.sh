@@ -36,7 +36,7 @@ done
 dbg() { [ "$debug" = 0 ] || { read -r up _ </proc/uptime; echo "overlab-init: $up $*"; }; }
 dbg "init started"
 # Raw output on the serial console: no "\n" -> "\r\n" translation.
-stty -opost 2>/dev/null
+stty -F /dev/console -opost 2>/dev/null
 
 die() {
   echo "overlab-init: $*"

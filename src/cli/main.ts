@@ -17,6 +17,7 @@ import { knownHostsPath, labDown, labExecArgv, labLayout, labUp, requireRoot } f
 import { plan } from '../shared/plan.js';
 import { planProject, renderProject, writeBundles } from '../main/services/bundles.js';
 import { createProject, openProject } from '../main/store/project.js';
+import { registerServe } from './serve-command.js';
 
 export interface Io {
   out(text: string): void;
@@ -224,6 +225,7 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
       if (code !== 0) throw new Exit(code);
     });
 
+  registerServe(program, io, registry);
   return program;
 }
 

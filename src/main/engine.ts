@@ -7,6 +7,7 @@ import type { ApiErrorData, KindSummary, OperationArgs, OperationName, Operation
 import type { Diagnostic } from '../shared/diagnostics.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { validateTopology } from '../shared/validate.js';
+import { planProject } from './services/bundles.js';
 import { openProject, saveProject } from './store/project.js';
 
 export class ApiError extends Error {
@@ -47,7 +48,11 @@ export function createEngine({ registry }: EngineOptions): Handlers {
       Promise.resolve(
         registry.kinds.map((k): KindSummary => ({ id: k.id, label: k.label, layer: k.layer, encrypted: k.encrypted, shapes: k.shapes })),
       ),
-    'plan.compute': later('plan.compute', 'the tunnel catalogue'),
+    // The plan carries secret references (ids), never secret values: safe to hand to a UI.
+    'plan.compute': async ({ dir }) => {
+      const p = await planProject(dir, registry);
+      return { plan: p.plan, diagnostics: p.diagnostics };
+    },
     'render.bundles': later('render.bundles', 'the tunnel catalogue'),
     'lab.up': later('lab.up', 'the embedded lab'),
     'lab.down': later('lab.down', 'the embedded lab'),

@@ -1,15 +1,11 @@
 /**
  * The renderer's only way to the engine: an `OverlabClient` over whichever transport is
- * present (Electron's preload bridge now; `overlab serve`'s HTTP transport later).
+ * present — Electron's preload bridge, or `overlab serve`'s HTTP transport when the page was
+ * opened with the URL that command printed (`…/#token=…`).
  */
-import { OPERATIONS, type ApiErrorData, type EventName, type OperationName, type OverlabClient, type OverlabEvents } from '../../../shared/api';
-
-type Reply = { ok: true; value: unknown } | { ok: false; error: ApiErrorData };
-
-interface Bridge {
-  call(name: OperationName, args: unknown): Promise<Reply>;
-  on<E extends EventName>(event: E, cb: (payload: OverlabEvents[E]) => void): () => void;
-}
+import { OPERATIONS, type ApiErrorData, type OverlabClient } from '../../../shared/api';
+import { httpBridge } from './serve-bridge';
+import type { Bridge } from './transport';
 
 export class ClientError extends Error {
   constructor(readonly data: ApiErrorData) {
@@ -38,6 +34,42 @@ declare global {
   }
 }
 
-export function connect(): OverlabClient | undefined {
-  return window.overlabBridge ? makeClient(window.overlabBridge) : undefined;
+export interface Connection {
+  readonly client: OverlabClient;
+  /** Where the engine runs, for the status line. */
+  readonly via: 'electron' | 'serve';
+  /** The project folder to open at load, if the engine was started with one. */
+  startDir(): Promise<string | undefined>;
+}
+
+/**
+ * Takes the session token out of the URL fragment and out of the address bar (so it is not
+ * bookmarked, shared by copying the address, or kept in history). It lives in memory only:
+ * a reload needs the printed URL again.
+ */
+function takeToken(): string | undefined {
+  const m = /^#(?:.*&)?token=([A-Za-z0-9_-]+)/.exec(window.location.hash);
+  if (!m) return undefined;
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  return m[1];
+}
+
+/** Call once per page load: the token can be taken from the URL only once. */
+export function connect(): Connection | undefined {
+  if (window.overlabBridge) {
+    return { client: makeClient(window.overlabBridge), via: 'electron', startDir: () => Promise.resolve(undefined) };
+  }
+  const token = takeToken();
+  if (!token) return undefined;
+  const bridge = httpBridge(token);
+  return {
+    client: makeClient(bridge),
+    via: 'serve',
+    startDir: async () => {
+      const reply = await bridge.session();
+      if (!reply.ok) throw new ClientError(reply.error);
+      const dir = (reply.value as { dir?: unknown } | null)?.dir;
+      return typeof dir === 'string' && dir !== '' ? dir : undefined;
+    },
+  };
 }

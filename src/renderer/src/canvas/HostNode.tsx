@@ -5,11 +5,12 @@ import type { HostNodeData } from './toFlow';
 function HostNodeView({ data }: NodeProps<Node<HostNodeData>>) {
   return (
     <div className={`host-node role-${data.role}`}>
-      <Handle type="target" position={Position.Left} />
+      {/* Invisible handles at the centre: links are drawn centre to centre, under the box. */}
+      <Handle type="target" position={Position.Top} className="centre-handle" isConnectable={false} />
       <div className="host-name">{data.name}</div>
       <div className="host-meta">{data.role} · {data.target}</div>
       {data.lan ? <div className="host-meta">LAN {data.lan}</div> : null}
-      <Handle type="source" position={Position.Right} />
+      <Handle type="source" position={Position.Bottom} className="centre-handle" isConnectable={false} />
     </div>
   );
 }

@@ -1,6 +1,8 @@
-/** The canvas is a projection of the topology, never a second source of truth. */
+/** The canvas is a projection of the topology (and its plan), never a second source of truth. */
 import type { Edge, Node } from '@xyflow/react';
 import type { Topology } from '../../../shared/schema';
+import type { PlannedLink } from '../store';
+import type { LinkEdgeData } from './LinkEdge';
 
 export interface HostNodeData extends Record<string, unknown> {
   readonly name: string;
@@ -9,18 +11,18 @@ export interface HostNodeData extends Record<string, unknown> {
   readonly target: string;
 }
 
-export function toFlow(t: Topology): { nodes: Node<HostNodeData>[]; edges: Edge[] } {
+export const targetText = (t: Topology['hosts'][number]['target']): string => (t.type === 'lab' ? 'lab' : `${t.user}@${t.address}`);
+
+export function toFlow(t: Topology, planned?: ReadonlyMap<number, PlannedLink>): { nodes: Node<HostNodeData>[]; edges: Edge<LinkEdgeData>[] } {
   const nodes = t.hosts.map((h, i): Node<HostNodeData> => ({
     id: h.name,
     type: 'host',
     position: h.position ?? { x: (i % 6) * 200, y: Math.floor(i / 6) * 160 },
-    data: { name: h.name, role: h.role, ...(h.lan ? { lan: h.lan } : {}), target: h.target.type === 'lab' ? 'lab' : `${h.target.user}@${h.target.address}` },
+    data: { name: h.name, role: h.role, ...(h.lan ? { lan: h.lan } : {}), target: targetText(h.target) },
   }));
-  const edges = t.links.map((l, i): Edge => ({
-    id: `link-${i}`,
-    source: l.a,
-    target: l.b,
-    label: l.kind,
-  }));
+  const edges = t.links.map((l, i): Edge<LinkEdgeData> => {
+    const mtu = planned?.get(i)?.mtu;
+    return { id: `link-${i}`, source: l.a, target: l.b, type: 'link', data: { kind: l.kind, ...(mtu !== undefined ? { mtu } : {}) } };
+  });
   return { nodes, edges };
 }

@@ -1,0 +1,106 @@
+/**
+ * The renderer's HTTP transport against the real `overlab serve` server (both in this
+ * process): calls, refusals as error data, and events over the fetch-read SSE stream.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, type Handlers } from '../../src/main/engine.js';
+import { startServe, type Serving } from '../../src/main/serve.js';
+import { httpBridge, sseParser } from '../../src/renderer/src/api/serve-bridge.js';
+import type { LogEvent, ProgressEvent } from '../../src/shared/api.js';
+
+let root: string;
+let server: Serving | undefined;
+
+const engine = {
+  'kinds.list': () => Promise.resolve([{ id: 'vxlan' }]),
+  'lab.up': () => Promise.reject(new ApiError('not-implemented', 'lab.up is not available yet')),
+} as unknown as Handlers;
+
+beforeEach(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-bridge-'));
+  await fs.writeFile(path.join(root, 'index.html'), '<!doctype html>');
+  server = await startServe({ projectDir: '/projects/demo', staticDir: root, engine: () => engine });
+});
+
+afterEach(async () => {
+  await server?.close();
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('sseParser', () => {
+  it('yields each event once, whatever the chunking, skipping comments', () => {
+    const text = ': hello\n\nevent: log\ndata: {"a":1}\n\nevent: progress\r\ndata: x\ndata: y\r\n\r\ndata: plain\n\n';
+    const expected = [['log', '{"a":1}'], ['progress', 'x\ny'], ['message', 'plain']];
+    for (const size of [1, 2, 3, 7, text.length]) {
+      const got: string[][] = [];
+      const push = sseParser((e, d) => got.push([e, d]));
+      for (let i = 0; i < text.length; i += size) push(text.slice(i, i + size));
+      expect(got, `chunks of ${size}`).toEqual(expected);
+    }
+  });
+});
+
+describe('httpBridge', () => {
+  const bridgeFor = (token: string) => httpBridge(token, { base: server!.origin, retryMs: 20 });
+
+  it('calls an operation and returns the engine reply', async () => {
+    const b = bridgeFor(server!.token);
+    expect(await b.call('kinds.list', {})).toEqual({ ok: true, value: [{ id: 'vxlan' }] });
+    expect(await b.call('lab.up', { dir: '/p' })).toMatchObject({ ok: false, error: { code: 'not-implemented' } });
+    expect(await b.session()).toEqual({ ok: true, value: { dir: '/projects/demo' } });
+  });
+
+  it('turns a refused token and a stopped server into error data, not exceptions', async () => {
+    expect(await bridgeFor('wrong').call('kinds.list', {})).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const b = bridgeFor(server!.token);
+    await server!.close();
+    server = undefined;
+    expect(await b.call('kinds.list', {})).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringContaining('does not answer') } });
+  });
+
+  it('delivers emitted events to the subscribers of that event only, until they unsubscribe', async () => {
+    const b = bridgeFor(server!.token);
+    const logs: LogEvent[] = [];
+    const progress: ProgressEvent[] = [];
+    const offLog = b.on('log', (e) => logs.push(e));
+    const offProgress = b.on('progress', (e) => progress.push(e));
+    const line: LogEvent = { host: 'hub', stream: 'info', line: 'sshd\nstarted' };
+    // The stream opens asynchronously: emit until the first event is seen.
+    await vi.waitFor(() => {
+      server!.emit('log', line);
+      expect(logs.length).toBeGreaterThan(0);
+    });
+    server!.emit('progress', { operation: 'lab', step: 'up', status: 'done' });
+    await vi.waitFor(() => expect(progress).toEqual([{ operation: 'lab', step: 'up', status: 'done' }]));
+    // The stream keeps order: every log emitted above has arrived by now.
+    const seen = logs.length;
+    expect(logs.every((l) => l.line === 'sshd\nstarted')).toBe(true);
+    offLog();
+    server!.emit('log', line);
+    server!.emit('progress', { operation: 'lab', step: 'down', status: 'done' });
+    await vi.waitFor(() => expect(progress).toHaveLength(2));
+    expect(logs).toHaveLength(seen);
+    offProgress();
+  });
+
+  it('gives up the event stream once the server refuses its token (a restarted server has a new one)', async () => {
+    const b = bridgeFor(server!.token);
+    const logs: string[] = [];
+    const off = b.on('log', (e) => logs.push(e.line));
+    await vi.waitFor(() => {
+      server!.emit('log', { stream: 'info', line: 'first' });
+      expect(logs).toContain('first');
+    });
+    // A new server on the same port has a new token: the bridge must stop, not hammer it.
+    const { port } = server!;
+    await server!.close();
+    server = await startServe({ projectDir: '/p', staticDir: root, port, engine: () => engine });
+    server.emit('log', { stream: 'info', line: 'second' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(logs).not.toContain('second');
+    off();
+  });
+});
