@@ -13,6 +13,8 @@ import { defaultRegistry } from '../shared/tunnels/index.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { spawn } from 'node:child_process';
 import { checkRequirements } from '../main/capability.js';
+import { deploy, teardown, type DeployRun } from '../main/deploy/deploy.js';
+import type { ProgressEvent } from '../shared/api.js';
 import { knownHostsPath, labDown, labExecArgv, labLayout, labUp, requireRoot } from '../main/lab/lab.js';
 import { plan } from '../shared/plan.js';
 import { planProject, renderProject, writeBundles } from '../main/services/bundles.js';
@@ -170,6 +172,61 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
       if (hasErrors(problems)) throw new Exit(1);
       const files = r.bundles.reduce((n, b) => n + b.files.length, 0);
       io.out(`rendered ${r.bundles.length} hosts (${files} files) into ${o.out}${r.secrets && r.secrets.created.length ? `; generated ${r.secrets.created.length} secrets in ${path.join(dir, '.overlab', 'secrets')}` : ''}\n`);
+    });
+
+  const progress = (o: { json?: boolean }) => (e: ProgressEvent): void => {
+    if (o.json) return;
+    const mark = e.status === 'done' ? 'ok  ' : e.status === 'failed' ? 'FAIL' : e.status === 'running' ? '... ' : e.status;
+    if (e.status === 'running' && e.step !== 'apply') return;
+    io.err(`${mark} ${(e.host ?? '').padEnd(15)} ${e.step}${e.message ? `: ${e.message}` : ''}\n`);
+  };
+  const printRun = (run: DeployRun, o: { json?: boolean }, verb: string): void => {
+    if (o.json) {
+      io.out(`${JSON.stringify(run, null, 2)}\n`);
+      return;
+    }
+    printDiagnostics(io, run.diagnostics);
+    for (const r of run.hosts) {
+      io.out(`${r.host.padEnd(15)} ${r.status}${r.failedStep ? ` at ${r.failedStep}: ${r.error ?? ''}` : ''}\n`);
+      for (const ch of r.changes ?? []) io.out(`    ${ch}\n`);
+    }
+    io.out(`${verb} ${run.ok ? 'ok' : 'FAILED'}: ${run.hosts.length} hosts in ${(run.durationMs / 1000).toFixed(1)} s\n`);
+  };
+  const hostList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+  program
+    .command('deploy')
+    .description('push the bundles over SSH and bring the tunnels up: preflight everywhere, then apply, verify, roll back on failure')
+    .argument('<dir>', 'project folder')
+    .option('--hosts <a,b>', 'only these hosts', hostList)
+    .option('--dry-run', 'show what would change on each host, change nothing')
+    .option('--keep-going', 'do not roll back the other hosts when one fails')
+    .option('--accept-host-key <hosts>', 'accept and pin the unknown SSH host keys of these hosts (comma-separated, or "all")', hostList)
+    .option('--concurrency <n>', 'hosts in parallel (default 32)', intArg('--concurrency'))
+    .option('--json', 'print the run as JSON')
+    .action(async (dir: string, o: { hosts?: string[]; dryRun?: boolean; keepGoing?: boolean; acceptHostKey?: string[]; concurrency?: number; json?: boolean }) => {
+      const run = await deploy(dir, registry, {
+        ...(o.hosts ? { hosts: o.hosts } : {}),
+        dryRun: !!o.dryRun,
+        keepGoing: !!o.keepGoing,
+        ...(o.acceptHostKey ? { acceptHostKeys: o.acceptHostKey.includes('all') ? 'all' : o.acceptHostKey } : {}),
+        ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+        onProgress: progress(o),
+      });
+      printRun(run, o, o.dryRun ? 'dry run' : 'deploy');
+      if (!run.ok) throw new Exit(1);
+    });
+
+  program
+    .command('teardown')
+    .description('run down.sh on every host and remove the deployed bundles')
+    .argument('<dir>', 'project folder')
+    .option('--hosts <a,b>', 'only these hosts', hostList)
+    .option('--json', 'print the run as JSON')
+    .action(async (dir: string, o: { hosts?: string[]; json?: boolean }) => {
+      const run = await teardown(dir, registry, { ...(o.hosts ? { hosts: o.hosts } : {}), onProgress: progress(o) });
+      printRun(run, o, 'teardown');
+      if (!run.ok) throw new Exit(1);
     });
 
   const lab = program.command('lab').description('the embedded lab: one network namespace + sshd per lab host (needs root)');

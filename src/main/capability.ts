@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { probeScript } from '../shared/preflight.js';
 import type { Requirements } from '../shared/tunnels/types.js';
 
 const run = promisify(execFile);
@@ -33,15 +34,7 @@ async function onPath(bin: string): Promise<boolean> {
 
 async function probeKernel(snippet: string): Promise<boolean> {
   const ns = `olprobe-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const script = [
-    'set -e',
-    'ip link add olprobe0 type veth peer name olprobe1',
-    'ip addr add 198.18.255.1/30 dev olprobe0',
-    'ip addr add 198.18.255.2/30 dev olprobe1',
-    'ip link set olprobe0 up',
-    'ip link set olprobe1 up',
-    snippet,
-  ].join('\n');
+  const script = probeScript(snippet);
   try {
     await run('ip', ['netns', 'add', ns]);
   } catch {

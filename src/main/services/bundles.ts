@@ -7,12 +7,14 @@ import path from 'node:path';
 import { error, hasErrors, type Diagnostic } from '../../shared/diagnostics.js';
 import { plan, type Plan } from '../../shared/plan.js';
 import { render, type HostBundle } from '../../shared/render.js';
+import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ensureSecrets, type SecretSet } from '../secrets/store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { openProject } from '../store/project.js';
 
 export interface Planned {
+  readonly topology?: Topology;
   readonly plan?: Plan;
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -21,7 +23,7 @@ export async function planProject(dir: string, registry: Registry): Promise<Plan
   const snap = await openProject(dir, registry);
   if (!snap.topology) return { diagnostics: snap.diagnostics };
   const p = plan(snap.topology, registry);
-  return { ...(p.value ? { plan: p.value } : {}), diagnostics: [...snap.diagnostics, ...p.diagnostics] };
+  return { topology: snap.topology, ...(p.value ? { plan: p.value } : {}), diagnostics: [...snap.diagnostics, ...p.diagnostics] };
 }
 
 export interface Rendered extends Planned {
