@@ -6,6 +6,7 @@
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import type { SecretKind } from '../../shared/secrets.js';
 import { cryptSalt, sha512crypt } from './crypt.js';
+import { nebulaGenerators } from './nebula.js';
 import { x509Generators } from './x509.js';
 
 export type Parts = Record<string, string>;
@@ -54,4 +55,5 @@ export const generators: Partial<Record<SecretKind['type'], Generator>> = {
     return rsa(k.bits);
   },
   ...x509Generators,
+  ...nebulaGenerators,
 };

@@ -1,5 +1,6 @@
 /** The tunnel catalogue: the only list of kinds. */
 import { clean } from './clean.js';
+import { nebula } from './nebula.js';
 import { openvpn } from './openvpn.js';
 import { tinc } from './tinc.js';
 import type { Registry } from './types.js';
@@ -7,7 +8,7 @@ import { vxlan } from './vxlan.js';
 import { wireguard } from './wireguard.js';
 
 export const defaultRegistry: Registry = {
-  kinds: [clean, vxlan, wireguard, tinc, openvpn],
+  kinds: [clean, vxlan, wireguard, tinc, nebula, openvpn],
 };
 
 export * from './types.js';
