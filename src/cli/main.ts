@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { checkRequirements } from '../main/capability.js';
 import { deploy, teardown, type DeployRun } from '../main/deploy/deploy.js';
 import type { ProgressEvent } from '../shared/api.js';
-import { knownHostsPath, labDown, labExecArgv, labLayout, labUp, requireRoot } from '../main/lab/lab.js';
+import { chooseLabLayout, knownHostsPath, labDown, labExecArgv, labUp, loadLab, requireRoot } from '../main/lab/lab.js';
 import { plan } from '../shared/plan.js';
 import { planProject, renderProject, writeBundles } from '../main/services/bundles.js';
 import { createProject, openProject } from '../main/store/project.js';
@@ -241,7 +241,7 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
       printDiagnostics(io, p.diagnostics, path.join(dir, PROJECT_FILE));
       throw new Exit(1);
     }
-    return labLayout(dir, snap.topology, p.value);
+    return { topology: snap.topology, plan: p.value };
   };
   lab
     .command('up')
@@ -249,7 +249,8 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
     .argument('<dir>', 'project folder')
     .option('--json', 'print what was created as JSON')
     .action(async (dir: string, o: { json?: boolean }) => {
-      const L = await layoutOf(dir);
+      const { topology, plan: pl } = await layoutOf(dir);
+      const L = await chooseLabLayout(dir, topology, pl);
       const started = Date.now();
       const r = await labUp(dir, L, (e) => {
         if (!o.json && e.host) io.err(`lab: ${e.host}\n`);
@@ -275,7 +276,9 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
     .argument('<command...>', 'command and arguments (put -- before them)')
     .action(async (dir: string, host: string, command: string[]) => {
       await requireRoot();
-      const L = await layoutOf(dir);
+      const { topology, plan: pl } = await layoutOf(dir);
+      const L = await loadLab(dir, topology, pl);
+      if (!L) throw new Error(`the lab of ${dir} is not up; run \`overlab lab up ${dir}\``);
       const argv = labExecArgv(L, host, command);
       const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
       const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Proves a tunnel kind on the running kernel, end to end, on the embedded lab:
-#   overlab new → lab up → render → up.sh on every host (twice: the second must change nothing)
+#   overlab new → lab up → overlab deploy over SSH (twice: the second must change nothing)
 #   → per link: a don't-fragment ping that fills the planned MTU crosses, one byte more does not,
 #     and the sender fragmented nothing (so the outer packets really fit the underlay)
 #   → LAN-to-LAN pings between sites (through the hub where the shape says so)
 #   → a TCP transfer (iperf3) across each link
-#   → down.sh everywhere, and every host is as it was before (links, addresses, routes, xfrm,
+#   → overlab teardown, and every host is as it was before (links, addresses, routes, xfrm,
 #     nftables/iptables, processes, files written under /etc, /var/lib, /var/log, /run).
 # Usage: tests/tunnels/pair.sh KIND [--template T] [--hosts N] [--mtu M] [--option k=v]... [--keep]
 # Prints one line per check and `N passed, M failed` last; exits non-zero on any failure.
@@ -84,12 +84,13 @@ snapshot() {
 mkdir -p "$dir/snap"
 for h in "${HOSTS[@]}"; do snapshot "$h" > "$dir/snap/$h.before"; done
 
-up_all() { local rc=0; for h in "${HOSTS[@]}"; do in_host "$h" sh "$dir/out/$h/up.sh" > "$dir/snap/$h.up.log" 2>&1 || { rc=1; echo "up.sh failed on $h:"; tail -5 "$dir/snap/$h.up.log"; }; done; return $rc; }
-if up_all; then ok "up.sh on ${#HOSTS[@]} hosts"; else bad "up.sh on ${#HOSTS[@]} hosts"; fi
+deploy_all() { "${OVERLAB[@]}" deploy "$dir" --json > "$dir/snap/deploy.$1.json" 2> "$dir/snap/deploy.$1.log"; }
+if deploy_all 1; then ok "deploy to ${#HOSTS[@]} hosts over SSH"; else bad "deploy to ${#HOSTS[@]} hosts over SSH:"; grep -E "FAIL|error" "$dir/snap/deploy.1.log" "$dir/snap/deploy.1.json" | head -20; fi
 for h in "${HOSTS[@]}"; do snapshot "$h" > "$dir/snap/$h.up1"; done
-if up_all; then ok "up.sh again"; else bad "up.sh again"; fi
+if deploy_all 2; then ok "deploy again"; else bad "deploy again"; fi
+check "the second deploy reports every host unchanged" node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));process.exit(r.hosts.every(h=>h.status==="unchanged")?0:1)' "$dir/snap/deploy.2.json"
 for h in "${HOSTS[@]}"; do
-  if diff -u "$dir/snap/$h.up1" <(snapshot "$h") > "$dir/snap/$h.idem.diff"; then ok "$h: second up.sh changed nothing"; else bad "$h: second up.sh changed something:"; cat "$dir/snap/$h.idem.diff"; fi
+  if diff -u "$dir/snap/$h.up1" <(snapshot "$h") > "$dir/snap/$h.idem.diff"; then ok "$h: second deploy changed nothing"; else bad "$h: second deploy changed something:"; cat "$dir/snap/$h.idem.diff"; fi
 done
 
 # shellcheck disable=SC2016
@@ -125,11 +126,11 @@ if [ "${#LANS[@]}" -ge 2 ]; then
   done
 fi
 
-for h in "${HOSTS[@]}"; do in_host "$h" sh "$dir/out/$h/down.sh" > "$dir/snap/$h.down.log" 2>&1 || bad "$h: down.sh exited non-zero"; done
+if "${OVERLAB[@]}" teardown "$dir" > "$dir/snap/teardown.log" 2>&1; then ok "teardown"; else bad "teardown:"; tail -5 "$dir/snap/teardown.log"; fi
 for h in "${HOSTS[@]}"; do
-  if diff -u "$dir/snap/$h.before" <(snapshot "$h") > "$dir/snap/$h.diff"; then ok "$h: down.sh left nothing behind"; else bad "$h: down.sh left residue:"; cat "$dir/snap/$h.diff"; fi
+  if diff -u "$dir/snap/$h.before" <(snapshot "$h") > "$dir/snap/$h.diff"; then ok "$h: teardown left nothing behind"; else bad "$h: teardown left residue:"; cat "$dir/snap/$h.diff"; fi
 done
-check "down.sh again succeeds" in_host "${HOSTS[0]}" sh "$dir/out/${HOSTS[0]}/down.sh"
+check "down.sh of the rendered bundle succeeds when nothing is there" in_host "${HOSTS[0]}" sh "$dir/out/${HOSTS[0]}/down.sh"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

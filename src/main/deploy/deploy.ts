@@ -19,7 +19,7 @@ import type { HostBundle } from '../../shared/render.js';
 import type { Topology } from '../../shared/schema.js';
 import { cmd, q } from '../../shared/shell.js';
 import { lookupKind, type Registry, type TunnelKind } from '../../shared/tunnels/types.js';
-import { labKeyPath, labLayout, knownHostsPath, type LabLayout } from '../lab/lab.js';
+import { labKeyPath, loadLab, knownHostsPath, type LabLayout } from '../lab/lab.js';
 import { planProject, renderProject } from '../services/bundles.js';
 import { KnownHosts } from './hostkeys.js';
 import { connect, targetOf, type Connected } from './ssh.js';
@@ -60,6 +60,12 @@ export interface DeployOptions {
   /** Seconds to wait for peers to answer over the tunnel. */
   readonly verifyTimeout?: number;
   readonly onProgress?: (e: ProgressEvent) => void;
+}
+
+async function labOf(projectDir: string, t: Topology, plan: Plan): Promise<{ lab?: LabLayout }> {
+  if (!t.hosts.some((h) => h.target.type === 'lab')) return {};
+  const lab = await loadLab(projectDir, t, plan);
+  return lab ? { lab } : {};
 }
 
 export function bundleHash(b: HostBundle): string {
@@ -182,7 +188,7 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
     topology,
     plan: rendered.plan,
     registry,
-    ...(topology.hosts.some((h) => h.target.type === 'lab') ? { lab: labLayout(projectDir, topology, rendered.plan) } : {}),
+    ...(await labOf(projectDir, topology, rendered.plan)),
     keyPath: labKeyPath(projectDir),
     knownHosts: await KnownHosts.load(knownHostsPath(projectDir)),
     redact: (s) => secrets.redactor.redact(s),
@@ -315,7 +321,7 @@ export async function teardown(projectDir: string, registry: Registry, opts: Dep
     topology,
     plan: p.value,
     registry,
-    ...(topology.hosts.some((h) => h.target.type === 'lab') ? { lab: labLayout(projectDir, topology, p.value) } : {}),
+    ...(await labOf(projectDir, topology, p.value)),
     keyPath: labKeyPath(projectDir),
     knownHosts: await KnownHosts.load(knownHostsPath(projectDir)),
     redact: (s) => s,

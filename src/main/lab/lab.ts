@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { formatAddress, parsePrefix, type Prefix } from '../../shared/net.js';
+import { formatAddress, parsePrefix, prefixesOverlap, subnetAt, type Prefix } from '../../shared/net.js';
 import type { Plan } from '../../shared/plan.js';
 import type { Topology } from '../../shared/schema.js';
 import { run, succeeds } from '../exec.js';
@@ -36,6 +36,8 @@ export interface LabHost {
 
 export interface LabLayout {
   readonly id: string;
+  /** The /24 (or smaller) of `lab.management` this lab uses. */
+  readonly mgmtBlock: string;
   readonly state: string;
   readonly mtu: number;
   readonly mgmtBridge: string;
@@ -50,10 +52,14 @@ export type LabEvent = { step: string; host?: string; detail?: string };
 
 export const labId = (projectDir: string): string => createHash('sha256').update(path.resolve(projectDir)).digest('hex').slice(0, 6);
 
-/** Where everything goes, derived from the project alone (so `down` needs no saved state). */
-export function labLayout(projectDir: string, t: Topology, plan: Plan): LabLayout {
+/**
+ * Where everything goes. Names derive from the project alone (so `down` needs no saved
+ * state); the management block is one /24 of `lab.management` that no other lab or
+ * interface of this machine uses, chosen at `lab up` and kept in the lab's state.
+ */
+export function labLayout(projectDir: string, t: Topology, plan: Plan, mgmtBlock?: string): LabLayout {
   const id = labId(projectDir);
-  const mgmt = parsePrefix(t.lab.management) as Prefix;
+  const mgmt = parsePrefix(mgmtBlock ?? defaultBlock(t)) as Prefix;
   const underlay = parsePrefix(t.underlay.subnet) as Prefix;
   const hosts = plan.hosts
     .map((h, index) => ({ h, index, target: t.hosts[index]! }))
@@ -72,6 +78,7 @@ export function labLayout(projectDir: string, t: Topology, plan: Plan): LabLayou
     });
   return {
     id,
+    mgmtBlock: mgmt.text,
     state: path.join(LAB_STATE_ROOT, id),
     mtu: t.underlay.mtu,
     mgmtBridge: `olb${id}`,
@@ -81,6 +88,55 @@ export function labLayout(projectDir: string, t: Topology, plan: Plan): LabLayou
     wanNetns: `olab-${id}-wan`,
     hosts,
   };
+}
+
+function defaultBlock(t: Topology): string {
+  const p = parsePrefix(t.lab.management) as Prefix;
+  return p.length >= 24 ? p.text : subnetAt(p, 24, 0)!.text;
+}
+
+/** Addresses and routes of the root namespace, except those of this lab's own bridge. */
+async function prefixesInUse(ownBridge: string): Promise<Prefix[]> {
+  const out: Prefix[] = [];
+  const { stdout: addrs } = await run(['ip', '-o', '-4', 'addr', 'show']);
+  for (const line of addrs.split('\n')) {
+    const m = /^\d+: (\S+)\s+inet (\S+)/.exec(line);
+    if (!m || m[1] === ownBridge) continue;
+    const a = m[2]!.split("/")[0];
+    const p = parsePrefix(`${a}/32`);
+    if (typeof p !== 'string') out.push(p);
+  }
+  const { stdout: routes } = await run(['ip', '-4', 'route', 'show']);
+  for (const line of routes.split('\n')) {
+    const m = /^(\d+\.\d+\.\d+\.\d+\/\d+) .*dev (\S+)/.exec(line);
+    if (!m || m[2] === ownBridge) continue;
+    const p = parsePrefix(m[1]!);
+    if (typeof p !== 'string') out.push(p);
+  }
+  return out;
+}
+
+/** The layout of a lab that is up (from its state), or undefined when it is not. */
+export async function loadLab(projectDir: string, t: Topology, plan: Plan): Promise<LabLayout | undefined> {
+  const state = path.join(LAB_STATE_ROOT, labId(projectDir), 'lab.json');
+  try {
+    const saved = JSON.parse(await fs.readFile(state, 'utf8')) as { mgmtBlock?: string };
+    return saved.mgmtBlock ? labLayout(projectDir, t, plan, saved.mgmtBlock) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The layout for `lab up`: the saved one, or one with a management block nobody else uses. */
+export async function chooseLabLayout(projectDir: string, t: Topology, plan: Plan): Promise<LabLayout> {
+  const saved = await loadLab(projectDir, t, plan);
+  if (saved) return saved;
+  const pool = parsePrefix(t.lab.management) as Prefix;
+  const used = await prefixesInUse(`olb${labId(projectDir)}`);
+  const blocks = pool.length >= 24 ? [pool] : Array.from({ length: 1 << (24 - pool.length) }, (_, i) => subnetAt(pool, 24, i)!);
+  const free = blocks.find((b) => !used.some((u) => prefixesOverlap(u, b)));
+  if (!free) throw new Error(`every /24 of lab.management ${pool.text} is in use on this machine (other labs?); take one down or give this project another lab.management range`);
+  return labLayout(projectDir, t, plan, free.text);
 }
 
 const hostDir = (L: LabLayout, h: LabHost): string => path.join(L.state, h.name);
