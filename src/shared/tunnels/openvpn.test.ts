@@ -213,8 +213,9 @@ describe.skipIf(!isRoot || !have('openvpn', '--version') || !existsSync('/dev/ne
   const ns = [`${tag}s`, `${tag}c`];
   const dir = mkdtempSync(path.join(tmpdir(), 'overlab-ovpn-'));
   const procs: ChildProcess[] = [];
-  afterAll(() => {
-    for (const p of procs) p.kill('SIGKILL');
+  afterAll(async () => {
+    // Wait for each daemon to be gone (and reaped) before its namespace goes.
+    await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => (p.once('exit', r), p.kill('SIGTERM'))))));
     for (const n of ns) spawnSync('ip', ['netns', 'del', n]);
     rmSync(dir, { recursive: true, force: true });
   });
