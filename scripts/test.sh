@@ -31,3 +31,10 @@ npx vitest run --project unit
 
 stage "e2e tests (overlab serve in Chromium)"
 npx vitest run --project e2e
+
+stage "lab tests (real sshd in network namespaces; deploy, faults, teardown)"
+if [ "$(id -u)" = 0 ]; then
+  npx vitest run --project lab
+else
+  echo "skipped: the embedded lab needs root"
+fi

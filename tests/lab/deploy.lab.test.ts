@@ -1,0 +1,151 @@
+/**
+ * Deploy and teardown over real SSH against the embedded lab (real sshd in namespaces, real
+ * kernel VXLAN), with the faults a user meets: a host whose sshd is down, up.sh failing on
+ * one host of four, a changed host key, an unknown host key, a second deploy.
+ * Needs root; skipped otherwise.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deploy, teardown } from '../../src/main/deploy/deploy.js';
+import { run } from '../../src/main/exec.js';
+import { chooseLabLayout, knownHostsPath, labDown, labExecArgv, labUp, type LabLayout } from '../../src/main/lab/lab.js';
+import { createProject } from '../../src/main/store/project.js';
+import { plan } from '../../src/shared/plan.js';
+import { makeTemplate } from '../../src/shared/templates.js';
+import { defaultRegistry } from '../../src/shared/tunnels/index.js';
+
+const registry = defaultRegistry;
+const root = process.getuid?.() === 0;
+let dir = '';
+let L: LabLayout;
+
+const inHost = async (host: string, ...argv: string[]): Promise<string> => (await run(labExecArgv(L, host, argv), { okCodes: [0, 1, 2] })).stdout;
+const state = async (host: string): Promise<string> =>
+  [
+    await inHost(host, 'sh', '-c', 'ip -br link | cut -d" " -f1 | sed "s/@.*//" | sort'),
+    // IPv6 link-local routes come and go with address autoconfiguration, not with Overlab.
+    await inHost(host, 'sh', '-c', 'ip route show table all | grep -v fe80::'),
+    await inHost(host, 'sh', '-c', 'nft list ruleset 2>/dev/null'),
+    await inHost(host, 'sh', '-c', 'ls -A /var/lib/overlab /etc/overlab 2>&1 || true'),
+  ].join('\n');
+const bundlePresent = async (host: string): Promise<boolean> => (await inHost(host, 'sh', '-c', 'test -d /var/lib/overlab && echo yes')).includes('yes');
+
+describe.skipIf(!root)('deploy over SSH to the embedded lab', () => {
+  const hosts = ['hub', 'spoke-1', 'spoke-2', 'spoke-3'];
+  const before = new Map<string, string>();
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-deploy-'));
+    const made = makeTemplate({ template: 'hub-spoke', hosts: 4, kind: 'vxlan' }, registry).value!;
+    // Not the default management range, so that this lab never meets a user's lab on the same machine.
+    const t = { ...made, lab: { management: '198.18.224.0/20' } };
+    await createProject(dir, t, registry);
+    L = await chooseLabLayout(dir, t, plan(t, registry).value!);
+    await labUp(dir, L);
+    for (const h of hosts) before.set(h, await state(h));
+  }, 60_000);
+
+  afterAll(async () => {
+    if (dir) {
+      await labDown(dir).catch(() => undefined);
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('changes nothing in a dry run, and says what would change', async () => {
+    const r = await deploy(dir, registry, { dryRun: true });
+    expect(r.ok).toBe(true);
+    expect(r.hosts.map((h) => h.status)).toEqual(['would-change', 'would-change', 'would-change', 'would-change']);
+    expect(r.hosts[0]!.changes!.some((c) => c.includes('type vxlan'))).toBe(true);
+    for (const h of hosts) expect(await state(h)).toBe(before.get(h));
+  });
+
+  it('deploys every host, LANs reach each other through the hub, and a second deploy changes nothing', async () => {
+    const first = await deploy(dir, registry);
+    expect(first.hosts.map((h) => [h.host, h.status, h.error])).toEqual(hosts.map((h) => [h, 'applied', undefined]));
+    const lan = await run(labExecArgv(L, 'spoke-1', ['ping', '-c', '1', '-W', '2', '-I', '198.18.17.1', '198.18.18.1']), { okCodes: [0, 1] });
+    expect(lan.code).toBe(0);
+    const mid = await state('spoke-1');
+    const second = await deploy(dir, registry);
+    expect(second.ok).toBe(true);
+    expect(second.hosts.map((h) => h.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(await state('spoke-1')).toBe(mid);
+  }, 60_000);
+
+  it('teardown leaves every host as it was', async () => {
+    const r = await teardown(dir, registry);
+    expect(r.ok).toBe(true);
+    expect(r.hosts.map((h) => h.status)).toEqual(['removed', 'removed', 'removed', 'removed']);
+    for (const h of hosts) expect(await state(h)).toBe(before.get(h));
+  }, 60_000);
+
+  it('rolls the other three hosts back when up.sh fails on one, and names the host, step and error', async () => {
+    // A file where up.sh needs a directory makes its install step fail.
+    await inHost('spoke-2', 'touch', '/etc/overlab');
+    try {
+      const r = await deploy(dir, registry);
+      expect(r.ok).toBe(false);
+      const failed = r.hosts.find((h) => h.host === 'spoke-2')!;
+      expect(failed.status).toBe('failed');
+      expect(failed.failedStep).toBe('apply');
+      expect(failed.error).toMatch(/up\.sh exited \d+: .*\/etc\/overlab/s);
+      expect(r.hosts.filter((h) => h.host !== 'spoke-2').map((h) => h.status)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
+      for (const h of hosts.filter((x) => x !== 'spoke-2')) expect(await state(h)).toBe(before.get(h));
+    } finally {
+      await inHost('spoke-2', 'rm', '-f', '/etc/overlab');
+    }
+    expect(await state('spoke-2')).toBe(before.get('spoke-2'));
+  }, 60_000);
+
+  it('stops before any change when one host’s sshd is down, with a clear error for that host', async () => {
+    const pid = Number((await fs.readFile(path.join(L.state, 'spoke-3', 'sshd.pid'), 'utf8')).trim());
+    process.kill(pid, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      const r = await deploy(dir, registry);
+      expect(r.ok).toBe(false);
+      const down = r.hosts.find((h) => h.host === 'spoke-3')!;
+      expect(down.failedStep).toBe('connect');
+      expect(down.error).toMatch(/spoke-3: cannot connect to root@198\.18\.\d+\.\d+:22: .*(ECONNREFUSED|refused)/);
+      for (const h of hosts) expect(await bundlePresent(h)).toBe(false);
+    } finally {
+      await labUp(dir, L);
+    }
+  }, 60_000);
+
+  it('refuses a host whose key changed, and changes nothing anywhere', async () => {
+    const file = knownHostsPath(dir);
+    const original = await fs.readFile(file, 'utf8');
+    const lines = original.trim().split('\n');
+    const hub = lines.findIndex((l) => l.startsWith(`${L.hosts[0]!.mgmtAddress} `));
+    const other = lines.find((l, i) => i !== hub)!;
+    lines[hub] = `${L.hosts[0]!.mgmtAddress} ${other.split(' ').slice(1).join(' ')}`;
+    await fs.writeFile(file, `${lines.join('\n')}\n`);
+    try {
+      const r = await deploy(dir, registry, { acceptHostKeys: 'all' });
+      expect(r.ok).toBe(false);
+      const hubResult = r.hosts.find((h) => h.host === 'hub')!;
+      expect(hubResult.failedStep).toBe('connect');
+      expect(hubResult.error).toMatch(/host key CHANGED to SHA256:[A-Za-z0-9+/]{43}/);
+      for (const h of hosts) expect(await bundlePresent(h)).toBe(false);
+    } finally {
+      await fs.writeFile(file, original);
+    }
+  }, 60_000);
+
+  it('refuses an unknown host key until it is accepted, then pins it', async () => {
+    const file = knownHostsPath(dir);
+    const original = await fs.readFile(file, 'utf8');
+    const hubLine = original.split('\n').find((l) => l.startsWith(`${L.hosts[0]!.mgmtAddress} `))!;
+    await fs.writeFile(file, original.split('\n').filter((l) => l !== hubLine).join('\n'));
+    const refused = await deploy(dir, registry);
+    expect(refused.ok).toBe(false);
+    expect(refused.hosts.find((h) => h.host === 'hub')!.error).toMatch(/unknown host key SHA256:\S+ \(ssh-ed25519\); .*--accept-host-key hub/);
+    const accepted = await deploy(dir, registry, { acceptHostKeys: ['hub'] });
+    expect(accepted.ok).toBe(true);
+    expect((await fs.readFile(file, 'utf8')).split('\n')).toContain(hubLine.trim());
+    expect((await teardown(dir, registry)).ok).toBe(true);
+  }, 60_000);
+});
