@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Proves every kind of the catalogue end to end (tests/tunnels/pair.sh: deploy over SSH,
+# DF-ping MTU proof, no fragmentation, TCP, LAN-to-LAN, clean teardown):
+#   - every kind site-to-site at underlay MTU 1500, and 9000 where --mtu9000 is given;
+#   - hub-spoke with 3 spokes and a 4-host mesh for the kinds the lab issue names;
+# on this machine's kernel where `overlab kinds` says it can carry the kind, and inside the
+# full-kernel VM (scripts/fullkernel/run.sh, one boot for all of them) otherwise.
+# Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--no-vm]
+#        tests/tunnels/run-all.sh --inside-vm CASE...   (what the VM runs)
+# A CASE is KIND[:template:hosts:mtu[:option=value]]. Prints one line per case and
+# `N passed, M failed` last.
+set -uo pipefail
+ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+
+SHAPE_KINDS=(wireguard vxlan gre openvpn nebula tinc ipsec-tunnel)
+passed=0 failed=0
+failures=()
+
+run_case() {
+  local spec=$1 kind template=site-to-site hosts=2 mtu=1500 opt="" log
+  IFS=: read -r kind t h m o <<< "$spec"
+  [ -n "${t:-}" ] && template=$t
+  [ -n "${h:-}" ] && hosts=$h
+  [ -n "${m:-}" ] && mtu=$m
+  [ -n "${o:-}" ] && opt=$o
+  log=$(mktemp /tmp/olcase.XXXXXX)
+  local args=("$kind" --template "$template" --hosts "$hosts" --mtu "$mtu")
+  [ -n "$opt" ] && args+=(--option "$opt")
+  local t0=$SECONDS
+  if bash tests/tunnels/pair.sh "${args[@]}" > "$log" 2>&1; then
+    passed=$((passed + 1)); echo "ok   $spec ($((SECONDS - t0)) s; $(tail -1 "$log"))"
+  else
+    failed=$((failed + 1)); failures+=("$spec"); echo "FAIL $spec ($((SECONDS - t0)) s):"; grep -E '^FAIL|^  |^[-+@]' "$log" | head -40 | sed 's/^/     /'
+  fi
+  rm -f "$log"
+}
+
+if [ "${1:-}" = --inside-vm ]; then
+  shift
+  for c in "$@"; do run_case "$c"; done
+  echo "$passed passed, $failed failed"
+  [ "$failed" = 0 ]; exit
+fi
+
+mtu9000=0 only="" vm=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --mtu9000) mtu9000=1; shift ;;
+    --only) only=$2; shift 2 ;;
+    --no-vm) vm=0; shift ;;
+    *) echo "run-all.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+# kind → yes|no on this kernel
+mapfile -t ROWS < <(node bin/overlab.mjs kinds --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const k of JSON.parse(s))console.log(k.id+" "+(k.here??"unknown")+" "+k.shapes.join(","))})')
+host_cases=() vm_cases=()
+for row in "${ROWS[@]}"; do
+  read -r kind here shapes <<< "$row"
+  if [ -n "$only" ] && ! [[ ",$only," == *",$kind,"* ]]; then continue; fi
+  cases=("$kind" )
+  [ "$mtu9000" = 1 ] && cases+=("$kind:site-to-site:2:9000")
+  for s in "${SHAPE_KINDS[@]}"; do
+    if [ "$s" = "$kind" ]; then
+      [[ ",$shapes," == *",hub-spoke,"* ]] && cases+=("$kind:hub-spoke:4:1500")
+      [[ ",$shapes," == *",mesh,"* ]] && cases+=("$kind:mesh:4:1500")
+    fi
+  done
+  if [ "$here" = yes ]; then host_cases+=("${cases[@]}"); else vm_cases+=("${cases[@]}"); fi
+  # WireGuard also runs in userspace (wireguard-go) on kernels without the module.
+  if [ "$kind" = wireguard ] && [ "$here" != yes ]; then host_cases+=("wireguard:site-to-site:2:1500:implementation=go" "wireguard:hub-spoke:4:1500:implementation=go"); fi
+done
+
+echo "== on this kernel: ${#host_cases[@]} cases"
+for c in "${host_cases[@]}"; do run_case "$c"; done
+
+if [ "${#vm_cases[@]}" -gt 0 ]; then
+  if [ "$vm" = 0 ]; then
+    echo "== skipped (--no-vm): ${vm_cases[*]}"
+  else
+    echo "== in the full-kernel VM: ${#vm_cases[@]} cases"
+    out=$(mktemp /tmp/olvm.XXXXXX)
+    bash scripts/fullkernel/run.sh --timeout 4800 --mem 3072 -- bash tests/tunnels/run-all.sh --inside-vm "${vm_cases[@]}" | tee "$out"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+    if [ -z "$line" ]; then
+      failed=$((failed + 1)); failures+=("the full-kernel VM run")
+    else
+      read -r p _ f _ <<< "$line"
+      passed=$((passed + p)); failed=$((failed + f))
+      mapfile -t -O "${#failures[@]}" failures < <(grep -E '^FAIL ' "$out" | awk '{print $2}')
+    fi
+    rm -f "$out"
+  fi
+fi
+
+[ "$failed" = 0 ] || echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
