@@ -21,6 +21,7 @@ import { cmd, q } from '../../shared/shell.js';
 import { lookupKind, type Registry, type TunnelKind } from '../../shared/tunnels/types.js';
 import { labKeyPath, loadLab, knownHostsPath, type LabLayout } from '../lab/lab.js';
 import { planProject, renderProject } from '../services/bundles.js';
+import { pool } from '../pool.js';
 import { KnownHosts } from './hostkeys.js';
 import { connect, targetOf, type Connected } from './ssh.js';
 
@@ -73,20 +74,6 @@ export function bundleHash(b: HostBundle): string {
   h.update(b.up).update('\0').update(b.down).update('\0');
   for (const f of [...b.files].sort((x, y) => x.path.localeCompare(y.path))) h.update(f.path).update('\0').update(String(f.mode)).update('\0').update(f.content).update('\0');
   return h.digest('hex');
-}
-
-/** Runs `fn` over items with at most `limit` at once. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }
 
 const tail = (s: string, n = 12): string => s.trim().split('\n').slice(-n).join('\n');

@@ -18,6 +18,7 @@ import { formatAddress, parsePrefix, prefixesOverlap, subnetAt, type Prefix } fr
 import type { Plan } from '../../shared/plan.js';
 import type { Topology } from '../../shared/schema.js';
 import { run, succeeds } from '../exec.js';
+import { pool } from '../pool.js';
 import { SECRETS_DIR } from '../store/project.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
@@ -291,8 +292,8 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
   if (!(await linkExists('br0', L.wanNetns))) await run(['ip', '-n', L.wanNetns, 'link', 'add', 'br0', 'type', 'bridge']);
   await run(['ip', '-n', L.wanNetns, 'link', 'set', 'br0', 'mtu', String(L.mtu), 'up']);
 
-  const known: string[] = [];
-  for (const h of L.hosts) {
+  // Hosts are independent: set them up several at a time (the kernel serialises what must be).
+  const known = await pool(L.hosts, 8, async (h) => {
     onEvent({ step: 'host', host: h.name });
     if (!namespaces.has(h.netns)) {
       await run(['ip', 'netns', 'add', h.netns]);
@@ -337,8 +338,8 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
       created.push(`sshd ${h.name}`);
     }
     const pub = (await fs.readFile(`${hostKey}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
-    known.push(`${h.mgmtAddress} ${pub}`);
-  }
+    return `${h.mgmtAddress} ${pub}`;
+  });
   await pinHostKeys(projectDir, known);
   onEvent({ step: 'wait-sshd' });
   const down = (await Promise.all(L.hosts.map(async (h) => ((await waitPort(h.mgmtAddress, 22, 10_000)) ? undefined : h.name)))).filter(Boolean);
@@ -362,31 +363,36 @@ export async function labDown(projectDir: string): Promise<{ removed: string[] }
   const state = path.join(LAB_STATE_ROOT, id);
   const removed: string[] = [];
   const prefix = `olab-${id}-`;
-  for (const ns of (await netnsList()).filter((n) => n.startsWith(prefix))) {
-    // Every process still in the namespace is the lab's: its sshd, sessions, daemons a bundle left.
-    const { stdout } = await run(['ip', 'netns', 'pids', ns]).catch(() => ({ stdout: '' }));
-    const pids = stdout.split('\n').map(Number).filter((p) => p > 1 && p !== process.pid);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    if (pids.length) {
-      await new Promise((r) => setTimeout(r, 300));
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
+  // Namespaces are independent: clear them in parallel.
+  const found = (await netnsList()).filter((n) => n.startsWith(prefix));
+  const perNs = await Promise.all(
+    found.map(async (ns) => {
+      const out: string[] = [];
+      // Every process still in the namespace is the lab's: its sshd, sessions, daemons a bundle left.
+      const { stdout } = await run(['ip', 'netns', 'pids', ns]).catch(() => ({ stdout: '' }));
+      const pids = stdout.split('\n').map(Number).filter((p) => p > 1 && p !== process.pid);
+      const signal = (sig: NodeJS.Signals): void => {
+        for (const pid of pids) {
+          try {
+            process.kill(pid, sig);
+          } catch {
+            // already gone
+          }
         }
+      };
+      signal('SIGTERM');
+      if (pids.length) {
+        const deadline = Date.now() + 1000;
+        while (Date.now() < deadline && pids.some((pid) => { try { process.kill(pid, 0); return true; } catch { return false; } })) await new Promise((r) => setTimeout(r, 20));
+        signal('SIGKILL');
+        out.push(`${pids.length} process(es) in ${ns}`);
       }
-      removed.push(`${pids.length} process(es) in ${ns}`);
-    }
-    await run(['ip', 'netns', 'del', ns]);
-    removed.push(`netns ${ns}`);
-  }
+      await run(['ip', 'netns', 'del', ns]);
+      out.push(`netns ${ns}`);
+      return out;
+    }),
+  );
+  removed.push(...perNs.flat());
   // Root-side veths die with their peers; the management bridge does not.
   const { stdout } = await run(['ip', '-o', 'link', 'show']);
   for (const line of stdout.split('\n')) {
