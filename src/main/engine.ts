@@ -4,10 +4,12 @@
  * are `ApiError`s carrying a code the UI can act on.
  */
 import type { ApiErrorData, KindSummary, OperationArgs, OperationName, OperationResult, OverlabEvents } from '../shared/api.js';
-import type { Diagnostic } from '../shared/diagnostics.js';
+import { hasErrors, type Diagnostic } from '../shared/diagnostics.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { validateTopology } from '../shared/validate.js';
-import { planProject } from './services/bundles.js';
+import { deploy, teardown } from './deploy/deploy.js';
+import { chooseLabLayout, labDown, labUp } from './lab/lab.js';
+import { planProject, renderProject, writeBundles } from './services/bundles.js';
 import { openProject, saveProject } from './store/project.js';
 
 export class ApiError extends Error {
@@ -39,7 +41,7 @@ export interface EngineOptions {
 const later = (op: OperationName, issue: string) => (): Promise<never> =>
   Promise.reject(new ApiError('not-implemented', `${op} is not available yet (${issue})`));
 
-export function createEngine({ registry }: EngineOptions): Handlers {
+export function createEngine({ registry, emit }: EngineOptions): Handlers {
   return {
     'project.open': ({ dir }) => openProject(dir, registry),
     'project.save': ({ dir, topology }) => saveProject(dir, topology, registry),
@@ -53,11 +55,28 @@ export function createEngine({ registry }: EngineOptions): Handlers {
       const p = await planProject(dir, registry);
       return { plan: p.plan, diagnostics: p.diagnostics };
     },
-    'render.bundles': later('render.bundles', 'the tunnel catalogue'),
-    'lab.up': later('lab.up', 'the embedded lab'),
-    'lab.down': later('lab.down', 'the embedded lab'),
-    'deploy.apply': later('deploy.apply', 'the deploy engine'),
-    'deploy.teardown': later('deploy.teardown', 'the deploy engine'),
+    'render.bundles': async ({ dir, out }) => {
+      const r = await renderProject(dir, registry);
+      if (!r.bundles || hasErrors(r.diagnostics)) return { hosts: [], diagnostics: r.diagnostics };
+      const problems = await writeBundles(out, r.bundles);
+      return { hosts: r.bundles.map((b) => b.host), diagnostics: [...r.diagnostics, ...problems] };
+    },
+    'lab.up': async ({ dir }) => {
+      const p = await planProject(dir, registry);
+      if (!p.topology || !p.plan) throw new ApiError('invalid-arguments', `${dir} does not plan; fix its problems first`, p.diagnostics);
+      const L = await chooseLabLayout(dir, p.topology, p.plan);
+      return labUp(dir, L, (e) => emit?.('progress', { operation: 'lab', ...(e.host ? { host: e.host } : {}), step: e.step, status: 'running' }));
+    },
+    'lab.down': ({ dir }) => labDown(dir),
+    'deploy.apply': async ({ dir, hosts, dryRun, acceptHostKeys }) => {
+      const run = await deploy(dir, registry, { ...(hosts ? { hosts } : {}), dryRun: !!dryRun, ...(acceptHostKeys ? { acceptHostKeys } : {}), onProgress: (e) => emit?.('progress', e) });
+      if (run.diagnostics.some((d) => d.severity === 'error')) throw new ApiError('invalid-arguments', 'the project does not render; fix its problems first', run.diagnostics);
+      return { ok: run.ok, failed: run.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.failedStep ?? ''}: ${h.error ?? ''}`) };
+    },
+    'deploy.teardown': async ({ dir }) => {
+      const run = await teardown(dir, registry, { onProgress: (e) => emit?.('progress', e) });
+      return { ok: run.ok, failed: run.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.error ?? ''}`) };
+    },
     'measure.run': later('measure.run', 'the measurement suite'),
     'report.pdf': later('report.pdf', 'reports'),
   };
