@@ -38,12 +38,6 @@ async function exportKey(key: CryptoKey): Promise<string> {
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
-/** `pin-sha256:` + base64 SHA-256 of the certificate's SubjectPublicKeyInfo: the key pin openconnect's `--servercert` takes (RFC 7469's form). */
-export function spkiPin(certPem: string): string {
-  const spki = new x509.X509Certificate(certPem).publicKey.rawData;
-  return `pin-sha256:${createHash('sha256').update(Buffer.from(spki)).digest('base64')}`;
-}
-
 /** SHA-256 of the certificate's DER, upper-case colon hex — the form `openssl x509 -fingerprint -sha256` prints and OpenVPN's `peer-fingerprint` takes. */
 export function fingerprint(certPem: string): string {
   const der = new x509.X509Certificate(certPem).rawData;
@@ -104,7 +98,7 @@ export async function x509Cert(spec: { ca: string; commonName: string; usage: 's
     crypto,
   );
   const pem = cert.toString('pem');
-  return { key: await exportKey(keys.privateKey), cert: pem, fingerprint: fingerprint(pem), pin: spkiPin(pem) };
+  return { key: await exportKey(keys.privateKey), cert: pem, fingerprint: fingerprint(pem) };
 }
 
 /** Generators for the `generators` map of generate.ts. */

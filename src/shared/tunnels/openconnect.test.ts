@@ -52,10 +52,14 @@ const clientCommand = (up: string): string[] => {
     .split(' ')
     .map((w) => w.replace(/^'(.*)'$/, '$1'));
 };
-const flag = (words: string[], name: string): string | undefined => {
-  const i = words.indexOf(name);
-  return i < 0 ? undefined : words[i + 1];
-};
+/** A spoke's openconnect options file (`name=value` or a bare `name` per line). */
+const clientOptions = (b: HostBundle): Record<string, string> =>
+  Object.fromEntries(
+    file(b, '/etc/openconnect/oloc0/openconnect.conf')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']),
+  );
 
 describe('openconnect plan', () => {
   it('gives every spoke exactly its planned address on the server, and the LAN behind it', () => {
@@ -80,9 +84,8 @@ describe('openconnect plan', () => {
       const user = file(b[0]!, `/etc/ocserv/oloc0/users/${m.host}`);
       expect(setting(user, 'explicit-ipv4')).toEqual([m.address.split('/')[0]]);
       expect(setting(user, 'iroute')).toEqual([p.hosts.find((h) => h.name === m.host)!.lan]);
-      const words = clientCommand(b[i]!.up);
-      expect(words.at(-1)).toBe(`https://${net.members[0]!.underlay}:443/`);
-      expect(flag(words, '--interface')).toBe(m.ifname);
+      expect(clientCommand(b[i]!.up)).toEqual(['openconnect', '--config', '/etc/openconnect/oloc0/openconnect.conf', `https://${net.members[0]!.underlay}:443/`]);
+      expect(clientOptions(b[i]!).interface).toBe(m.ifname);
       expect(b[i]!.up).toContain(`ip addr replace ${m.address} dev ${m.ifname}`);
     }
     // The hub routes to spoke LANs through ocserv's iroutes (on the per-client devices), not through a device of its own.
@@ -90,7 +93,7 @@ describe('openconnect plan', () => {
     expect(setting(conf, 'route-add-cmd')).toEqual(['"ip route replace %{RI} dev %{D}"']);
   });
 
-  it('pairs each spoke’s password with its hash in the server’s passwd file, and pins the server’s key', () => {
+  it('pairs each spoke’s password with its hash in the server’s passwd file, and trusts only the network’s CA for the server', () => {
     const p = planOf(topology('hub-spoke', 3));
     const net = p.networks[0]!;
     const b = bundles(p);
@@ -101,11 +104,15 @@ describe('openconnect plan', () => {
       const pw = file(b[i]!, '/etc/openconnect/oloc0/password').trim();
       const ref = /^<secret:(.*):value>$/.exec(pw)![1]!;
       expect(passwd).toContain(`${m.host}:*:<secret:${ref}:hash>`);
-      const words = clientCommand(b[i]!.up);
-      expect(flag(words, '--user')).toBe(m.host);
-      expect(words).toContain('--passwd-on-stdin');
+      const opts = clientOptions(b[i]!);
+      expect(opts.user).toBe(m.host);
+      expect(opts['passwd-on-stdin']).toBe('');
+      expect(opts['non-inter']).toBe('');
       expect(b[i]!.up).toContain('</etc/openconnect/oloc0/password ');
-      expect(flag(words, '--servercert')).toBe(placeholderSecrets(net.secrets.find((s) => s.kind.type === 'x509-cert')!.ref, 'pin'));
+      // The server is checked against this network's CA only, for the address the client dials.
+      expect(opts).toMatchObject({ cafile: '/etc/openconnect/oloc0/ca.crt', 'no-system-trust': '' });
+      expect(file(b[i]!, '/etc/openconnect/oloc0/ca.crt')).toBe(placeholderSecrets(net.secrets[0]!.ref, 'cert'));
+      expect(net.secrets.find((s) => s.kind.type === 'x509-cert' && s.kind.usage === 'server')!.kind).toMatchObject({ sans: [net.members[0]!.underlay] });
     }
     expect(b[0]!.files.find((f) => f.path.endsWith('/passwd'))).toMatchObject({ mode: 0o600, secret: true });
   });
@@ -123,8 +130,8 @@ describe('openconnect plan', () => {
     expect(setting(conf, 'auth')).toEqual(['"certificate"']);
     expect(setting(conf, 'cert-user-oid')).toEqual(['2.5.4.3']);
     expect(file(b[0]!, '/etc/ocserv/oloc0/ca.crt')).toBe(placeholderSecrets(net.secrets[0]!.ref, 'cert'));
-    const words = clientCommand(b[1]!.up);
-    expect(flag(words, '--certificate')).toBe('/etc/openconnect/oloc0/client.crt');
+    expect(clientOptions(b[1]!)).toMatchObject({ certificate: '/etc/openconnect/oloc0/client.crt', sslkey: '/etc/openconnect/oloc0/client.key' });
+    expect(clientOptions(b[1]!).user).toBeUndefined();
     expect(b[1]!.files.find((f) => f.path.endsWith('client.key'))).toMatchObject({ mode: 0o600, secret: true });
   });
 
@@ -146,7 +153,7 @@ describe('openconnect plan', () => {
     // ocserv: data MTU = link MTU − the cipher's DTLS overhead; the link MTU given is the one that yields the plan.
     expect(setting(conf, 'mtu')).toEqual([String(mtu)]);
     expect(setting(conf, 'tls-priorities')[0]).toMatch(new RegExp(`-CIPHER-ALL:\\+${cipher}"$`));
-    expect(flag(clientCommand(b[1]!.up), '--base-mtu')).toBe(String(mtu));
+    expect(clientOptions(b[1]!)['base-mtu']).toBe(String(mtu));
     expect(b[1]!.up).toContain(`ip link set dev oloc0 mtu ${expected}`);
   });
 

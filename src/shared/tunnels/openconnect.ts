@@ -200,25 +200,24 @@ export const openconnect = defineKind({
             { path: `${dir}/client.crt`, mode: 0o644, content: secret(certRef(net.id, me.host), 'cert') },
             { path: `${dir}/client.key`, mode: 0o600, content: secret(certRef(net.id, me.host), 'key'), secret: true },
           ];
-    // The server's key pinned: no CA store is consulted, no other certificate is accepted.
-    const pin = secret(certRef(net.id, server.host), 'pin');
     const url = `https://${server.underlay.includes(':') ? `[${server.underlay}]` : server.underlay}:${String(net.params.port)}/`;
-    const args = [
-      'openconnect',
-      '--non-inter',
-      ...(o.auth === 'password' ? ['--user', me.host, '--passwd-on-stdin'] : ['--certificate', `${dir}/client.crt`, '--sslkey', `${dir}/client.key`]),
-      '--servercert',
-      pin,
-      // The link MTU ocserv computes the data MTU from (it takes the smaller of its own and this).
-      '--base-mtu',
-      String(net.params.linkMtu),
-      '--interface',
-      me.ifname,
-      // up.sh has configured the device; openconnect only carries packets (no routes, no DNS).
-      '--script',
-      'true',
-      url,
+    const options = [
+      `# Overlab: openconnect of network ${net.id} on ${me.host}, server ${server.host}. Generated; change the project, not this file.`,
+      'non-inter',
+      ...(o.auth === 'password' ? [`user=${me.host}`, 'passwd-on-stdin'] : [`certificate=${dir}/client.crt`, `sslkey=${dir}/client.key`]),
+      // Only this network's CA, and a certificate for the server's own address: no system CA is trusted.
+      `cafile=${dir}/ca.crt`,
+      'no-system-trust',
+      '# The link MTU ocserv computes the data MTU from (it takes the smaller of its own and this).',
+      `base-mtu=${String(net.params.linkMtu)}`,
+      `interface=${me.ifname}`,
+      '# up.sh has configured the device: openconnect only carries packets (no routes, no DNS).',
+      'script=true',
+      '',
     ];
+    const conf = `${dir}/openconnect.conf`;
+    files.push({ path: `${dir}/ca.crt`, mode: 0o644, content: secret(caRef(net.id), 'cert') }, { path: conf, mode: 0o644, content: options.join('\n') });
+    const args = ['openconnect', '--config', conf, url];
     const stdin = o.auth === 'password' ? `${dir}/password` : '/dev/null';
     const fail = `overlab: openconnect for ${me.ifname} did not connect to ${server.host} in 30 s; see ${log}`;
     return {
