@@ -24,10 +24,14 @@ import { defineKind, type BundleFile, type Network } from './types.js';
  * through `tls-priorities`, and `mtu` (and openconnect's `--base-mtu`) is the plan's MTU plus
  * that overhead. ocserv 1.1.6 logs "DTLS overhead is 66" for AES-256-GCM over IPv4.
  *
- * Proven MTU (DF pings in two namespaces on this machine's kernel, both directions, the payload
- * that fills the MTU crosses over UDP, one byte more is refused, the sender's `Ip: FragCreates`
- * and TCP segment counters unchanged): AES-256-GCM, underlay 1500 → 1434, 9000 → 8934;
- * CHACHA20-POLY1305, underlay 1500 → 1442.
+ * Proven MTU (lab namespaces on this machine's kernel, ocserv 1.1.6, openconnect 9.01): the
+ * DF ping that fills the MTU crosses in both directions over UDP (DTLS) — the sender's
+ * `Ip: FragCreates` and `Tcp: OutSegs` unchanged — and one byte more is refused; with
+ * ocserv's link MTU raised by one, the 1-byte-larger packet fragments the outer UDP from the
+ * client (openconnect does not set DF) and is dropped by ocserv. AES-256-GCM: underlay
+ * 1500 → 1434, 9000 → 8934 (also AES-128-GCM); CHACHA20-POLY1305: 1500 → 1442. Hub-spoke
+ * with 3 spokes and multi-site too. IPv6 underlays (+20 bytes) follow from ocserv's own
+ * count, not run here.
  */
 
 const CIPHERS = ['AES-256-GCM', 'AES-128-GCM', 'CHACHA20-POLY1305'] as const;
