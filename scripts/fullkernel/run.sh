@@ -87,18 +87,26 @@ fi
 
 # --- the job directory (shared read-write with the guest as 9p tag ovljob) -----------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/overlab-fk.XXXXXX")
-qpid='' wpid=''
+qpid='' wpid='' apid='' lpid=''
+# Stops, by PID, only what this script started: the watchdog, QEMU (TERM, then KILL after
+# 5 s), the console filter; then removes the job directory.
 # shellcheck disable=SC2317 # (called from traps)
 cleanup() {
+  if [ -n "$lpid" ]; then kill "$lpid" 2>/dev/null || true; fi
   if [ -n "$wpid" ]; then kill "$wpid" 2>/dev/null || true; fi
-  if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill -KILL "$qpid" 2>/dev/null || true; fi
+  if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+    kill -TERM "$qpid" 2>/dev/null || true
+    local n=0
+    while kill -0 "$qpid" 2>/dev/null && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+    kill -KILL "$qpid" 2>/dev/null || true
+  fi
+  if [ -n "$apid" ]; then kill "$apid" 2>/dev/null || true; wait "$apid" 2>/dev/null || true; fi
   if [ "${OVERLAB_FULLKERNEL_KEEP:-0}" = 1 ]; then echo "$ME: kept $tmp" >&2; else rm -rf -- "$tmp"; fi
 }
 trap cleanup EXIT
 # shellcheck disable=SC2317 # (called from traps)
 on_signal() {
-  echo "$ME: interrupted, stopping the VM" >&2
-  if [ -n "$qpid" ]; then kill -TERM "$qpid" 2>/dev/null || true; fi
+  echo "$ME: interrupted" >&2
   exit "$1"
 }
 trap 'on_signal 130' INT
@@ -145,7 +153,12 @@ if [ "$lock" = 1 ]; then
   exec 9>"$CACHE/.vm.lock"
   if ! flock -n 9; then
     echo "$ME: waiting for another full-kernel VM to finish (--no-lock to skip)" >&2
-    flock 9
+    # In the background, so that INT/TERM are handled while waiting. The lock belongs to the
+    # open file (fd 9, shared with the child), so it stays held after flock exits.
+    flock 9 &
+    lpid=$!
+    wait "$lpid" || die "could not lock $CACHE/.vm.lock"
+    lpid=''
   fi
 fi
 
@@ -192,7 +205,9 @@ awk -v b="@@OVERLAB-BEGIN-$nonce@@" -v e="@@OVERLAB-EXIT-$nonce:" -v show="$show
   }' <"$tmp/console" 9>&- &
 apid=$!
 # (waiting on a background job keeps this shell responsive to INT/TERM)
-wait "$apid" || true
+arc=0
+wait "$apid" || arc=$?
+apid=''
 
 qrc=0
 wait "$qpid" || qrc=$?
@@ -230,7 +245,10 @@ status=
 [ -f "$tmp/status" ] && status=$(cat "$tmp/status")
 if [[ ! "$status" =~ ^[0-9]+$ ]] && [ -f "$job/rc" ]; then
   status=$(tr -dc 0-9 <"$job/rc")
-  [ -z "$status" ] || echo "$ME: exit marker missing on the console; using the status file" >&2
+  # (no marker seen: normal when our stdout was closed early, e.g. "run.sh ... | head")
+  if [ -n "$status" ] && [ "$arc" -eq 0 ]; then
+    echo "$ME: exit marker missing on the console; using the status file" >&2
+  fi
 fi
 if [[ "$status" =~ ^[0-9]+$ ]]; then
   exit "$status"
