@@ -3,15 +3,20 @@ import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretSpec } from '../../shared/secrets.js';
 import { sha512crypt } from './crypt.js';
 import { ensureSecrets } from './store.js';
 import { fingerprint, x509Ca, x509Cert } from './x509.js';
 
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
-const dir = mkdtempSync(path.join(tmpdir(), 'overlab-x509-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'overlab-x509-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 const store = new Map<string, Record<string, string>>();
 const lookup = (ref: string, part: string): string => store.get(ref)![part]!;

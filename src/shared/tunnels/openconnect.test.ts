@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSecrets } from '../../main/secrets/store.js';
 import { formatAddress, parsePrefix, type Prefix } from '../net.js';
 import { plan, type Plan } from '../plan.js';
@@ -235,8 +235,13 @@ function installUnder(root: string, b: HostBundle, moves: readonly string[]): (t
 }
 
 describe.skipIf(!have('ocserv', '--version'))('ocserv --test-config', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'overlab-ocserv-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'overlab-ocserv-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it.each(['password', 'certificate'])('accepts the rendered server config (%s auth, real secrets)', async (auth) => {
     const p = planOf(topology('hub-spoke', 3, 1500, { auth }));
@@ -262,15 +267,18 @@ describe.skipIf(!have('ocserv', '--version'))('ocserv --test-config', () => {
  * don't-fragment ping that fills the planned MTU.
  */
 describe.skipIf(!isRoot || !have('ocserv', '--version') || !have('openconnect', '--version') || !existsSync('/dev/net/tun'))('ocserv and openconnect carry the plan', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'overlab-oc-'));
-  chmodSync(dir, 0o755);
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'overlab-oc-'));
+    chmodSync(dir, 0o755);
+  });
   const procs: ChildProcess[] = [];
   const namespaces: string[] = [];
   afterAll(async () => {
     // Wait for each daemon to be gone (and reaped) before its namespace goes.
     await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => (p.once('exit', r), p.kill('SIGTERM'))))));
     for (const n of namespaces) spawnSync('ip', ['netns', 'del', n]);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
   const sh = (...args: string[]): void => {
     const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSecrets } from '../../main/secrets/store.js';
 import { plan, type Plan } from '../plan.js';
 import { render, type HostBundle } from '../render.js';
@@ -211,13 +211,16 @@ describe('openvpn scripts', () => {
 describe.skipIf(!isRoot || !have('openvpn', '--version') || !existsSync('/dev/net/tun'))('openvpn accepts the rendered configs', () => {
   const tag = `olt${process.pid % 100000}`;
   const ns = [`${tag}s`, `${tag}c`];
-  const dir = mkdtempSync(path.join(tmpdir(), 'overlab-ovpn-'));
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'overlab-ovpn-'));
+  });
   const procs: ChildProcess[] = [];
   afterAll(async () => {
     // Wait for each daemon to be gone (and reaped) before its namespace goes.
     await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => (p.once('exit', r), p.kill('SIGTERM'))))));
     for (const n of ns) spawnSync('ip', ['netns', 'del', n]);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
   const sh = (...args: string[]): void => {
     const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
