@@ -32,6 +32,8 @@ export function preflightScript(needs: readonly PreflightNeed[], deployedHashFil
   const probes = new Map<string, string[]>();
   for (const n of needs) if (n.requirements.probe) probes.set(n.requirements.probe, [...(probes.get(n.requirements.probe) ?? []), n.kind]);
   let i = 0;
+  // A scratch namespace makes /run/netns exist (a mount point); remove it again if it was not there.
+  if (probes.size > 0) lines.push('[ -e /run/netns ] && had_netns=1 || had_netns=0');
   for (const [probe, kinds] of probes) {
     const ns = `olpf$$-${i++}`;
     const modules = [...new Set(needs.filter((n) => kinds.includes(n.kind)).flatMap((n) => n.requirements.modules))].join(', ') || 'see the kind';
@@ -45,6 +47,7 @@ export function preflightScript(needs: readonly PreflightNeed[], deployedHashFil
       'fi',
     );
   }
+  if (probes.size > 0) lines.push('if [ "$had_netns" = 0 ]; then umount /run/netns 2>/dev/null; rmdir /run/netns 2>/dev/null; fi');
   lines.push(`echo "deployed: $(cat ${q(deployedHashFile)} 2>/dev/null)"`, 'exit 0');
   return `${lines.join('\n')}\n`;
 }

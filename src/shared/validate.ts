@@ -248,7 +248,7 @@ function checkLinks(p: Parts, registry: Registry, out: Diagnostic[]): void {
       out.push(...opts.error.issues.flatMap((i) => issueToDiagnostic(i, item.options, ['links', index, 'options'])));
     }
     if (p.shape && !kind.shapes.includes(p.shape)) {
-      out.push(error('shape-unsupported', ['links', index, 'kind'], `${kind.id} cannot build a ${p.shape} topology; it supports ${kind.shapes.join(', ')}`));
+      out.push(error('shape-unsupported', ['links', index, 'kind'], `${kind.id} cannot build a ${p.shape} topology; it supports ${kind.shapes.join(', ')}${kind.shapeNote ? ` (${kind.shapeNote})` : ''}`));
     }
   }
 }

@@ -78,7 +78,17 @@ snapshot() {
     done | sort
     find /run -mindepth 1 2>/dev/null | grep -v "^/run/sshd" | sort
   '
-  find "$state/etc.upper" "$state/varlib.upper" "$state/varlog.upper" -mindepth 1 2>/dev/null | sed "s#$state/##" | sort
+  # Files and whiteouts only: the overlay copies up a machine directory (/etc/openvpn) as soon as
+  # something is written inside it, and keeps the empty copy after the file is gone.
+  find "$state/etc.upper" "$state/varlib.upper" "$state/varlog.upper" -mindepth 1 ! -type d 2>/dev/null | sed "s#$state/##" | sort
+  # …but a directory the machine does not have is the host's own making, and must be gone.
+  local up lower d
+  for up in etc:/etc varlib:/var/lib varlog:/var/log; do
+    lower=${up#*:}
+    find "$state/${up%%:*}.upper" -mindepth 1 -type d 2>/dev/null | while read -r d; do
+      [ -e "$lower${d#"$state/${up%%:*}.upper"}" ] || echo "new directory $lower${d#"$state/${up%%:*}.upper"}"
+    done
+  done | sort
 }
 
 mkdir -p "$dir/snap"

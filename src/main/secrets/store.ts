@@ -3,6 +3,7 @@
  * directories, plus `spec.json` per secret so that a changed request (a certificate for a
  * new address, say) is regenerated rather than silently reused.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PUBLIC_PARTS, Redactor, SECRET_REF_RE, type SecretSpec } from '../../shared/secrets.js';
@@ -46,7 +47,9 @@ export async function ensureSecrets(projectDir: string, specs: readonly SecretSp
     if (!SECRET_REF_RE.test(s.ref) || s.ref.split('/').includes('..')) throw new Error(`bug: bad secret ref ${JSON.stringify(s.ref)}`);
     if (values.has(s.ref)) continue;
     const dir = path.join(root, ...s.ref.split('/'));
-    const spec = `${JSON.stringify(s.kind)}\n`;
+    // A certificate is made again when its CA changed, not only when its own request did.
+    const ca = 'ca' in s.kind ? values.get(s.kind.ca)?.cert : undefined;
+    const spec = `${JSON.stringify(s.kind)}\n${ca ? `ca-sha256 ${createHash('sha256').update(ca).digest('hex')}\n` : ''}`;
     const existing = await readParts(dir);
     let parts: Parts;
     if (existing && existing.spec === spec) parts = existing.parts;
