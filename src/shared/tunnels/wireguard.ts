@@ -16,6 +16,28 @@ const Options = z.strictObject({
 const keyRef = (net: string, host: string): string => `wireguard/${net}/${host}`;
 const pskRef = (net: string, a: string, b: string): string => `wireguard/${net}/psk-${[a, b].sort().join('-')}`;
 
+/**
+ * For every member, the neighbour of `self` through which the network's links reach it first
+ * (breadth-first, lower member index first); -1 for `self` and for members it cannot reach.
+ * A spoke reaches the other spokes' tunnel addresses through the hub.
+ */
+export function firstHops(members: number, edges: readonly (readonly [number, number])[], self: number): number[] {
+  const hop = Array.from({ length: members }, () => -1);
+  const seen = new Set([self]);
+  const queue = [self];
+  for (let qi = 0; qi < queue.length; qi++) {
+    const cur = queue[qi]!;
+    const next = edges.flatMap(([a, b]) => (a === cur ? [b] : b === cur ? [a] : [])).sort((x, y) => x - y);
+    for (const n of next) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      hop[n] = cur === self ? n : hop[cur]!;
+      queue.push(n);
+    }
+  }
+  return hop;
+}
+
 /** WireGuard: one interface per host, every linked host a peer. */
 export const wireguard = defineKind({
   id: 'wireguard',
@@ -47,14 +69,18 @@ export const wireguard = defineKind({
     const me = net.members[self]!;
     const o = net.options;
     const conf = `/etc/wireguard/${me.ifname}.conf`;
-    const peers = net.edges.filter(([a, b]) => a === self || b === self).map(([a, b]) => net.members[a === self ? b : a]!);
+    const peerIdx = net.edges.filter(([a, b]) => a === self || b === self).map(([a, b]) => (a === self ? b : a));
+    const hops = firstHops(net.members.length, net.edges, self);
     const lines = ['[Interface]', `PrivateKey = ${secret(keyRef(net.id, me.host), 'private')}`, `ListenPort = ${String(net.params.port)}`];
-    for (const p of peers) {
+    for (const pi of peerIdx) {
+      const p = net.members[pi]!;
       const lans = net.routes.filter((r) => r.host === me.host && r.viaHost === p.host).map((r) => r.dst);
       const hostBits = p.address.includes(':') ? 128 : 32;
+      // Members not linked to this one are reached through the peer that leads to them.
+      const beyond = net.members.filter((_m, i) => i !== pi && !peerIdx.includes(i) && hops[i] === pi).map((m) => `${bare(m.address)}/${hostBits}`);
       lines.push('', `# ${p.host}`, '[Peer]', `PublicKey = ${secret(keyRef(net.id, p.host), 'public')}`);
       if (o.presharedKey) lines.push(`PresharedKey = ${secret(pskRef(net.id, me.host, p.host), 'value')}`);
-      lines.push(`Endpoint = ${endpoint(p.underlay, net.params.port as number)}`, `AllowedIPs = ${[`${bare(p.address)}/${hostBits}`, ...lans].join(', ')}`);
+      lines.push(`Endpoint = ${endpoint(p.underlay, net.params.port as number)}`, `AllowedIPs = ${[`${bare(p.address)}/${hostBits}`, ...beyond, ...lans].join(', ')}`);
       if (o.persistentKeepalive > 0) lines.push(`PersistentKeepalive = ${o.persistentKeepalive}`);
     }
     const pid = `${runDir}/${me.ifname}.pid`;
@@ -62,6 +88,9 @@ export const wireguard = defineKind({
       o.implementation === 'kernel'
         ? [guardLink(me.ifname, 'ip', 'link', 'add', me.ifname, 'type', 'wireguard')]
         : [
+            // wireguard-go puts its control socket in /run/wireguard and leaves the directory
+            // behind; made here, it is recorded and removed by down.sh.
+            cmd('ol_mkdir', '/run/wireguard'),
             // Foreground mode keeps the real pid, so down.sh stops exactly this process.
             `ol_running ${q(pid)} wireguard-go || { WG_PROCESS_FOREGROUND=1 wireguard-go -f ${q(me.ifname)} >/dev/null 2>&1 & echo $! > ${q(pid)}; }`,
             cmd('ol_wait_link', me.ifname),
