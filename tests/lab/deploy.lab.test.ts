@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, teardown } from '../../src/main/deploy/deploy.js';
 import { run } from '../../src/main/exec.js';
 import { chooseLabLayout, knownHostsPath, labDown, labExecArgv, labUp, type LabLayout } from '../../src/main/lab/lab.js';
-import { createProject } from '../../src/main/store/project.js';
+import { createProject, openProject, saveProject } from '../../src/main/store/project.js';
 import { plan } from '../../src/shared/plan.js';
 import { makeTemplate } from '../../src/shared/templates.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
@@ -132,6 +132,25 @@ describe.skipIf(!root)('deploy over SSH to the embedded lab', () => {
       for (const h of hosts) expect(await bundlePresent(h)).toBe(false);
     } finally {
       await fs.writeFile(file, original);
+    }
+  }, 60_000);
+
+  it('clamps TCP MSS with iptables on hosts that ask for it, and removes the rules on teardown', async () => {
+    const snap = await openProject(dir, registry);
+    const t = snap.topology!;
+    const iptablesHosts = { ...t, hosts: t.hosts.map((h) => ({ ...h, os: { firewall: 'iptables' as const } })) };
+    expect((await saveProject(dir, iptablesHosts, registry)).topology).toBeDefined();
+    try {
+      const r = await deploy(dir, registry);
+      expect(r.ok).toBe(true);
+      const rules = await inHost('hub', 'iptables', '-t', 'mangle', '-S', 'OVERLAB-MSS');
+      // One rule per direction per tunnel interface of the hub (3 spokes), at the planned MSS.
+      expect(rules.match(/TCPMSS --set-mss 1410/g)?.length).toBe(6);
+      expect(await inHost('hub', 'sh', '-c', 'nft list table inet overlab_mss 2>&1 || true')).toMatch(/No such file|does not exist/);
+      expect((await teardown(dir, registry)).ok).toBe(true);
+      expect(await inHost('hub', 'sh', '-c', 'iptables -t mangle -S 2>&1 | grep -c OVERLAB || true')).toBe('0\n');
+    } finally {
+      await saveProject(dir, t, registry);
     }
   }, 60_000);
 
