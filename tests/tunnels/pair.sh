@@ -52,11 +52,12 @@ fi
 "${OVERLAB[@]}" lab up "$dir" >/dev/null || { bad "lab up"; echo "$passed passed, $failed failed"; exit 1; }
 "${OVERLAB[@]}" render "$dir" --out "$dir/out" >/dev/null || { bad "render"; echo "$passed passed, $failed failed"; exit 1; }
 
-in_host() { local h=$1; shift; "${OVERLAB[@]}" lab exec "$dir" "$h" -- "$@"; }
 mapfile -t HOSTS < <(node -e 'for (const h of JSON.parse(require("fs").readFileSync(process.argv[1])).hosts) console.log(h.name)' "$dir/plan.json")
 # id, a, b, mtu, address of a, address of b (no prefix length)
 mapfile -t LINKS < <(node -e 'for (const l of JSON.parse(require("fs").readFileSync(process.argv[1])).links) console.log([l.id, l.a, l.b, l.mtu, l.addresses.a.split("/")[0], l.addresses.b.split("/")[0]].join(" "))' "$dir/plan.json")
 labid=$(node -e 'const c=require("crypto");console.log(c.createHash("sha256").update(require("path").resolve(process.argv[1])).digest("hex").slice(0,6))' "$dir")
+# What `overlab lab exec` does, without starting Node for each of the many calls below.
+in_host() { local h=$1; shift; nsenter --net="/run/netns/olab-$labid-$h" --mount="/var/tmp/overlab-lab/$labid/$h/mnt" -- "$@"; }
 
 # What a host looks like, for before/after comparisons. Fallback devices that loading a tunnel
 # module creates in every namespace (gre0, tunl0, …) are the kernel's, not residue.
