@@ -1,0 +1,16 @@
+#!/bin/sh
+# Overlab down.sh for host spoke-2 of project "golden ipip".
+# Generated from overlab.yaml: change the project, not this file.
+set -u
+RUN=/run/overlab
+nft delete table inet overlab_mss 2>/dev/null
+ip route del 198.18.16.0/24 via 198.19.0.2 dev olipip0 2>/dev/null
+ip route del 198.18.17.0/24 via 198.19.0.2 dev olipip0 2>/dev/null
+# n1: IPIP (IP in IP)
+ip link del dev olipip0 2>/dev/null
+rm -f /etc/overlab/mss.nft
+if [ -f "$RUN/net.ipv4.ip_forward.orig" ]; then sysctl -qw net.ipv4.ip_forward="$(cat "$RUN/net.ipv4.ip_forward.orig")"; rm -f "$RUN/net.ipv4.ip_forward.orig"; fi
+if [ -f "$RUN/created-dirs" ]; then sort -r "$RUN/created-dirs" | while read -r d; do rmdir "$d" 2>/dev/null; done; rm -f "$RUN/created-dirs"; fi
+rmdir "$RUN" 2>/dev/null
+echo "overlab: down"
+exit 0
