@@ -9,7 +9,8 @@
 #    /lib/modules/<ver> and the job directory (9p tag "ovljob", read-write) at /run/overlab-job
 # 3. mounts proc, sys, dev (+pts, shm, /dev/fd links), a fresh /run, cgroup2 inside /newroot
 # 4. makes the kernel's module auto-loading run the guest root's own modprobe (chrooted)
-# 5. brings lo up, chroots into /newroot and runs /run/overlab-job/guest-run.sh with a clean
+# 5. brings lo up, moves /newroot to / (a chroot alone would leave mount namespaces rooted in
+#    the initramfs), chroots into it and runs /run/overlab-job/guest-run.sh with a clean
 #    environment, then prints "@@OVERLAB-EXIT-<nonce>:<status>@@" and powers off.
 # The nonce comes from the kernel command line (overlab.nonce=...).
 
@@ -102,7 +103,7 @@ mount9p mods "$R$moddir" "ro,cache=loose" || die "cannot mount the kernel module
 
 # Module auto-loading: the kernel runs this (in the initramfs root), it hands over to the
 # guest root's own modprobe (kmod), which sees /lib/modules/<ver> from the mods share.
-printf '#!/bin/sh\nexec /bin/busybox chroot %s /sbin/modprobe "$@"\n' "$R" >/sbin/overlab-modprobe
+printf '#!/bin/sh\nexec /bin/busybox chroot /mnt/root /sbin/modprobe "$@"\n' >/sbin/overlab-modprobe
 chmod 0755 /sbin/overlab-modprobe
 echo /sbin/overlab-modprobe >/proc/sys/kernel/modprobe
 
@@ -110,11 +111,21 @@ dbg "root ready"
 hostname overlab-fullkernel
 ip link set lo up
 
+# The overlay becomes the root of the mount namespace, as switch_root makes it (but PID 1 stays
+# to report the exit status): tools that enter a mount namespace (nsenter, `ip netns exec`, the
+# embedded lab's per-host namespaces) resolve "/" from the namespace's root mount, which a plain
+# chroot would leave at the initramfs. /mnt/root keeps a view of it for the modprobe helper,
+# which runs from the initramfs root.
+mkdir -p /mnt/root
+mount -o rbind "$R" /mnt/root || die "cannot bind the overlay root"
+cd "$R" || die "cannot enter the overlay root"
+mount --move . / || die "cannot move the overlay root to /"
+
 echo "@@OVERLAB-BEGIN-${nonce}@@"
-env -i /bin/busybox chroot "$R" /bin/bash /run/overlab-job/guest-run.sh </dev/null >/dev/console 2>&1
+env -i /bin/busybox chroot . /bin/bash /run/overlab-job/guest-run.sh </dev/null >/dev/console 2>&1
 rc=$?
 dbg "command ended"
-echo "$rc" >"$R/run/overlab-job/rc" 2>/dev/null
+echo "$rc" >run/overlab-job/rc 2>/dev/null
 sync
 echo "@@OVERLAB-EXIT-${nonce}:${rc}@@"
 poweroff -f

@@ -268,9 +268,11 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
   await requireRoot();
   const created: string[] = [];
   await fs.mkdir(L.state, { recursive: true, mode: 0o700 });
-  // Persistent mount-namespace handles need a mount that does not propagate.
+  // The state lives on a tmpfs of its own: persistent mount-namespace handles need a mount
+  // that does not propagate, and overlay upper dirs cannot sit on an overlayfs (as / is in the
+  // full-kernel VM). A lab does not outlive the machine's uptime anyway.
   if (!(await isMountpoint(L.state))) {
-    await run(['mount', '--bind', L.state, L.state]);
+    await run(['mount', '-t', 'tmpfs', '-o', 'mode=0700', `overlab-lab-${L.id}`, L.state]);
     await run(['mount', '--make-private', L.state]);
   }
   const key = labKeyPath(projectDir);
