@@ -38,3 +38,23 @@ if [ "$(id -u)" = 0 ]; then
 else
   echo "skipped: the embedded lab needs root"
 fi
+
+stage "tunnels on this kernel (every kind it carries: deploy over SSH, DF-ping MTU proof, TCP, teardown)"
+if [ "$(id -u)" = 0 ]; then
+  bash tests/tunnels/run-all.sh --no-vm
+else
+  echo "skipped: the embedded lab needs root"
+fi
+
+stage "Debian's full kernel in QEMU: the runner, then a kind this kernel lacks deployed end to end"
+if [ "$(id -u)" = 0 ]; then
+  # The runner itself (exit codes, literal arguments, timeout) and GRE/GENEVE/WireGuard between
+  # namespaces in the guest; then GRE deployed over SSH to a lab inside the guest with the
+  # DF-ping MTU proof (tests/tunnels/pair.sh). Every other kernel-only kind is proven by its own
+  # live tests in the guest (`scripts/fullkernel/run.sh -- npx vitest run src/shared/tunnels`)
+  # and by `tests/tunnels/run-all.sh`; under emulation those take longer than CI's budget.
+  bash tests/fullkernel/smoke.sh
+  bash scripts/fullkernel/run.sh --timeout 2400 --mem 3072 -- bash tests/tunnels/pair.sh gre
+else
+  echo "skipped: the full-kernel runner needs root"
+fi
