@@ -12,12 +12,21 @@ import { nebula } from './nebula.js';
 import { openconnect } from './openconnect.js';
 import { openvpn } from './openvpn.js';
 import { tinc } from './tinc.js';
+import { geneveIpsec } from './geneve-ipsec.js';
+import { greIpsec } from './gre-ipsec.js';
+import { gretapIpsec } from './gretap-ipsec.js';
+import { ipipIpsec } from './ipip-ipsec.js';
+import { ipsecTransport } from './ipsec-transport.js';
+import { ipsecTunnel } from './ipsec-tunnel.js';
+import { ipsecVti } from './ipsec-vti.js';
+import { ipsecXfrmi } from './ipsec-xfrmi.js';
 import type { Registry } from './types.js';
+import { vxlanIpsec } from './vxlan-ipsec.js';
 import { vxlan } from './vxlan.js';
 import { wireguard } from './wireguard.js';
 
 export const defaultRegistry: Registry = {
-  kinds: [clean, ipip, gre, gretap, fou, gue, geneve, vxlan, macvlan, macsec, wireguard, tinc, nebula, openvpn, openconnect],
+  kinds: [clean, ipip, gre, gretap, fou, gue, geneve, vxlan, macvlan, macsec, ipsecTunnel, ipsecTransport, ipsecVti, ipsecXfrmi, greIpsec, gretapIpsec, vxlanIpsec, geneveIpsec, ipipIpsec, wireguard, tinc, nebula, openvpn, openconnect],
 };
 
 export * from './types.js';

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { build, connsOf } from './ipsec-testkit.js';
+
+describe('ipsec-transport', () => {
+  it('measures between the underlay addresses, and protects all IP between them with one transport SA', () => {
+    const built = build('ipsec-transport');
+    const [a, b] = built.plan.hosts;
+    expect(built.plan.links[0]!.addresses).toEqual({ a: `${a!.underlay.address}/32`, b: `${b!.underlay.address}/32` });
+    const conns = connsOf(built, a!.name);
+    expect([...conns.keys()]).toEqual(['overlab-n0']);
+    const c = conns.get('overlab-n0')!;
+    expect(c).toMatchObject({ type: 'transport', left: a!.underlay.address, right: b!.underlay.address });
+    expect(c.leftsubnet).toBeUndefined();
+    expect(c.leftprotoport).toBeUndefined();
+  });
+
+  it('creates no device and routes no LAN (transport mode cannot carry them; never in clear)', () => {
+    const built = build('ipsec-transport', { shape: 'hub-spoke' });
+    for (const b of built.bundles) {
+      expect(b.up).not.toMatch(/ip (link add|route replace|addr)/);
+      expect(b.files.some((f) => f.path === '/etc/overlab/mss.nft')).toBe(false);
+    }
+  });
+
+  it('costs 34 bytes with AES-GCM on IPv4 (the IP header stays), 1466 and 8966 inner', () => {
+    expect(build('ipsec-transport').plan.links[0]!.mtu).toBe(1466);
+    expect(build('ipsec-transport', { mtu: 9000 }).plan.links[0]!.mtu).toBe(8966);
+    // IPv6: the same 1466 (40-byte header kept, the payload pads from an aligned start), MSS from the IPv6 header.
+    const v6 = build('ipsec-transport', { v6: true }).plan.links[0]!;
+    expect([v6.mtu, v6.mss]).toEqual([1466, 1406]);
+  });
+});

