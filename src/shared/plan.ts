@@ -185,6 +185,7 @@ export function plan(t: Topology, registry: Registry): Result<Plan> {
         address: onUnderlay ? `${h.underlay.address}/${hostBits}` : `${formatAddress(pool.family, subnet.network + offset)}/${subnet.length}`,
         underlay: h.underlay.address,
         underlayDev: h.underlay.interface,
+        ...(h.lan ? { lan: h.lan } : {}),
         role: kind.model === 'star' ? (name === g.server ? 'server' : 'client') : 'peer',
       };
     });

@@ -44,6 +44,8 @@ export interface Member {
   /** The host's underlay address and device. */
   readonly underlay: string;
   readonly underlayDev: string;
+  /** The LAN behind this member's host, if it has one (for kinds that authorise or announce it: Nebula certificates, tinc Subnets). */
+  readonly lan?: string;
   /** `server`/`client` in star networks, `lighthouse` for Nebula's, otherwise `peer`. */
   readonly role: 'peer' | 'server' | 'client' | 'lighthouse';
 }
