@@ -23,7 +23,8 @@ export default tseslint.config(
   },
   {
     files: ['src/shared/**/*.ts'],
-    ignores: ['src/shared/**/*.test.ts'],
+    // Test support (used by tests only) may import Node like the tests themselves.
+    ignores: ['src/shared/**/*.test.ts', 'src/shared/tunnels/testing/**'],
     rules: {
       'no-restricted-imports': [
         'error',
