@@ -8,6 +8,9 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'tests/unit/**/*.test.ts', 'tests/golden/**/*.test.ts'],
           environment: 'node',
+          // Some unit tests spawn shellcheck or a daemon's config check; on a busy 2-core machine
+          // 5 s is too tight for them, and a timeout is not a finding.
+          testTimeout: 30_000,
         },
       },
       {
