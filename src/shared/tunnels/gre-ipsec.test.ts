@@ -8,6 +8,9 @@ describe('gre-ipsec', () => {
     const conns = connsOf(built, a!.name);
     expect([...conns.keys()]).toEqual(['overlab-n0']);
     expect(conns.get('overlab-n0')).toMatchObject({ type: 'transport', left: a!.underlay.address, right: b!.underlay.address, leftprotoport: '47/0', rightprotoport: '47/0' });
+    // …and GRE never passes in clear: blocked both ways wherever the SA does not take it.
+    expect(built.bundles[0]!.up).toContain(`ip xfrm policy update src ${a!.underlay.address}/32 dst ${b!.underlay.address}/32 proto 47 dir out mark 0 mask 1`);
+    expect(built.bundles[0]!.up).toContain(`ip xfrm policy update src ${b!.underlay.address}/32 dst ${a!.underlay.address}/32 proto 47 dir in mark 0 mask 1`);
   });
 
   it("is the gre kind's device with its options, inside ESP's MTU", () => {

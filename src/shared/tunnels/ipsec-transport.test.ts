@@ -14,6 +14,14 @@ describe('ipsec-transport', () => {
     expect(c.leftprotoport).toBeUndefined();
   });
 
+  it('blocks all IP between the two hosts, both ways, wherever the SA does not carry it', () => {
+    const built = build('ipsec-transport');
+    const [a, b] = built.plan.hosts.map((h) => h.underlay.address);
+    expect(built.bundles[0]!.up).toContain(`ip xfrm policy update src ${a}/32 dst ${b}/32 dir out mark 0 mask 1 priority 4294967295 action block`);
+    expect(built.bundles[0]!.up).toContain(`ip xfrm policy update src ${b}/32 dst ${a}/32 dir in mark 0 mask 1 priority 4294967295 action block`);
+    expect(built.bundles[0]!.down).toContain(`ip xfrm policy deleteall src ${a}/32 dst ${b}/32 dir out priority 4294967295 action block 2>/dev/null`);
+  });
+
   it('creates no device and routes no LAN (transport mode cannot carry them; never in clear)', () => {
     const built = build('ipsec-transport', { shape: 'hub-spoke' });
     for (const b of built.bundles) {

@@ -39,8 +39,8 @@ export const ipsecTransport = defineKind({
   overhead: (o, family, mtu) => espOverhead(o, 'transport', family, mtu),
   plan: (d) => ipsecPlan(d),
   render: (ctx) => {
-    const ipsec = ipsecPart(ctx, [{ name: ctx.net.params.ipsecConn as string, type: 'transport' }], { hold: true });
+    const ipsec = ipsecPart(ctx, [{ name: ctx.net.params.ipsecConn as string, type: 'transport' }]);
     // No routeDev: no LAN routes (see above), and the kernel clamps the host's own TCP MSS to the bundle's MTU.
-    return { ...ipsec };
+    return { files: ipsec.files, up: [...ipsec.guard, ...ipsec.up], down: [...ipsec.down, ...ipsec.unguard] };
   },
 });

@@ -61,7 +61,7 @@ export const ipsecTunnel = defineKind({
   plan: (d) => ipsecPlan(d),
   render: (ctx) => {
     const me = ctx.net.members[ctx.self]!;
-    const ipsec = ipsecPart(ctx, tunnelConns(ctx.net, ctx.self), { hold: false });
+    const ipsec = ipsecPart(ctx, tunnelConns(ctx.net, ctx.self));
     return {
       files: ipsec.files,
       up: [guardLink(me.ifname, 'ip', 'link', 'add', me.ifname, 'type', 'dummy'), ...configureLink(me, ctx.net.mtu), ...ipsec.up],

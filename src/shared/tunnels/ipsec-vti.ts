@@ -50,7 +50,7 @@ export const ipsecVti = defineKind({
     const peer = net.members[1 - self]!;
     const key = net.params.key as number;
     const any = me.address.includes(':') ? '::/0' : '0.0.0.0/0';
-    const ipsec = ipsecPart(ctx, [{ name: net.params.ipsecConn as string, type: 'tunnel', leftsubnet: any, rightsubnet: any, mark: key }], { hold: false });
+    const ipsec = ipsecPart(ctx, [{ name: net.params.ipsecConn as string, type: 'tunnel', leftsubnet: any, rightsubnet: any, mark: key }]);
     return {
       files: ipsec.files,
       up: [

@@ -46,7 +46,7 @@ export const ipsecXfrmi = defineKind({
     const ifId = net.params.ifId as number;
     const dev = net.params.device as string;
     const any = me.address.includes(':') ? '::/0' : '0.0.0.0/0';
-    const ipsec = ipsecPart(ctx, [{ name: net.params.ipsecConn as string, type: 'tunnel', leftsubnet: any, rightsubnet: any, ipsecInterface: ifId }], { hold: false });
+    const ipsec = ipsecPart(ctx, [{ name: net.params.ipsecConn as string, type: 'tunnel', leftsubnet: any, rightsubnet: any, ipsecInterface: ifId }]);
     return {
       files: ipsec.files,
       up: [

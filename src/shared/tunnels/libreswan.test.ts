@@ -150,8 +150,8 @@ describe('every IPsec kind', () => {
               expect(y.left).toBe(net.members[1]!.underlay);
               for (const k of ['left', 'leftid', 'leftsubnet', 'leftprotoport']) expect(y[k.replace('left', 'right')], `${name} ${k}`).toBe(x[k]);
               for (const k of ['type', 'ikev2', 'esp', 'authby', 'mark', 'ipsec-interface']) expect(y[k], `${name} ${k}`).toBe(x[k]);
-              // One initiator; transport mode holds traffic on both ends until the SA is up.
-              expect([x.auto, y.auto].sort()).toEqual(modeOf(id) === 'transport' ? ['route', 'start'] : ['add', 'start']);
+              // One initiator: the other end only answers, so the two never cross with two IKE SAs.
+              expect([x.auto, y.auto].sort()).toEqual(['add', 'start']);
             }
             // The PSK lines name the same two IDs, and carry the network's own secret.
             const sa = fileOf(a!, `/etc/ipsec.d/overlab-${net.id}.secrets`)!;
@@ -278,14 +278,24 @@ describe('every IPsec kind', () => {
         }
       }, 60_000);
 
-      it('down.sh undoes up.sh: connections deleted, pluto stopped, its run dir, NSS database and leftover ND policies removed', () => {
+      it('down.sh undoes up.sh: connections deleted, pluto stopped, its run dir, NSS database and leftover ND policies removed; transport blocks around it all', () => {
         const { bundles } = build(id);
         for (const b of bundles) {
           const conns = [...b.up.matchAll(/^ {2}ipsec_out=\$\(ipsec addconn .* --config \S+ (.+) 2>&1\) \|\|/gm)].flatMap((m) => m[1]!.split(' '));
           expect(conns.length).toBeGreaterThan(0);
           for (const c of conns) expect(b.down).toContain(`--delete --name ${c} >/dev/null 2>&1`);
-          // Held flows leave larval states that only time removes: transport-mode kinds wait for them.
-          expect(b.down.includes("grep -q 'spi 0x00000000'")).toBe(modeOf(id) === 'transport');
+          // Transport mode: block policies go in first and come out last, around the device.
+          const up = b.up.split('\n');
+          const down = b.down.split('\n');
+          const blocks = up.filter((l) => l.startsWith('ip xfrm policy update ') && l.endsWith(' mark 0 mask 1 priority 4294967295 action block'));
+          const unblocks = down.filter((l) => l.startsWith('ip xfrm policy deleteall ') && l.endsWith(' priority 4294967295 action block 2>/dev/null'));
+          expect(blocks.length).toBe(modeOf(id) === 'transport' ? 2 * conns.length : 0);
+          expect(unblocks.length).toBe(blocks.length);
+          if (blocks.length) {
+            const firstOther = up.findIndex((l) => /^(ip link|ipsec|if )/.test(l));
+            expect(up.indexOf(blocks.at(-1)!)).toBeLessThan(firstOther);
+            expect(down.indexOf(unblocks[0]!)).toBeGreaterThan(Math.max(...down.map((l, i) => (/^(ip link del|ol_stop)/.test(l) ? i : -1))));
+          }
           expect(b.down).toContain('rm -rf /run/overlab/pluto /etc/overlab/ipsec/nss');
           expect(b.down).toContain('ip xfrm policy delete dir "$d" src ::/0 dst ::/0 proto ipv6-icmp type "$t"');
         }

@@ -23,13 +23,17 @@
  * the responder listens: it initiates asynchronously and keeps trying (`keyingtries=%forever`,
  * each attempt bounded by `retransmit-timeout`), so neither up.sh waits for the other.
  *
- * Nothing may leave in clear before the SA is up. Tunnel-mode kinds get that from their
- * device (a dummy, a VTI or an XFRM interface drops what no SA takes), so their policies
- * appear with the SA. Transport-mode kinds would send the overlay's packets in clear on the
- * underlay: `hold` installs their policies on both ends at once (`whack --route`), which
- * holds what they cover until the SA is up. The kernel keeps a larval "acquire" state for
- * each flow that met such a policy before the SA, for up to 30 s (net.core.xfrm_acq_expires)
- * and beyond the policy's removal; down.sh waits for those to expire.
+ * Nothing may leave in clear before the SA is up, or after it is gone. Tunnel-mode kinds get
+ * that from their device (a dummy, a VTI or an XFRM interface drops what no SA takes), so
+ * their policies come and go with the SA. Transport-mode kinds would send the overlay's
+ * packets in clear on the underlay, so up.sh adds `block` policies with the SA's selectors,
+ * both directions, at the lowest precedence: pluto's policies take precedence while the SA is
+ * up, the blocks drop everything else. Pluto's own "hold" policies (`auto=route`) would do it
+ * too, but each held flow then leaves a larval state that outlives down.sh by up to 30 s, and
+ * a held packet on the responder makes it initiate as well (two IKE SAs, crossed).
+ * The blocks carry mark 0/1 (every unmarked packet) rather than pluto's 0/0: the kernel counts
+ * a policy with the same selector and mark as the same policy whatever its priority, and
+ * pluto's would replace it.
  */
 import { z } from 'zod';
 import type { Family } from '../net.js';
@@ -158,7 +162,7 @@ const PLUTO_CONF_TEXT = [
 const PLUTO_SECRETS_TEXT = ["# Overlab's pluto: the PSKs of this host's IPsec networks.", 'include /etc/ipsec.d/overlab-*.secrets', ''].join('\n');
 
 /** The conn file of one network, `left` being this host. */
-export function connText(ctx: RenderContext, conns: readonly Conn[], hold: boolean): string {
+export function connText(ctx: RenderContext, conns: readonly Conn[]): string {
   const { net, self } = ctx;
   const me = net.members[self]!;
   const peer = net.members[1 - self]!;
@@ -188,7 +192,7 @@ export function connText(ctx: RenderContext, conns: readonly Conn[], hold: boole
     lines.push(
       // Routes, devices and addresses are up.sh's; Libreswan's updown script would add its own.
       '\tleftupdown=%disabled',
-      `\tauto=${initiator ? 'start' : hold ? 'route' : 'add'}`,
+      `\tauto=${initiator ? 'start' : 'add'}`,
       '\tkeyingtries=%forever',
       '\tretransmit-timeout=10s',
     );
@@ -207,7 +211,30 @@ export function secretsText(ctx: RenderContext): string {
  * whichever network comes first), then the network's connections, loaded again only when
  * their files changed so that a second up.sh keeps the SAs it finds.
  */
-export function ipsecPart(ctx: RenderContext, conns: readonly Conn[], o: { hold: boolean }): Pick<HostPart, 'files' | 'up' | 'down'> {
+/** Lowest precedence there is: any policy pluto installs wins over these. */
+export const BLOCK_PRIORITY = 4294967295;
+
+/** `ip xfrm policy` selector words of a transport-mode conn, in the direction `dir` (out: from this host). */
+function blockSelector(c: Conn, me: string, peer: string, dir: 'out' | 'in'): (string | number)[] {
+  const bits = me.includes(':') ? 128 : 32;
+  const [src, dst] = dir === 'out' ? [me, peer] : [peer, me];
+  const [sp, dp] = (dir === 'out' ? [c.leftprotoport, c.rightprotoport] : [c.rightprotoport, c.leftprotoport]).map((pp) => pp?.split('/'));
+  const words: (string | number)[] = ['src', `${src}/${bits}`, 'dst', `${dst}/${bits}`];
+  if (sp) words.push('proto', sp[0]!);
+  if (sp?.[1] && sp[1] !== '0') words.push('sport', sp[1]);
+  if (dp?.[1] && dp[1] !== '0') words.push('dport', dp[1]);
+  return [...words, 'dir', dir];
+}
+
+/** One network's IPsec share: `guard`/`unguard` go around everything else of the kind (its device too). */
+export interface IpsecPart extends Pick<HostPart, 'files' | 'up' | 'down'> {
+  /** First lines of up.sh: the transport-mode blocks (nothing in clear before the SA). */
+  readonly guard: readonly string[];
+  /** Last lines of down.sh: the blocks go once the device is gone. */
+  readonly unguard: readonly string[];
+}
+
+export function ipsecPart(ctx: RenderContext, conns: readonly Conn[]): IpsecPart {
   const { net, runDir } = ctx;
   const rundir = `${runDir}/pluto`;
   const ctl = `${rundir}/pluto.ctl`;
@@ -228,9 +255,16 @@ export function ipsecPart(ctx: RenderContext, conns: readonly Conn[], o: { hold:
   const files: BundleFile[] = [
     { path: PLUTO_CONF, mode: 0o644, content: PLUTO_CONF_TEXT },
     { path: PLUTO_SECRETS, mode: 0o600, content: PLUTO_SECRETS_TEXT },
-    { path: conf, mode: 0o644, content: connText(ctx, conns, o.hold) },
+    { path: conf, mode: 0o644, content: connText(ctx, conns) },
     { path: secrets, mode: 0o600, content: secretsText(ctx), secret: true },
   ];
+  const blocks = conns.filter((c) => c.type === 'transport').flatMap((c) => (['out', 'in'] as const).map((dir) => blockSelector(c, me.underlay, peer.underlay, dir)));
+  const guard = [
+    ...(blocks.length ? ['# Without its SA, nothing the SA will carry passes in clear (see libreswan.ts)'] : []),
+    ...blocks.map((sel) => cmd('ip', 'xfrm', 'policy', 'update', ...sel, 'mark', 0, 'mask', 1, 'priority', BLOCK_PRIORITY, 'action', 'block')),
+  ];
+  // `delete` cannot name mark 0/1 (iproute2 sends no mark whose value is 0); `deleteall` finds the block by its priority and action.
+  const unguard = blocks.map((sel) => `${cmd('ip', 'xfrm', 'policy', 'deleteall', ...sel, 'priority', BLOCK_PRIORITY, 'action', 'block')} 2>/dev/null`);
   const up = [
     '# Libreswan: this host\'s pluto, shared by its IPsec networks (started once)',
     [
@@ -253,8 +287,6 @@ export function ipsecPart(ctx: RenderContext, conns: readonly Conn[], o: { hold:
       `if [ "$(cat ${q(mark)} 2>/dev/null)" != "$loaded" ]; then`,
       `  ${whack('--rereadsecrets')}`,
       `  ${checked(`ipsec addconn ${names.join(' ')}`, cmd('ipsec', 'addconn', '--ctlsocket', ctl, '--config', conf, ...names))}`,
-      // Transport mode: policies first, so that what the SA will carry is held until it is up.
-      ...(o.hold ? names.map((n) => `  ${whack('--route', '--name', n)}`) : []),
       ...(initiator ? names.map((n) => `  ${whack('--initiate', '--asynchronous', '--name', n)}`) : []),
       `  echo "$loaded" > ${q(mark)}`,
       'fi',
@@ -268,14 +300,8 @@ export function ipsecPart(ctx: RenderContext, conns: readonly Conn[], o: { hold:
     `rm -rf ${q(rundir)} ${q(NSS_DIR)}`,
     // pluto lets IPv6 neighbour discovery bypass IPsec with six global policies, and leaves them when it stops.
     'for t in 135 136; do for d in out fwd in; do ip xfrm policy delete dir "$d" src ::/0 dst ::/0 proto ipv6-icmp type "$t" 2>/dev/null; done; done',
-    // The held flows' larval states cannot be deleted, only outlive (see the top of this file).
-    ...(o.hold
-      ? [
-          `i=0; while ${cmd('ip', 'xfrm', 'state', 'list', 'src', me.underlay, 'dst', peer.underlay)} 2>/dev/null | grep -q 'spi 0x00000000' && [ "$i" -lt 310 ]; do sleep 0.1; i=$((i + 1)); done`,
-        ]
-      : []),
   ];
-  return { files, up, down };
+  return { files, guard, up, down, unguard };
 }
 
 /** What an overlay sends between the two underlay addresses: an IP protocol, or UDP to a port. */
@@ -354,11 +380,11 @@ export function overIpsec(base: TunnelKind, spec: OverIpsec): TunnelKind {
     },
     render: (ctx) => {
       const b = base.render({ ...ctx, net: baseNet(ctx.net) });
-      const ipsec = ipsecPart(ctx, overlayConns(ctx, spec.traffic(ctx.net.params)), { hold: true });
+      const ipsec = ipsecPart(ctx, overlayConns(ctx, spec.traffic(ctx.net.params)));
       return {
         files: [...b.files, ...ipsec.files],
-        up: [...b.up, ...ipsec.up],
-        down: [...ipsec.down, ...b.down],
+        up: [...ipsec.guard, ...b.up, ...ipsec.up],
+        down: [...ipsec.down, ...b.down, ...ipsec.unguard],
         ...(b.routeDev ? { routeDev: b.routeDev } : {}),
       };
     },

@@ -11,6 +11,19 @@ describe('vxlan-ipsec', () => {
     expect(conns.get(`overlab-n0-to-${a!.name}`)).toMatchObject({ type: 'transport', leftprotoport: 'udp/4789', rightprotoport: 'udp/0' });
   });
 
+  it('blocks what each SA carries, in both directions, until the SA is up', () => {
+    const up = build('vxlan-ipsec').bundles[0]!.up;
+    const blocks = up.split('\n').filter((l) => l.includes('action block')).map((l) => l.replace(/^ip xfrm policy update (.*) mark 0 mask 1 priority 4294967295 action block$/, '$1'));
+    expect(blocks.sort()).toEqual(
+      [
+        'src 198.18.0.1/32 dst 198.18.0.2/32 proto udp dport 4789 dir out',
+        'src 198.18.0.2/32 dst 198.18.0.1/32 proto udp sport 4789 dir in',
+        'src 198.18.0.1/32 dst 198.18.0.2/32 proto udp sport 4789 dir out',
+        'src 198.18.0.2/32 dst 198.18.0.1/32 proto udp dport 4789 dir in',
+      ].sort(),
+    );
+  });
+
   it("follows the vxlan kind's port and VNI options into the device and the selectors", () => {
     const built = build('vxlan-ipsec', { options: { port: 4790, vni: 5000 } });
     expect(built.bundles[0]!.up).toMatch(/type vxlan id 5000 .* dstport 4790 /);

@@ -19,6 +19,9 @@ ol_install 0644 /etc/overlab/mss.nft
 [ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
 sysctl -qw net.ipv4.ip_forward=1
 # n1: GRE over IPsec transport (Libreswan), 198.19.0.3/31 on olgres0, MTU 1442
+# Without its SA, nothing the SA will carry passes in clear (see libreswan.ts)
+ip xfrm policy update src 198.18.0.3/32 dst 198.18.0.1/32 proto 47 dir out mark 0 mask 1 priority 4294967295 action block
+ip xfrm policy update src 198.18.0.1/32 dst 198.18.0.3/32 proto 47 dir in mark 0 mask 1 priority 4294967295 action block
 ip link show dev olgres0 >/dev/null 2>&1 || ip link add olgres0 type gre local 198.18.0.3 remote 198.18.0.1
 ip link set dev olgres0 mtu 1442
 ip addr replace 198.19.0.3/31 dev olgres0
@@ -39,7 +42,6 @@ loaded=$(cat /etc/ipsec.d/overlab-n1.conf /etc/ipsec.d/overlab-n1.secrets | sha2
 if [ "$(cat /run/overlab/pluto/overlab-n1.loaded 2>/dev/null)" != "$loaded" ]; then
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --rereadsecrets 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --rereadsecrets failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec addconn --ctlsocket /run/overlab/pluto/pluto.ctl --config /etc/ipsec.d/overlab-n1.conf overlab-n1 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec addconn overlab-n1 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
-  ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --route --name overlab-n1 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --route --name overlab-n1 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   echo "$loaded" > /run/overlab/pluto/overlab-n1.loaded
 fi
 # Routes to the other sites

@@ -19,6 +19,9 @@ ol_install 0644 /etc/overlab/mss.nft
 [ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
 sysctl -qw net.ipv4.ip_forward=1
 # n0: GREtap over IPsec transport (Libreswan), 198.19.0.1/31 on olgtaps0, MTU 1428
+# Without its SA, nothing the SA will carry passes in clear (see libreswan.ts)
+ip xfrm policy update src 198.18.0.2/32 dst 198.18.0.1/32 proto 47 dir out mark 0 mask 1 priority 4294967295 action block
+ip xfrm policy update src 198.18.0.1/32 dst 198.18.0.2/32 proto 47 dir in mark 0 mask 1 priority 4294967295 action block
 ip link show dev olgtaps0 >/dev/null 2>&1 || ip link add olgtaps0 type gretap local 198.18.0.2 remote 198.18.0.1
 ip link set dev olgtaps0 mtu 1428
 ip addr replace 198.19.0.1/31 dev olgtaps0
@@ -39,7 +42,6 @@ loaded=$(cat /etc/ipsec.d/overlab-n0.conf /etc/ipsec.d/overlab-n0.secrets | sha2
 if [ "$(cat /run/overlab/pluto/overlab-n0.loaded 2>/dev/null)" != "$loaded" ]; then
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --rereadsecrets 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --rereadsecrets failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec addconn --ctlsocket /run/overlab/pluto/pluto.ctl --config /etc/ipsec.d/overlab-n0.conf overlab-n0 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec addconn overlab-n0 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
-  ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --route --name overlab-n0 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --route --name overlab-n0 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   echo "$loaded" > /run/overlab/pluto/overlab-n0.loaded
 fi
 # Routes to the other sites

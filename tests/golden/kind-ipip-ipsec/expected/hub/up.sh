@@ -23,6 +23,9 @@ ol_install 0644 /etc/overlab/mss.nft
 [ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
 sysctl -qw net.ipv4.ip_forward=1
 # n0: IPIP over IPsec transport (Libreswan), 198.19.0.0/31 on olipips0, MTU 1446
+# Without its SA, nothing the SA will carry passes in clear (see libreswan.ts)
+ip xfrm policy update src 198.18.0.1/32 dst 198.18.0.2/32 proto 4 dir out mark 0 mask 1 priority 4294967295 action block
+ip xfrm policy update src 198.18.0.2/32 dst 198.18.0.1/32 proto 4 dir in mark 0 mask 1 priority 4294967295 action block
 ip link show dev olipips0 >/dev/null 2>&1 || ip link add olipips0 type ipip mode ipip local 198.18.0.1 remote 198.18.0.2
 ip link set dev olipips0 mtu 1446
 ip addr replace 198.19.0.0/31 dev olipips0
@@ -43,11 +46,13 @@ loaded=$(cat /etc/ipsec.d/overlab-n0.conf /etc/ipsec.d/overlab-n0.secrets | sha2
 if [ "$(cat /run/overlab/pluto/overlab-n0.loaded 2>/dev/null)" != "$loaded" ]; then
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --rereadsecrets 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --rereadsecrets failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec addconn --ctlsocket /run/overlab/pluto/pluto.ctl --config /etc/ipsec.d/overlab-n0.conf overlab-n0 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec addconn overlab-n0 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
-  ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --route --name overlab-n0 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --route --name overlab-n0 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --initiate --asynchronous --name overlab-n0 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --initiate --asynchronous --name overlab-n0 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   echo "$loaded" > /run/overlab/pluto/overlab-n0.loaded
 fi
 # n1: IPIP over IPsec transport (Libreswan), 198.19.0.2/31 on olipips1, MTU 1446
+# Without its SA, nothing the SA will carry passes in clear (see libreswan.ts)
+ip xfrm policy update src 198.18.0.1/32 dst 198.18.0.3/32 proto 4 dir out mark 0 mask 1 priority 4294967295 action block
+ip xfrm policy update src 198.18.0.3/32 dst 198.18.0.1/32 proto 4 dir in mark 0 mask 1 priority 4294967295 action block
 ip link show dev olipips1 >/dev/null 2>&1 || ip link add olipips1 type ipip mode ipip local 198.18.0.1 remote 198.18.0.3
 ip link set dev olipips1 mtu 1446
 ip addr replace 198.19.0.2/31 dev olipips1
@@ -68,7 +73,6 @@ loaded=$(cat /etc/ipsec.d/overlab-n1.conf /etc/ipsec.d/overlab-n1.secrets | sha2
 if [ "$(cat /run/overlab/pluto/overlab-n1.loaded 2>/dev/null)" != "$loaded" ]; then
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --rereadsecrets 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --rereadsecrets failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec addconn --ctlsocket /run/overlab/pluto/pluto.ctl --config /etc/ipsec.d/overlab-n1.conf overlab-n1 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec addconn overlab-n1 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
-  ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --route --name overlab-n1 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --route --name overlab-n1 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --initiate --asynchronous --name overlab-n1 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --initiate --asynchronous --name overlab-n1 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   echo "$loaded" > /run/overlab/pluto/overlab-n1.loaded
 fi

@@ -21,6 +21,9 @@ ol_install 0600 /etc/ipsec.d/overlab-n1.secrets
 [ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
 sysctl -qw net.ipv4.ip_forward=1
 # n0: IPsec transport mode (Libreswan, host to host), 198.18.0.1/32 on eth0, MTU 1466
+# Without its SA, nothing the SA will carry passes in clear (see libreswan.ts)
+ip xfrm policy update src 198.18.0.1/32 dst 198.18.0.2/32 dir out mark 0 mask 1 priority 4294967295 action block
+ip xfrm policy update src 198.18.0.2/32 dst 198.18.0.1/32 dir in mark 0 mask 1 priority 4294967295 action block
 # Libreswan: this host's pluto, shared by its IPsec networks (started once)
 if ! ol_running /run/overlab/pluto.pid pluto; then
   if [ -S /run/pluto/pluto.ctl ] && ipsec whack --ctlsocket /run/pluto/pluto.ctl --status >/dev/null 2>&1; then echo "overlab: the system's Libreswan (pluto, /run/pluto/pluto.ctl) is running; stop it (systemctl stop ipsec): Overlab runs its own pluto" >&2; exit 1; fi
@@ -37,11 +40,13 @@ loaded=$(cat /etc/ipsec.d/overlab-n0.conf /etc/ipsec.d/overlab-n0.secrets | sha2
 if [ "$(cat /run/overlab/pluto/overlab-n0.loaded 2>/dev/null)" != "$loaded" ]; then
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --rereadsecrets 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --rereadsecrets failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec addconn --ctlsocket /run/overlab/pluto/pluto.ctl --config /etc/ipsec.d/overlab-n0.conf overlab-n0 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec addconn overlab-n0 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
-  ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --route --name overlab-n0 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --route --name overlab-n0 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --initiate --asynchronous --name overlab-n0 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --initiate --asynchronous --name overlab-n0 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   echo "$loaded" > /run/overlab/pluto/overlab-n0.loaded
 fi
 # n1: IPsec transport mode (Libreswan, host to host), 198.18.0.1/32 on eth0, MTU 1466
+# Without its SA, nothing the SA will carry passes in clear (see libreswan.ts)
+ip xfrm policy update src 198.18.0.1/32 dst 198.18.0.3/32 dir out mark 0 mask 1 priority 4294967295 action block
+ip xfrm policy update src 198.18.0.3/32 dst 198.18.0.1/32 dir in mark 0 mask 1 priority 4294967295 action block
 # Libreswan: this host's pluto, shared by its IPsec networks (started once)
 if ! ol_running /run/overlab/pluto.pid pluto; then
   if [ -S /run/pluto/pluto.ctl ] && ipsec whack --ctlsocket /run/pluto/pluto.ctl --status >/dev/null 2>&1; then echo "overlab: the system's Libreswan (pluto, /run/pluto/pluto.ctl) is running; stop it (systemctl stop ipsec): Overlab runs its own pluto" >&2; exit 1; fi
@@ -58,7 +63,6 @@ loaded=$(cat /etc/ipsec.d/overlab-n1.conf /etc/ipsec.d/overlab-n1.secrets | sha2
 if [ "$(cat /run/overlab/pluto/overlab-n1.loaded 2>/dev/null)" != "$loaded" ]; then
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --rereadsecrets 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --rereadsecrets failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec addconn --ctlsocket /run/overlab/pluto/pluto.ctl --config /etc/ipsec.d/overlab-n1.conf overlab-n1 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec addconn overlab-n1 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
-  ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --route --name overlab-n1 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --route --name overlab-n1 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   ipsec_out=$(ipsec whack --ctlsocket /run/overlab/pluto/pluto.ctl --initiate --asynchronous --name overlab-n1 2>&1) || { printf '%s\n' "$ipsec_out" >&2; echo "overlab: ipsec whack --initiate --asynchronous --name overlab-n1 failed; pluto's log: /run/overlab/pluto/pluto.log" >&2; exit 1; }
   echo "$loaded" > /run/overlab/pluto/overlab-n1.loaded
 fi
