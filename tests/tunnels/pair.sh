@@ -96,9 +96,9 @@ mkdir -p "$dir/snap"
 for h in "${HOSTS[@]}"; do snapshot "$h" > "$dir/snap/$h.before"; done
 
 deploy_all() { "${OVERLAB[@]}" deploy "$dir" --json > "$dir/snap/deploy.$1.json" 2> "$dir/snap/deploy.$1.log"; }
-if deploy_all 1; then ok "deploy to ${#HOSTS[@]} hosts over SSH"; else bad "deploy to ${#HOSTS[@]} hosts over SSH:"; grep -E "FAIL|error" "$dir/snap/deploy.1.log" "$dir/snap/deploy.1.json" | head -20; fi
+if deploy_all 1; then ok "deploy to ${#HOSTS[@]} hosts over SSH"; else bad "deploy to ${#HOSTS[@]} hosts over SSH:"; grep -E "FAIL|error" "$dir/snap/deploy.1.log" "$dir/snap/deploy.1.json" | head -20 | sed 's/^/  /'; fi
 for h in "${HOSTS[@]}"; do snapshot "$h" > "$dir/snap/$h.up1"; done
-if deploy_all 2; then ok "deploy again"; else bad "deploy again"; fi
+if deploy_all 2; then ok "deploy again"; else bad "deploy again:"; grep -E "FAIL|error" "$dir/snap/deploy.2.log" "$dir/snap/deploy.2.json" | head -20 | sed 's/^/  /'; fi
 check "the second deploy reports every host unchanged" node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));process.exit(r.hosts.every(h=>h.status==="unchanged")?0:1)' "$dir/snap/deploy.2.json"
 for h in "${HOSTS[@]}"; do
   if diff -u "$dir/snap/$h.up1" <(snapshot "$h") > "$dir/snap/$h.idem.diff"; then ok "$h: second deploy changed nothing"; else bad "$h: second deploy changed something:"; cat "$dir/snap/$h.idem.diff"; fi

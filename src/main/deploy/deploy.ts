@@ -5,8 +5,9 @@
  *
  *   connect → preflight (read-only) → upload → apply (up.sh) → verify (peers answer)
  *
- * If a host fails after changes began, every host that was changed is rolled back with its
- * down.sh (unless keepGoing). One failed host is that host's status, never an exception
+ * If a host fails after changes began, every host that got a new bundle, and any whose up.sh
+ * failed, is rolled back with its down.sh (unless keepGoing); a host whose bundle was already
+ * deployed and came up again is left running. One failed host is that host's status, never an exception
  * that hides the others. Output of remote commands passes through the secret redactor.
  */
 import { createHash } from 'node:crypto';
@@ -242,8 +243,8 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
       }
       const t1 = Date.now();
       c.emit(host, 'apply', 'running');
-      changed.push(host);
       const old = deployed.get(host);
+      changed.push(host);
       // A different bundle deployed before is torn down by its own down.sh before the new one goes up.
       const teardownOld = old && old !== hash ? `if [ -f ${q(`${BUNDLE}/down.sh`)} ]; then sh ${q(`${BUNDLE}/down.sh`)} >/dev/null 2>&1; fi; ` : '';
       const ap = await conn.exec(`${teardownOld}rm -rf ${q(BUNDLE)} && mv ${q(INCOMING)} ${q(BUNDLE)} && sh ${q(`${BUNDLE}/up.sh`)}`);
@@ -266,10 +267,14 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
         if (peers.length === 0) return;
         const t0 = Date.now();
         c.emit(host, 'verify', 'running');
+        // One deadline for all peers. A ping can fail at once (no route yet, no WireGuard
+        // session, ARP pending), so failed attempts pause before the next one: the wait is
+        // measured in seconds, not in attempts.
         const script = [
           'failed=""',
+          `end=$(($(date +%s) + ${wait}))`,
           ...peers.map(
-            (p) => `i=0; until ping -c 1 -W 1 ${q(p.address)} >/dev/null 2>&1; do i=$((i + 1)); if [ "$i" -ge ${wait} ]; then failed="$failed ${p.peer}(${p.address})"; break; fi; done`,
+            (p) => `until ping -c 1 -W 1 ${q(p.address)} >/dev/null 2>&1; do if [ "$(date +%s)" -ge "$end" ]; then failed="$failed ${p.peer}(${p.address})"; break; fi; sleep 0.2; done`,
           ),
           'if [ -n "$failed" ]; then echo "no answer over the tunnel from:$failed" >&2; exit 1; fi',
         ].join('\n');
@@ -282,7 +287,10 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
 
     const failed = results.filter((x) => x.status === 'failed');
     if (failed.length && !opts.keepGoing) {
-      await pool(changed, limit, async (host) => {
+      // A host whose bundle was already there, and whose up.sh succeeded, is left as it was:
+      // up.sh only repaired it (idempotent), and tearing it down would break what worked.
+      const undo = changed.filter((h) => deployed.get(h) !== bundleHash(bundles.get(h)!) || byHost.get(h)!.failedStep === 'apply');
+      await pool(undo, limit, async (host) => {
         const r = byHost.get(host)!;
         c.emit(host, 'rollback', 'running');
         const conn = conns.get(host)!;
