@@ -9,6 +9,7 @@ set -euo pipefail
 #   iputils-ping                     - RTT series and the do-not-fragment MTU proofs
 #   iproute2 nftables iptables kmod  - namespaces, links, MSS clamping, module probing
 #   openssh-server                   - one sshd per embedded-lab host
+#   sudo                             - deploy's logins that are not root (tests: sudo with a password)
 #   iperf3 iperf                     - the measurement suite (netperf is non-free in Debian: not installable here)
 #   chromium                         - Playwright drives it for e2e tests and PDF reports
 #   qemu-system-x86 busybox-static   - the full-kernel runner for tunnels this kernel lacks
@@ -16,7 +17,7 @@ set -euo pipefail
 #                                    - the daemons of the tunnel catalogue (and their config checks)
 PACKAGES=(
   shellcheck iproute2 nftables iptables kmod procps psmisc iputils-ping
-  openssh-server openssh-client
+  openssh-server openssh-client sudo
   iperf3 iperf
   chromium fonts-dejavu-core poppler-utils
   qemu-system-x86 busybox-static cpio

@@ -4,7 +4,8 @@
  */
 import { ARGUMENTS, OPERATIONS, type ApiErrorData, type OperationName } from '../shared/api.js';
 import { formatPath } from '../shared/diagnostics.js';
-import { ApiError, type Handlers } from './engine.js';
+import { ApiError } from './api-error.js';
+import type { Handlers } from './engine.js';
 
 export type Reply = { ok: true; value: unknown } | { ok: false; error: ApiErrorData };
 

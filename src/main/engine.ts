@@ -3,29 +3,18 @@
  * `overlab serve` and the CLI. Handlers take checked arguments and return data; failures
  * are `ApiError`s carrying a code the UI can act on.
  */
-import type { ApiErrorData, KindSummary, OperationArgs, OperationName, OperationResult, OverlabEvents } from '../shared/api.js';
-import { hasErrors, type Diagnostic } from '../shared/diagnostics.js';
+import type { KindSummary, OperationArgs, OperationName, OperationResult, OverlabEvents } from '../shared/api.js';
+import { hasErrors } from '../shared/diagnostics.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { validateTopology } from '../shared/validate.js';
+import { ApiError } from './api-error.js';
 import { deploy, teardown } from './deploy/deploy.js';
 import { chooseLabLayout, labDown, labUp } from './lab/lab.js';
 import { planProject, renderProject, writeBundles } from './services/bundles.js';
 import { openProject, saveProject } from './store/project.js';
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: ApiErrorData['code'],
-    message: string,
-    readonly diagnostics?: readonly Diagnostic[],
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-
-  toData(): ApiErrorData {
-    return { code: this.code, message: this.message, ...(this.diagnostics ? { diagnostics: this.diagnostics } : {}) };
-  }
-}
+// ApiError lives in its own module so that dispatch (and serve) do not load the engine's deploy stack.
+export { ApiError };
 
 export type Handlers = {
   readonly [K in OperationName]: (args: OperationArgs<K>) => Promise<OperationResult<K>>;

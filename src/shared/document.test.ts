@@ -26,7 +26,7 @@ lab: { management: 10.254.0.0/24 }
 hosts:
   - name: hub
     role: hub
-    target: { type: ssh, address: r1.lab.example, port: 2222, user: admin, identityFile: ~/.ssh/lab, sudo: true }
+    target: { type: ssh, address: r1.lab.example, port: 2222, user: admin, identityFile: ~/.ssh/lab, sudo: true, password: true }
     lan: 10.1.0.0/24
     underlay: { interface: ens3, address: 172.16.0.1 }
     os: { firewall: iptables }
@@ -59,7 +59,7 @@ describe('YAML round trip', () => {
     const text = serializeProject(t);
     expect(parsedTopology(text)).toEqual(t);
     expect(serializeProject(parsedTopology(text))).toBe(text);
-    expect(t.hosts[0]!.target).toEqual({ type: 'ssh', address: 'r1.lab.example', port: 2222, user: 'admin', identityFile: '~/.ssh/lab', sudo: true });
+    expect(t.hosts[0]!.target).toEqual({ type: 'ssh', address: 'r1.lab.example', port: 2222, user: 'admin', identityFile: '~/.ssh/lab', sudo: true, password: true });
     expect(t.name).toBe('every field: quoted, #hash, ünïcode');
   });
 

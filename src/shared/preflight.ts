@@ -3,7 +3,7 @@
  * Each problem is printed as one `missing: ...` line; the script always exits 0.
  */
 import { q } from './shell.js';
-import type { Requirements } from './tunnels/types.js';
+import type { ListenPort, Requirements } from './tunnels/types.js';
 
 /** Wraps a kind's kernel probe: a scratch namespace with a veth pair, removed afterwards. */
 export function probeScript(snippet: string): string {
@@ -21,7 +21,12 @@ export function probeScript(snippet: string): string {
 export interface PreflightNeed {
   readonly kind: string;
   readonly requirements: Requirements;
+  /** The ports this host listens on for it (its role's share of requirements.ports). */
+  readonly ports?: readonly ListenPort[];
 }
+
+/** The first process name in an `ss -p` line: users:(("name",pid=…)). */
+const WHO = String.raw`sed -n 's/.*users:(("\([^"]*\)".*/\1/p'`;
 
 /** Lines of a script that prints `missing: <what> (<fix>)` per problem and `deployed: <hash>` last. */
 export function preflightScript(needs: readonly PreflightNeed[], deployedHashFile: string): string {
@@ -48,6 +53,30 @@ export function preflightScript(needs: readonly PreflightNeed[], deployedHashFil
     );
   }
   if (probes.size > 0) lines.push('if [ "$had_netns" = 0 ]; then umount /run/netns 2>/dev/null; rmdir /run/netns 2>/dev/null; fi');
-  lines.push(`echo "deployed: $(cat ${q(deployedHashFile)} 2>/dev/null)"`, 'exit 0');
+  lines.push(`deployed=$(cat ${q(deployedHashFile)} 2>/dev/null || true)`);
+  // Ports: only before a first deploy — a deployed bundle may hold them itself (its down.sh runs
+  // before the new up.sh). Who holds a port is named when ss can tell (kernel sockets: nobody).
+  const ports = new Map<string, string[]>();
+  for (const n of needs) {
+    for (const p of n.ports ?? []) {
+      const key = `${p.proto} ${p.port}`;
+      if (!ports.has(key)) ports.set(key, []);
+      if (!ports.get(key)!.includes(n.kind)) ports.get(key)!.push(n.kind);
+    }
+  }
+  if (ports.size > 0) {
+    lines.push('if [ -z "$deployed" ] && command -v ss >/dev/null 2>&1; then');
+    for (const [key, kinds] of ports) {
+      const [proto, port] = key.split(' ') as ['udp' | 'tcp', string];
+      const flag = proto === 'udp' ? '-Hlnup' : '-Hlntp';
+      const what = `${proto.toUpperCase()} port ${port} free for ${kinds.join(', ')}`;
+      lines.push(
+        `  used=$(ss ${flag} ${q(`sport = :${port}`)} 2>/dev/null | head -n 1)`,
+        `  if [ -n "$used" ]; then who=$(printf '%s' "$used" | ${WHO}); missing ${q(what)}" (in use by \${who:-a kernel socket}: stop it, or choose another port in the link's options)"; fi`,
+      );
+    }
+    lines.push('fi');
+  }
+  lines.push('echo "deployed: $deployed"', 'exit 0');
   return `${lines.join('\n')}\n`;
 }

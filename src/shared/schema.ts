@@ -65,8 +65,13 @@ export const TargetSchema = z.discriminatedUnion(
       user: z.string().regex(USER_NAME_RE, { error: USER_NAME_RULE }).default('root'),
       /** Private key file on the machine running Overlab; absent ⇒ the SSH agent is tried. */
       identityFile: z.string().min(1).optional(),
-      /** Run scripts through `sudo -n` when the login is not root. */
+      /** Run scripts through sudo when the login is not root (`sudo -n`; with `password`, sudo gets it). */
       sudo: z.boolean().default(false),
+      /**
+       * Log in with a password instead of a key or the agent. The password is never stored in
+       * the project: it is asked for at deploy time (or read from OVERLAB_SSH_PASSWORD).
+       */
+      password: z.boolean().default(false),
     }),
   ],
   { error: 'must be { type: lab } or { type: ssh, address: ... }' },

@@ -93,7 +93,7 @@ describe('a valid document', () => {
   it('fills the defaults of an ssh target', () => {
     const doc = siteToSite();
     doc.hosts = [{ name: 'a', target: { type: 'ssh', address: '10.9.0.1' }, underlay: { address: '10.9.0.1' } }, { name: 'b' }];
-    expect(run(doc).value!.hosts[0]!.target).toEqual({ type: 'ssh', address: '10.9.0.1', port: 22, user: 'root', sudo: false });
+    expect(run(doc).value!.hosts[0]!.target).toEqual({ type: 'ssh', address: '10.9.0.1', port: 22, user: 'root', sudo: false, password: false });
   });
 });
 

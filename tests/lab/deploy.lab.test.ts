@@ -4,6 +4,7 @@
  * one host of four, a changed host key, an unknown host key, a second deploy.
  * Needs root; skipped otherwise.
  */
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,6 +113,26 @@ describe.skipIf(!root)('deploy over SSH to the embedded lab', () => {
       for (const h of hosts) expect(await bundlePresent(h)).toBe(false);
     } finally {
       await labUp(dir, L);
+    }
+  }, 60_000);
+
+  it('stops before any change when a port the kind listens on is taken on one host, and names it and its holder', async () => {
+    // A process in spoke-2 holds VXLAN's UDP port.
+    const [exe, ...args] = labExecArgv(L, 'spoke-2', ['node', '-e', "require('dgram').createSocket('udp4').bind(4789, () => console.log('bound'))"]);
+    const holder = spawn(exe!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('bound') && resolve());
+        holder.on('exit', (code) => reject(new Error(`the port holder exited (${String(code)})`)));
+      });
+      const r = await deploy(dir, registry);
+      expect(r.ok).toBe(false);
+      const failed = r.hosts.filter((h) => h.status === 'failed');
+      expect(failed.map((h) => [h.host, h.failedStep])).toEqual([['spoke-2', 'preflight']]);
+      expect(failed[0]!.error).toMatch(/UDP port 4789 free for vxlan \(in use by node: stop it, or choose another port/);
+      for (const h of hosts) expect(await bundlePresent(h)).toBe(false);
+    } finally {
+      holder.kill();
     }
   }, 60_000);
 

@@ -62,6 +62,11 @@ export interface DeployOptions {
   /** Seconds to wait for peers to answer over the tunnel. */
   readonly verifyTimeout?: number;
   readonly onProgress?: (e: ProgressEvent) => void;
+  /**
+   * The login password of a host whose target says `password: true` (asked once per
+   * user@address by the CLI). Passwords are redacted from every message of the run.
+   */
+  readonly password?: (host: string, login: string) => Promise<string | undefined>;
 }
 
 async function labOf(projectDir: string, t: Topology, plan: Plan): Promise<{ lab?: LabLayout }> {
@@ -77,6 +82,11 @@ export function bundleHash(b: HostBundle): string {
   return h.digest('hex');
 }
 
+const redactPasswords = (s: string, passwords: ReadonlySet<string>): string => {
+  for (const p of passwords) if (p) s = s.split(p).join('[redacted]');
+  return s;
+};
+
 const tail = (s: string, n = 12): string => s.trim().split('\n').slice(-n).join('\n');
 
 interface Ctx {
@@ -87,6 +97,8 @@ interface Ctx {
   readonly keyPath: string;
   readonly knownHosts: KnownHosts;
   readonly redact: (s: string) => string;
+  /** Login passwords given during this run: redacted like the project's secrets. */
+  readonly passwords: Set<string>;
   readonly opts: DeployOptions;
   readonly emit: (host: string | undefined, step: string, status: StepStatus, message?: string, fraction?: number) => void;
 }
@@ -99,7 +111,9 @@ async function connectHost(c: Ctx, host: string, r: HostResult): Promise<Connect
   try {
     const target = targetOf(h, labHost ? { mgmtAddress: labHost.mgmtAddress, keyPath: c.keyPath } : undefined);
     const accept = c.opts.acceptHostKeys === 'all' || (c.opts.acceptHostKeys ?? []).includes(host);
-    const conn = await connect(target, c.knownHosts, accept);
+    const password = target.usesPassword ? await c.opts.password?.(host, `${target.user}@${target.address}`) : undefined;
+    if (password) c.passwords.add(password);
+    const conn = await connect(target, c.knownHosts, accept, undefined, password);
     r.timings.connect = Date.now() - t0;
     c.emit(host, 'connect', 'done');
     return conn;
@@ -121,7 +135,9 @@ function needsOf(c: Ctx, host: string): PreflightNeed[] {
   for (const net of c.plan.networks) {
     if (!net.members.some((m) => m.host === host)) continue;
     const kind = lookupKind(c.registry, net.kind) as TunnelKind;
-    needs.push({ kind: kind.id, requirements: kind.requirements(net.options) });
+    const requirements = kind.requirements(net.options);
+    const role = net.members.find((m) => m.host === host)!.role;
+    needs.push({ kind: kind.id, requirements, ports: (requirements.ports ?? []).filter((p) => !p.role || p.role === role) });
   }
   return needs;
 }
@@ -172,6 +188,7 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
     return { ok: false, hosts: [], diagnostics: [{ severity: 'error', code: 'unknown-host', path: '--hosts', message: `not hosts of this project: ${unknown.join(', ')}` }], durationMs: 0 };
   }
   const secrets = rendered.secrets;
+  const passwords = new Set<string>();
   const c: Ctx = {
     topology,
     plan: rendered.plan,
@@ -179,7 +196,8 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
     ...(await labOf(projectDir, topology, rendered.plan)),
     keyPath: labKeyPath(projectDir),
     knownHosts: await KnownHosts.load(knownHostsPath(projectDir)),
-    redact: (s) => secrets.redactor.redact(s),
+    redact: (s) => redactPasswords(secrets.redactor.redact(s), passwords),
+    passwords,
     opts,
     emit: (host, step, status, message, fraction) =>
       opts.onProgress?.({ operation: 'deploy', ...(host ? { host } : {}), step, status, ...(message ? { message } : {}), ...(fraction !== undefined ? { fraction } : {}) }),
@@ -312,6 +330,7 @@ export async function teardown(projectDir: string, registry: Registry, opts: Dep
   const topology = planned.topology;
   const p = { value: planned.plan };
   const selected = opts.hosts ?? topology.hosts.map((h) => h.name);
+  const passwords = new Set<string>();
   const c: Ctx = {
     topology,
     plan: p.value,
@@ -319,7 +338,8 @@ export async function teardown(projectDir: string, registry: Registry, opts: Dep
     ...(await labOf(projectDir, topology, p.value)),
     keyPath: labKeyPath(projectDir),
     knownHosts: await KnownHosts.load(knownHostsPath(projectDir)),
-    redact: (s) => s,
+    redact: (s) => redactPasswords(s, passwords),
+    passwords,
     opts,
     emit: (host, step, status, message) => opts.onProgress?.({ operation: 'teardown', ...(host ? { host } : {}), step, status, ...(message ? { message } : {}) }),
   };

@@ -14,9 +14,11 @@ export interface SshTarget {
   readonly address: string;
   readonly port: number;
   readonly user: string;
-  /** Private key file; absent ⇒ the agent (SSH_AUTH_SOCK). */
+  /** Private key file; absent ⇒ the agent (SSH_AUTH_SOCK), or the password when one is given. */
   readonly identityFile?: string;
   readonly sudo: boolean;
+  /** Whether the login takes a password (the target's `password: true`). */
+  readonly usesPassword: boolean;
 }
 
 export class HostKeyError extends Error {
@@ -45,7 +47,14 @@ export interface Connected {
 
 const expandHome = (p: string): string => (p.startsWith('~/') ? `${os.homedir()}${p.slice(1)}` : p);
 
-export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptNew: boolean, timeoutMs = 15_000): Promise<Connected> {
+/**
+ * `password`: for targets that log in with one (also given to sudo). It is never part of an
+ * error message or a command line: sudo reads it on stdin (`sudo -S`).
+ */
+export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptNew: boolean, timeoutMs = 15_000, password?: string): Promise<Connected> {
+  if (target.usesPassword && password === undefined) {
+    throw new Error(`${target.host}: logs in with a password (target.password: true) and none was given: run overlab deploy in a terminal to be asked, or set OVERLAB_SSH_PASSWORD`);
+  }
   const ssh = new NodeSSH();
   const name = knownHostsName(target.address, target.port);
   let rejected: HostKeyVerdict | undefined;
@@ -56,7 +65,9 @@ export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptN
       host: target.address,
       port: target.port,
       username: target.user,
-      ...(privateKey ? { privateKey } : { agent: process.env.SSH_AUTH_SOCK }),
+      ...(privateKey ? { privateKey } : target.usesPassword ? {} : { agent: process.env.SSH_AUTH_SOCK }),
+      // Keyboard-interactive answers with the same password (servers that only offer that).
+      ...(target.usesPassword ? { password: password!, tryKeyboard: true } : {}),
       readyTimeout: timeoutMs,
       hostVerifier: (key: Buffer) => {
         const verdict = knownHosts.verify(name, key);
@@ -72,16 +83,24 @@ export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptN
   } catch (e) {
     ssh.dispose();
     if (rejected) throw new HostKeyError(target.host, rejected);
-    const msg = e instanceof Error ? e.message : String(e);
+    let msg = e instanceof Error ? e.message : String(e);
+    if (password) msg = msg.split(password).join('[redacted]');
+    if (/All configured authentication methods failed/i.test(msg)) {
+      msg += target.usesPassword ? ' (wrong password, or the server refuses passwords for this user)' : ` (no key accepted for ${target.user}: ${target.identityFile ? `check ${target.identityFile}` : 'load a key into the SSH agent or set identityFile'})`;
+    }
     throw new Error(`${target.host}: cannot connect to ${target.user}@${target.address}:${target.port}: ${msg}`, { cause: e });
   }
   if (toAccept) await knownHosts.accept(name, toAccept);
-  const wrap = (command: string): string => (target.sudo && target.user !== 'root' ? `sudo -n sh -c ${q(command)}` : command);
+  const viaSudo = target.sudo && target.user !== 'root';
+  // sudo -S reads the password's line from stdin byte by byte; the rest of stdin is the command's.
+  const sudoPassword = viaSudo && target.usesPassword ? password : undefined;
+  const wrap = (command: string): string => (!viaSudo ? command : sudoPassword !== undefined ? `sudo -S -p '' sh -c ${q(command)}` : `sudo -n sh -c ${q(command)}`);
   let sftp: Awaited<ReturnType<NodeSSH['requestSFTP']>> | undefined;
   return {
     ssh,
     exec: async (command, stdin) => {
-      const r = await ssh.execCommand(wrap(command), { ...(stdin !== undefined ? { stdin } : {}), noTrim: true });
+      const input = sudoPassword !== undefined ? `${sudoPassword}\n${stdin ?? ''}` : stdin;
+      const r = await ssh.execCommand(wrap(command), { ...(input !== undefined ? { stdin: input } : {}), noTrim: true });
       return { code: r.code ?? 255, stdout: r.stdout, stderr: r.stderr };
     },
     writeFile: async (path, content, mode) => {
@@ -97,7 +116,15 @@ export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptN
 export function targetOf(h: Host, lab: { mgmtAddress: string; keyPath: string } | undefined): SshTarget {
   if (h.target.type === 'lab') {
     if (!lab) throw new Error(`${h.name}: the lab is not up; run \`overlab lab up\` first`);
-    return { host: h.name, address: lab.mgmtAddress, port: 22, user: 'root', identityFile: lab.keyPath, sudo: false };
+    return { host: h.name, address: lab.mgmtAddress, port: 22, user: 'root', identityFile: lab.keyPath, sudo: false, usesPassword: false };
   }
-  return { host: h.name, address: h.target.address, port: h.target.port, user: h.target.user, ...(h.target.identityFile ? { identityFile: h.target.identityFile } : {}), sudo: h.target.sudo };
+  return {
+    host: h.name,
+    address: h.target.address,
+    port: h.target.port,
+    user: h.target.user,
+    ...(h.target.identityFile ? { identityFile: h.target.identityFile } : {}),
+    sudo: h.target.sudo,
+    usesPassword: h.target.password,
+  };
 }

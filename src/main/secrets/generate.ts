@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import type { SecretKind } from '../../shared/secrets.js';
 import { cryptSalt, sha512crypt } from './crypt.js';
 import { nebulaGenerators } from './nebula.js';
-import { x509Generators } from './x509.js';
+// x509.js (with @peculiar/x509) is loaded when a certificate is issued, not by every CLI command.
 
 export type Parts = Record<string, string>;
 
@@ -54,6 +54,7 @@ export const generators: Partial<Record<SecretKind['type'], Generator>> = {
     if (k.type !== 'rsa') throw new Error('bug: wrong kind');
     return rsa(k.bits);
   },
-  ...x509Generators,
+  'x509-ca': async (k) => (await import('./x509.js')).x509Generators['x509-ca'](k),
+  'x509-cert': async (k, lookup) => (await import('./x509.js')).x509Generators['x509-cert'](k, lookup),
   ...nebulaGenerators,
 };

@@ -46,6 +46,7 @@ export const udpEncapRequirements = (encap: 'fou' | 'gue', port: number) => ({
   packages: ['iproute2'],
   binaries: ['ip'],
   probe: `ip fou add port ${port} ${encap === 'gue' ? 'gue' : 'ipproto 4'} && ip link add olprobe2 type ipip local 198.18.255.1 remote 198.18.255.2 encap ${encap} encap-sport auto encap-dport ${port}`,
+  ports: [{ proto: 'udp' as const, port }],
 });
 
 /**

@@ -38,7 +38,7 @@ export const geneve = defineKind({
   ifPrefix: 'gnv',
   options: Options,
   transport: (o) => `UDP ${o.port}`,
-  requirements: () => ({ modules: ['geneve'], packages: ['iproute2'], binaries: ['ip'], probe: 'ip link add olprobe2 type geneve id 1 remote 198.18.255.2' }),
+  requirements: (o) => ({ modules: ['geneve'], packages: ['iproute2'], binaries: ['ip'], probe: 'ip link add olprobe2 type geneve id 1 remote 198.18.255.2', ports: [{ proto: 'udp', port: o.port }] }),
   // outer IP + UDP + Geneve header + the inner Ethernet header
   overhead: (_o, family) => ipHeader(family) + UDP_HEADER + GENEVE_HEADER + ETH_HEADER,
   plan: (d) => ({ params: { vni: d.options.vni ?? 100 + d.ordinal, port: d.options.port, df: d.options.df }, secrets: [] }),

@@ -48,7 +48,7 @@ export const nebula = defineKind({
   ifPrefix: 'neb',
   options: Options,
   transport: (o) => `UDP ${o.port}`,
-  requirements: () => ({ modules: ['tun'], packages: ['nebula'], binaries: ['nebula', 'ip'], probe: 'test -c /dev/net/tun' }),
+  requirements: (o) => ({ modules: ['tun'], packages: ['nebula'], binaries: ['nebula', 'ip'], probe: 'test -c /dev/net/tun', ports: [{ proto: 'udp', port: o.port }] }),
   overhead: (_o, family) => ipHeader(family) + UDP_HEADER + NEBULA_HEADER + AEAD_TAG,
   plan: (d) => {
     const degree = d.members.map((_, i) => d.edges.filter(([a, b]) => a === i || b === i).length);

@@ -148,11 +148,15 @@ export const openconnect = defineKind({
   ifPrefix: 'oc',
   options: Options,
   transport: (o) => `UDP ${o.port} (DTLS) + TCP ${o.port} (TLS)`,
-  requirements: () => ({
+  requirements: (o) => ({
     modules: ['tun'],
     packages: ['ocserv', 'openconnect', 'iproute2'],
     binaries: ['ocserv', 'openconnect', 'ip'],
     probe: 'ip tuntap add dev olprobe2 mode tun',
+    ports: [
+      { proto: 'tcp', port: o.port, role: 'server' },
+      { proto: 'udp', port: o.port, role: 'server' },
+    ],
   }),
   overhead: (o, family) => overheadOf(o.cipher, family),
   plan: (d) => {

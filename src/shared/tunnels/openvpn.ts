@@ -172,11 +172,13 @@ export const openvpn = defineKind({
   ifPrefix: 'ovpn',
   options: Options,
   transport: (o) => `UDP ${o.port}`,
-  requirements: () => ({
+  requirements: (o) => ({
     modules: ['tun'],
     packages: ['openvpn', 'iproute2'],
     binaries: ['openvpn', 'ip'],
     probe: 'ip tuntap add dev olprobe2 mode tun',
+    // Clients do not bind (`nobind`).
+    ports: [{ proto: 'udp', port: o.port, role: 'server' }],
   }),
   overhead: (_o, family) => ipHeader(family) + UDP_HEADER + DATA_V2_AEAD,
   plan: (d) => {

@@ -102,7 +102,16 @@ export const tinc = defineKind({
   ifPrefix: 'tinc',
   options: Options,
   transport: (o) => `UDP ${o.port} (packets), TCP ${o.port} (meta connections)`,
-  requirements: () => ({ modules: ['tun'], packages: ['tinc'], binaries: ['tincd', 'ip'], probe: 'test -c /dev/net/tun' }),
+  requirements: (o) => ({
+    modules: ['tun'],
+    packages: ['tinc'],
+    binaries: ['tincd', 'ip'],
+    probe: 'test -c /dev/net/tun',
+    ports: [
+      { proto: 'tcp', port: o.port },
+      { proto: 'udp', port: o.port },
+    ],
+  }),
   overhead: (o, family, underlayMtu) => underlayMtu - tincInnerMtu(o, family, underlayMtu),
   plan: (d) => {
     const n = d.members.length;

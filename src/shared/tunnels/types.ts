@@ -33,6 +33,18 @@ export interface Requirements {
    * 198.18.255.1/30 and .2) — e.g. creating the kind's device once. Absent: nothing to probe.
    */
   readonly probe?: string;
+  /**
+   * Ports the kind's daemons or kernel sockets listen on, checked free by the preflight
+   * (when no Overlab bundle is deployed on the host yet: a deployed one may hold them, and
+   * is torn down before the new one goes up). `role`: only members with that role listen.
+   */
+  readonly ports?: readonly ListenPort[];
+}
+
+export interface ListenPort {
+  readonly proto: 'udp' | 'tcp';
+  readonly port: number;
+  readonly role?: Member['role'];
 }
 
 export interface Member {

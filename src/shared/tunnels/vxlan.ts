@@ -20,7 +20,13 @@ export const vxlan = defineKind({
   ifPrefix: 'vx',
   options: Options,
   transport: (o) => `UDP ${o.port}`,
-  requirements: () => ({ modules: ['vxlan'], packages: ['iproute2'], binaries: ['ip'], probe: 'ip link add olprobe2 type vxlan id 1 dstport 4789 local 198.18.255.1 remote 198.18.255.2 dev olprobe0' }),
+  requirements: (o) => ({
+    modules: ['vxlan'],
+    packages: ['iproute2'],
+    binaries: ['ip'],
+    probe: 'ip link add olprobe2 type vxlan id 1 dstport 4789 local 198.18.255.1 remote 198.18.255.2 dev olprobe0',
+    ports: [{ proto: 'udp', port: o.port }],
+  }),
   // outer IP + UDP + VXLAN header + the inner Ethernet header
   overhead: (_o, family) => ipHeader(family) + UDP_HEADER + 8 + ETH_HEADER,
   plan: (d) => ({ params: { vni: d.options.vni ?? 100 + d.ordinal, port: d.options.port }, secrets: [] }),

@@ -51,8 +51,8 @@ export const wireguard = defineKind({
   transport: (o) => `UDP ${o.port}`,
   requirements: (o) =>
     o.implementation === 'kernel'
-      ? { modules: ['wireguard'], packages: ['wireguard-tools'], binaries: ['wg', 'ip'], probe: 'ip link add olprobe2 type wireguard' }
-      : { modules: ['tun'], packages: ['wireguard-tools', 'wireguard-go'], binaries: ['wg', 'wireguard-go', 'ip'], probe: 'test -c /dev/net/tun' },
+      ? { modules: ['wireguard'], packages: ['wireguard-tools'], binaries: ['wg', 'ip'], probe: 'ip link add olprobe2 type wireguard', ports: [{ proto: 'udp', port: o.port }] }
+      : { modules: ['tun'], packages: ['wireguard-tools', 'wireguard-go'], binaries: ['wg', 'wireguard-go', 'ip'], probe: 'test -c /dev/net/tun', ports: [{ proto: 'udp', port: o.port }] },
   // outer IP + UDP + message header (type, receiver, counter: 16) + Poly1305 tag (16).
   // Padding to 16 bytes never pushes a packet past the interface MTU, so it costs nothing here.
   overhead: (_o, family) => ipHeader(family) + UDP_HEADER + 16 + 16,
