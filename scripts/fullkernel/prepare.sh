@@ -4,8 +4,9 @@
 # netem... as modules) unpacked with its modules (depmod'ed), and a small busybox initramfs
 # whose /init (init.sh) boots into an overlay of the host's own root filesystem.
 #
-# Usage: scripts/fullkernel/prepare.sh [--quiet] [--refresh] [--check]
+# Usage: scripts/fullkernel/prepare.sh [--quiet] [--refresh] [--check] [--print]
 #   --quiet    print nothing when already prepared
+#   --print    on success, print KVER=, KERNEL=, INITRD=, MODULES= lines on stdout (run.sh uses it)
 #   --refresh  ask apt which kernel linux-image-amd64 currently depends on (default: keep the
 #              kernel prepared before, so that warm runs need neither apt nor the network)
 #   --check    only report whether the cache is complete (exit 0) or not (exit 1)
@@ -19,13 +20,14 @@ set -euo pipefail
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${OVERLAB_CACHE:-$HOME/.cache/overlab}/fullkernel
 # Bump when the layout or the initramfs recipe changes in a way the input hash cannot see.
-FORMAT=2
+FORMAT=3
 INITRD_MODULES=(virtio_pci 9p 9pnet_virtio overlay)
 
-quiet=0 refresh=0 check=0
+quiet=0 refresh=0 check=0 print=0
 for a in "$@"; do
   case "$a" in
     --quiet) quiet=1 ;;
+    --print) print=1 ;;
     --refresh) refresh=1 ;;
     --check) check=1 ;;
     -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -71,7 +73,16 @@ initrd_key() {
   } | sha256sum | cut -d' ' -f1
 }
 
-# current.env: KEY=VALUE lines describing the prepared kernel (read by run.sh).
+# The initramfs is named after that key: several copies of these scripts (other checkouts,
+# edited init.sh) can share one cache without rebuilding each other's initramfs in turn, and a
+# VM being launched never gets an initramfs built from another init.sh.
+initrd_file() { # kver
+  local k
+  k=$(initrd_key)
+  echo "$CACHE/$1/initrd-${k:0:16}.gz"
+}
+
+# current.env: KEY=VALUE lines describing the prepared kernel (the last one prepared).
 CURRENT=$CACHE/current.env
 read_current() { # sets KVER from current.env if it exists
   KVER=
@@ -86,7 +97,16 @@ read_current() { # sets KVER from current.env if it exists
 is_complete() { # kver
   local d=$CACHE/$1
   [ -f "$d/.unpacked" ] && [ -f "$d/boot/vmlinuz-$1" ] && [ -f "$d/lib/modules/$1/modules.dep" ] \
-    && { [ -f "$d/vmlinux" ] || [ -f "$d/vmlinux.none" ]; } && [ -f "$d/initrd.gz" ] && [ -f "$d/initrd.key" ] && [ "$(cat "$d/initrd.key")" = "$(initrd_key)" ]
+    && { [ -f "$d/vmlinux" ] || [ -f "$d/vmlinux.none" ]; } && [ -f "$(initrd_file "$1")" ]
+}
+
+print_env() { # kver
+  [ "$print" = 1 ] || return 0
+  local d=$CACHE/$1
+  echo "KVER=$1"
+  if [ -f "$d/vmlinux" ]; then echo "KERNEL=$d/vmlinux"; else echo "KERNEL=$d/boot/vmlinuz-$1"; fi
+  echo "INITRD=$(initrd_file "$1")"
+  echo "MODULES=$d/lib/modules/$1"
 }
 
 if [ "$check" = 1 ]; then
@@ -97,6 +117,7 @@ fi
 # Fast path, without the lock: nothing to do.
 if [ "$refresh" = 0 ] && [ -z "${OVERLAB_FULLKERNEL_PACKAGE:-}" ] && read_current && is_complete "$KVER"; then
   say "ready ($KVER, $CACHE)"
+  print_env "$KVER"
   exit 0
 fi
 
@@ -167,8 +188,8 @@ if [ ! -f "$KDIR/vmlinux" ] && [ ! -f "$KDIR/vmlinux.none" ]; then
 fi
 
 # --- initramfs --------------------------------------------------------------------------------
-key=$(initrd_key)
-if [ ! -f "$KDIR/initrd.gz" ] || [ ! -f "$KDIR/initrd.key" ] || [ "$(cat "$KDIR/initrd.key")" != "$key" ]; then
+INITRD=$(initrd_file "$KVER")
+if [ ! -f "$INITRD" ]; then
   say "building the initramfs"
   ldd_out=$(LC_ALL=C ldd "$BUSYBOX" 2>&1 || true)
   [[ "$ldd_out" == *"not a dynamic executable"* || "$ldd_out" == *"statically linked"* ]] \
@@ -198,10 +219,11 @@ if [ ! -f "$KDIR/initrd.gz" ] || [ ! -f "$KDIR/initrd.key" ] || [ "$(cat "$KDIR/
   [ "$(id -u)" -ne 0 ] || mknod -m 0600 "$s/dev/console" c 5 1
   (cd "$s" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) \
     | gzip -6 >"$work/initrd.gz"
-  mv -- "$work/initrd.gz" "$KDIR/initrd.gz"
-  echo "$key" >"$KDIR/initrd.key"
+  mv -- "$work/initrd.gz" "$INITRD"
   rm -rf -- "$work"
   trap - EXIT
+  # Initramfs of other script versions, unused for a week (1.3 MB each).
+  find "$KDIR" -maxdepth 1 -name 'initrd-*.gz' ! -name "$(basename "$INITRD")" -mtime +7 -delete
 fi
 
 {
@@ -210,9 +232,10 @@ fi
   echo "PACKAGE=$p"
   echo "VERSION=$v"
   if [ -f "$KDIR/vmlinux" ]; then echo "KERNEL=$KDIR/vmlinux"; else echo "KERNEL=$KDIR/boot/vmlinuz-$KVER"; fi
-  echo "INITRD=$KDIR/initrd.gz"
+  echo "INITRD=$INITRD"
   echo "MODULES=$KDIR/lib/modules/$KVER"
 } >"$CURRENT.tmp"
 mv -- "$CURRENT.tmp" "$CURRENT"
 is_complete "$KVER" || die "cache incomplete after preparing (bug)"
 say "ready ($KVER, $CACHE)"
+print_env "$KVER"

@@ -76,11 +76,11 @@ case "$accel" in
 esac
 
 # --- the kernel + initramfs ------------------------------------------------------------------
-"$HERE/prepare.sh" --quiet || die "prepare.sh failed (see above)"
-KVER='' KERNEL='' INITRD='' MODULES=
+prepared=$("$HERE/prepare.sh" --quiet --print) || die "prepare.sh failed (see above)"
+KVER='' KERNEL='' INITRD='' MODULES=''
 while IFS='=' read -r k v; do
   case "$k" in KVER) KVER=$v ;; KERNEL) KERNEL=$v ;; INITRD) INITRD=$v ;; MODULES) MODULES=$v ;; esac
-done <"$CACHE/current.env"
+done <<<"$prepared"
 if [ ! -f "$KERNEL" ] || [ ! -f "$INITRD" ] || [ ! -d "$MODULES" ]; then
   die "prepared kernel not found in $CACHE"
 fi

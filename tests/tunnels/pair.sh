@@ -68,7 +68,10 @@ snapshot() {
     ip -br link | awk "{print \$1}" | sed "s/@.*//" | grep -Ev "^(gre0|gretap0|erspan0|tunl0|ip_vti0|ip6_vti0|ip6tnl0|ip6gre0|sit0)$" | sort
     ip -br addr | grep -Ev "^(gre0|gretap0|erspan0|tunl0|ip_vti0|ip6_vti0|ip6tnl0|ip6gre0|sit0)[ @]" | sed "s/ fe80::[^ ]*//" | sort
     ip route show table all | grep -v "fe80::" | sort
-    ip xfrm state; ip xfrm policy
+    # SAs by identity (addresses, SPI, mode): their counters and replay state move with traffic.
+    # One line per SA and per policy, sorted: the order of the kernel lists is not state.
+    ip xfrm state | grep -E "^src |^[[:space:]]+proto " | awk "/^src /{if (r) print r; r=\$0; next} {r=r \" |\" \$0} END{if (r) print r}" | sort
+    ip xfrm policy | awk "/^src /{if (r) print r; r=\$0; next} {r=r \" |\" \$0} END{if (r) print r}" | sort
     nft list ruleset 2>/dev/null
     iptables-save 2>/dev/null | grep -v "^#" | sed "s/\[[0-9]*:[0-9]*\]//"
     ip fou show 2>/dev/null

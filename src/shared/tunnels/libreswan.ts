@@ -20,8 +20,11 @@
  * PSK by address before it sees an ID: with IKEv1, one IPsec network per pair of hosts.)
  *
  * Member 0 initiates, member 1 only responds. The initiator may run its up.sh first, before
- * the responder listens: it initiates asynchronously and keeps trying (`keyingtries=%forever`,
- * each attempt bounded by `retransmit-timeout`), so neither up.sh waits for the other.
+ * the responder listens: it initiates asynchronously and keeps trying, so neither up.sh waits
+ * for the other. The retries are pluto's revival of an `auto=start` connection alone: an
+ * attempt gives up after `retransmit-timeout` (retransmitting after 0.5, 1, 2, 4, 8 s), and a
+ * new one starts at once, then after 5, 10, … s. With `keyingtries` above 1 a failed attempt
+ * would also start the next one itself, and the two paths end in duplicate Child SAs (seen).
  *
  * Nothing may leave in clear before the SA is up, or after it is gone. Tunnel-mode kinds get
  * that from their device (a dummy, a VTI or an XFRM interface drops what no SA takes), so
@@ -104,6 +107,12 @@ export function ipsecRequirements(o: IpsecOptions, mode: 'tunnel' | 'transport',
     packages: [...new Set([...(extra.packages ?? []), 'libreswan', 'iproute2'])],
     binaries: [...new Set([...(extra.binaries ?? []), 'ipsec', 'ip'])],
     probe: [extra.probe, espProbe(o, mode)].filter((s): s is string => !!s).join(' && '),
+    // IKE, and IKE/ESP in UDP after a NAT: pluto's, shared by every IPsec network of the host.
+    ports: [
+      ...(extra.ports ?? []),
+      { proto: 'udp', port: 500 },
+      { proto: 'udp', port: 4500 },
+    ],
   };
 }
 
@@ -189,12 +198,16 @@ export function connText(ctx: RenderContext, conns: readonly Conn[]): string {
     if (c.leftprotoport) lines.push(`\tleftprotoport=${c.leftprotoport}`, `\trightprotoport=${c.rightprotoport!}`);
     if (c.mark !== undefined) lines.push(`\tmark=${c.mark}/0xffffffff`);
     if (c.ipsecInterface !== undefined) lines.push(`\tipsec-interface=${c.ipsecInterface}`);
+    // While it renegotiates (after the peer deleted the SA), pluto holds the traffic with a
+    // policy whose every held flow leaves a larval state in the kernel for 30 s. Tunnel mode
+    // needs no hold: its device drops what no SA takes, so the packets may pass to it.
+    if (c.type === 'tunnel') lines.push('\tnegotiationshunt=passthrough');
     lines.push(
       // Routes, devices and addresses are up.sh's; Libreswan's updown script would add its own.
       '\tleftupdown=%disabled',
       `\tauto=${initiator ? 'start' : 'add'}`,
-      '\tkeyingtries=%forever',
-      '\tretransmit-timeout=10s',
+      '\tkeyingtries=1',
+      '\tretransmit-timeout=20s',
     );
   }
   return `${lines.join('\n')}\n`;
@@ -300,6 +313,11 @@ export function ipsecPart(ctx: RenderContext, conns: readonly Conn[]): IpsecPart
     `rm -rf ${q(rundir)} ${q(NSS_DIR)}`,
     // pluto lets IPv6 neighbour discovery bypass IPsec with six global policies, and leaves them when it stops.
     'for t in 135 136; do for d in out fwd in; do ip xfrm policy delete dir "$d" src ::/0 dst ::/0 proto ipv6-icmp type "$t" 2>/dev/null; done; done',
+    // Transport mode holds traffic while it renegotiates (the peer went down first): the held
+    // flows' larval states cannot be deleted, only outlived (30 s at most).
+    ...(blocks.length
+      ? [`i=0; while ${cmd('ip', 'xfrm', 'state', 'list', 'src', me.underlay, 'dst', peer.underlay)} 2>/dev/null | grep -q 'spi 0x00000000' && [ "$i" -lt 310 ]; do sleep 0.1; i=$((i + 1)); done`]
+      : []),
   ];
   return { files, guard, up, down, unguard };
 }

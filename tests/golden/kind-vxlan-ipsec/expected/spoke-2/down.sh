@@ -23,6 +23,7 @@ rm -f /run/overlab/pluto/overlab-n1.loaded
 ol_stop /run/overlab/pluto.pid pluto
 rm -rf /run/overlab/pluto /etc/overlab/ipsec/nss
 for t in 135 136; do for d in out fwd in; do ip xfrm policy delete dir "$d" src ::/0 dst ::/0 proto ipv6-icmp type "$t" 2>/dev/null; done; done
+i=0; while ip xfrm state list src 198.18.0.3 dst 198.18.0.1 2>/dev/null | grep -q 'spi 0x00000000' && [ "$i" -lt 310 ]; do sleep 0.1; i=$((i + 1)); done
 ip link del dev olvxs0 2>/dev/null
 ip xfrm policy deleteall src 198.18.0.3/32 dst 198.18.0.1/32 proto udp dport 4789 dir out priority 4294967295 action block 2>/dev/null
 ip xfrm policy deleteall src 198.18.0.1/32 dst 198.18.0.3/32 proto udp sport 4789 dir in priority 4294967295 action block 2>/dev/null
