@@ -184,7 +184,12 @@ wpid=$!
 
 # The console filter: drop everything before the BEGIN marker (firmware, kernel), stream
 # everything after it, stop at the EXIT marker (which may follow output lacking a newline).
-awk -v b="@@OVERLAB-BEGIN-$nonce@@" -v e="@@OVERLAB-EXIT-$nonce:" -v show="$show_boot" \
+# mawk (Debian's awk) reads a pipe in large blocks unless -W interactive: the guest's lines
+# would then arrive minutes late, all at once.
+AWK=(awk)
+if awk -W version 2>/dev/null | head -n 1 | grep -q mawk; then AWK=(awk -W interactive); fi
+# shellcheck disable=SC2016 # (the awk program's $0 is awk's)
+"${AWK[@]}" -v b="@@OVERLAB-BEGIN-$nonce@@" -v e="@@OVERLAB-EXIT-$nonce:" -v show="$show_boot" \
   -v statusf="$tmp/status" -v bootf="$tmp/boot.log" -v beginf="$tmp/begin" '
   state == 2 { if (show) { print; fflush() } ; next }
   state == 0 {

@@ -258,6 +258,19 @@ export function plan(t: Topology, registry: Registry): Result<Plan> {
     return list;
   };
   for (const l of links) {
+    if ((lookupKind(registry, l.kind) as TunnelKind).hostsOnly) {
+      const withLan = [l.a, l.b].filter((h) => hosts.find((x) => x.name === h)?.lan);
+      if (withLan.length > 0) {
+        out.push(
+          warning(
+            'lans-not-routed',
+            ['links', l.index, 'kind'],
+            `${l.kind} joins ${l.a} and ${l.b} only: the LAN${withLan.length > 1 ? 's' : ''} of ${withLan.join(' and ')} ${withLan.length > 1 ? 'are' : 'is'} not routed over it; to join LANs use an overlay over IPsec (gre-ipsec, vxlan-ipsec, …) or ipsec-tunnel`,
+          ),
+        );
+      }
+      continue;
+    }
     neighbours(l.a).push({ peer: l.b, li: l.index });
     neighbours(l.b).push({ peer: l.a, li: l.index });
   }

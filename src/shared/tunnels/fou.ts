@@ -23,6 +23,9 @@ export const udpPortOptions = (defaultPort: number) =>
  * right because down.sh takes the host's whole bundle down: the first deletion removes it,
  * the others find nothing (and say nothing).
  */
+/** Loads the fou module when it is a module (see renderUdpEncap); never fails by itself. */
+const LOAD_FOU = 'modprobe -q fou 2>/dev/null || true';
+
 export function renderUdpEncap(encap: 'fou' | 'gue', net: Network<{ port: number }>, self: number): HostPart {
   const me = net.members[self]!;
   const peer = net.members[1 - self]!;
@@ -32,6 +35,9 @@ export function renderUdpEncap(encap: 'fou' | 'gue', net: Network<{ port: number
   return {
     files: [],
     up: [
+      // FOU's generic-netlink family has no module alias (Debian's 6.1): `ip fou` says "Error
+      // talking to the kernel" until the module is loaded by name. Built in: modprobe is a no-op.
+      LOAD_FOU,
       `ip fou show 2>/dev/null | grep -qx ${q(listener.join(' '))} || ${cmd('ip', 'fou', 'add', ...listener)}`,
       guardLink(me.ifname, ...ipInIpCreate(net.params, me, peer), 'encap', encap, 'encap-sport', 'auto', 'encap-dport', port),
       ...configureLink(me, net.mtu),
@@ -45,7 +51,7 @@ export const udpEncapRequirements = (encap: 'fou' | 'gue', port: number) => ({
   modules: ['fou', 'ipip'],
   packages: ['iproute2'],
   binaries: ['ip'],
-  probe: `ip fou add port ${port} ${encap === 'gue' ? 'gue' : 'ipproto 4'} && ip link add olprobe2 type ipip local 198.18.255.1 remote 198.18.255.2 encap ${encap} encap-sport auto encap-dport ${port}`,
+  probe: `${LOAD_FOU}; ip fou add port ${port} ${encap === 'gue' ? 'gue' : 'ipproto 4'} && ip link add olprobe2 type ipip local 198.18.255.1 remote 198.18.255.2 encap ${encap} encap-sport auto encap-dport ${port}`,
   ports: [{ proto: 'udp' as const, port }],
 });
 

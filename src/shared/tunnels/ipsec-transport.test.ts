@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { plan } from '../plan.js';
+import { makeTemplate } from '../templates.js';
 import { build, connsOf } from './ipsec-testkit.js';
+import { defaultRegistry } from './index.js';
 
 describe('ipsec-transport', () => {
   it('measures between the underlay addresses, and protects all IP between them with one transport SA', () => {
@@ -36,5 +39,29 @@ describe('ipsec-transport', () => {
     // IPv6: the same 1466 (40-byte header kept, the payload pads from an aligned start), MSS from the IPv6 header.
     const v6 = build('ipsec-transport', { v6: true }).plan.links[0]!;
     expect([v6.mtu, v6.mss]).toEqual([1466, 1406]);
+  });
+
+  it('plans no LAN route over its links and warns, per link, that the LANs are not joined', () => {
+    const t = makeTemplate({ template: 'hub-spoke', hosts: 3, kind: 'ipsec-transport' }, defaultRegistry).value!;
+    const p = plan(t, defaultRegistry);
+    expect(p.value!.networks.flatMap((n) => n.routes)).toEqual([]);
+    const warned = p.diagnostics.filter((d) => d.code === 'lans-not-routed');
+    expect(warned.map((d) => [d.severity, d.path])).toEqual([
+      ['warning', 'links[0].kind'],
+      ['warning', 'links[1].kind'],
+    ]);
+    expect(warned[0]!.message).toMatch(/^ipsec-transport joins hub and spoke-1 only: the LANs of hub and spoke-1 are not routed over it; to join LANs use .*gre-ipsec/);
+  });
+
+  it('leaves LAN routes to the other kinds of a mixed topology (a LAN is reached around the transport link)', () => {
+    const t = makeTemplate({ template: 'mesh', hosts: 3, kind: 'gre' }, defaultRegistry).value!;
+    const links = t.links.map((l, i) => (i === 0 ? { ...l, kind: 'ipsec-transport' } : l));
+    const p = plan({ ...t, links }, defaultRegistry).value!;
+    const [a, b, c] = t.hosts.map((h) => h.name);
+    const routes = p.networks.flatMap((n) => n.routes.map((r) => ({ ...r, kind: n.kind })));
+    // links[0] joins a and b: a reaches b's LAN through c, over GRE.
+    expect(routes.filter((r) => r.host === a && r.dst === t.hosts[1]!.lan)).toEqual([expect.objectContaining({ viaHost: c, kind: 'gre' })]);
+    expect(routes.every((r) => r.kind === 'gre')).toBe(true);
+    expect(routes.filter((r) => r.host === b).length).toBe(2);
   });
 });

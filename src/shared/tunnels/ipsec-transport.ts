@@ -32,6 +32,7 @@ export const ipsecTransport = defineKind({
   addressing: 'underlay',
   shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
   shapeNote: 'host to host only: the LANs behind the hosts are not routed (transport mode cannot carry them)',
+  hostsOnly: true,
   ifPrefix: 'iptr',
   options: IpsecOptions,
   transport: (o) => `ESP (IP proto 50) transport mode, ${o.esp}; IKE${o.ike === 'ikev1' ? 'v1' : 'v2'} on UDP 500`,

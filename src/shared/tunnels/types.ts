@@ -138,6 +138,11 @@ export interface TunnelKind<O = unknown> {
   /** Shapes the kind carries; others are refused with the reason in `shapeNote`. */
   readonly shapes: readonly Shape[];
   readonly shapeNote?: string;
+  /**
+   * The kind joins the hosts themselves and cannot carry the LANs behind them (IPsec transport
+   * mode): the plan routes no LAN over its links, and warns when the hosts have LANs.
+   */
+  readonly hostsOnly?: boolean;
   /** 2–6 lowercase letters; interfaces are named `ol<prefix><n>`. */
   readonly ifPrefix: string;
   /**

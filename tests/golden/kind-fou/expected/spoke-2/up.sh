@@ -14,6 +14,7 @@ ol_install 0644 /etc/overlab/mss.nft
 [ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
 sysctl -qw net.ipv4.ip_forward=1
 # n1: IPIP over FOU, 198.19.0.3/31 on olfou0, MTU 1472
+modprobe -q fou 2>/dev/null || true
 ip fou show 2>/dev/null | grep -qx 'port 5555 ipproto 4' || ip fou add port 5555 ipproto 4
 ip link show dev olfou0 >/dev/null 2>&1 || ip link add olfou0 type ipip mode ipip local 198.18.0.3 remote 198.18.0.1 encap fou encap-sport auto encap-dport 5555
 ip link set dev olfou0 mtu 1472

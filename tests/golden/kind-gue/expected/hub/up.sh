@@ -14,12 +14,14 @@ ol_install 0644 /etc/overlab/mss.nft
 [ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
 sysctl -qw net.ipv4.ip_forward=1
 # n0: IPIP over GUE, 198.19.0.0/31 on olgue0, MTU 1468
+modprobe -q fou 2>/dev/null || true
 ip fou show 2>/dev/null | grep -qx 'port 6080 gue' || ip fou add port 6080 gue
 ip link show dev olgue0 >/dev/null 2>&1 || ip link add olgue0 type ipip mode ipip local 198.18.0.1 remote 198.18.0.2 encap gue encap-sport auto encap-dport 6080
 ip link set dev olgue0 mtu 1468
 ip addr replace 198.19.0.0/31 dev olgue0
 ip link set dev olgue0 up
 # n1: IPIP over GUE, 198.19.0.2/31 on olgue1, MTU 1468
+modprobe -q fou 2>/dev/null || true
 ip fou show 2>/dev/null | grep -qx 'port 6080 gue' || ip fou add port 6080 gue
 ip link show dev olgue1 >/dev/null 2>&1 || ip link add olgue1 type ipip mode ipip local 198.18.0.1 remote 198.18.0.3 encap gue encap-sport auto encap-dport 6080
 ip link set dev olgue1 mtu 1468

@@ -14,6 +14,7 @@ ol_install 0644 /etc/overlab/mss.nft
 [ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
 sysctl -qw net.ipv4.ip_forward=1
 # n1: IPIP over GUE, 198.19.0.3/31 on olgue0, MTU 1468
+modprobe -q fou 2>/dev/null || true
 ip fou show 2>/dev/null | grep -qx 'port 6080 gue' || ip fou add port 6080 gue
 ip link show dev olgue0 >/dev/null 2>&1 || ip link add olgue0 type ipip mode ipip local 198.18.0.3 remote 198.18.0.1 encap gue encap-sport auto encap-dport 6080
 ip link set dev olgue0 mtu 1468
