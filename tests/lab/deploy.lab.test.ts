@@ -75,6 +75,36 @@ describe.skipIf(!root)('deploy over SSH to the embedded lab', () => {
     expect(await state('spoke-1')).toBe(mid);
   }, 60_000);
 
+  it('a re-deploy that fails brings the replaced bundles back up, and leaves the hosts whose bundle did not change', async () => {
+    const snap = await openProject(dir, registry);
+    const t = snap.topology!;
+    const deployedStates = new Map<string, string>();
+    for (const h of hosts) deployedStates.set(h, await state(h));
+    // A new VXLAN port on hub--spoke-3 changes the hub's and spoke-3's bundles only; spoke-3
+    // drops that port, so the new tunnel never answers and verify fails.
+    const li = t.links.findIndex((l) => [l.a, l.b].includes('spoke-3'));
+    const moved = { ...t, links: t.links.map((l, i) => (i === li ? { ...l, options: { ...l.options, port: 4790 } } : l)) };
+    expect((await saveProject(dir, moved, registry)).topology).toBeDefined();
+    await inHost('spoke-3', 'nft', 'add table inet oltest; add chain inet oltest in { type filter hook input priority -10; }; add rule inet oltest in udp dport 4790 drop');
+    try {
+      const r = await deploy(dir, registry, { verifyTimeout: 3 });
+      expect(r.ok).toBe(false);
+      const by = new Map(r.hosts.map((h) => [h.host, h]));
+      expect(by.get('spoke-3')!.failedStep ?? by.get('hub')!.failedStep).toBe('verify');
+      expect(by.get('spoke-1')!.status).toBe('unchanged');
+      expect(by.get('spoke-2')!.status).toBe('unchanged');
+    } finally {
+      await inHost('spoke-3', 'nft', 'delete table inet oltest');
+      await saveProject(dir, t, registry);
+    }
+    // Every host is as it was after the last good deploy, and the old tunnel works again.
+    for (const h of hosts) expect(await state(h), h).toBe(deployedStates.get(h));
+    const spoke3 = (await run(labExecArgv(L, 'spoke-3', ['sh', '-c', "ip -4 -br addr show | awk '/^olvx/ {print $3}' | cut -d/ -f1"]))).stdout.trim();
+    expect(spoke3).toMatch(/^198\./);
+    expect((await run(labExecArgv(L, 'hub', ['ping', '-c', '1', '-W', '2', spoke3]), { okCodes: [0, 1] })).code).toBe(0);
+    expect((await deploy(dir, registry)).hosts.map((h) => h.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+  }, 90_000);
+
   it('teardown leaves every host as it was', async () => {
     const r = await teardown(dir, registry);
     expect(r.ok).toBe(true);

@@ -6,7 +6,8 @@
  *   connect → preflight (read-only) → upload → apply (up.sh) → verify (peers answer)
  *
  * If a host fails after changes began, every host that got a new bundle, and any whose up.sh
- * failed, is rolled back with its down.sh (unless keepGoing); a host whose bundle was already
+ * failed, is rolled back (unless keepGoing): the new bundle's down.sh runs and the bundle it
+ * replaced, kept aside until the run succeeds, comes back up. A host whose bundle was already
  * deployed and came up again is left running. One failed host is that host's status, never an exception
  * that hides the others. Output of remote commands passes through the secret redactor.
  */
@@ -30,6 +31,8 @@ import { connect, targetOf, type Connected } from './ssh.js';
 export const REMOTE_ROOT = '/var/lib/overlab';
 const BUNDLE = `${REMOTE_ROOT}/bundle`;
 const INCOMING = `${REMOTE_ROOT}/incoming`;
+/** The bundle a re-deploy replaced, kept until the run succeeds: a rollback brings it back. */
+const PREVIOUS = `${REMOTE_ROOT}/previous`;
 const HASH_FILE = `${BUNDLE}/bundle.sha256`;
 
 export type HostStatus = 'unchanged' | 'applied' | 'would-change' | 'failed' | 'rolled-back' | 'removed' | 'absent';
@@ -263,9 +266,13 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
       c.emit(host, 'apply', 'running');
       const old = deployed.get(host);
       changed.push(host);
-      // A different bundle deployed before is torn down by its own down.sh before the new one goes up.
-      const teardownOld = old && old !== hash ? `if [ -f ${q(`${BUNDLE}/down.sh`)} ]; then sh ${q(`${BUNDLE}/down.sh`)} >/dev/null 2>&1; fi; ` : '';
-      const ap = await conn.exec(`${teardownOld}rm -rf ${q(BUNDLE)} && mv ${q(INCOMING)} ${q(BUNDLE)} && sh ${q(`${BUNDLE}/up.sh`)}`);
+      // A different bundle deployed before is torn down by its own down.sh before the new one
+      // goes up, and kept aside (PREVIOUS) for a rollback.
+      const swap =
+        old && old !== hash
+          ? `if [ -f ${q(`${BUNDLE}/down.sh`)} ]; then sh ${q(`${BUNDLE}/down.sh`)} >/dev/null 2>&1; fi; rm -rf ${q(PREVIOUS)} && mv ${q(BUNDLE)} ${q(PREVIOUS)}`
+          : `rm -rf ${q(PREVIOUS)} ${q(BUNDLE)}`;
+      const ap = await conn.exec(`${swap} && mv ${q(INCOMING)} ${q(BUNDLE)} && sh ${q(`${BUNDLE}/up.sh`)}`);
       r.timings.apply = Date.now() - t1;
       if (ap.code !== 0) {
         fail(c, r, 'apply', `up.sh exited ${ap.code}: ${tail(ap.stderr || ap.stdout)}`);
@@ -312,9 +319,22 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
         const r = byHost.get(host)!;
         c.emit(host, 'rollback', 'running');
         const conn = conns.get(host)!;
-        await conn.exec(`if [ -x ${q(`${BUNDLE}/down.sh`)} ]; then sh ${q(`${BUNDLE}/down.sh`)}; fi; rm -rf ${q(REMOTE_ROOT)}`);
+        // The new bundle goes down; the one it replaced, if any, comes back up.
+        const rb = await conn.exec(
+          [
+            `if [ -f ${q(`${BUNDLE}/down.sh`)} ]; then sh ${q(`${BUNDLE}/down.sh`)}; fi`,
+            `rm -rf ${q(BUNDLE)} ${q(INCOMING)}`,
+            `if [ -d ${q(PREVIOUS)} ]; then mv ${q(PREVIOUS)} ${q(BUNDLE)} && sh ${q(`${BUNDLE}/up.sh`)} >/dev/null && echo restored; else rm -rf ${q(REMOTE_ROOT)}; fi`,
+          ].join('; '),
+        );
         if (r.status !== 'failed') r.status = 'rolled-back';
-        c.emit(host, 'rollback', 'done');
+        const restored = /^restored$/m.test(rb.stdout);
+        c.emit(host, 'rollback', 'done', restored ? 'the previously deployed bundle is up again' : undefined);
+      });
+    } else {
+      // The run stands: the bundles it replaced are no longer needed.
+      await pool(changed, limit, async (host) => {
+        await conns.get(host)!.exec(`rm -rf ${q(PREVIOUS)}`);
       });
     }
     return { ok: failed.length === 0, hosts: results, diagnostics: rendered.diagnostics, durationMs: Date.now() - started };
