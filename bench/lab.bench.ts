@@ -7,9 +7,9 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deploy, teardown } from '../src/main/deploy/deploy.js';
-import { chooseLabLayout, labDown, labUp } from '../src/main/lab/lab.js';
-import { createProject } from '../src/main/store/project.js';
+import { deploy, teardown } from '../src/engine/deploy/deploy.js';
+import { chooseLabLayout, labDown, labUp } from '../src/engine/lab/lab.js';
+import { createProject } from '../src/engine/store/project.js';
 import { plan } from '../src/shared/plan.js';
 import { makeTemplate } from '../src/shared/templates.js';
 import { defaultRegistry } from '../src/shared/tunnels/index.js';

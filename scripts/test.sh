@@ -20,7 +20,7 @@ fi
 stage "build (main, preload, renderer, cli)"
 npm run --silent build
 
-stage "typecheck (shared, node: main/preload/cli/tests, web: renderer)"
+stage "typecheck (shared, node: engine/main/preload/cli/tests, web: renderer)"
 npm run --silent typecheck
 
 stage "lint"

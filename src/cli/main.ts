@@ -12,14 +12,14 @@ import { makeTemplate, TEMPLATE_MAX_HOSTS } from '../shared/templates.js';
 import { defaultRegistry } from '../shared/tunnels/index.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { spawn } from 'node:child_process';
-import { checkRequirements } from '../main/capability.js';
+import { checkRequirements } from '../engine/capability.js';
 // deploy.js (node-ssh, ssh2) is loaded by the commands that connect, not by every command.
-import type { DeployRun } from '../main/deploy/deploy.js';
+import type { DeployRun } from '../engine/deploy/deploy.js';
 import type { ProgressEvent } from '../shared/api.js';
-import { chooseLabLayout, knownHostsPath, labDown, labExecArgv, labUp, loadLab, requireRoot } from '../main/lab/lab.js';
+import { chooseLabLayout, knownHostsPath, labDown, labExecArgv, labUp, loadLab, requireRoot } from '../engine/lab/lab.js';
 import { plan } from '../shared/plan.js';
-import { planProject, renderProject, writeBundles } from '../main/services/bundles.js';
-import { createProject, openProject } from '../main/store/project.js';
+import { planProject, renderProject, writeBundles } from '../engine/services/bundles.js';
+import { createProject, openProject } from '../engine/store/project.js';
 import { passwordSource } from './password.js';
 import { registerServe } from './serve-command.js';
 
@@ -207,7 +207,7 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
     .option('--concurrency <n>', 'hosts in parallel (default 32)', intArg('--concurrency'))
     .option('--json', 'print the run as JSON')
     .action(async (dir: string, o: { hosts?: string[]; dryRun?: boolean; keepGoing?: boolean; acceptHostKey?: string[]; concurrency?: number; json?: boolean }) => {
-      const { deploy } = await import('../main/deploy/deploy.js');
+      const { deploy } = await import('../engine/deploy/deploy.js');
       const run = await deploy(dir, registry, {
         ...(o.hosts ? { hosts: o.hosts } : {}),
         dryRun: !!o.dryRun,
@@ -228,7 +228,7 @@ export function buildProgram(io: Io, registry: Registry = defaultRegistry): Comm
     .option('--hosts <a,b>', 'only these hosts', hostList)
     .option('--json', 'print the run as JSON')
     .action(async (dir: string, o: { hosts?: string[]; json?: boolean }) => {
-      const { teardown } = await import('../main/deploy/deploy.js');
+      const { teardown } = await import('../engine/deploy/deploy.js');
       const run = await teardown(dir, registry, {
         ...(o.hosts ? { hosts: o.hosts } : {}),
         onProgress: progress(o),

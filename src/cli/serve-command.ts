@@ -7,8 +7,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from '../shared/tunnels/types.js';
-import { isLoopbackHost, startServe } from '../main/serve.js';
-import { openProject } from '../main/store/project.js';
+import { isLoopbackHost, startServe } from '../engine/serve.js';
+import { openProject } from '../engine/store/project.js';
 import type { Io } from './main.js';
 
 /**
@@ -47,7 +47,7 @@ export function registerServe(program: Command, io: Io, registry: Registry): voi
       if (snap.diagnostics.some((d) => d.code === 'cannot-read')) throw new Error(snap.diagnostics.map((d) => d.message).join('; '));
 
       // The engine (deploy: node-ssh) is loaded by this command only.
-      const { createEngine } = await import('../main/engine.js');
+      const { createEngine } = await import('../engine/engine.js');
       const server = await startServe({
         projectDir: dir,
         staticDir: RENDERER_DIR,

@@ -6,8 +6,8 @@ import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defaultRegistry } from '../shared/tunnels/index.js';
-import { dispatch } from './dispatch.js';
-import { createEngine } from './engine.js';
+import { dispatch } from '../engine/dispatch.js';
+import { createEngine } from '../engine/engine.js';
 import { isTrustedSenderUrl } from './trust.js';
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../shared/ipc-channels.js';
 

@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, type Handlers } from '../../src/main/engine.js';
-import { startServe, type Serving } from '../../src/main/serve.js';
+import { ApiError, type Handlers } from '../../src/engine/engine.js';
+import { startServe, type Serving } from '../../src/engine/serve.js';
 import { httpBridge, sseParser } from '../../src/renderer/src/api/serve-bridge.js';
 import type { LogEvent, ProgressEvent } from '../../src/shared/api.js';
 

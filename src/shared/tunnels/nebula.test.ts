@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nebulaGenerators } from '../../main/secrets/nebula.js';
+import { nebulaGenerators } from '../../engine/secrets/nebula.js';
 import { hasErrors } from '../diagnostics.js';
 import { plan, type Plan } from '../plan.js';
 import { render, type HostBundle } from '../render.js';

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureSecrets } from '../../main/secrets/store.js';
+import { ensureSecrets } from '../../engine/secrets/store.js';
 import { formatAddress, parsePrefix, type Prefix } from '../net.js';
 import { plan, type Plan } from '../plan.js';
 import { render, type HostBundle } from '../render.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generators } from '../../main/secrets/generate.js';
+import { generators } from '../../engine/secrets/generate.js';
 import { hasErrors } from '../diagnostics.js';
 import { plan, type Plan } from '../plan.js';
 import { render, type HostBundle } from '../render.js';
