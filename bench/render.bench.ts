@@ -22,7 +22,7 @@ function mesh(kind: string): Topology {
   const hosts = Array.from({ length: N }, (_, i) => ({ name: `h${i}` }));
   const links = [];
   for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) links.push({ a: `h${i}`, b: `h${j}`, kind });
-  return TopologySchema.parse({ schemaVersion: 2, name: `${kind} mesh`, shape: 'mesh', hosts, links });
+  return TopologySchema.parse({ schemaVersion: 3, name: `${kind} mesh`, shape: 'mesh', hosts, links });
 }
 
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;

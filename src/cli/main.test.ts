@@ -26,7 +26,7 @@ const noStackTrace = (r: Run): void => {
   for (const l of lines(r.out + r.err)) expect(l).not.toMatch(/^\s+at /);
 };
 
-const BROKEN = `schemaVersion: 2
+const BROKEN = `schemaVersion: 3
 name: broken
 shape: mesh
 hosts:
@@ -147,7 +147,7 @@ describe('overlab validate', () => {
   });
 
   it('reports a YAML alias to nothing as a problem, not an internal error', async () => {
-    const r = await cli('validate', await writeProject('alias', 'schemaVersion: 2\nname: *nope\n'));
+    const r = await cli('validate', await writeProject('alias', 'schemaVersion: 3\nname: *nope\n'));
     expect(r.code).toBe(1);
     expect(r.err).not.toContain('internal error');
     expect(r.err).toMatch(/overlab\.yaml:2:7\)$/m);
@@ -188,7 +188,7 @@ describe('overlab validate', () => {
   });
 
   it('prints warnings but still succeeds', async () => {
-    const dir = await writeProject('partial', 'schemaVersion: 2\nname: x\nshape: mesh\nhosts: [{ name: a }, { name: b }, { name: c }]\nlinks: [{ a: a, b: b, kind: clean }]\n');
+    const dir = await writeProject('partial', 'schemaVersion: 3\nname: x\nshape: mesh\nhosts: [{ name: a }, { name: b }, { name: c }]\nlinks: [{ a: a, b: b, kind: clean }]\n');
     const r = await cli('validate', dir);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/^links: warning: /);

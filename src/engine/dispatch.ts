@@ -2,12 +2,10 @@
  * One typed entry point for every transport: checks the caller, checks the arguments
  * against the contract's schemas, runs the handler, and turns any failure into error data.
  */
-import { ARGUMENTS, OPERATIONS, type ApiErrorData, type OperationName } from '../shared/api.js';
+import { ARGUMENTS, OPERATIONS, type OperationName, type Reply } from '../shared/api.js';
 import { formatPath } from '../shared/diagnostics.js';
 import { ApiError } from './api-error.js';
 import type { Handlers } from './engine.js';
-
-export type Reply = { ok: true; value: unknown } | { ok: false; error: ApiErrorData };
 
 export const isOperation = (name: unknown): name is OperationName => typeof name === 'string' && (OPERATIONS as readonly string[]).includes(name);
 

@@ -1,19 +1,25 @@
 /**
- * The engine behind the API contract: one handler per operation, shared by Electron IPC,
- * `overlab serve` and the CLI. Handlers take checked arguments and return data; failures
- * are `ApiError`s carrying a code the UI can act on.
+ * The engine behind the API contract: one handler per operation, the same for every door —
+ * the CLI calls them in-process, `overlab serve` over HTTP, the Electron app over IPC.
+ * Handlers take checked arguments and return data; failures are `ApiError`s carrying a code
+ * the door can act on. Long operations are runs: each has an id (the caller's or a new one)
+ * that every progress and log event carries, and `run.cancel` stops it.
+ *
+ * Modules that are heavy to load (node-ssh for deploy, certificate issuing) are imported by
+ * the handlers that need them, so that `overlab validate` does not pay for them.
  */
-import type { KindSummary, OperationArgs, OperationName, OperationResult, OverlabEvents } from '../shared/api.js';
-import { hasErrors } from '../shared/diagnostics.js';
+import type { KindInfo, LabUpResult, OperationArgs, OperationName, OperationResult, OverlabEvents, ProgressEvent, RunOperation } from '../shared/api.js';
+import { hasErrors, type Diagnostic } from '../shared/diagnostics.js';
+import { makeTemplate } from '../shared/templates.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { validateTopology } from '../shared/validate.js';
 import { ApiError } from './api-error.js';
-import { deploy, teardown } from './deploy/deploy.js';
-import { chooseLabLayout, labDown, labUp } from './lab/lab.js';
+import { checkRequirements } from './capability.js';
+import { chooseLabLayout, knownHostsPath, labDown, labUp } from './lab/lab.js';
+import { Runs } from './runs.js';
 import { planProject, renderProject, writeBundles } from './services/bundles.js';
-import { openProject, saveProject } from './store/project.js';
+import { createProject, openProject, saveProject } from './store/project.js';
 
-// ApiError lives in its own module so that dispatch (and serve) do not load the engine's deploy stack.
 export { ApiError };
 
 export type Handlers = {
@@ -25,48 +31,118 @@ export type Emit = <E extends keyof OverlabEvents>(event: E, payload: OverlabEve
 export interface EngineOptions {
   readonly registry: Registry;
   readonly emit?: Emit;
+  /**
+   * Asks for the login password of an SSH host whose target says `password: true` (the CLI
+   * on the terminal, the UI in a dialog). Never stored; redacted from every message.
+   */
+  readonly password?: (host: string, login: string) => Promise<string | undefined>;
 }
 
-const later = (op: OperationName, issue: string) => (): Promise<never> =>
-  Promise.reject(new ApiError('not-implemented', `${op} is not available yet (${issue})`));
+/** The catalogue as `overlab kinds` and the tunnel picker show it; `probe` asks this machine's kernel. */
+export async function kindInfos(registry: Registry, probe: boolean): Promise<KindInfo[]> {
+  const rows: KindInfo[] = [];
+  for (const k of registry.kinds) {
+    const defaults = k.options.parse({});
+    const req = k.requirements(defaults);
+    const cap = probe ? await checkRequirements(req) : undefined;
+    rows.push({
+      id: k.id,
+      label: k.label,
+      layer: k.layer,
+      encrypted: k.encrypted,
+      model: k.model,
+      shapes: k.shapes,
+      transport: k.transport(defaults),
+      overheadBytes: { ipv4: { mtu1500: k.overhead(defaults, 4, 1500), mtu9000: k.overhead(defaults, 4, 9000) }, ipv6: { mtu1500: k.overhead(defaults, 6, 1500) } },
+      requirements: { modules: req.modules, packages: req.packages, binaries: req.binaries },
+      ...(cap ? { here: cap.verdict, missing: cap.missing } : {}),
+    });
+  }
+  return rows;
+}
 
-export function createEngine({ registry, emit }: EngineOptions): Handlers {
+const notPlanned = (dir: string, diagnostics: readonly Diagnostic[]): ApiError => new ApiError('invalid-arguments', `${dir} does not plan; fix its problems first`, diagnostics);
+
+export function createEngine({ registry, emit, password }: EngineOptions): Handlers {
+  const runs = new Runs();
+  /** Progress events of one run, its id added. */
+  const progressOf =
+    (runId: string, operation: RunOperation) =>
+    (e: Omit<ProgressEvent, 'runId' | 'operation'> & { operation?: RunOperation }): void =>
+      emit?.('progress', { ...e, runId, operation: e.operation ?? operation });
+
   return {
     'project.open': ({ dir }) => openProject(dir, registry),
     'project.save': ({ dir, topology }) => saveProject(dir, topology, registry),
+    'project.create': async ({ dir, template, hosts, kind, name, underlayMtu, force }) => {
+      const t = makeTemplate({ template, hosts, kind, ...(name !== undefined ? { name } : {}), ...(underlayMtu !== undefined ? { underlayMtu } : {}) }, registry);
+      if (!t.value) throw new ApiError('invalid-arguments', 'the template cannot make that project', t.diagnostics);
+      const snap = await createProject(dir, t.value, registry, { force: force ?? false });
+      if (!snap.topology) throw new ApiError('invalid-arguments', snap.diagnostics.map((d) => d.message).join('; '), snap.diagnostics);
+      return snap;
+    },
     'project.validate': ({ topology }) => Promise.resolve({ diagnostics: validateTopology(topology, registry).diagnostics }),
-    'kinds.list': () =>
-      Promise.resolve(
-        registry.kinds.map((k): KindSummary => ({ id: k.id, label: k.label, layer: k.layer, encrypted: k.encrypted, shapes: k.shapes })),
-      ),
-    // The plan carries secret references (ids), never secret values: safe to hand to a UI.
+    'kinds.list': ({ probe }) => kindInfos(registry, probe ?? false),
     'plan.compute': async ({ dir }) => {
       const p = await planProject(dir, registry);
-      return { plan: p.plan, diagnostics: p.diagnostics };
+      return { ...(p.plan ? { plan: p.plan } : {}), diagnostics: p.diagnostics };
     },
     'render.bundles': async ({ dir, out }) => {
       const r = await renderProject(dir, registry);
-      if (!r.bundles || hasErrors(r.diagnostics)) return { hosts: [], diagnostics: r.diagnostics };
+      if (!r.bundles || hasErrors(r.diagnostics)) throw new ApiError('invalid-arguments', `${dir} does not render; fix its problems first`, r.diagnostics);
       const problems = await writeBundles(out, r.bundles);
-      return { hosts: r.bundles.map((b) => b.host), diagnostics: [...r.diagnostics, ...problems] };
+      if (hasErrors(problems)) throw new ApiError('failed', 'the bundles could not be written', problems);
+      return {
+        hosts: r.bundles.map((b) => b.host),
+        files: r.bundles.reduce((n, b) => n + b.files.length, 0),
+        secretsCreated: r.secrets?.created.length ?? 0,
+        diagnostics: [...r.diagnostics, ...problems],
+      };
     },
-    'lab.up': async ({ dir }) => {
-      const p = await planProject(dir, registry);
-      if (!p.topology || !p.plan) throw new ApiError('invalid-arguments', `${dir} does not plan; fix its problems first`, p.diagnostics);
-      const L = await chooseLabLayout(dir, p.topology, p.plan);
-      return labUp(dir, L, (e) => emit?.('progress', { operation: 'lab', ...(e.host ? { host: e.host } : {}), step: e.step, status: 'running' }));
-    },
-    'lab.down': ({ dir }) => labDown(dir),
-    'deploy.apply': async ({ dir, hosts, dryRun, acceptHostKeys }) => {
-      const run = await deploy(dir, registry, { ...(hosts ? { hosts } : {}), dryRun: !!dryRun, ...(acceptHostKeys ? { acceptHostKeys } : {}), onProgress: (e) => emit?.('progress', e) });
-      if (run.diagnostics.some((d) => d.severity === 'error')) throw new ApiError('invalid-arguments', 'the project does not render; fix its problems first', run.diagnostics);
-      return { ok: run.ok, failed: run.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.failedStep ?? ''}: ${h.error ?? ''}`) };
-    },
-    'deploy.teardown': async ({ dir }) => {
-      const run = await teardown(dir, registry, { onProgress: (e) => emit?.('progress', e) });
-      return { ok: run.ok, failed: run.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.error ?? ''}`) };
-    },
-    'measure.run': later('measure.run', 'the measurement suite'),
-    'report.pdf': later('report.pdf', 'reports'),
+    'lab.up': ({ dir, runId }) =>
+      runs.run('lab', runId, async (run): Promise<LabUpResult> => {
+        const p = await planProject(dir, registry);
+        if (!p.topology || !p.plan || hasErrors(p.diagnostics)) throw notPlanned(dir, p.diagnostics);
+        const L = await chooseLabLayout(dir, p.topology, p.plan);
+        const started = Date.now();
+        const progress = progressOf(run.id, 'lab');
+        const r = await labUp(dir, L, (e) => progress({ ...(e.host ? { host: e.host } : {}), step: e.step, status: 'running' }));
+        progress({ step: 'up', status: 'done', fraction: 1 });
+        return { id: L.id, hosts: L.hosts.map((h) => h.name), created: r.created, removed: r.removed, management: `${L.mgmtGateway}/${L.mgmtLength}`, knownHosts: knownHostsPath(dir), durationMs: Date.now() - started };
+      }),
+    'lab.down': ({ dir, runId }) => runs.run('lab', runId, () => labDown(dir)),
+    'deploy.apply': ({ dir, runId, hosts, dryRun, keepGoing, acceptHostKeys, concurrency }) =>
+      runs.run('deploy', runId, async (run) => {
+        const { deploy } = await import('./deploy/deploy.js');
+        const result = await deploy(dir, registry, {
+          ...(hosts ? { hosts } : {}),
+          dryRun: !!dryRun,
+          keepGoing: !!keepGoing,
+          ...(acceptHostKeys ? { acceptHostKeys } : {}),
+          ...(concurrency ? { concurrency } : {}),
+          ...(password ? { password } : {}),
+          onProgress: progressOf(run.id, 'deploy'),
+          signal: run.signal,
+        });
+        // A project that does not render is the caller's to fix, not a run that failed.
+        if (result.hosts.length === 0 && hasErrors(result.diagnostics) && !result.diagnostics.some((d) => d.path === '--hosts')) throw notPlanned(dir, result.diagnostics);
+        return result;
+      }),
+    'deploy.teardown': ({ dir, runId, hosts, concurrency }) =>
+      runs.run('teardown', runId, async (run) => {
+        const { teardown } = await import('./deploy/deploy.js');
+        const result = await teardown(dir, registry, {
+          ...(hosts ? { hosts } : {}),
+          ...(concurrency ? { concurrency } : {}),
+          ...(password ? { password } : {}),
+          onProgress: progressOf(run.id, 'teardown'),
+          signal: run.signal,
+        });
+        if (result.hosts.length === 0 && hasErrors(result.diagnostics) && !result.diagnostics.some((d) => d.path === '--hosts')) throw notPlanned(dir, result.diagnostics);
+        return result;
+      }),
+    'run.cancel': ({ runId }) => Promise.resolve({ cancelled: runs.cancel(runId) }),
+    'measure.run': () => Promise.reject(new ApiError('not-implemented', 'measure.run is not available in this build yet')),
+    'report.pdf': () => Promise.reject(new ApiError('not-implemented', 'report.pdf is not available in this build yet')),
   };
 }

@@ -254,11 +254,11 @@ describe('events', () => {
     const a = await listen({ Authorization: `Bearer ${s.token}` });
     const b = await listen({ Authorization: `Bearer ${s.token}` });
     expect(a.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    s.emit('progress', { operation: 'lab', host: 'hub', step: 'sshd', status: 'done', fraction: 0.5 });
-    s.emit('log', { stream: 'stdout', line: 'two\nlines' });
+    s.emit('progress', { runId: 'r1', operation: 'lab', host: 'hub', step: 'sshd', status: 'done', fraction: 0.5 });
+    s.emit('log', { runId: 'r1', stream: 'stdout', line: 'two\nlines' });
     const frames = [
-      'event: progress\ndata: {"operation":"lab","host":"hub","step":"sshd","status":"done","fraction":0.5}\n\n',
-      'event: log\ndata: {"stream":"stdout","line":"two\\nlines"}\n\n',
+      'event: progress\ndata: {"runId":"r1","operation":"lab","host":"hub","step":"sshd","status":"done","fraction":0.5}\n\n',
+      'event: log\ndata: {"runId":"r1","stream":"stdout","line":"two\\nlines"}\n\n',
     ].join('');
     await vi.waitFor(() => expect(a.text()).toContain(frames));
     await vi.waitFor(() => expect(b.text()).toContain(frames));

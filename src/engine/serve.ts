@@ -22,7 +22,8 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { ApiErrorData, OverlabEvents } from '../shared/api.js';
-import { dispatch, isOperation, type Reply } from './dispatch.js';
+import type { Reply } from '../shared/api.js';
+import { dispatch, isOperation } from './dispatch.js';
 import type { Emit, Handlers } from './engine.js';
 
 export interface ServeOptions {
@@ -97,6 +98,8 @@ const STATUS: Readonly<Record<ApiErrorData['code'], number>> = {
   forbidden: 403,
   'not-implemented': 501,
   failed: 500,
+  // The request was fine; the run it started was stopped by the user.
+  cancelled: 409,
 };
 
 class HttpError extends Error {

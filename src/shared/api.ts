@@ -1,14 +1,14 @@
 /**
- * The one contract between the UI and the engine. It is served two ways — Electron IPC
- * (main ↔ preload ↔ renderer) and `overlab serve` (HTTP + WebSocket on loopback) — and the
- * renderer talks to nothing else. Arguments and results are plain JSON data.
- *
- * Operations marked "later" are declared so that both ends agree on their shape; the
- * engine answers them with an `not-implemented` error until their issue lands.
+ * The one contract between the doors (CLI, `overlab serve`, the Electron app) and the engine.
+ * It is served two ways to the UI — Electron IPC (main ↔ preload ↔ renderer) and `overlab
+ * serve` (HTTP + Server-Sent Events on loopback) — and the CLI calls the same handlers
+ * in-process. Arguments and results are plain JSON data.
  */
 import { z } from 'zod';
+import type { DeployRun } from './deploy.js';
 import type { Diagnostic } from './diagnostics.js';
-import type { Topology } from './schema.js';
+import { SHAPES, type Shape, type Topology } from './schema.js';
+import type { Plan } from './plan.js';
 
 /** An opened project: the folder, its document and what validation said of it. */
 export interface ProjectSnapshot {
@@ -20,19 +20,33 @@ export interface ProjectSnapshot {
   readonly fromVersion?: number;
 }
 
-export interface KindSummary {
+/** One kind of the catalogue, as `overlab kinds --json` prints it. */
+export interface KindInfo {
   readonly id: string;
   readonly label: string;
   readonly layer: 'L2' | 'L3';
   readonly encrypted: boolean;
-  readonly shapes: readonly string[];
+  readonly model: 'p2p' | 'mesh' | 'star';
+  readonly shapes: readonly Shape[];
+  readonly transport: string;
+  /** Header bytes with the kind's default options. */
+  readonly overheadBytes: { readonly ipv4: { readonly mtu1500: number; readonly mtu9000: number }; readonly ipv6: { readonly mtu1500: number } };
+  readonly requirements: { readonly modules: readonly string[]; readonly packages: readonly string[]; readonly binaries: readonly string[] };
+  /** Whether this machine can carry it (only when probed): `unknown` when the probe needs root. */
+  readonly here?: 'yes' | 'no' | 'unknown';
+  readonly missing?: readonly string[];
 }
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'rolled-back';
 
+export const RUN_OPERATIONS = ['lab', 'deploy', 'teardown', 'measure', 'campaign', 'report'] as const;
+export type RunOperation = (typeof RUN_OPERATIONS)[number];
+
 /** Progress of a long operation, per host and step. */
 export interface ProgressEvent {
-  readonly operation: 'lab' | 'deploy' | 'teardown' | 'measure' | 'report';
+  /** The run this event belongs to (the id a caller gave, or one the engine made). */
+  readonly runId: string;
+  readonly operation: RunOperation;
   readonly host?: string;
   readonly step: string;
   readonly status: StepStatus;
@@ -42,6 +56,7 @@ export interface ProgressEvent {
 }
 
 export interface LogEvent {
+  readonly runId: string;
   readonly host?: string;
   readonly stream: 'stdout' | 'stderr' | 'info';
   /** Already redacted: secrets never reach a log line. */
@@ -53,25 +68,51 @@ export interface RunSummary {
   readonly dir: string;
 }
 
-/** Operation name → (argument) → result. Both transports implement exactly this map. */
+export interface LabUpResult {
+  /** The lab's id (6 hex digits from the project's path). */
+  readonly id: string;
+  readonly hosts: readonly string[];
+  readonly created: readonly string[];
+  /** Hosts of an earlier `lab up` that the project no longer has (or renamed): taken down. */
+  readonly removed: readonly string[];
+  /** The management gateway with its prefix length, e.g. `198.18.240.1/24`. */
+  readonly management: string;
+  readonly knownHosts: string;
+  readonly durationMs: number;
+}
+
+export interface RenderResult {
+  readonly hosts: readonly string[];
+  readonly files: number;
+  /** Secrets generated for this render (references, never values). */
+  readonly secretsCreated: number;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Options common to long operations: the caller may name the run, to match its events and to cancel it. */
+interface RunArgs {
+  readonly runId?: string;
+}
+
+/** Operation name → (argument) → result. Every door calls exactly this map. */
 export interface OverlabApi {
   'project.open': (args: { dir: string }) => ProjectSnapshot;
   'project.save': (args: { dir: string; topology: Topology }) => ProjectSnapshot;
+  /** A project from a template (`overlab new`); refuses to overwrite an existing file unless `force`. */
+  'project.create': (args: { dir: string; template: Shape; hosts: number; kind: string; name?: string; underlayMtu?: number; force?: boolean }) => ProjectSnapshot;
   'project.validate': (args: { topology: unknown }) => { diagnostics: readonly Diagnostic[] };
-  'kinds.list': (args: Record<string, never>) => readonly KindSummary[];
-  /** later (catalogue issue) */
-  'plan.compute': (args: { dir: string }) => { plan: unknown; diagnostics: readonly Diagnostic[] };
-  /** later (catalogue issue) */
-  'render.bundles': (args: { dir: string; out: string }) => { hosts: readonly string[]; diagnostics: readonly Diagnostic[] };
-  /** later (lab issue) */
-  'lab.up': (args: { dir: string }) => { created: readonly string[] };
-  'lab.down': (args: { dir: string }) => { removed: readonly string[] };
-  /** later (deploy issue) */
-  'deploy.apply': (args: { dir: string; hosts?: readonly string[]; dryRun?: boolean; acceptHostKeys?: readonly string[] }) => { ok: boolean; failed: readonly string[] };
-  'deploy.teardown': (args: { dir: string }) => { ok: boolean; failed: readonly string[] };
-  /** later (measure issue) */
-  'measure.run': (args: { dir: string; suite?: string; duration?: number }) => RunSummary;
-  /** later (report issue) */
+  /** The catalogue; with `probe`, whether this machine can carry each kind (the kernel probe needs root). */
+  'kinds.list': (args: { probe?: boolean }) => readonly KindInfo[];
+  /** The plan carries secret references (ids), never secret values: safe to hand to a UI. */
+  'plan.compute': (args: { dir: string }) => { plan?: Plan; diagnostics: readonly Diagnostic[] };
+  'render.bundles': (args: { dir: string; out: string }) => RenderResult;
+  'lab.up': (args: RunArgs & { dir: string }) => LabUpResult;
+  'lab.down': (args: RunArgs & { dir: string }) => { removed: readonly string[] };
+  'deploy.apply': (args: RunArgs & { dir: string; hosts?: readonly string[]; dryRun?: boolean; keepGoing?: boolean; acceptHostKeys?: readonly string[] | 'all'; concurrency?: number }) => DeployRun;
+  'deploy.teardown': (args: RunArgs & { dir: string; hosts?: readonly string[]; concurrency?: number }) => DeployRun;
+  /** Stops a run that is under way (it cleans up and reports what it did); false when no such run is going. */
+  'run.cancel': (args: { runId: string }) => { cancelled: boolean };
+  'measure.run': (args: RunArgs & { dir: string; suite?: string; duration?: number }) => RunSummary;
   'report.pdf': (args: { dir: string; runId?: string; file: string }) => { file: string };
 }
 
@@ -85,6 +126,8 @@ export interface OverlabEvents {
   log: LogEvent;
 }
 export type EventName = keyof OverlabEvents;
+/** Every event name, once: the HTTP transport subscribes to each. */
+export const EVENT_NAMES: readonly EventName[] = ['progress', 'log'];
 
 /** What the renderer sees: every operation as an async call, plus event subscriptions. */
 export type OverlabClient = {
@@ -95,31 +138,56 @@ export type OverlabClient = {
 
 /** Errors cross the contract as data, with a code the UI can act on. */
 export interface ApiErrorData {
-  readonly code: 'invalid-arguments' | 'not-implemented' | 'forbidden' | 'failed';
+  readonly code: 'invalid-arguments' | 'not-implemented' | 'forbidden' | 'failed' | 'cancelled';
   readonly message: string;
   readonly diagnostics?: readonly Diagnostic[];
 }
 
+/** The engine's answer to one call, as every transport carries it. */
+export type Reply = { ok: true; value: unknown } | { ok: false; error: ApiErrorData };
+
 const dir = z.string().min(1, { error: 'must name a project folder' });
 const hostList = z.array(z.string()).readonly();
+/** Run ids become part of folder names (runs/<id>/) and event filters: a safe, short charset. */
+export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const runId = z.string().regex(RUN_ID_RE, { error: 'must be 1–64 letters, digits, "_" or "-"' });
+const concurrency = z.number().int().min(1).max(1024);
 
 /**
- * Argument schemas: both transports check every call against these before a handler runs,
+ * Argument schemas: the transports check every call against these before a handler runs,
  * since a renderer or a browser tab is not trusted to send well-formed data. The topology
  * inside `project.save` is only shape-checked here; the handler validates it fully.
  */
 export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> } = {
   'project.open': z.strictObject({ dir }),
   'project.save': z.strictObject({ dir, topology: z.custom<Topology>((v) => v !== null && typeof v === 'object', { error: 'must be a topology object' }) }),
+  'project.create': z.strictObject({
+    dir,
+    template: z.enum(SHAPES),
+    hosts: z.number().int(),
+    kind: z.string().min(1),
+    name: z.string().optional(),
+    underlayMtu: z.number().int().optional(),
+    force: z.boolean().optional(),
+  }),
   'project.validate': z.strictObject({ topology: z.unknown() }),
-  'kinds.list': z.strictObject({}),
+  'kinds.list': z.strictObject({ probe: z.boolean().optional() }),
   'plan.compute': z.strictObject({ dir }),
   'render.bundles': z.strictObject({ dir, out: dir }),
-  'lab.up': z.strictObject({ dir }),
-  'lab.down': z.strictObject({ dir }),
-  'deploy.apply': z.strictObject({ dir, hosts: hostList.optional(), dryRun: z.boolean().optional(), acceptHostKeys: hostList.optional() }),
-  'deploy.teardown': z.strictObject({ dir }),
-  'measure.run': z.strictObject({ dir, suite: z.string().optional(), duration: z.number().int().min(1).max(3600).optional() }),
+  'lab.up': z.strictObject({ dir, runId: runId.optional() }),
+  'lab.down': z.strictObject({ dir, runId: runId.optional() }),
+  'deploy.apply': z.strictObject({
+    dir,
+    runId: runId.optional(),
+    hosts: hostList.optional(),
+    dryRun: z.boolean().optional(),
+    keepGoing: z.boolean().optional(),
+    acceptHostKeys: z.union([z.literal('all'), hostList]).optional(),
+    concurrency: concurrency.optional(),
+  }),
+  'deploy.teardown': z.strictObject({ dir, runId: runId.optional(), hosts: hostList.optional(), concurrency: concurrency.optional() }),
+  'run.cancel': z.strictObject({ runId }),
+  'measure.run': z.strictObject({ dir, runId: runId.optional(), suite: z.string().optional(), duration: z.number().int().min(1).max(3600).optional() }),
   'report.pdf': z.strictObject({ dir, runId: z.string().optional(), file: z.string().min(1) }),
 } as { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> };
 

@@ -17,7 +17,7 @@ const template = (shape: (typeof SHAPES)[number], hosts: number): Topology =>
   makeTemplate({ template: shape, hosts: shape === 'site-to-site' ? 2 : hosts, kind: 'clean' }, defaultRegistry).value!;
 
 /** Uses every optional part of the model, so the round trip covers them too. */
-const EVERYTHING = `schemaVersion: 2
+const EVERYTHING = `schemaVersion: 3
 name: "every field: quoted, #hash, ünïcode"
 shape: hub-spoke
 underlay: { subnet: 172.16.0.0/16, mtu: 9000 }
@@ -64,7 +64,7 @@ describe('YAML round trip', () => {
   });
 
   it('writes the defaults a hand-written file left out, and reads them back to an equal model', () => {
-    const hand = 'schemaVersion: 2\nname: minimal\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
+    const hand = 'schemaVersion: 3\nname: minimal\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
     const t = parsedTopology(hand);
     const text = serializeProject(t);
     for (const filled of ['mtu: 1500', 'subnet: 198.18.0.0/20', 'tunnels: 198.19.0.0/16', 'management: 198.18.240.0/20', 'role: peer', 'type: lab', 'interface: eth0', 'firewall: nftables', 'options: {}', 'measurement:']) {
@@ -74,8 +74,8 @@ describe('YAML round trip', () => {
   });
 
   it('gives the same bytes whatever the key order of the source', () => {
-    const one = 'schemaVersion: 2\nname: n\nshape: site-to-site\nhosts: [{ name: a, lan: 10.0.1.0/24 }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
-    const two = 'links: [{ kind: clean, b: b, a: a }]\nhosts: [{ lan: 10.0.1.0/24, name: a }, { name: b }]\nshape: site-to-site\nname: n\nschemaVersion: 2\n';
+    const one = 'schemaVersion: 3\nname: n\nshape: site-to-site\nhosts: [{ name: a, lan: 10.0.1.0/24 }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
+    const two = 'links: [{ kind: clean, b: b, a: a }]\nhosts: [{ lan: 10.0.1.0/24, name: a }, { name: b }]\nshape: site-to-site\nname: n\nschemaVersion: 3\n';
     expect(serializeProject(parsedTopology(two))).toBe(serializeProject(parsedTopology(one)));
   });
 
@@ -86,7 +86,7 @@ describe('YAML round trip', () => {
 
 describe('positions', () => {
   const BROKEN = [
-    'schemaVersion: 2', //     1
+    'schemaVersion: 3', //     1
     'name: x', //              2
     'shape: mesh', //          3
     'hosts:', //               4
@@ -118,7 +118,7 @@ describe('positions', () => {
   });
 
   it('places a problem with a missing field at its parent', () => {
-    const d = parse('schemaVersion: 2\nname: x\nshape: site-to-site\nhosts:\n  - name: a\n  - lan: 10.0.0.0/24\nlinks: [{ a: a, b: a, kind: clean }]\n').diagnostics.find((x) => x.code === 'required');
+    const d = parse('schemaVersion: 3\nname: x\nshape: site-to-site\nhosts:\n  - name: a\n  - lan: 10.0.0.0/24\nlinks: [{ a: a, b: a, kind: clean }]\n').diagnostics.find((x) => x.code === 'required');
     expect(d).toMatchObject({ path: 'hosts[1].name', line: 6, column: 5 });
   });
 
@@ -140,7 +140,7 @@ describe('positions', () => {
   });
 
   it('reports a duplicate key at the second occurrence', () => {
-    const ds = parse('schemaVersion: 2\nname: x\nname: y\nshape: mesh\nhosts: [{ name: a }]\n').diagnostics;
+    const ds = parse('schemaVersion: 3\nname: x\nname: y\nshape: mesh\nhosts: [{ name: a }]\n').diagnostics;
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ code: 'yaml-syntax', line: 3, column: 1 });
     expect(ds[0]!.message).toMatch(/unique/);
@@ -159,7 +159,7 @@ describe('positions', () => {
 
   it('returns no value when there is an error, and the value with its warnings otherwise', () => {
     expect(parse(BROKEN).value).toBeUndefined();
-    const r = parse('schemaVersion: 2\nname: x\nshape: mesh\nhosts: [{ name: a }, { name: b }, { name: c }]\nlinks: [{ a: a, b: b, kind: clean }]\n');
+    const r = parse('schemaVersion: 3\nname: x\nshape: mesh\nhosts: [{ name: a }, { name: b }, { name: c }]\nlinks: [{ a: a, b: b, kind: clean }]\n');
     expect(r.value?.topology.hosts).toHaveLength(3);
     expect(r.diagnostics.map((d) => [d.severity, d.code, d.line])).toEqual([['warning', 'mesh-incomplete', 5]]);
   });
@@ -177,7 +177,7 @@ describe('positions', () => {
   });
 
   it('reports an alias to no anchor as yaml-syntax at the alias, without throwing', () => {
-    const ds = parse('schemaVersion: 2\nname: x\nshape: *nope\n').diagnostics;
+    const ds = parse('schemaVersion: 3\nname: x\nshape: *nope\n').diagnostics;
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ code: 'yaml-syntax', line: 3, column: 8 });
     expect(ds[0]!.message).toContain('nope');

@@ -8,8 +8,12 @@
  *       target as one string `ssh: lab | [user@]address[:port]`, and the underlay MTU sat
  *       at the top level as `mtu`.
  *  - 2: links say `kind`, hosts have a typed `target`, the underlay is `underlay: {subnet, mtu}`.
+ *  - 3: every host and link has a stable `id` (ids.ts), so that references survive renames,
+ *       reorders and undo. The migration derives them from the content (the same file always
+ *       migrates to the same ids until it is saved as version 3).
  */
 import { error, type Diagnostic, type Result } from './diagnostics.js';
+import { fillIds } from './ids.js';
 import { SCHEMA_VERSION } from './schema.js';
 
 type Doc = Record<string, unknown>;
@@ -50,8 +54,15 @@ function v1ToV2(doc: Doc, out: Diagnostic[]): Doc {
   return next;
 }
 
+function v2ToV3(doc: Doc): Doc {
+  const hosts = Array.isArray(doc.hosts) ? (doc.hosts as Doc[]) : undefined;
+  const links = Array.isArray(doc.links) ? (doc.links as Doc[]) : undefined;
+  const filled = fillIds(hosts ?? [], links ?? []);
+  return { ...doc, schemaVersion: 3, ...(hosts ? { hosts: filled.hosts } : {}), ...(links ? { links: filled.links } : {}) };
+}
+
 /** MIGRATIONS[n] turns version n+1 into version n+2. */
-const MIGRATIONS: readonly ((doc: Doc, out: Diagnostic[]) => Doc)[] = [v1ToV2];
+const MIGRATIONS: readonly ((doc: Doc, out: Diagnostic[]) => Doc)[] = [v1ToV2, v2ToV3];
 
 export interface Migrated {
   readonly document: unknown;

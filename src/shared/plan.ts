@@ -5,13 +5,15 @@
  * kind's own numbers and secret references. Render only prints what is decided here.
  * Same topology ⇒ the same plan, byte for byte.
  */
-import { error, hasErrors, warning, type Diagnostic, type Result } from './diagnostics.js';
+import { error, hasErrors, warning, withSubjects, type Diagnostic, type Result } from './diagnostics.js';
 import { formatAddress, parseAddress, parsePrefix, subnetAt, type Family, type Prefix } from './net.js';
 import type { Shape, Topology } from './schema.js';
 import type { SecretSpec } from './secrets.js';
-import { lookupKind, type Member, type NetRoute, type Network, type NetworkDraft, type Registry, type TunnelKind } from './tunnels/types.js';
+import { requireKind, type Member, type NetRoute, type Network, type NetworkDraft, type Registry, type TunnelKind } from './tunnels/types.js';
 
 export interface PlanHost {
+  /** The host's stable id (the document's). */
+  readonly id: string;
   readonly name: string;
   readonly underlay: { readonly address: string; readonly interface: string; readonly family: Family };
   readonly lan?: string;
@@ -22,11 +24,17 @@ export interface PlanHost {
 
 /** Per link of the topology: what `overlab plan --json` shows. */
 export interface PlanLink {
+  /** The link's stable id (the document's): results and the canvas key on it. */
   readonly id: string;
+  /** `a--b`, for people. */
+  readonly label: string;
+  /** Position of the link in the topology this plan was made from. */
   readonly index: number;
   readonly kind: string;
+  /** The ends, by host name (as in the document) and by host id. */
   readonly a: string;
   readonly b: string;
+  readonly hostIds: { readonly a: string; readonly b: string };
   readonly network: string;
   readonly mtu: number;
   readonly mss: number;
@@ -61,7 +69,7 @@ function groupLinks(t: Topology, registry: Registry): Group[] {
   const byKey = new Map<string, Group>();
   const hubs = new Set(t.hosts.filter((h) => h.role === 'hub').map((h) => h.name));
   t.links.forEach((l, i) => {
-    const kind = lookupKind(registry, l.kind) as TunnelKind;
+    const kind = requireKind(registry, l.kind);
     let key: string;
     let server: string | undefined;
     if (kind.model === 'p2p') key = `${i}`;
@@ -106,6 +114,7 @@ function planHosts(t: Topology, out: Diagnostic[]): PlanHost[] | undefined {
     const parsed = parseAddress(address);
     const family = typeof parsed === 'string' ? 4 : parsed.family;
     hosts.push({
+      id: h.id,
       name: h.name,
       underlay: { address, interface: h.underlay.interface, family },
       ...(h.lan ? { lan: h.lan } : {}),
@@ -144,6 +153,11 @@ class PoolCursor {
 }
 
 export function plan(t: Topology, registry: Registry): Result<Plan> {
+  const r = planSteps(t, registry);
+  return { ...r, diagnostics: withSubjects(r.diagnostics, { hosts: t.hosts.map((h) => h.id), links: t.links.map((l) => l.id) }) };
+}
+
+function planSteps(t: Topology, registry: Registry): Result<Plan> {
   const out: Diagnostic[] = [];
   const hosts = planHosts(t, out);
   if (!hosts) return { diagnostics: out };
@@ -232,11 +246,13 @@ export function plan(t: Topology, registry: Registry): Result<Plan> {
       linkNet.set(li, { net, a, b });
       const l = t.links[li]!;
       links.push({
-        id: `${l.a}--${l.b}`,
+        id: l.id,
+        label: `${l.a}--${l.b}`,
         index: li,
         kind: kind.id,
         a: l.a,
         b: l.b,
+        hostIds: { a: hostByName.get(l.a)!.id, b: hostByName.get(l.b)!.id },
         network: id,
         mtu,
         mss: draft.mss,
@@ -258,7 +274,7 @@ export function plan(t: Topology, registry: Registry): Result<Plan> {
     return list;
   };
   for (const l of links) {
-    if ((lookupKind(registry, l.kind) as TunnelKind).hostsOnly) {
+    if (requireKind(registry, l.kind).hostsOnly) {
       const withLan = [l.a, l.b].filter((h) => hosts.find((x) => x.name === h)?.lan);
       if (withLan.length > 0) {
         out.push(

@@ -1,8 +1,29 @@
 /**
  * The read-only checks run on a host before anything changes on it, as one POSIX sh script.
- * Each problem is printed as one `missing: ...` line; the script always exits 0.
+ * Each problem is printed as one `missing: ...` line; the script always exits 0. The script
+ * (writer) and `parsePreflight` (reader) share the line prefixes below.
  */
 import { q } from './shell.js';
+
+/** One line per problem: `missing: <what> (<fix>)`. */
+export const MISSING_PREFIX = 'missing: ';
+/** The last line: `deployed: <sha256 of the bundle deployed, or nothing>`. */
+export const DEPLOYED_PREFIX = 'deployed: ';
+
+export interface PreflightReport {
+  readonly missing: readonly string[];
+  /** SHA-256 of the bundle deployed on the host; '' when none is. */
+  readonly deployed: string;
+}
+
+/** Reads what `preflightScript` printed. */
+export function parsePreflight(stdout: string): PreflightReport {
+  const lines = stdout.split('\n');
+  const missing = lines.filter((l) => l.startsWith(MISSING_PREFIX)).map((l) => l.slice(MISSING_PREFIX.length));
+  const last = lines.filter((l) => l.startsWith(DEPLOYED_PREFIX)).pop();
+  const hash = last?.slice(DEPLOYED_PREFIX.length).trim() ?? '';
+  return { missing, deployed: /^[0-9a-f]*$/.test(hash) ? hash : '' };
+}
 import type { ListenPort, Requirements } from './tunnels/types.js';
 
 /** Wraps a kind's kernel probe: a scratch namespace with a veth pair, removed afterwards. */
@@ -30,7 +51,7 @@ const WHO = String.raw`sed -n 's/.*users:(("\([^"]*\)".*/\1/p'`;
 
 /** Lines of a script that prints `missing: <what> (<fix>)` per problem and `deployed: <hash>` last. */
 export function preflightScript(needs: readonly PreflightNeed[], deployedHashFile: string): string {
-  const lines = ['set -u', 'missing() { echo "missing: $*"; }', '[ "$(id -u)" = 0 ] || missing "root privileges: log in as root, or set target.sudo: true with passwordless sudo"'];
+  const lines = ['set -u', `missing() { echo "${MISSING_PREFIX}$*"; }`, '[ "$(id -u)" = 0 ] || missing "root privileges: log in as root, or set target.sudo: true with passwordless sudo"'];
   const binaries = new Map<string, string>();
   for (const n of needs) for (const b of n.requirements.binaries) if (!binaries.has(b)) binaries.set(b, n.requirements.packages.join(' '));
   for (const [b, pkgs] of binaries) lines.push(`command -v ${q(b)} >/dev/null 2>&1 || [ -x ${q(`/usr/sbin/${b}`)} ] || [ -x ${q(`/sbin/${b}`)} ] || missing ${q(`program ${b} (install: ${pkgs})`)}`);
@@ -77,6 +98,6 @@ export function preflightScript(needs: readonly PreflightNeed[], deployedHashFil
     }
     lines.push('fi');
   }
-  lines.push('echo "deployed: $deployed"', 'exit 0');
+  lines.push(`echo "${DEPLOYED_PREFIX}$deployed"`, 'exit 0');
   return `${lines.join('\n')}\n`;
 }

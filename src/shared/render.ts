@@ -6,13 +6,18 @@
  */
 import type { Plan, PlanHost } from './plan.js';
 import { cmd, q } from './shell.js';
-import { lookupKind, type BundleFile, type HostPart, type Network, type NetRoute, type Registry, type SecretLookup, type TunnelKind } from './tunnels/types.js';
+import { requireKind, type BundleFile, type HostPart, type Network, type NetRoute, type Registry, type SecretLookup } from './tunnels/types.js';
 
 export interface HostBundle {
   readonly host: string;
   readonly files: readonly BundleFile[];
   readonly up: string;
   readonly down: string;
+  /**
+   * The commands of up.sh a reader cares about, in order: its body without the preamble,
+   * the shell helpers and comments (what `deploy --dry-run` lists). Not part of the bundle.
+   */
+  readonly steps: readonly string[];
 }
 
 /** Where state lives on a host: pid files, saved sysctls, the list of directories up.sh made. */
@@ -140,7 +145,7 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
   const clamps: { dev: string; mss: number }[] = [];
 
   for (const [net, self] of index.get(host.name) ?? []) {
-    const kind = lookupKind(registry, net.kind) as TunnelKind;
+    const kind = requireKind(registry, net.kind);
     const part: HostPart = kind.render({ net, self, secret, runDir: RUN_DIR });
     files.push(...part.files);
     up.push(`# ${net.id}: ${kind.label}, ${net.members[self]!.address} on ${net.members[self]!.ifname}, MTU ${net.mtu}`, ...part.up);
@@ -164,14 +169,14 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
   const installs = files.map((f) => cmd('ol_install', f.mode.toString(8).padStart(4, '0'), f.path));
   const removes = files.map((f) => `rm -f ${q(f.path)}`);
 
-  const upScript = script('up', plan, host.name, [
+  const upBody = [
     ...(installs.length ? ['# Files', ...installs] : []),
     ...fwd.up,
     ...up,
     ...(routeUp.length ? ['# Routes to the other sites', ...routeUp] : []),
     ...mss.up,
-    'echo "overlab: up"',
-  ]);
+  ];
+  const upScript = script('up', plan, host.name, [...upBody, 'echo "overlab: up"']);
   const downScript = script('down', plan, host.name, [
     ...mss.down,
     ...routeDown,
@@ -183,7 +188,7 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
     'echo "overlab: down"',
     'exit 0',
   ]);
-  return { host: host.name, files, up: upScript, down: downScript };
+  return { host: host.name, files, up: upScript, down: downScript, steps: upBody.filter((l) => !l.startsWith('#')) };
 }
 
 export function render(plan: Plan, registry: Registry, secret: SecretLookup): HostBundle[] {

@@ -1,5 +1,5 @@
 /**
- * The project document (`overlab.yaml`), schema version 2. This schema is the single source
+ * The project document (`overlab.yaml`), schema version 3. This schema is the single source
  * of truth for the model's types (`z.output<typeof TopologySchema>`) and for the first,
  * structural half of validation; `validate.ts` adds the semantic checks on top.
  *
@@ -19,9 +19,10 @@ import {
   USER_NAME_RE,
   USER_NAME_RULE,
 } from './names.js';
+import { EntityId, fillIds } from './ids.js';
 import { parseAddress, parsePrefix } from './net.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SHAPES = ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -78,6 +79,8 @@ export const TargetSchema = z.discriminatedUnion(
 );
 
 export const HostSchema = z.strictObject({
+  /** Stable id (see ids.ts): kept across renames and reorders; filled in when absent. */
+  id: EntityId.optional(),
   name: hostName,
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('peer'),
   target: TargetSchema.default({ type: 'lab' }),
@@ -102,6 +105,9 @@ export const HostSchema = z.strictObject({
 });
 
 export const LinkSchema = z.strictObject({
+  /** Stable id (see ids.ts): kept across edits of the link and reorders; filled in when absent. */
+  id: EntityId.optional(),
+  /** The two ends, by host name (readable in the file; a rename in the designer updates them). */
   a: hostName,
   b: hostName,
   /** Tunnel kind id from the catalogue (`overlab kinds`). */
@@ -127,7 +133,8 @@ export const MeasurementSchema = z.strictObject({
   repetitions: z.number().int().min(1).max(1000).default(1),
 });
 
-export const TopologySchema = z.strictObject({
+/** The document's fields, before ids are filled in (validation reads its parts). */
+export const TopologyFields = z.strictObject({
   schemaVersion: z.literal(SCHEMA_VERSION),
   name: z.string().regex(PROJECT_NAME_RE, { error: PROJECT_NAME_RULE }),
   shape: z.enum(SHAPES, { error: `must be one of ${SHAPES.join(', ')}` }),
@@ -154,6 +161,9 @@ export const TopologySchema = z.strictObject({
   links: z.array(LinkSchema).default([]),
   measurement: MeasurementSchema.default(() => MeasurementSchema.parse({})),
 });
+
+/** The document: every host and link has its id (derived from its content when the file has none). */
+export const TopologySchema = TopologyFields.transform((t) => ({ ...t, ...fillIds(t.hosts, t.links) }));
 
 export type Topology = z.output<typeof TopologySchema>;
 export type TopologyInput = z.input<typeof TopologySchema>;

@@ -20,7 +20,7 @@ type Doc = Record<string, unknown>;
 
 /** A valid site-to-site document with nothing defaulted that a check below cares about. */
 const siteToSite = (): Doc => ({
-  schemaVersion: 2,
+  schemaVersion: 3,
   name: 'test',
   shape: 'site-to-site',
   hosts: [
@@ -32,7 +32,7 @@ const siteToSite = (): Doc => ({
 
 /** A complete mesh of three hosts (no mesh-incomplete warning). */
 const mesh3 = (): Doc => ({
-  schemaVersion: 2,
+  schemaVersion: 3,
   name: 'test',
   shape: 'mesh',
   hosts: [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
@@ -44,7 +44,7 @@ const mesh3 = (): Doc => ({
 });
 
 const hubSpoke = (shape = 'hub-spoke'): Doc => ({
-  schemaVersion: 2,
+  schemaVersion: 3,
   name: 'test',
   shape,
   hosts: [
@@ -414,7 +414,7 @@ describe('structure', () => {
 describe('all problems at once', () => {
   it('reports every independent problem of a document, not the first', () => {
     const doc: Doc = {
-      schemaVersion: 2,
+      schemaVersion: 3,
       name: 'broken',
       shape: 'mesh',
       underlay: { mtu: 9217 },
@@ -456,5 +456,33 @@ describe('the default catalogue', () => {
     for (const doc of [siteToSite(), mesh3(), hubSpoke(), hubSpoke('multi-site')]) {
       expect(validateTopology(doc, defaultRegistry).diagnostics).toEqual([]);
     }
+  });
+});
+
+describe('diagnostics name their host or link by id', () => {
+  it('marks the host a LAN problem is about, whatever its position in the list', () => {
+    const doc = siteToSite();
+    const hosts = doc.hosts as Doc[];
+    hosts[0] = { id: 'h-first', ...hosts[0], lan: '10.0.2.0/25' };
+    hosts[1] = { id: 'h-second', ...hosts[1] };
+    const d = validateTopology(doc, registry).diagnostics.find((x) => x.code === 'lan-overlap');
+    expect(d?.subject).toEqual({ type: 'host', id: 'h-second' });
+    const swapped = { ...doc, hosts: [hosts[1], hosts[0]] };
+    const d2 = validateTopology(swapped, registry).diagnostics.find((x) => x.code === 'lan-overlap');
+    expect(d2?.path).toBe('hosts[1].lan');
+    expect(d2?.subject).toEqual({ type: 'host', id: 'h-first' });
+  });
+
+  it('marks a link by id, also when the document does not validate and the id is derived', () => {
+    const doc = siteToSite();
+    (doc.links as Doc[])[0] = { a: 'a', b: 'nobody', kind: 'clean' };
+    const r = validateTopology(doc, registry);
+    expect(r.value).toBeUndefined();
+    const d = r.diagnostics.find((x) => x.code === 'unknown-host');
+    expect(d?.subject?.type).toBe('link');
+    expect(d?.subject?.id).toMatch(/^l[a-z0-9]{6}$/);
+    // The id it would get once fixed is the same one: derived ids depend on the link's ends only.
+    (doc.links as Doc[])[0] = { a: 'a', b: 'nobody', kind: 'p2p' };
+    expect(validateTopology(doc, registry).diagnostics.find((x) => x.code === 'unknown-host')?.subject).toEqual(d?.subject);
   });
 });

@@ -4,16 +4,20 @@
  * collected with its field path; nothing stops at the first one.
  */
 import type { z } from 'zod';
-import { error, formatPath, hasErrors, warning, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
+import { error, formatPath, hasErrors, warning, withSubjects, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
+import { fillIds } from './ids.js';
 import { parseAddress, parsePrefix, prefixContains, prefixesOverlap, type Prefix } from './net.js';
 import {
   HostSchema,
   LinkSchema,
+  TopologyFields,
   TopologySchema,
-  type Host,
-  type Link,
   type Topology,
 } from './schema.js';
+
+/** A host or link as the schema reads it (its id may still be missing). */
+type Host = z.output<typeof HostSchema>;
+type Link = z.output<typeof LinkSchema>;
 import { lookupKind, type Registry } from './tunnels/types.js';
 
 function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
@@ -131,7 +135,7 @@ function schemaPass(input: unknown): { parts: Parts; diagnostics: Diagnostic[]; 
   if (Array.isArray(doc.hosts)) doc.hosts.forEach((h, index) => { const item = pick<Host>(HostSchema, h); if (item) hosts.push({ index, item }); });
   const links: Indexed<Link>[] = [];
   if (Array.isArray(doc.links)) doc.links.forEach((l, index) => { const item = pick<Link>(LinkSchema, l); if (item) links.push({ index, item }); });
-  const shapeR = TopologySchema.shape.shape.safeParse(doc.shape);
+  const shapeR = TopologyFields.shape.shape.safeParse(doc.shape);
   const sub = <T>(schema: z.ZodType<T>, v: unknown): { success: true; data: T } | { success: false } => {
     const r = schema.safeParse(v);
     if (r.success) return r;
@@ -139,9 +143,9 @@ function schemaPass(input: unknown): { parts: Parts; diagnostics: Diagnostic[]; 
     const data = inner ? salvage<T>(inner, v) : undefined;
     return data === undefined ? { success: false } : { success: true, data };
   };
-  const underlayR = sub(TopologySchema.shape.underlay, doc.underlay);
-  const poolsR = sub(TopologySchema.shape.pools, doc.pools);
-  const labR = sub(TopologySchema.shape.lab, doc.lab);
+  const underlayR = sub(TopologyFields.shape.underlay, doc.underlay);
+  const poolsR = sub(TopologyFields.shape.pools, doc.pools);
+  const labR = sub(TopologyFields.shape.lab, doc.lab);
   return {
     diagnostics,
     parts: {
@@ -153,6 +157,18 @@ function schemaPass(input: unknown): { parts: Parts; diagnostics: Diagnostic[]; 
       links,
     },
   };
+}
+
+/** Ids name one thing each: two hosts, two links, or a host and a link never share one. */
+function checkIds(p: Parts, out: Diagnostic[]): void {
+  const first = new Map<string, string>();
+  const items = [...p.hosts.map((h) => ['hosts', h] as const), ...p.links.map((l) => ['links', l] as const)];
+  for (const [list, { index, item }] of items) {
+    if (item.id === undefined) continue;
+    const prev = first.get(item.id);
+    if (prev !== undefined) out.push(error('duplicate-id', [list, index, 'id'], `"${item.id}" is already the id of ${prev}; ids must be unique — delete this id to have a new one generated`));
+    else first.set(item.id, `${list}[${index}]`);
+  }
 }
 
 function checkHosts(p: Parts, out: Diagnostic[]): void {
@@ -238,11 +254,12 @@ function checkLinks(p: Parts, registry: Registry, out: Diagnostic[]): void {
       } else seen.set(key, index);
     }
 
-    const kind = lookupKind(registry, item.kind);
-    if (typeof kind === 'string') {
-      out.push(error('unknown-kind', ['links', index, 'kind'], kind));
+    const found = lookupKind(registry, item.kind);
+    if (!found.ok) {
+      out.push(error('unknown-kind', ['links', index, 'kind'], found.message));
       continue;
     }
+    const kind = found.kind;
     const opts = kind.options.safeParse(item.options);
     if (!opts.success) {
       out.push(...opts.error.issues.flatMap((i) => issueToDiagnostic(i, item.options, ['links', index, 'options'])));
@@ -284,13 +301,27 @@ function checkShape(p: Parts, out: Diagnostic[]): void {
   }
 }
 
+/** The ids a raw document's hosts and links have, or will have once read (ids.ts). */
+function idsOf(input: unknown): { hosts: (string | undefined)[]; links: (string | undefined)[] } {
+  const doc = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v : []);
+  const filled = fillIds(list(doc.hosts), list(doc.links));
+  const idOf = (x: unknown): string | undefined => {
+    const id = (x as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : undefined;
+  };
+  return { hosts: filled.hosts.map(idOf), links: filled.links.map(idOf) };
+}
+
 /** Validates a parsed (already migrated) document. */
 export function validateTopology(input: unknown, registry: Registry): Result<Topology> {
   const { parts, diagnostics, topology } = schemaPass(input);
   const out = [...diagnostics];
+  checkIds(parts, out);
   checkHosts(parts, out);
   checkAddressing(parts, out);
   checkLinks(parts, registry, out);
   checkShape(parts, out);
-  return hasErrors(out) || !topology ? { diagnostics: out } : { value: topology, diagnostics: out };
+  const placed = withSubjects(out, topology ? { hosts: topology.hosts.map((h) => h.id), links: topology.links.map((l) => l.id) } : idsOf(input));
+  return hasErrors(placed) || !topology ? { diagnostics: placed } : { value: topology, diagnostics: placed };
 }

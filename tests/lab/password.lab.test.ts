@@ -61,7 +61,14 @@ describe.skipIf(!root)('password logins (real sshd in a lab host)', () => {
       { mode: 0o600 },
     );
     await inHost('/usr/sbin/sshd', '-f', path.join(d, 'sshd_password_config'));
-    sshdPid = Number((await fs.readFile(path.join(d, 'sshd-password.pid'), 'utf8')).trim());
+    // sshd writes its pid file from the daemon child, after the parent has returned: wait for it
+    // (on a loaded machine it was not there yet when read at once).
+    const pidFile = path.join(d, 'sshd-password.pid');
+    for (let i = 0; i < 100 && !sshdPid; i++) {
+      sshdPid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
+      if (!sshdPid) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!sshdPid) throw new Error(`the password sshd wrote no pid file (${pidFile}) within 10 s`);
     known = await KnownHosts.load(path.join(dir, 'known_hosts'));
   }, 60_000);
 

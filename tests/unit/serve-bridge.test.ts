@@ -67,20 +67,20 @@ describe('httpBridge', () => {
     const progress: ProgressEvent[] = [];
     const offLog = b.on('log', (e) => logs.push(e));
     const offProgress = b.on('progress', (e) => progress.push(e));
-    const line: LogEvent = { host: 'hub', stream: 'info', line: 'sshd\nstarted' };
+    const line: LogEvent = { runId: 'r1', host: 'hub', stream: 'info', line: 'sshd\nstarted' };
     // The stream opens asynchronously: emit until the first event is seen.
     await vi.waitFor(() => {
       server!.emit('log', line);
       expect(logs.length).toBeGreaterThan(0);
     });
-    server!.emit('progress', { operation: 'lab', step: 'up', status: 'done' });
-    await vi.waitFor(() => expect(progress).toEqual([{ operation: 'lab', step: 'up', status: 'done' }]));
+    server!.emit('progress', { runId: 'r1', operation: 'lab', step: 'up', status: 'done' });
+    await vi.waitFor(() => expect(progress).toEqual([{ runId: 'r1', operation: 'lab', step: 'up', status: 'done' }]));
     // The stream keeps order: every log emitted above has arrived by now.
     const seen = logs.length;
     expect(logs.every((l) => l.line === 'sshd\nstarted')).toBe(true);
     offLog();
     server!.emit('log', line);
-    server!.emit('progress', { operation: 'lab', step: 'down', status: 'done' });
+    server!.emit('progress', { runId: 'r1', operation: 'lab', step: 'down', status: 'done' });
     await vi.waitFor(() => expect(progress).toHaveLength(2));
     expect(logs).toHaveLength(seen);
     offProgress();
@@ -91,14 +91,14 @@ describe('httpBridge', () => {
     const logs: string[] = [];
     const off = b.on('log', (e) => logs.push(e.line));
     await vi.waitFor(() => {
-      server!.emit('log', { stream: 'info', line: 'first' });
+      server!.emit('log', { runId: 'r1', stream: 'info', line: 'first' });
       expect(logs).toContain('first');
     });
     // A new server on the same port has a new token: the bridge must stop, not hammer it.
     const { port } = server!;
     await server!.close();
     server = await startServe({ projectDir: '/p', staticDir: root, port, engine: () => engine });
-    server.emit('log', { stream: 'info', line: 'second' });
+    server.emit('log', { runId: 'r1', stream: 'info', line: 'second' });
     await new Promise((r) => setTimeout(r, 200));
     expect(logs).not.toContain('second');
     off();

@@ -26,8 +26,15 @@ import { writeFileAtomic } from '../store/atomic.js';
 export const LAB_STATE_ROOT = '/var/tmp/overlab-lab';
 
 export interface LabHost {
+  /** The topology host's stable id: its slot follows it across renames and reorders. */
+  readonly id: string;
   readonly name: string;
-  readonly index: number;
+  /**
+   * The host's place in the lab, fixed for its lifetime there: it picks the management address
+   * and the names of the root-side veths. Kept in the lab's state by host id, so inserting,
+   * deleting or reordering hosts never moves another host.
+   */
+  readonly slot: number;
   readonly netns: string;
   readonly mgmtAddress: string;
   readonly underlayAddress: string;
@@ -53,25 +60,48 @@ export type LabEvent = { step: string; host?: string; detail?: string };
 
 export const labId = (projectDir: string): string => createHash('sha256').update(path.resolve(projectDir)).digest('hex').slice(0, 6);
 
+/** Slots by host id: the saved ones, then the lowest free slot for each host that has none (in topology order). */
+export function assignSlots(t: Topology, saved: ReadonlyMap<string, number>): Map<string, number> {
+  const slots = new Map<string, number>();
+  const used = new Set<number>();
+  for (const h of t.hosts) {
+    const s = saved.get(h.id);
+    if (s !== undefined && h.target.type === 'lab') {
+      slots.set(h.id, s);
+      used.add(s);
+    }
+  }
+  let next = 0;
+  for (const h of t.hosts) {
+    if (h.target.type !== 'lab' || slots.has(h.id)) continue;
+    while (used.has(next)) next++;
+    slots.set(h.id, next);
+    used.add(next);
+  }
+  return slots;
+}
+
 /**
- * Where everything goes. Names derive from the project alone (so `down` needs no saved
- * state); the management block is one /24 of `lab.management` that no other lab or
- * interface of this machine uses, chosen at `lab up` and kept in the lab's state.
+ * Where everything goes. Names derive from the project and the host names (so `down` needs no
+ * saved state); the management block is one /24 of `lab.management` that no other lab or
+ * interface of this machine uses, and each host's slot in it, both chosen at `lab up` and kept
+ * in the lab's state. Hosts without a slot (not brought up yet) are left out.
  */
-export function labLayout(projectDir: string, t: Topology, plan: Plan, mgmtBlock?: string): LabLayout {
+export function labLayout(projectDir: string, t: Topology, plan: Plan, mgmtBlock: string | undefined, slots: ReadonlyMap<string, number>): LabLayout {
   const id = labId(projectDir);
   const mgmt = parsePrefix(mgmtBlock ?? defaultBlock(t)) as Prefix;
   const underlay = parsePrefix(t.underlay.subnet) as Prefix;
   const hosts = plan.hosts
-    .map((h, index) => ({ h, index, target: t.hosts[index]! }))
-    .filter(({ target }) => target.target.type === 'lab')
-    .map(({ h, index }): LabHost => {
+    .filter((h) => slots.has(h.id) && t.hosts.find((x) => x.id === h.id)?.target.type === 'lab')
+    .map((h): LabHost => {
       const lan = h.lan ? (parsePrefix(h.lan) as Prefix) : undefined;
+      const slot = slots.get(h.id)!;
       return {
+        id: h.id,
         name: h.name,
-        index,
+        slot,
         netns: `olab-${id}-${h.name}`,
-        mgmtAddress: formatAddress(mgmt.family, mgmt.network + 2n + BigInt(index)),
+        mgmtAddress: formatAddress(mgmt.family, mgmt.network + 2n + BigInt(slot)),
         underlayAddress: h.underlay.address,
         underlayDev: h.underlay.interface,
         ...(lan ? { lanGateway: `${formatAddress(lan.family, lan.network + 1n)}/${lan.length}` } : {}),
@@ -117,33 +147,46 @@ async function prefixesInUse(ownBridge: string): Promise<Prefix[]> {
   return out;
 }
 
-/** The layout of a lab that is up (from its state), or undefined when it is not. */
-export async function loadLab(projectDir: string, t: Topology, plan: Plan): Promise<LabLayout | undefined> {
-  const state = path.join(LAB_STATE_ROOT, labId(projectDir), 'lab.json');
+/** What `lab up` saved: the layout it brought up (lab.json). */
+async function savedLab(projectDir: string): Promise<LabLayout | undefined> {
   try {
-    const saved = JSON.parse(await fs.readFile(state, 'utf8')) as { mgmtBlock?: string };
-    return saved.mgmtBlock ? labLayout(projectDir, t, plan, saved.mgmtBlock) : undefined;
+    const saved = JSON.parse(await fs.readFile(path.join(LAB_STATE_ROOT, labId(projectDir), 'lab.json'), 'utf8')) as Partial<LabLayout>;
+    return saved.mgmtBlock && Array.isArray(saved.hosts) ? (saved as LabLayout) : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The layout for `lab up`: the saved one, or one with a management block nobody else uses. */
+const savedSlots = (saved: LabLayout | undefined): Map<string, number> => new Map((saved?.hosts ?? []).filter((h) => typeof h.id === 'string').map((h) => [h.id, h.slot]));
+
+/**
+ * The layout of a lab that is up (from its state), or undefined when it is not. Only hosts the
+ * last `lab up` brought up are in it, under their current names.
+ */
+export async function loadLab(projectDir: string, t: Topology, plan: Plan): Promise<LabLayout | undefined> {
+  const saved = await savedLab(projectDir);
+  if (!saved) return undefined;
+  const upByName = new Map(saved.hosts.map((h) => [h.id, h.name]));
+  const slots = new Map([...savedSlots(saved)].filter(([hostId]) => t.hosts.find((h) => h.id === hostId)?.name === upByName.get(hostId)));
+  return labLayout(projectDir, t, plan, saved.mgmtBlock, slots);
+}
+
+/** The layout for `lab up`: the saved block and slots, new slots for new hosts; or a management block nobody else uses. */
 export async function chooseLabLayout(projectDir: string, t: Topology, plan: Plan): Promise<LabLayout> {
-  const saved = await loadLab(projectDir, t, plan);
-  if (saved) return saved;
+  const saved = await savedLab(projectDir);
+  if (saved) return labLayout(projectDir, t, plan, saved.mgmtBlock, assignSlots(t, savedSlots(saved)));
   const pool = parsePrefix(t.lab.management) as Prefix;
   const used = await prefixesInUse(`olb${labId(projectDir)}`);
   const blocks = pool.length >= 24 ? [pool] : Array.from({ length: 1 << (24 - pool.length) }, (_, i) => subnetAt(pool, 24, i)!);
   const free = blocks.find((b) => !used.some((u) => prefixesOverlap(u, b)));
   if (!free) throw new Error(`every /24 of lab.management ${pool.text} is in use on this machine (other labs?); take one down or give this project another lab.management range`);
-  return labLayout(projectDir, t, plan, free.text);
+  return labLayout(projectDir, t, plan, free.text, assignSlots(t, new Map()));
 }
 
 const hostDir = (L: LabLayout, h: LabHost): string => path.join(L.state, h.name);
 const mntHandle = (L: LabLayout, h: LabHost): string => path.join(hostDir(L, h), 'mnt');
-const vethMgmt = (L: LabLayout, h: LabHost): string => `olm${L.id}${h.index}`;
-const vethWan = (L: LabLayout, h: LabHost): string => `olw${L.id}${h.index}`;
+const vethMgmt = (L: { id: string }, h: { slot: number }): string => `olm${L.id}${h.slot}`;
+const vethWan = (L: { id: string }, h: { slot: number }): string => `olw${L.id}${h.slot}`;
 
 export const labKeyPath = (projectDir: string): string => path.join(projectDir, SECRETS_DIR, 'lab', 'id_ed25519');
 export const knownHostsPath = (projectDir: string): string => path.join(projectDir, '.overlab', 'known_hosts');
@@ -264,9 +307,10 @@ export async function requireRoot(): Promise<void> {
 }
 
 /** Brings the lab up; idempotent. Returns what it created. */
-export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) => void = () => undefined): Promise<{ created: string[] }> {
+export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) => void = () => undefined): Promise<{ created: string[]; removed: string[] }> {
   await requireRoot();
   const created: string[] = [];
+  const removed: string[] = [];
   await fs.mkdir(L.state, { recursive: true, mode: 0o700 });
   // The state lives on a tmpfs of its own: persistent mount-namespace handles need a mount
   // that does not propagate, and overlay upper dirs cannot sit on an overlayfs (as / is in the
@@ -274,6 +318,15 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
   if (!(await isMountpoint(L.state))) {
     await run(['mount', '-t', 'tmpfs', '-o', 'mode=0700', `overlab-lab-${L.id}`, L.state]);
     await run(['mount', '--make-private', L.state]);
+  }
+  // Hosts the last `lab up` made that are gone from the project, renamed or moved: take them
+  // down first (their namespace is named after the old name, their veths after the old slot).
+  const before = await savedLab(projectDir);
+  const stale = (before?.hosts ?? []).filter((old) => !L.hosts.some((h) => h.id === old.id && h.name === old.name && h.slot === old.slot));
+  for (const old of stale) {
+    onEvent({ step: 'remove', host: old.name });
+    // (A lab.json of an older Overlab has no slots: its hosts sat at their index.)
+    removed.push(...(await removeHost(L, { ...old, slot: old.slot ?? (old as { index?: number }).index ?? 0 })));
   }
   const key = labKeyPath(projectDir);
   await ensureKey(key, `overlab-lab-${L.id}`);
@@ -347,7 +400,57 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
   const down = (await Promise.all(L.hosts.map(async (h) => ((await waitPort(h.mgmtAddress, 22, 10_000)) ? undefined : h.name)))).filter(Boolean);
   if (down.length) throw new Error(`sshd did not start on lab host(s) ${down.join(', ')}; see ${L.state}/<host>/`);
   await writeFileAtomic(path.join(L.state, 'lab.json'), `${JSON.stringify(L, null, 2)}\n`, 0o600);
-  return { created };
+  return { created, removed };
+}
+
+/** Stops and removes one host of a lab that is up: its processes, namespace, veths and state. */
+async function removeHost(L: LabLayout, h: Pick<LabHost, 'name' | 'slot' | 'netns'>): Promise<string[]> {
+  const removed: string[] = [];
+  if ((await netnsList()).includes(h.netns)) removed.push(...(await clearNamespace(h.netns)));
+  if (await linkExists(vethMgmt(L, h))) {
+    await run(['ip', 'link', 'del', vethMgmt(L, h)]).catch(() => undefined);
+    removed.push(`link ${vethMgmt(L, h)}`);
+  }
+  await run(['ip', '-n', L.wanNetns, 'link', 'del', vethWan(L, h)]).catch(() => undefined);
+  const d = path.join(L.state, h.name);
+  if (await isMountpoint(path.join(d, 'mnt'))) await run(['umount', path.join(d, 'mnt')]);
+  await fs.rm(d, { recursive: true, force: true });
+  return removed;
+}
+
+/** Ends every process in a lab namespace (TERM, then KILL after a second) and deletes it. */
+async function clearNamespace(ns: string): Promise<string[]> {
+  const out: string[] = [];
+  // Every process still in the namespace is the lab's: its sshd, sessions, daemons a bundle left.
+  const { stdout } = await run(['ip', 'netns', 'pids', ns]).catch(() => ({ stdout: '' }));
+  const pids = stdout.split('\n').map(Number).filter((p) => p > 1 && p !== process.pid);
+  const signal = (sig: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  signal('SIGTERM');
+  if (pids.length) {
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 1000;
+    while (Date.now() < deadline && pids.some(alive)) await new Promise((r) => setTimeout(r, 20));
+    signal('SIGKILL');
+    out.push(`${pids.length} process(es) in ${ns}`);
+  }
+  await run(['ip', 'netns', 'del', ns]);
+  out.push(`netns ${ns}`);
+  return out;
 }
 
 /** Pins the lab hosts' keys in the project's known_hosts, replacing older lines for the same addresses. */
@@ -367,33 +470,7 @@ export async function labDown(projectDir: string): Promise<{ removed: string[] }
   const prefix = `olab-${id}-`;
   // Namespaces are independent: clear them in parallel.
   const found = (await netnsList()).filter((n) => n.startsWith(prefix));
-  const perNs = await Promise.all(
-    found.map(async (ns) => {
-      const out: string[] = [];
-      // Every process still in the namespace is the lab's: its sshd, sessions, daemons a bundle left.
-      const { stdout } = await run(['ip', 'netns', 'pids', ns]).catch(() => ({ stdout: '' }));
-      const pids = stdout.split('\n').map(Number).filter((p) => p > 1 && p !== process.pid);
-      const signal = (sig: NodeJS.Signals): void => {
-        for (const pid of pids) {
-          try {
-            process.kill(pid, sig);
-          } catch {
-            // already gone
-          }
-        }
-      };
-      signal('SIGTERM');
-      if (pids.length) {
-        const deadline = Date.now() + 1000;
-        while (Date.now() < deadline && pids.some((pid) => { try { process.kill(pid, 0); return true; } catch { return false; } })) await new Promise((r) => setTimeout(r, 20));
-        signal('SIGKILL');
-        out.push(`${pids.length} process(es) in ${ns}`);
-      }
-      await run(['ip', 'netns', 'del', ns]);
-      out.push(`netns ${ns}`);
-      return out;
-    }),
-  );
+  const perNs = await Promise.all(found.map(clearNamespace));
   removed.push(...perNs.flat());
   // Root-side veths die with their peers; the management bridge does not.
   const { stdout } = await run(['ip', '-o', 'link', 'show']);

@@ -7,9 +7,10 @@ import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import type { SecretKind } from '../../shared/secrets.js';
 import { cryptSalt, sha512crypt } from './crypt.js';
 import { nebulaGenerators } from './nebula.js';
-// x509.js (with @peculiar/x509) is loaded when a certificate is issued, not by every CLI command.
+import type { Generator, Parts } from './types.js';
 
-export type Parts = Record<string, string>;
+export type { Generator, Parts } from './types.js';
+// x509.js (with @peculiar/x509) is loaded when a certificate is issued, not by every CLI command.
 
 const b64url2b64 = (s: string): string => Buffer.from(s, 'base64url').toString('base64');
 
@@ -35,9 +36,6 @@ export function rsa(bits: number): Parts {
     public: publicKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
   };
 }
-
-/** Generators by type. Types that need other secrets (certificates) receive a lookup for them. */
-export type Generator = (kind: SecretKind, lookup: (ref: string, part: string) => string) => Parts | Promise<Parts>;
 
 export const generators: Partial<Record<SecretKind['type'], Generator>> = {
   x25519: () => x25519(),

@@ -13,7 +13,7 @@
 import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { parsePrefix, type Prefix } from '../../shared/net.js';
 import type { SecretKind } from '../../shared/secrets.js';
-import type { Parts } from './generate.js';
+import type { Parts } from './types.js';
 
 export interface NebulaDetails {
   readonly name: string;

@@ -13,7 +13,7 @@ type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import { isIP } from 'node:net';
 import type { SecretKind } from '../../shared/secrets.js';
-import type { Parts } from './generate.js';
+import type { Parts } from './types.js';
 
 const crypto = webcrypto;
 const EC: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serializeProject } from '../../shared/document.js';
-import type { Topology } from '../../shared/schema.js';
+import { SCHEMA_VERSION, type Topology } from '../../shared/schema.js';
 import { makeTemplate } from '../../shared/templates.js';
 import { defaultRegistry } from '../../shared/tunnels/index.js';
 import { createProject, ensureLayout, openProject, projectFile, saveProject } from './project.js';
@@ -65,7 +65,7 @@ describe('save and open', () => {
     const good = template();
     await saveProject(dir, good, registry);
     const before = await fs.readFile(projectFile(dir));
-    const bad: Topology = { ...good, links: [...good.links, { a: 'node-1', b: 'node-1', kind: 'clean', options: {} }] };
+    const bad: Topology = { ...good, links: [...good.links, { id: 'lself01', a: 'node-1', b: 'node-1', kind: 'clean', options: {} }] };
     const r = await saveProject(dir, bad, registry);
     expect(r.topology).toBeUndefined();
     expect(r.diagnostics.map((d) => [d.code, d.path])).toContainEqual(['self-link', 'links[3].b']);
@@ -171,7 +171,7 @@ describe('openProject', () => {
 
   it('returns the problems of a broken file with their positions, and no topology', async () => {
     await fs.mkdir(dir, { recursive: true });
-    await fs.writeFile(projectFile(dir), 'schemaVersion: 2\nname: x\nshape: mesh\nhosts:\n  - name: a\n  - name: a\n');
+    await fs.writeFile(projectFile(dir), 'schemaVersion: 3\nname: x\nshape: mesh\nhosts:\n  - name: a\n  - name: a\n');
     const r = await openProject(dir, registry);
     expect(r.topology).toBeUndefined();
     expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path, d.line])).toEqual([['duplicate-host-name', 'hosts[1].name', 6]]);
@@ -183,7 +183,70 @@ describe('openProject', () => {
     await fs.writeFile(projectFile(dir), v1);
     const r = await openProject(dir, registry);
     expect(r.fromVersion).toBe(1);
-    expect(r.topology?.schemaVersion).toBe(2);
+    expect(r.topology?.schemaVersion).toBe(SCHEMA_VERSION);
     expect(await fs.readFile(projectFile(dir))).toEqual(v1);
+  });
+});
+
+describe('stable ids (schema version 3)', () => {
+  const v2 = new URL('../../../tests/fixtures/projects/v2/overlab.yaml', import.meta.url);
+  const openV2 = async () => {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(projectFile(dir), await fs.readFile(v2));
+    return openProject(dir, registry);
+  };
+
+  it('opens a version 2 file, migrates it in memory to version 3 with an id for every host and link, and validates it', async () => {
+    const r = await openV2();
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.fromVersion).toBe(2);
+    const t = r.topology!;
+    expect(t.schemaVersion).toBe(3);
+    const ids = [...t.hosts.map((h) => h.id), ...t.links.map((l) => l.id)];
+    for (const id of ids) expect(id).toMatch(/^[hl][a-z0-9]{6}$/);
+    expect(new Set(ids).size).toBe(5);
+    // The same unsaved file migrates to the same ids every time it is opened.
+    expect((await openProject(dir, registry)).topology).toEqual(t);
+  });
+
+  it('saves the migrated project as version 3, ids included, and reads the same ids back', async () => {
+    const t = (await openV2()).topology!;
+    const saved = await saveProject(dir, t, registry);
+    expect(saved.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const text = await fs.readFile(projectFile(dir), 'utf8');
+    expect(text).toMatch(/^schemaVersion: 3$/m);
+    for (const h of t.hosts) expect(text).toContain(`id: ${h.id}\n    name: ${h.name}\n`);
+    const again = await openProject(dir, registry);
+    expect(again.fromVersion).toBe(3);
+    expect(again.topology).toEqual(t);
+  });
+
+  it('keeps ids across a rename of a host, a reorder of the links and a save and reload', async () => {
+    const t = (await openV2()).topology!;
+    const hubId = t.hosts[0]!.id;
+    const linkIds = t.links.map((l) => l.id);
+    // Rename the hub (its links follow by name) and swap the two links.
+    const renamed: Topology = {
+      ...t,
+      hosts: t.hosts.map((h) => (h.id === hubId ? { ...h, name: 'core' } : h)),
+      links: [...t.links].reverse().map((l) => ({ ...l, a: l.a === 'hub' ? 'core' : l.a, b: l.b === 'hub' ? 'core' : l.b })),
+    };
+    expect((await saveProject(dir, renamed, registry)).topology).toBeDefined();
+    const back = (await openProject(dir, registry)).topology!;
+    expect(back.hosts.find((h) => h.name === 'core')?.id).toBe(hubId);
+    expect(back.links.map((l) => l.id)).toEqual([...linkIds].reverse());
+    // Each link keeps its own kind and options under its id.
+    for (const l of t.links) expect(back.links.find((x) => x.id === l.id)?.kind).toBe(l.kind);
+  });
+
+  it('refuses two things with one id, naming both, and keys diagnostics by id', async () => {
+    const t = (await openV2()).topology!;
+    const clash: Topology = { ...t, links: t.links.map((l, i) => (i === 1 ? { ...l, id: t.hosts[2]!.id } : l)) };
+    const r = await saveProject(dir, clash, registry);
+    expect(r.topology).toBeUndefined();
+    const d = r.diagnostics.find((x) => x.code === 'duplicate-id');
+    expect(d?.path).toBe('links[1].id');
+    expect(d?.message).toContain('hosts[2]');
+    expect(d?.subject).toEqual({ type: 'link', id: t.hosts[2]!.id });
   });
 });

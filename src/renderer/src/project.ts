@@ -1,22 +1,15 @@
 /** Loading a project into the store: open it, then ask the engine for its plan. */
 import type { OverlabClient } from '../../shared/api';
 import type { Diagnostic } from '../../shared/diagnostics';
-import type { PlanLink } from '../../shared/plan';
+import type { Plan } from '../../shared/plan';
 import { useStore, type PlannedLink } from './store';
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** The plan crosses the contract as `unknown`; keep only well-formed link rows. */
-function plannedLinks(plan: unknown): Map<number, PlannedLink> | undefined {
-  const links = (plan as { links?: unknown } | null | undefined)?.links;
-  if (!Array.isArray(links)) return undefined;
-  const out = new Map<number, PlannedLink>();
-  for (const l of links as Partial<PlanLink>[]) {
-    if (typeof l.index === 'number' && typeof l.mtu === 'number' && typeof l.mss === 'number') {
-      out.set(l.index, { index: l.index, mtu: l.mtu, mss: l.mss, overheadBytes: l.overheadBytes ?? 0, mtuSource: l.mtuSource ?? 'computed' });
-    }
-  }
-  return out;
+/** What the canvas and the side panel show of each planned link, by link id. */
+function plannedLinks(plan: Plan | undefined): Map<string, PlannedLink> | undefined {
+  if (!plan) return undefined;
+  return new Map(plan.links.map((l) => [l.id, { id: l.id, mtu: l.mtu, mss: l.mss, overheadBytes: l.overheadBytes, mtuSource: l.mtuSource }]));
 }
 
 export async function loadProject(client: OverlabClient, dir: string): Promise<void> {

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { defineKind } from './types.js';
 
+/** Nothing to plan. */
+type CleanParams = Record<string, never>;
+
 /** No tunnel: traffic crosses the underlay as it is. The baseline every kind is compared with. */
-export const clean = defineKind({
+export const clean = defineKind<Record<string, never>, CleanParams>({
   id: 'clean',
   label: 'Clean IP (no tunnel)',
   layer: 'L3',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Family } from '../net.js';
 import { cmd, q } from '../shell.js';
 import { UDP_HEADER, configureLink, deleteLink, guardLink, ipHeader } from './common.js';
-import { ipInIpCreate, ipInIpParams } from './ipip.js';
+import { ipInIpCreate, ipInIpParams, type IpInIpParams } from './ipip.js';
 import { defineKind, type HostPart, type Network } from './types.js';
 
 export const udpPortOptions = (defaultPort: number) =>
@@ -10,6 +10,10 @@ export const udpPortOptions = (defaultPort: number) =>
     /** UDP port both ends receive on (the peer's is the destination of every packet). */
     port: z.number().int().min(1).max(65535).default(defaultPort),
   });
+export type UdpPortOptions = z.output<ReturnType<typeof udpPortOptions>>;
+
+/** What `fou` and `gue` plan: the IP-in-IP device, and the UDP port both ends receive on. */
+export type UdpEncapParams = IpInIpParams & { readonly port: number };
 
 /**
  * An IP-in-IP device whose packets travel in UDP, shared by `fou` and `gue`.
@@ -26,12 +30,12 @@ export const udpPortOptions = (defaultPort: number) =>
 /** Loads the fou module when it is a module (see renderUdpEncap); never fails by itself. */
 const LOAD_FOU = 'modprobe -q fou 2>/dev/null || true';
 
-export function renderUdpEncap(encap: 'fou' | 'gue', net: Network<{ port: number }>, self: number): HostPart {
+export function renderUdpEncap(encap: 'fou' | 'gue', net: Network<UdpPortOptions, UdpEncapParams>, self: number): HostPart {
   const me = net.members[self]!;
   const peer = net.members[1 - self]!;
-  const port = net.params.port as number;
+  const port = net.params.port;
   const family = net.family === 6 ? ['-6'] : [];
-  const listener = ['port', port, ...(encap === 'gue' ? ['gue'] : ['ipproto', net.params.ipproto as number]), ...family];
+  const listener = ['port', port, ...(encap === 'gue' ? ['gue'] : ['ipproto', net.params.ipproto]), ...family];
   return {
     files: [],
     up: [
@@ -66,7 +70,7 @@ export const udpEncapRequirements = (encap: 'fou' | 'gue', port: number) => ({
  *   1500 → 1472   9000 → 8972   (also a 4-host mesh: three links per host on one listener)
  * IPv6 underlay: derived, not run (lab addresses are IPv4): 1500 → 1452 (ip6tnl + fou, encaplimit none).
  */
-export const fou = defineKind({
+export const fou = defineKind<UdpPortOptions, UdpEncapParams>({
   id: 'fou',
   label: 'IPIP over FOU',
   layer: 'L3',

@@ -8,4 +8,4 @@ import { overIpsec } from './libreswan.js';
  *
  * Proven in Debian's 6.1 kernel (scripts/fullkernel): see the table in ipsec-transport.ts.
  */
-export const geneveIpsec = overIpsec(geneve, { id: 'geneve-ipsec', label: 'GENEVE over IPsec transport (Libreswan)', ifPrefix: 'gnvs', traffic: (p) => ({ udpPort: p.port as number }) });
+export const geneveIpsec = overIpsec(geneve, { id: 'geneve-ipsec', label: 'GENEVE over IPsec transport (Libreswan)', ifPrefix: 'gnvs', traffic: (p) => ({ udpPort: p.port }) });

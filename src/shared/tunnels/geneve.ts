@@ -16,6 +16,10 @@ const Options = z.strictObject({
    */
   df: z.enum(['unset', 'set', 'inherit']).default('unset'),
 });
+type Options = z.output<typeof Options>;
+
+/** The link's VNI, UDP port and outer DF policy. */
+export type GeneveParams = { readonly vni: number; readonly port: number; readonly df: Options['df'] };
 
 /**
  * GENEVE (RFC 8926): Ethernet in UDP, point to point with `remote`. iproute2 has no `local`
@@ -28,7 +32,7 @@ const Options = z.strictObject({
  *   1500 → 1450   9000 → 8950   (df unset and df set; hub-spoke too)
  * IPv6 underlay: derived, not run (lab addresses are IPv4): 1500 → 1430.
  */
-export const geneve = defineKind({
+export const geneve = defineKind<Options, GeneveParams>({
   id: 'geneve',
   label: 'GENEVE',
   layer: 'L2',
@@ -48,7 +52,7 @@ export const geneve = defineKind({
     return {
       files: [],
       up: [
-        guardLink(me.ifname, 'ip', 'link', 'add', me.ifname, 'type', 'geneve', 'id', net.params.vni as number, 'remote', peer.underlay, 'dstport', net.params.port as number, 'df', net.params.df as string),
+        guardLink(me.ifname, 'ip', 'link', 'add', me.ifname, 'type', 'geneve', 'id', net.params.vni, 'remote', peer.underlay, 'dstport', net.params.port, 'df', net.params.df),
         ...configureLink(me, net.mtu),
       ],
       down: [deleteLink(me.ifname)],

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Family } from '../net.js';
 import { configureLink, deleteLink, guardLink, ipHeader } from './common.js';
-import { defineKind, type Member, type NetworkDraft, type Params } from './types.js';
+import { defineKind, type Member, type NetworkDraft } from './types.js';
 
 /**
  * GRE header options (RFC 2890), shared by `gre` and `gretap`. Both ends of a link read the
@@ -23,14 +23,17 @@ export const greHeader = (o: GreOptions): number => 4 + (o.key !== undefined ? 4
 /** The words after `type <link>` that select the header fields. */
 export const greWords = (o: GreOptions): (string | number)[] => [...(o.key !== undefined ? ['key', o.key] : []), ...(o.csum ? ['csum'] : []), ...(o.seq ? ['seq'] : [])];
 
+/** What `gre` and `gretap` plan: the device type, and whether it is an IPv6 one (`encaplimit none`). */
+export type GreParams = { readonly link: string; readonly encapLimitNone: boolean };
+
 /**
  * The device for an underlay family. IPv6 tunnels get `encaplimit none`: the default (4)
  * adds an 8-byte destination-options header to every packet.
  */
-export const greParams = (d: NetworkDraft<GreOptions>, v4: string, v6: string): Params => ({ link: d.family === 4 ? v4 : v6, encapLimitNone: d.family === 6 });
+export const greParams = (d: NetworkDraft<GreOptions>, v4: string, v6: string): GreParams => ({ link: d.family === 4 ? v4 : v6, encapLimitNone: d.family === 6 });
 
 /** The `ip link add` line of a GRE-family device, local and remote from the two members. */
-export function greCreate(net: { params: Params; options: GreOptions }, me: Member, peer: Member): string {
+export function greCreate(net: { params: GreParams; options: GreOptions }, me: Member, peer: Member): string {
   return guardLink(
     me.ifname,
     'ip',
@@ -38,7 +41,7 @@ export function greCreate(net: { params: Params; options: GreOptions }, me: Memb
     'add',
     me.ifname,
     'type',
-    net.params.link as string,
+    net.params.link,
     'local',
     me.underlay,
     'remote',
@@ -63,7 +66,7 @@ export const greOverhead = (o: GreOptions, family: Family): number => ipHeader(f
  *   key + csum + seq  1500 → 1464   9000 → 8964
  * IPv6 underlay: derived, not run (lab addresses are IPv4): 1500 → 1456 (ip6gre, encaplimit none).
  */
-export const gre = defineKind({
+export const gre = defineKind<GreOptions, GreParams>({
   id: 'gre',
   label: 'GRE',
   layer: 'L3',

@@ -1,5 +1,5 @@
 import { ETH_HEADER, configureLink, deleteLink } from './common.js';
-import { GreOptions, greCreate, greOverhead, greParams } from './gre.js';
+import { GreOptions, greCreate, greOverhead, greParams, type GreParams } from './gre.js';
 import { defineKind } from './types.js';
 
 /**
@@ -15,7 +15,7 @@ import { defineKind } from './types.js';
  *   key + csum + seq  1500 → 1450
  * IPv6 underlay: derived, not run (lab addresses are IPv4): 1500 → 1442 (ip6gretap, encaplimit none).
  */
-export const gretap = defineKind({
+export const gretap = defineKind<GreOptions, GreParams>({
   id: 'gretap',
   label: 'GREtap (Ethernet over GRE)',
   layer: 'L2',

@@ -1,6 +1,6 @@
 import type { Family } from '../net.js';
 import { UDP_HEADER, ipHeader } from './common.js';
-import { renderUdpEncap, udpEncapRequirements, udpPortOptions } from './fou.js';
+import { renderUdpEncap, udpEncapRequirements, udpPortOptions, type UdpEncapParams, type UdpPortOptions } from './fou.js';
 import { ipInIpParams } from './ipip.js';
 import { defineKind } from './types.js';
 
@@ -18,7 +18,7 @@ const GUE_HEADER = 4;
  *   1500 → 1468   9000 → 8968   (also a 4-host mesh: three links per host on one listener)
  * IPv6 underlay: derived, not run (lab addresses are IPv4): 1500 → 1448 (ip6tnl + gue, encaplimit none).
  */
-export const gue = defineKind({
+export const gue = defineKind<UdpPortOptions, UdpEncapParams>({
   id: 'gue',
   label: 'IPIP over GUE',
   layer: 'L3',

@@ -8,4 +8,4 @@ import { overIpsec } from './libreswan.js';
  *
  * Proven in Debian's 6.1 kernel (scripts/fullkernel): see the table in ipsec-transport.ts.
  */
-export const ipipIpsec = overIpsec(ipip, { id: 'ipip-ipsec', label: 'IPIP over IPsec transport (Libreswan)', ifPrefix: 'ipips', traffic: (p) => ({ proto: p.ipproto as number }) });
+export const ipipIpsec = overIpsec(ipip, { id: 'ipip-ipsec', label: 'IPIP over IPsec transport (Libreswan)', ifPrefix: 'ipips', traffic: (p) => ({ proto: p.ipproto }) });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Family } from '../net.js';
 import { configureLink, deleteLink, guardLink, ipHeader } from './common.js';
-import { defineKind, type Member, type NetworkDraft, type Params } from './types.js';
+import { defineKind, type Member, type NetworkDraft } from './types.js';
 
 /**
  * IP in IP has one kernel device per (underlay, inner) family pair, and the inner protocol
@@ -11,22 +11,30 @@ import { defineKind, type Member, type NetworkDraft, type Params } from './types
  * ip6tnl gets `encaplimit none`: its default adds an 8-byte destination-options header.
  * Shared by `ipip`, `fou` and `gue`.
  */
-export function ipInIpParams(d: NetworkDraft<unknown>): Params {
+export type IpInIpParams = {
+  readonly link: 'ipip' | 'sit' | 'ip6tnl';
+  readonly mode: 'ipip' | 'ip6ip' | 'ipip6' | 'ip6ip6';
+  /** The inner protocol: 4 (IPv4 inside) or 41 (IPv6 inside). */
+  readonly ipproto: 4 | 41;
+};
+
+/** The IP-in-IP device for the network's underlay and inner families. */
+export function ipInIpParams(d: NetworkDraft<unknown>): IpInIpParams {
   const inner: Family = d.members[0]!.address.includes(':') ? 6 : 4;
   if (d.family === 4) return inner === 4 ? { link: 'ipip', mode: 'ipip', ipproto: 4 } : { link: 'sit', mode: 'ip6ip', ipproto: 41 };
   return { link: 'ip6tnl', mode: inner === 4 ? 'ipip6' : 'ip6ip6', ipproto: inner === 4 ? 4 : 41 };
 }
 
 /** `ip link add` words for the IP-in-IP device planned by `ipInIpParams`, before any `encap` words. */
-export const ipInIpCreate = (params: Params, me: Member, peer: Member): (string | number)[] => [
+export const ipInIpCreate = (params: IpInIpParams, me: Member, peer: Member): (string | number)[] => [
   'ip',
   'link',
   'add',
   me.ifname,
   'type',
-  params.link as string,
+  params.link,
   'mode',
-  params.mode as string,
+  params.mode,
   'local',
   me.underlay,
   'remote',
@@ -44,7 +52,7 @@ export const ipInIpCreate = (params: Params, me: Member, peer: Member): (string 
  *   1500 → 1480   9000 → 8980
  * IPv6 underlay: derived, not run (lab addresses are IPv4): 1500 → 1460 (ip6tnl, encaplimit none).
  */
-export const ipip = defineKind({
+export const ipip = defineKind<Record<string, never>, IpInIpParams>({
   id: 'ipip',
   label: 'IPIP (IP in IP)',
   layer: 'L3',

@@ -1,4 +1,4 @@
-import { IpsecOptions, espOverhead, ipsecPart, ipsecPlan, ipsecRequirements } from './libreswan.js';
+import { IpsecOptions, espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, type IpsecParams } from './libreswan.js';
 import { defineKind } from './types.js';
 
 /**
@@ -28,7 +28,7 @@ import { defineKind } from './types.js';
  *   ipip-ipsec       AES_GCM_16_256         1446            8946
  * (tests/tunnels/pair.sh over SSH in the lab; 1500 in CI, 9000 by hand with --mtu9000.)
  */
-export const ipsecTransport = defineKind({
+export const ipsecTransport = defineKind<IpsecOptions, IpsecParams>({
   id: 'ipsec-transport',
   label: 'IPsec transport mode (Libreswan, host to host)',
   layer: 'L3',
@@ -45,7 +45,7 @@ export const ipsecTransport = defineKind({
   overhead: (o, family, mtu) => espOverhead(o, 'transport', family, mtu),
   plan: (d) => ipsecPlan(d),
   render: (ctx) => {
-    const ipsec = ipsecPart(ctx, [{ name: ctx.net.params.ipsecConn as string, type: 'transport' }]);
+    const ipsec = ipsecPart(ctx, [{ name: ctx.net.params.ipsecConn, type: 'transport' }]);
     // No routeDev: no LAN routes (see above), and the kernel clamps the host's own TCP MSS to the bundle's MTU.
     return { files: ipsec.files, up: [...ipsec.guard, ...ipsec.up], down: [...ipsec.down, ...ipsec.unguard] };
   },

@@ -1,6 +1,6 @@
 import { bare, configureLink, deleteLink, guardLink } from './common.js';
-import { IpsecOptions, espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, type Conn } from './libreswan.js';
-import { defineKind, type RenderContext } from './types.js';
+import { IpsecOptions, espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, type Conn, type IpsecParams } from './libreswan.js';
+import { defineKind, type Network, type RenderContext } from './types.js';
 
 const hostPrefix = (address: string): string => `${bare(address)}/${address.includes(':') ? 128 : 32}`;
 
@@ -18,9 +18,9 @@ export function tunnelSelectors(net: RenderContext['net']): [string[], string[]]
 }
 
 /** One tunnel-mode connection per pair of selectors, named the same on both ends. */
-export function tunnelConns(net: RenderContext['net'], self: number): Conn[] {
+export function tunnelConns(net: Network<unknown, IpsecParams>, self: number): Conn[] {
   const lists = tunnelSelectors(net);
-  const base = net.params.ipsecConn as string;
+  const base = net.params.ipsecConn;
   const conns: Conn[] = [];
   lists[0].forEach((s0, i0) =>
     lists[1].forEach((s1, i1) => {
@@ -46,7 +46,7 @@ export function tunnelConns(net: RenderContext['net'], self: number): Conn[] {
  * Proven in Debian's 6.1 kernel (scripts/fullkernel), IPv4 underlay, AES_GCM_16_256: see the
  * table in ipsec-transport.ts.
  */
-export const ipsecTunnel = defineKind({
+export const ipsecTunnel = defineKind<IpsecOptions, IpsecParams>({
   id: 'ipsec-tunnel',
   label: 'IPsec tunnel mode (Libreswan, policy-based)',
   layer: 'L3',

@@ -5,7 +5,7 @@ describe('ipsec-vti', () => {
   it("marks the SA with the VTI's key, on both ends, and selects everything", () => {
     const built = build('ipsec-vti');
     for (const [i, m] of built.plan.networks[0]!.members.entries()) {
-      const key = built.plan.networks[0]!.params.key as number;
+      const key = String(built.plan.networks[0]!.params.key);
       const up = built.bundles[i]!.up;
       expect(up).toMatch(new RegExp(`ip link add ${m.ifname} type vti local ${m.underlay} remote \\S+ key ${key}$`, 'm'));
       expect(up).toContain(`sysctl -qw net.ipv4.conf.${m.ifname}.disable_policy=1`);

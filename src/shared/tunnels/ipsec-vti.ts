@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cmd } from '../shell.js';
 import { configureLink, deleteLink, guardLink } from './common.js';
-import { espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, ipsecShape } from './libreswan.js';
+import { espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, ipsecShape, type IpsecParams } from './libreswan.js';
 import { defineKind } from './types.js';
 
 const Options = z.strictObject({
@@ -9,6 +9,10 @@ const Options = z.strictObject({
   /** The VTI key, which is also the SA and policy mark; by default 0x4f4c0000 + the link's position among VTI links. */
   key: z.number().int().min(1).max(4294967295).optional(),
 });
+type Options = z.output<typeof Options>;
+
+/** IPsec's, plus the VTI key (= the SA mark), the device type and the sysctl tree of the inner family. */
+type VtiParams = IpsecParams & { readonly key: number; readonly link: 'vti' | 'vti6'; readonly sysctl: 'net.ipv4.conf' | 'net.ipv6.conf' };
 
 /** Marks in a block of their own, away from the small numbers firewalls and routing rules use. */
 const KEY_BASE = 0x4f4c0000;
@@ -23,7 +27,7 @@ const KEY_BASE = 0x4f4c0000;
  *
  * Proven in Debian's 6.1 kernel (scripts/fullkernel): see the table in ipsec-transport.ts.
  */
-export const ipsecVti = defineKind({
+export const ipsecVti = defineKind<Options, VtiParams>({
   id: 'ipsec-vti',
   label: 'IPsec tunnel mode (Libreswan, route-based VTI)',
   layer: 'L3',
@@ -48,14 +52,14 @@ export const ipsecVti = defineKind({
     const { net, self } = ctx;
     const me = net.members[self]!;
     const peer = net.members[1 - self]!;
-    const key = net.params.key as number;
+    const key = net.params.key;
     const any = me.address.includes(':') ? '::/0' : '0.0.0.0/0';
-    const ipsec = ipsecPart(ctx, [{ name: net.params.ipsecConn as string, type: 'tunnel', leftsubnet: any, rightsubnet: any, mark: key }]);
+    const ipsec = ipsecPart(ctx, [{ name: net.params.ipsecConn, type: 'tunnel', leftsubnet: any, rightsubnet: any, mark: key }]);
     return {
       files: ipsec.files,
       up: [
-        guardLink(me.ifname, 'ip', 'link', 'add', me.ifname, 'type', net.params.link as string, 'local', me.underlay, 'remote', peer.underlay, 'key', key),
-        cmd('sysctl', '-qw', `${net.params.sysctl as string}.${me.ifname}.disable_policy=1`),
+        guardLink(me.ifname, 'ip', 'link', 'add', me.ifname, 'type', net.params.link, 'local', me.underlay, 'remote', peer.underlay, 'key', key),
+        cmd('sysctl', '-qw', `${net.params.sysctl}.${me.ifname}.disable_policy=1`),
         ...configureLink(me, net.mtu),
         ...ipsec.up,
       ],

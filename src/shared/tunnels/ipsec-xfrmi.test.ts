@@ -5,12 +5,12 @@ describe('ipsec-xfrmi', () => {
   it('the SA and the interface carry the same if_id on both ends; the device is ipsec<if_id> with the planned name as altname', () => {
     const built = build('ipsec-xfrmi');
     const net = built.plan.networks[0]!;
-    const ifId = net.params.ifId as number;
+    const ifId = String(net.params.ifId);
     for (const [i, m] of net.members.entries()) {
       const up = built.bundles[i]!.up;
       expect(up).toContain(`ip link add ipsec${ifId} type xfrm dev ${m.underlayDev} if_id ${ifId}`);
       expect(up).toContain(`ip link property add dev ipsec${ifId} altname ${m.ifname}`);
-      expect(connsOf(built, m.host).get('overlab-n0')).toMatchObject({ 'ipsec-interface': String(ifId), leftsubnet: '0.0.0.0/0', rightsubnet: '0.0.0.0/0' });
+      expect(connsOf(built, m.host).get('overlab-n0')).toMatchObject({ 'ipsec-interface': ifId, leftsubnet: '0.0.0.0/0', rightsubnet: '0.0.0.0/0' });
       // The device must exist before the connection is added, or pluto makes (and later deletes) its own.
       expect(up.indexOf('ip link add ipsec')).toBeLessThan(up.indexOf('ipsec addconn'));
       expect(up).toMatch(new RegExp(`ip route replace \\S+ via \\S+ dev ipsec${ifId}`));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cmd, q } from '../shell.js';
 import { configureLink, deleteLink, guardLink } from './common.js';
-import { espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, ipsecShape } from './libreswan.js';
+import { espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, ipsecShape, type IpsecParams } from './libreswan.js';
 import { defineKind } from './types.js';
 
 const Options = z.strictObject({
@@ -9,6 +9,10 @@ const Options = z.strictObject({
   /** XFRM interface id (the device is `ipsec<id>`); by default 100 + the link's position among XFRMi links. */
   ifId: z.number().int().min(1).max(65535).optional(),
 });
+type Options = z.output<typeof Options>;
+
+/** IPsec's, plus the XFRM interface's if_id and its device name (`ipsec<if_id>`). */
+type XfrmiParams = IpsecParams & { readonly ifId: number; readonly device: string };
 
 /**
  * IPsec tunnel mode, route-based through an XFRM interface: the SA selects everything (0/0
@@ -23,7 +27,7 @@ const Options = z.strictObject({
  *
  * Proven in Debian's 6.1 kernel (scripts/fullkernel): see the table in ipsec-transport.ts.
  */
-export const ipsecXfrmi = defineKind({
+export const ipsecXfrmi = defineKind<Options, XfrmiParams>({
   id: 'ipsec-xfrmi',
   label: 'IPsec tunnel mode (Libreswan, route-based XFRM interface)',
   layer: 'L3',
@@ -43,10 +47,9 @@ export const ipsecXfrmi = defineKind({
   render: (ctx) => {
     const { net, self } = ctx;
     const me = net.members[self]!;
-    const ifId = net.params.ifId as number;
-    const dev = net.params.device as string;
+    const { ifId, device: dev } = net.params;
     const any = me.address.includes(':') ? '::/0' : '0.0.0.0/0';
-    const ipsec = ipsecPart(ctx, [{ name: net.params.ipsecConn as string, type: 'tunnel', leftsubnet: any, rightsubnet: any, ipsecInterface: ifId }]);
+    const ipsec = ipsecPart(ctx, [{ name: net.params.ipsecConn, type: 'tunnel', leftsubnet: any, rightsubnet: any, ipsecInterface: ifId }]);
     return {
       files: ipsec.files,
       up: [

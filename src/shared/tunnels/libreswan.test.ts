@@ -10,7 +10,7 @@ import { ipHeader } from './common.js';
 import { defaultRegistry } from './index.js';
 import { ESP, espInnerMtu, type EspName } from './libreswan.js';
 import { build, fakeSecrets, fileOf, parseConns } from './ipsec-testkit.js';
-import { lookupKind, type TunnelKind } from './types.js';
+import { requireKind, type TunnelKind } from './types.js';
 
 const registry = defaultRegistry;
 const IPSEC_KINDS = ['ipsec-tunnel', 'ipsec-transport', 'ipsec-vti', 'ipsec-xfrmi', 'gre-ipsec', 'gretap-ipsec', 'vxlan-ipsec', 'geneve-ipsec', 'ipip-ipsec'];
@@ -18,7 +18,7 @@ const IPSEC_KINDS = ['ipsec-tunnel', 'ipsec-transport', 'ipsec-vti', 'ipsec-xfrm
 const OVERLAY: Record<string, string> = { 'gre-ipsec': 'gre', 'gretap-ipsec': 'gretap', 'vxlan-ipsec': 'vxlan', 'geneve-ipsec': 'geneve', 'ipip-ipsec': 'ipip' };
 const MODE: Record<string, 'tunnel' | 'transport'> = { 'ipsec-tunnel': 'tunnel', 'ipsec-vti': 'tunnel', 'ipsec-xfrmi': 'tunnel' };
 const modeOf = (kind: string): 'tunnel' | 'transport' => MODE[kind] ?? 'transport';
-const kindOf = (id: string): TunnelKind => lookupKind(registry, id) as TunnelKind;
+const kindOf = (id: string): TunnelKind => requireKind(registry, id);
 
 const has = (bin: string, ...args: string[]): boolean => spawnSync(bin, args).status === 0;
 const hasShellcheck = has('shellcheck', '--version');
@@ -186,7 +186,7 @@ describe('every IPsec kind', () => {
         const hub = bundles.find((b) => b.host === p.hosts[0]!.name)!;
         const names = p.networks.flatMap((n) => [...parseConns(fileOf(hub, `/etc/ipsec.d/overlab-${n.id}.conf`)!).keys()]);
         expect(new Set(names).size).toBe(names.length);
-        const ids = p.networks.flatMap((n) => n.params.ipsecIds as string[]);
+        const ids = p.networks.flatMap((n) => n.params.ipsecIds);
         expect(new Set(ids).size).toBe(ids.length);
         const plutoConfs = hub.files.filter((f) => f.path === '/etc/overlab/ipsec/ipsec.conf');
         expect(plutoConfs).toHaveLength(p.networks.length);

@@ -121,8 +121,21 @@ export const pskRef = (net: string): string => `ipsec/${net}/psk`;
 /**
  * The numbers and names every IPsec network plans: connection name, IKE IDs, initiator,
  * proposal. Keys start with `ipsec` so they never collide with an overlay's own params.
+ * Every IPsec kind's params include these (`IpsecParams & …`).
  */
-export function ipsecPlan(d: NetworkDraft<IpsecOptions>): { params: Params; secrets: { ref: string; kind: { type: 'random'; bytes: number; encoding: 'base64' } }[] } {
+export type IpsecParams = {
+  /** Base of the network's conn names, `overlab-<net>`. */
+  readonly ipsecConn: string;
+  /** IKE ID of each member, by member index. */
+  readonly ipsecIds: readonly string[];
+  /** Host of the member that initiates. */
+  readonly ipsecInitiator: string;
+  readonly ipsecIke: IpsecOptions['ike'];
+  readonly ipsecEsp: EspName;
+};
+
+/** An IPsec network's `IpsecParams`, and its pre-shared key. */
+export function ipsecPlan(d: NetworkDraft<IpsecOptions>): { params: IpsecParams; secrets: { ref: string; kind: { type: 'random'; bytes: number; encoding: 'base64' } }[] } {
   return {
     params: {
       ipsecConn: `overlab-${d.id}`,
@@ -171,11 +184,11 @@ const PLUTO_CONF_TEXT = [
 const PLUTO_SECRETS_TEXT = ["# Overlab's pluto: the PSKs of this host's IPsec networks.", 'include /etc/ipsec.d/overlab-*.secrets', ''].join('\n');
 
 /** The conn file of one network, `left` being this host. */
-export function connText(ctx: RenderContext, conns: readonly Conn[]): string {
+export function connText(ctx: RenderContext<unknown, IpsecParams>, conns: readonly Conn[]): string {
   const { net, self } = ctx;
   const me = net.members[self]!;
   const peer = net.members[1 - self]!;
-  const ids = net.params.ipsecIds as readonly string[];
+  const ids = net.params.ipsecIds;
   const initiator = net.params.ipsecInitiator === me.host;
   const lines = [
     `# Overlab network ${net.id} (${net.kind}): ${me.host} (left) <-> ${peer.host} (right).`,
@@ -191,7 +204,7 @@ export function connText(ctx: RenderContext, conns: readonly Conn[]): string {
       `\trightid=${ids[1 - self]!}`,
       '\tauthby=secret',
       `\tikev2=${net.params.ipsecIke === 'ikev1' ? 'no' : 'yes'}`,
-      `\tesp=${String(net.params.ipsecEsp)}`,
+      `\tesp=${net.params.ipsecEsp}`,
       `\ttype=${c.type}`,
     );
     if (c.leftsubnet) lines.push(`\tleftsubnet=${c.leftsubnet}`, `\trightsubnet=${c.rightsubnet!}`);
@@ -213,8 +226,8 @@ export function connText(ctx: RenderContext, conns: readonly Conn[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function secretsText(ctx: RenderContext): string {
-  const ids = ctx.net.params.ipsecIds as readonly string[];
+export function secretsText(ctx: RenderContext<unknown, IpsecParams>): string {
+  const ids = ctx.net.params.ipsecIds;
   const psk = ctx.secret(pskRef(ctx.net.id), 'value');
   return `# Overlab network ${ctx.net.id}: pre-shared key of ${ids[0]!} and ${ids[1]!}.\n${ids[ctx.self]!} ${ids[1 - ctx.self]!} : PSK "${psk}"\n`;
 }
@@ -247,7 +260,7 @@ export interface IpsecPart extends Pick<HostPart, 'files' | 'up' | 'down'> {
   readonly unguard: readonly string[];
 }
 
-export function ipsecPart(ctx: RenderContext, conns: readonly Conn[]): IpsecPart {
+export function ipsecPart(ctx: RenderContext<unknown, IpsecParams>, conns: readonly Conn[]): IpsecPart {
   const { net, runDir } = ctx;
   const rundir = `${runDir}/pluto`;
   const ctl = `${rundir}/pluto.ctl`;
@@ -331,8 +344,8 @@ export type OverlayTraffic = { readonly proto: number } | { readonly udpPort: nu
  * port to the receiver's port, so each direction has its own selector pair: one SA to each
  * host's port, named after the host that listens.
  */
-export function overlayConns(ctx: RenderContext, traffic: OverlayTraffic): Conn[] {
-  const base = ctx.net.params.ipsecConn as string;
+export function overlayConns(ctx: RenderContext<unknown, IpsecParams>, traffic: OverlayTraffic): Conn[] {
+  const base = ctx.net.params.ipsecConn;
   // A bare number is not a protoport to Libreswan ("Invalid protoport value"), and pluto
   // refuses `%any` ports on both sides; port 0 is "all ports" (none, for GRE and IPIP).
   if ('proto' in traffic) return [{ name: base, type: 'transport', leftprotoport: `${traffic.proto}/0`, rightprotoport: `${traffic.proto}/0` }];
@@ -347,12 +360,12 @@ export function overlayConns(ctx: RenderContext, traffic: OverlayTraffic): Conn[
   }));
 }
 
-/** The overlay kind an `<overlay>-ipsec` kind wraps, and how to name what it sends. */
-export interface OverIpsec {
+/** The overlay kind an `<overlay>-ipsec` kind wraps, and how to name what it sends (from the overlay's params `P`). */
+export interface OverIpsec<P extends Params> {
   readonly id: string;
   readonly label: string;
   readonly ifPrefix: string;
-  readonly traffic: (params: Params) => OverlayTraffic;
+  readonly traffic: (params: P) => OverlayTraffic;
 }
 
 /**
@@ -362,7 +375,7 @@ export interface OverIpsec {
  * the overlay's plus `ike` and `esp`. The inner MTU is the overlay's inside the largest packet
  * ESP transport mode carries on the underlay.
  */
-export function overIpsec(base: TunnelKind, spec: OverIpsec): TunnelKind {
+export function overIpsec<P extends Params>(base: TunnelKind<unknown, P>, spec: OverIpsec<P>): TunnelKind {
   if (!(base.options instanceof z.ZodObject)) throw new Error(`bug: ${base.id}'s options are not an object schema`);
   const baseKeys = Object.keys(base.options.shape);
   const clash = baseKeys.filter((k) => k in ipsecShape);
@@ -370,7 +383,7 @@ export function overIpsec(base: TunnelKind, spec: OverIpsec): TunnelKind {
   const options = base.options.extend(ipsecShape) as unknown as z.ZodType<IpsecOptions & Record<string, unknown>>;
   const own = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([k]) => baseKeys.includes(k)));
   const baseNet = <N extends { options: unknown }>(net: N): N => ({ ...net, options: own(net.options as Record<string, unknown>) });
-  return defineKind<IpsecOptions & Record<string, unknown>>({
+  return defineKind<IpsecOptions & Record<string, unknown>, P & IpsecParams>({
     id: spec.id,
     label: spec.label,
     layer: base.layer,

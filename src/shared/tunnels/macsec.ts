@@ -12,6 +12,9 @@ const PORT = 1;
 const txKeyRef = (net: string, host: string): string => `macsec/${net}/${host}-tx`;
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
+/** The SCI port, and per member its planned MAC and the key id of its TX SA (by member index). */
+type MacsecParams = { readonly port: number; readonly macs: readonly string[]; readonly keyIds: readonly string[] };
+
 /**
  * A locally administered unicast MAC (02:…) per member, from the network's position among
  * MACsec networks and the member's index. The receiver names the peer's channel by its SCI,
@@ -34,7 +37,7 @@ const planMac = (ordinal: number, member: number): string => ['02', '6f', hex2((
  * fragmented, so the figure is exact, not merely safe. IPv4 underlay:
  *   1500 → 1468   9000 → 8968   (SecTAG with SCI 16 + ICV 16, whatever the family; 4-host mesh too)
  */
-export const macsec = defineKind({
+export const macsec = defineKind<Record<string, never>, MacsecParams>({
   id: 'macsec',
   label: 'MACsec (static keys, GCM-AES-128; hosts on one L2 segment)',
   layer: 'L2',
@@ -61,9 +64,7 @@ export const macsec = defineKind({
   render: ({ net, self, secret }) => {
     const me = net.members[self]!;
     const peer = 1 - self;
-    const macs = net.params.macs as readonly string[];
-    const keyIds = net.params.keyIds as readonly string[];
-    const port = net.params.port as number;
+    const { macs, keyIds, port } = net.params;
     const dev = me.ifname;
     // The SAs carry keys, so they go in a 0600 file read by `ip -batch`, never in argv or up.sh.
     const sa = `/etc/overlab/macsec/${dev}.batch`;

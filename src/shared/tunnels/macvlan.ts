@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { configureLink, deleteLink, guardLink } from './common.js';
 import { defineKind } from './types.js';
 
+/** The macvlan mode, always `bridge` (see below). */
+type MacvlanParams = { readonly mode: 'bridge' };
+
 /**
  * MACVLAN in bridge mode: a sub-interface of the underlay device with its own MAC address.
  * No encapsulation at all: frames cross the underlay segment as they are, so it only joins
@@ -16,7 +19,7 @@ import { defineKind } from './types.js';
  * refuses an MTU one byte larger than its parent's. IPv4 underlay:
  *   1500 → 1500   9000 → 9000   (overhead 0 whatever the family)
  */
-export const macvlan = defineKind({
+export const macvlan = defineKind<Record<string, never>, MacvlanParams>({
   id: 'macvlan',
   label: 'MACVLAN (bridge mode; hosts on one L2 segment)',
   layer: 'L2',
@@ -34,7 +37,7 @@ export const macvlan = defineKind({
     const me = net.members[self]!;
     return {
       files: [],
-      up: [guardLink(me.ifname, 'ip', 'link', 'add', 'link', me.underlayDev, 'name', me.ifname, 'type', 'macvlan', 'mode', net.params.mode as string), ...configureLink(me, net.mtu)],
+      up: [guardLink(me.ifname, 'ip', 'link', 'add', 'link', me.underlayDev, 'name', me.ifname, 'type', 'macvlan', 'mode', net.params.mode), ...configureLink(me, net.mtu)],
       down: [deleteLink(me.ifname)],
       routeDev: me.ifname,
     };

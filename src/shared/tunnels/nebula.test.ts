@@ -133,7 +133,7 @@ describe('nebula: lighthouse and peers', () => {
       expect(routes).toContain(`    - route: ${h.lan}\n      via: ${owner.address.split('/')[0]}`);
     }
     // Given members that carry their LAN, the certificate requests list it as a subnet.
-    const draft: NetworkDraft<unknown> = {
+    const draft: NetworkDraft<ReturnType<typeof nebula.options.parse>> = {
       id: 'n0',
       ordinal: 0,
       options: nebula.options.parse({}),

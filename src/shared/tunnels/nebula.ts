@@ -10,6 +10,10 @@ const Options = z.strictObject({
   /** Data cipher, identical on all nodes (Nebula refuses mixed ones): AES-256-GCM or ChaCha20-Poly1305. */
   cipher: z.enum(['aes', 'chachapoly']).default('aes'),
 });
+type Options = z.output<typeof Options>;
+
+/** The network's name (its directory, pid and log files), port, cipher, and the lighthouse's member index. */
+type NebulaParams = { readonly netname: string; readonly port: number; readonly cipher: Options['cipher']; readonly lighthouse: number };
 
 /** Nebula's header in front of every data packet: version/type, subtype, reserved, remote index, counter. */
 const NEBULA_HEADER = 16;
@@ -38,7 +42,7 @@ const lanOf = (m: Member): string[] => ('lan' in m && typeof m.lan === 'string' 
  * not; IPv6 underlay: 1420 and 8920 by the same arithmetic. Nebula's own default (1300) would
  * waste 140 bytes a packet, so `tun.mtu` is always set.
  */
-export const nebula = defineKind({
+export const nebula = defineKind<Options, NebulaParams>({
   id: 'nebula',
   label: 'Nebula',
   layer: 'L3',
@@ -64,9 +68,9 @@ export const nebula = defineKind({
   render: ({ net, self, secret, runDir }) => {
     const me = net.members[self]!;
     const p = net.params;
-    const dir = `/etc/nebula/${String(p.netname)}`;
-    const lh = net.members[p.lighthouse as number]!;
-    const amLighthouse = self === (p.lighthouse as number);
+    const dir = `/etc/nebula/${p.netname}`;
+    const lh = net.members[p.lighthouse]!;
+    const amLighthouse = self === p.lighthouse;
     const owners = lanOwners(net);
     // Traffic for a LAN goes straight to the member that owns it: only its certificate lists
     // that LAN, and Nebula checks both ends of every packet against the certificates.
@@ -81,7 +85,7 @@ export const nebula = defineKind({
       `  ca: ${dir}/ca.crt`,
       `  cert: ${dir}/host.crt`,
       `  key: ${dir}/host.key`,
-      ...(amLighthouse ? ['static_host_map: {}'] : ['static_host_map:', `  ${s(bare(lh.address))}: [${s(endpoint(lh.underlay, p.port as number))}]`]),
+      ...(amLighthouse ? ['static_host_map: {}'] : ['static_host_map:', `  ${s(bare(lh.address))}: [${s(endpoint(lh.underlay, p.port))}]`]),
       'lighthouse:',
       `  am_lighthouse: ${String(amLighthouse)}`,
       '  interval: 60',
@@ -92,10 +96,10 @@ export const nebula = defineKind({
       `    ${s(`${me.underlay}/${hostBits}`)}: true`,
       'listen:',
       `  host: ${s(me.underlay.includes(':') ? '[::]' : '0.0.0.0')}`,
-      `  port: ${String(p.port)}`,
+      `  port: ${p.port}`,
       'punchy:',
       '  punch: true',
-      `cipher: ${String(p.cipher)}`,
+      `cipher: ${p.cipher}`,
       'tun:',
       '  disabled: false',
       `  dev: ${me.ifname}`,
@@ -126,8 +130,8 @@ export const nebula = defineKind({
     ].join('\n');
 
     const conf = `${dir}/config.yml`;
-    const pid = `${runDir}/nebula-${String(p.netname)}.pid`;
-    const log = `${runDir}/nebula-${String(p.netname)}.log`;
+    const pid = `${runDir}/nebula-${p.netname}.pid`;
+    const log = `${runDir}/nebula-${p.netname}.log`;
     return {
       files: [
         { path: conf, mode: 0o644, content: config },

@@ -47,6 +47,9 @@ const Options = z.strictObject({
 });
 type Options = z.infer<typeof Options>;
 
+/** The port of both channels, ocserv's link MTU (the plan's MTU + the DTLS overhead), and the prefix of its per-client devices. */
+type OpenconnectParams = { readonly port: number; readonly linkMtu: number; readonly device: string };
+
 /**
  * Bytes per data packet: outer IP + UDP + DTLS 1.2 record header (13) + for AES-GCM an 8-byte
  * explicit nonce (ChaCha20-Poly1305's nonce is implicit) + 16-byte tag + 1-byte AnyConnect
@@ -63,7 +66,7 @@ const passwordRef = (net: string, host: string): string => `openconnect/${net}/$
 
 const LOG_DIR = '/var/log/overlab';
 
-function serverFiles(net: Network<Options>, self: number, secret: (ref: string, part?: string) => string, runDir: string): BundleFile[] {
+function serverFiles(net: Network<Options, OpenconnectParams>, self: number, secret: (ref: string, part?: string) => string, runDir: string): BundleFile[] {
   const me = net.members[self]!;
   const o = net.options;
   const dir = `/etc/ocserv/${me.ifname}`;
@@ -74,8 +77,8 @@ function serverFiles(net: Network<Options>, self: number, secret: (ref: string, 
     `# Overlab: ocserv of network ${net.id} on ${me.host}. Generated; change the project, not this file.`,
     o.auth === 'password' ? `auth = "plain[passwd=${dir}/passwd]"` : 'auth = "certificate"',
     `listen-host = ${me.underlay}`,
-    `tcp-port = ${String(net.params.port)}`,
-    `udp-port = ${String(net.params.port)}`,
+    `tcp-port = ${net.params.port}`,
+    `udp-port = ${net.params.port}`,
     'run-as-user = nobody',
     'run-as-group = nogroup',
     // Its own sockets and pid file, not the packaged instance's.
@@ -103,8 +106,8 @@ function serverFiles(net: Network<Options>, self: number, secret: (ref: string, 
     'rekey-method = ssl',
     `tls-priorities = "${priorities(o.cipher)}"`,
     // The link MTU from which ocserv subtracts the DTLS overhead: the plan's MTU comes out.
-    `mtu = ${String(net.params.linkMtu)}`,
-    `device = ${String(net.params.device)}`,
+    `mtu = ${net.params.linkMtu}`,
+    `device = ${net.params.device}`,
     'ping-leases = false',
     // The server's own address on every client device is the network's first, as the plan has it.
     v4 ? `ipv4-network = ${net.subnet}` : `ipv6-network = ${net.subnet}`,
@@ -137,7 +140,7 @@ function serverFiles(net: Network<Options>, self: number, secret: (ref: string, 
   return files;
 }
 
-export const openconnect = defineKind({
+export const openconnect = defineKind<Options, OpenconnectParams>({
   id: 'openconnect',
   label: 'OpenConnect (ocserv)',
   layer: 'L3',
@@ -208,7 +211,7 @@ export const openconnect = defineKind({
             { path: `${dir}/client.crt`, mode: 0o644, content: secret(certRef(net.id, me.host), 'cert') },
             { path: `${dir}/client.key`, mode: 0o600, content: secret(certRef(net.id, me.host), 'key'), secret: true },
           ];
-    const url = `https://${server.underlay.includes(':') ? `[${server.underlay}]` : server.underlay}:${String(net.params.port)}/`;
+    const url = `https://${server.underlay.includes(':') ? `[${server.underlay}]` : server.underlay}:${net.params.port}/`;
     const options = [
       `# Overlab: openconnect of network ${net.id} on ${me.host}, server ${server.host}. Generated; change the project, not this file.`,
       'non-inter',
@@ -217,7 +220,7 @@ export const openconnect = defineKind({
       `cafile=${dir}/ca.crt`,
       'no-system-trust',
       '# The link MTU ocserv computes the data MTU from (it takes the smaller of its own and this).',
-      `base-mtu=${String(net.params.linkMtu)}`,
+      `base-mtu=${net.params.linkMtu}`,
       `interface=${me.ifname}`,
       '# up.sh has configured the device: openconnect only carries packets (no routes, no DNS).',
       'script=true',

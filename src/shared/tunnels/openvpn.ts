@@ -35,6 +35,9 @@ const Options = z.strictObject({
 });
 type Options = z.infer<typeof Options>;
 
+/** Port, cipher and UDP family of the network; `netmask`: the pool's, on an IPv4 pool only. */
+type OpenvpnParams = { readonly port: number; readonly cipher: Options['cipher']; readonly proto: 'udp4' | 'udp6'; readonly netmask?: string };
+
 /**
  * Per data packet (AEAD, DATA_V2): opcode + key id + peer id (4), packet id (4, also the
  * implicit IV's counter), AEAD tag (16). No compression framing (none is configured), no
@@ -60,10 +63,10 @@ function staticKey(hex: string): string {
 const inline = (tag: string, body: string): string[] => [`<${tag}>`, body.trimEnd(), `</${tag}>`];
 
 /** Config lines both ends share. */
-function common(net: Network<Options>, self: number): string[] {
+function common(net: Network<Options, OpenvpnParams>, self: number): string[] {
   const me = net.members[self]!;
   return [
-    `proto ${String(net.params.proto)}`,
+    `proto ${net.params.proto}`,
     `dev ${me.ifname}`,
     'dev-type tun',
     'topology subnet',
@@ -77,7 +80,7 @@ function common(net: Network<Options>, self: number): string[] {
     'mssfix 0',
     // Kernel data-channel offload (ovpn-dco) is not in Debian's kernel and changes the device type.
     'disable-dco',
-    `data-ciphers ${String(net.params.cipher)}`,
+    `data-ciphers ${net.params.cipher}`,
     'tls-version-min 1.2',
     'persist-key',
     'persist-tun',
@@ -88,7 +91,7 @@ function common(net: Network<Options>, self: number): string[] {
   ];
 }
 
-function serverFiles(net: Network<Options>, self: number, secret: (ref: string, part?: string) => string): BundleFile[] {
+function serverFiles(net: Network<Options, OpenvpnParams>, self: number, secret: (ref: string, part?: string) => string): BundleFile[] {
   const me = net.members[self]!;
   const dir = `/etc/openvpn/server/${me.ifname}`;
   const pool = parsePrefix(net.subnet) as Prefix;
@@ -98,7 +101,7 @@ function serverFiles(net: Network<Options>, self: number, secret: (ref: string, 
     'mode server',
     'tls-server',
     `local ${me.underlay}`,
-    `port ${String(net.params.port)}`,
+    `port ${net.params.port}`,
     ...common(net, self),
     // Server mode needs its own address; clients get theirs from client-config-dir only.
     v4 ? `ifconfig ${bare(me.address)} ${String(net.params.netmask)}` : `ifconfig-ipv6 ${me.address} ${bare(net.members[1]!.address)}`,
@@ -134,13 +137,13 @@ function serverFiles(net: Network<Options>, self: number, secret: (ref: string, 
   return files;
 }
 
-function clientFile(net: Network<Options>, self: number, secret: (ref: string, part?: string) => string): BundleFile {
+function clientFile(net: Network<Options, OpenvpnParams>, self: number, secret: (ref: string, part?: string) => string): BundleFile {
   const me = net.members[self]!;
   const server = net.members.find((m) => m.role === 'server')!;
   const conf = [
     `# Overlab: OpenVPN client of network ${net.id} on ${me.host}, server ${server.host}. Generated; change the project, not this file.`,
     'client',
-    `remote ${server.underlay} ${String(net.params.port)}`,
+    `remote ${server.underlay} ${net.params.port}`,
     'nobind',
     ...common(net, self),
     // Routes are the plan's, laid by up.sh.
@@ -161,7 +164,7 @@ function clientFile(net: Network<Options>, self: number, secret: (ref: string, p
   return { path: `/etc/openvpn/client/${me.ifname}.conf`, mode: 0o600, content: conf.join('\n'), secret: true };
 }
 
-export const openvpn = defineKind({
+export const openvpn = defineKind<Options, OpenvpnParams>({
   id: 'openvpn',
   label: 'OpenVPN',
   layer: 'L3',

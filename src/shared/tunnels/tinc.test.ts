@@ -115,7 +115,7 @@ describe('tinc: the ends of every link agree', () => {
       const bundles = render(p, registry, secret);
       const byHost = new Map(bundles.map((b) => [b.host, b]));
       const name = (host: string): string => host.replace(/-/g, '_');
-      const netname = net.params.netname as string;
+      const netname = String(net.params.netname);
       for (const l of p.links) {
         const a = byHost.get(l.a)!;
         const b = byHost.get(l.b)!;
@@ -227,7 +227,7 @@ describe('tinc: daemon, options and scripts', () => {
         mkdirSync(path.dirname(target), { recursive: true });
         writeFileSync(target, f.content, { mode: f.mode });
       }
-      const netname = p.networks[0]!.params.netname as string;
+      const netname = String(p.networks[0]!.params.netname);
       const log = path.join(work, `${b.host}.log`);
       const script = `mount --bind "$1" /etc/tinc && exec timeout 1.5 tincd -n "$2" -D --pidfile="$3.pid" --logfile="$3"`;
       const r = spawnSync('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', script, 'sh', root, netname, log], { encoding: 'utf8' });

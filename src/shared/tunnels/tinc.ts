@@ -31,6 +31,19 @@ const Options = z
   });
 type Options = z.output<typeof Options>;
 
+/** What every member's tinc configuration is made from; lists are by member index. */
+type TincParams = {
+  readonly netname: string;
+  readonly port: number;
+  /** tinc's name of each member. */
+  readonly names: readonly string[];
+  /** `from>to`: member `from` dials member `to` (one per link). */
+  readonly connectTo: readonly string[];
+  /** Members reached through the links (IndirectData). */
+  readonly indirect: readonly number[];
+  readonly pmtu: number;
+};
+
 /** Cipher block: CBC pads every packet up to a multiple of it (PKCS#7: 1 to 16 bytes, never 0). */
 const BLOCK = 16;
 /** tinc 1.0 carries the inner packet behind a 14-byte Ethernet header, also in router mode. */
@@ -92,7 +105,7 @@ export function lanOwners(net: Pick<Network, 'members' | 'routes'>): string[][] 
  * tinc 1.0 (`tincd`, RSA meta connections, legacy UDP packet protocol): one daemon per host in
  * router mode; each host announces its tunnel address and LANs as `Subnet`s.
  */
-export const tinc = defineKind({
+export const tinc = defineKind<Options, TincParams>({
   id: 'tinc',
   label: 'tinc 1.0',
   layer: 'L3',
@@ -136,13 +149,12 @@ export const tinc = defineKind({
     const me = net.members[self]!;
     const o = net.options;
     const p = net.params;
-    const names = p.names as readonly string[];
-    const netname = p.netname as string;
+    const { names, netname } = p;
     const dir = `/etc/tinc/${netname}`;
-    const links = (p.connectTo as readonly string[]).map((s) => s.split('>').map(Number) as [number, number]);
+    const links = p.connectTo.map((s) => s.split('>').map(Number) as [number, number]);
     const peers = links.filter(([a, b]) => a === self || b === self).map(([a, b]) => (a === self ? b : a));
     const dials = links.filter(([from]) => from === self).map(([, to]) => to);
-    const indirect = new Set(p.indirect as readonly number[]);
+    const indirect = new Set(p.indirect);
     const lans = lanOwners(net);
 
     const conf = [
@@ -161,7 +173,7 @@ export const tinc = defineKind({
       return [
         `# ${m.host}`,
         `Address = ${m.underlay}`,
-        `Port = ${String(p.port)}`,
+        `Port = ${p.port}`,
         `Subnet = ${bare(m.address)}/${hostBits}`,
         ...lans[i]!.map((l) => `Subnet = ${l}`),
         `Cipher = ${o.cipher}`,
@@ -170,7 +182,7 @@ export const tinc = defineKind({
         // Discovery would send packets over TCP until its probes finish, and clamp on its own;
         // the plan already knows the MTU.
         'PMTUDiscovery = no',
-        `PMTU = ${String(p.pmtu)}`,
+        `PMTU = ${p.pmtu}`,
         ...(indirect.has(i) ? ['IndirectData = yes'] : []),
         secret(keyRef(net.id, m.host), 'public').trim(),
         '',

@@ -86,12 +86,16 @@ export interface NetworkDraft<O = unknown> {
   readonly mss: number;
 }
 
-/** Kind-specific allocations: plain numbers and strings, printed by `render`. */
+/**
+ * Kind-specific allocations: plain numbers and strings, printed by `render`. Each kind types
+ * its own (`TunnelKind<Options, Params>`), as an object type (not an interface, which would
+ * not fit this index signature).
+ */
 export type Params = Readonly<Record<string, string | number | boolean | readonly (string | number)[]>>;
 
-export interface Network<O = unknown> extends NetworkDraft<O> {
+export interface Network<O = unknown, P extends Params = Params> extends NetworkDraft<O> {
   readonly kind: string;
-  readonly params: Params;
+  readonly params: P;
   readonly routes: readonly NetRoute[];
   readonly secrets: readonly SecretSpec[];
 }
@@ -99,8 +103,8 @@ export interface Network<O = unknown> extends NetworkDraft<O> {
 /** Secret material, looked up by reference; `part` selects e.g. `private`/`public`/`cert`. */
 export type SecretLookup = (ref: string, part?: string) => string;
 
-export interface RenderContext<O = unknown> {
-  readonly net: Network<O>;
+export interface RenderContext<O = unknown, P extends Params = Params> {
+  readonly net: Network<O, P>;
   /** Index of the member being rendered. */
   readonly self: number;
   readonly secret: SecretLookup;
@@ -128,7 +132,11 @@ export interface HostPart {
   readonly routeDev?: string;
 }
 
-export interface TunnelKind<O = unknown> {
+/**
+ * `O`: the kind's options (its schema's output); `P`: the numbers its `plan` allocates, which
+ * its `render` reads back with their types.
+ */
+export interface TunnelKind<O = unknown, P extends Params = Params> {
   /** Stable id used in `overlab.yaml` (`links[].kind`), e.g. `wireguard`. */
   readonly id: string;
   readonly label: string;
@@ -162,8 +170,8 @@ export interface TunnelKind<O = unknown> {
    */
   overhead(o: O, family: Family, underlayMtu: number): number;
   /** Kind-specific numbers (ports, VNIs, keys ids, marks) and the secrets the network needs. */
-  plan(draft: NetworkDraft<O>): { params: Params; secrets: readonly SecretSpec[] };
-  render(ctx: RenderContext<O>): HostPart;
+  plan(draft: NetworkDraft<O>): { params: P; secrets: readonly SecretSpec[] };
+  render(ctx: RenderContext<O, P>): HostPart;
 }
 
 /** The list of kinds a caller works with. Tests build their own. */
@@ -171,11 +179,24 @@ export interface Registry {
   readonly kinds: readonly TunnelKind[];
 }
 
-export function lookupKind(registry: Registry, id: string): TunnelKind | string {
+/** A lookup by id: the kind, or why there is none (with the list of supported ones). */
+export type KindLookup = { readonly ok: true; readonly kind: TunnelKind } | { readonly ok: false; readonly message: string };
+
+export function lookupKind(registry: Registry, id: string): KindLookup {
   const kind = registry.kinds.find((k) => k.id === id);
-  if (kind) return kind;
-  return `unknown tunnel kind "${id}"; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}`;
+  if (kind) return { ok: true, kind };
+  return { ok: false, message: `unknown tunnel kind "${id}"; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}` };
 }
 
-/** Declares a kind, checking its option type against its schema. */
-export const defineKind = <O>(kind: TunnelKind<O>): TunnelKind => kind as TunnelKind;
+/**
+ * The kind of a link or network that validation already accepted (plan, render, deploy):
+ * an unknown id here is a bug, not a user's mistake.
+ */
+export function requireKind(registry: Registry, id: string): TunnelKind {
+  const r = lookupKind(registry, id);
+  if (!r.ok) throw new Error(`bug: ${r.message}`);
+  return r.kind;
+}
+
+/** Declares a kind, checking its option and parameter types against its schema and its plan; the kind keeps them (an overlay over IPsec reads its base kind's params). */
+export const defineKind = <O, P extends Params>(kind: TunnelKind<O, P>): TunnelKind<O, P> => kind;

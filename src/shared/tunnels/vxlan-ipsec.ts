@@ -11,4 +11,4 @@ import { vxlan } from './vxlan.js';
  *
  * Proven in Debian's 6.1 kernel (scripts/fullkernel): see the table in ipsec-transport.ts.
  */
-export const vxlanIpsec = overIpsec(vxlan, { id: 'vxlan-ipsec', label: 'VXLAN over IPsec transport (Libreswan)', ifPrefix: 'vxs', traffic: (p) => ({ udpPort: p.port as number }) });
+export const vxlanIpsec = overIpsec(vxlan, { id: 'vxlan-ipsec', label: 'VXLAN over IPsec transport (Libreswan)', ifPrefix: 'vxs', traffic: (p) => ({ udpPort: p.port }) });

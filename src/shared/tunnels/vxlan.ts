@@ -8,9 +8,13 @@ const Options = z.strictObject({
   /** IANA's 4789, not Linux's historical default 8472. */
   port: z.number().int().min(1).max(65535).default(4789),
 });
+type Options = z.output<typeof Options>;
+
+/** The link's VNI and UDP port. */
+export type VxlanParams = { readonly vni: number; readonly port: number };
 
 /** VXLAN (RFC 7348): Ethernet in UDP, point to point with `remote`. */
-export const vxlan = defineKind({
+export const vxlan = defineKind<Options, VxlanParams>({
   id: 'vxlan',
   label: 'VXLAN',
   layer: 'L2',
@@ -37,7 +41,7 @@ export const vxlan = defineKind({
       files: [],
       up: [
         // `dev` ties the socket to the underlay and lets the kernel derive the MTU from it.
-        guardLink(me.ifname, 'ip', 'link', 'add', me.ifname, 'type', 'vxlan', 'id', net.params.vni as number, 'local', me.underlay, 'remote', peer.underlay, 'dstport', net.params.port as number, 'dev', me.underlayDev),
+        guardLink(me.ifname, 'ip', 'link', 'add', me.ifname, 'type', 'vxlan', 'id', net.params.vni, 'local', me.underlay, 'remote', peer.underlay, 'dstport', net.params.port, 'dev', me.underlayDev),
         ...configureLink(me, net.mtu),
       ],
       down: [deleteLink(me.ifname)],

@@ -12,6 +12,10 @@ const Options = z.strictObject({
   /** Add a pre-shared key per peer pair (post-quantum hedge, as `wg genpsk`). */
   presharedKey: z.boolean().default(false),
 });
+type Options = z.output<typeof Options>;
+
+/** The UDP port every member listens on. */
+type WireguardParams = { readonly port: number };
 
 const keyRef = (net: string, host: string): string => `wireguard/${net}/${host}`;
 const pskRef = (net: string, a: string, b: string): string => `wireguard/${net}/psk-${[a, b].sort().join('-')}`;
@@ -39,7 +43,7 @@ export function firstHops(members: number, edges: readonly (readonly [number, nu
 }
 
 /** WireGuard: one interface per host, every linked host a peer. */
-export const wireguard = defineKind({
+export const wireguard = defineKind<Options, WireguardParams>({
   id: 'wireguard',
   label: 'WireGuard',
   layer: 'L3',
@@ -71,7 +75,7 @@ export const wireguard = defineKind({
     const conf = `/etc/wireguard/${me.ifname}.conf`;
     const peerIdx = net.edges.filter(([a, b]) => a === self || b === self).map(([a, b]) => (a === self ? b : a));
     const hops = firstHops(net.members.length, net.edges, self);
-    const lines = ['[Interface]', `PrivateKey = ${secret(keyRef(net.id, me.host), 'private')}`, `ListenPort = ${String(net.params.port)}`];
+    const lines = ['[Interface]', `PrivateKey = ${secret(keyRef(net.id, me.host), 'private')}`, `ListenPort = ${net.params.port}`];
     for (const pi of peerIdx) {
       const p = net.members[pi]!;
       const lans = net.routes.filter((r) => r.host === me.host && r.viaHost === p.host).map((r) => r.dst);
@@ -80,7 +84,7 @@ export const wireguard = defineKind({
       const beyond = net.members.filter((_m, i) => i !== pi && !peerIdx.includes(i) && hops[i] === pi).map((m) => `${bare(m.address)}/${hostBits}`);
       lines.push('', `# ${p.host}`, '[Peer]', `PublicKey = ${secret(keyRef(net.id, p.host), 'public')}`);
       if (o.presharedKey) lines.push(`PresharedKey = ${secret(pskRef(net.id, me.host, p.host), 'value')}`);
-      lines.push(`Endpoint = ${endpoint(p.underlay, net.params.port as number)}`, `AllowedIPs = ${[`${bare(p.address)}/${hostBits}`, ...beyond, ...lans].join(', ')}`);
+      lines.push(`Endpoint = ${endpoint(p.underlay, net.params.port)}`, `AllowedIPs = ${[`${bare(p.address)}/${hostBits}`, ...beyond, ...lans].join(', ')}`);
       if (o.persistentKeepalive > 0) lines.push(`PersistentKeepalive = ${o.persistentKeepalive}`);
     }
     const pid = `${runDir}/${me.ifname}.pid`;

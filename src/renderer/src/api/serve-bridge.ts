@@ -4,8 +4,8 @@
  * with fetch rather than EventSource because EventSource cannot send a header, and the
  * token must not travel in a URL (URLs end up in logs and history).
  */
-import type { EventName, OverlabEvents } from '../../../shared/api.js';
-import type { Bridge, Reply } from './transport.js';
+import { EVENT_NAMES, type EventName, type OverlabEvents, type Reply } from '../../../shared/api.js';
+import type { Bridge } from './transport.js';
 
 export interface HttpBridge extends Bridge {
   /** What the server was started with: the project folder to open at load. */
@@ -19,8 +19,6 @@ export interface HttpOptions {
   /** First reconnect delay of the event stream; doubles up to 10 s. */
   readonly retryMs?: number;
 }
-
-const EVENTS: readonly EventName[] = ['progress', 'log'];
 
 const unreachable: Reply = {
   ok: false,
@@ -79,7 +77,7 @@ export function httpBridge(token: string, opts: HttpOptions = {}): HttpBridge {
   let stream: AbortController | undefined;
 
   const deliver = (event: string, data: string): void => {
-    if (!(EVENTS as readonly string[]).includes(event)) return;
+    if (!(EVENT_NAMES as readonly string[]).includes(event)) return;
     let payload: unknown;
     try {
       payload = JSON.parse(data);

@@ -3,10 +3,7 @@
  * Electron preload bridge and `overlab serve`'s HTTP transport both have this shape.
  * (Relative imports carry `.js` so Node-side tests can load the HTTP transport too.)
  */
-import type { ApiErrorData, EventName, OperationName, OverlabEvents } from '../../../shared/api.js';
-
-/** The engine's answer to one call, as `dispatch` returns it. */
-export type Reply = { ok: true; value: unknown } | { ok: false; error: ApiErrorData };
+import type { EventName, OperationName, OverlabEvents, Reply } from '../../../shared/api.js';
 
 export interface Bridge {
   call(name: OperationName, args: unknown): Promise<Reply>;

@@ -13,16 +13,18 @@ export interface HostNodeData extends Record<string, unknown> {
 
 export const targetText = (t: Topology['hosts'][number]['target']): string => (t.type === 'lab' ? 'lab' : `${t.user}@${t.address}`);
 
-export function toFlow(t: Topology, planned?: ReadonlyMap<number, PlannedLink>): { nodes: Node<HostNodeData>[]; edges: Edge<LinkEdgeData>[] } {
+/** Nodes are keyed by host id and edges by link id: an insert, a delete or a rename moves nothing else. */
+export function toFlow(t: Topology, planned?: ReadonlyMap<string, PlannedLink>): { nodes: Node<HostNodeData>[]; edges: Edge<LinkEdgeData>[] } {
+  const idOf = new Map(t.hosts.map((h) => [h.name, h.id]));
   const nodes = t.hosts.map((h, i): Node<HostNodeData> => ({
-    id: h.name,
+    id: h.id,
     type: 'host',
     position: h.position ?? { x: (i % 6) * 200, y: Math.floor(i / 6) * 160 },
     data: { name: h.name, role: h.role, ...(h.lan ? { lan: h.lan } : {}), target: targetText(h.target) },
   }));
-  const edges = t.links.map((l, i): Edge<LinkEdgeData> => {
-    const mtu = planned?.get(i)?.mtu;
-    return { id: `link-${i}`, source: l.a, target: l.b, type: 'link', data: { kind: l.kind, ...(mtu !== undefined ? { mtu } : {}) } };
+  const edges = t.links.map((l): Edge<LinkEdgeData> => {
+    const mtu = planned?.get(l.id)?.mtu;
+    return { id: l.id, source: idOf.get(l.a) ?? l.a, target: idOf.get(l.b) ?? l.b, type: 'link', data: { kind: l.kind, ...(mtu !== undefined ? { mtu } : {}) } };
   });
   return { nodes, edges };
 }

@@ -58,7 +58,7 @@ export function SidePanel() {
             <thead><tr><th>Name</th><th>Role</th><th>Target</th><th>LAN</th></tr></thead>
             <tbody>
               {t.hosts.map((h) => (
-                <tr key={h.name}>
+                <tr key={h.id}>
                   <td className="strong">{h.name}</td>
                   <td>{h.role}</td>
                   <td>{targetText(h.target)}</td>
@@ -76,10 +76,10 @@ export function SidePanel() {
           <table className="rows" aria-label="Links">
             <thead><tr><th>Link</th><th>Kind</th><th title="Inner MTU planned from the tunnel's header overhead">MTU</th><th title="TCP MSS clamp">MSS</th></tr></thead>
             <tbody>
-              {t.links.map((l, i) => {
-                const p = planned?.get(i);
+              {t.links.map((l) => {
+                const p = planned?.get(l.id);
                 return (
-                  <tr key={i}>
+                  <tr key={l.id}>
                     <td className="strong">{l.a} — {l.b}</td>
                     <td title={kindTitle(l.kind)}>{l.kind}</td>
                     <td title={p ? `${p.overheadBytes} B of headers${p.mtuSource === 'override' ? '; set by the project' : ''}` : undefined}>

@@ -1,11 +1,12 @@
 /** One zustand store in slices; components select narrowly. */
 import { create } from 'zustand';
-import type { KindSummary, ProjectSnapshot } from '../../../shared/api';
+import type { KindInfo, ProjectSnapshot } from '../../../shared/api';
 import type { Diagnostic } from '../../../shared/diagnostics';
 
 /** What the UI shows of a planned link (the plan itself stays in the engine). */
 export interface PlannedLink {
-  readonly index: number;
+  /** The link's id. */
+  readonly id: string;
   readonly mtu: number;
   readonly mss: number;
   readonly overheadBytes: number;
@@ -14,15 +15,15 @@ export interface PlannedLink {
 
 interface ProjectSlice {
   project?: ProjectSnapshot;
-  /** Per link index; absent until `plan.compute` answers, or when the project does not plan. */
-  planned?: ReadonlyMap<number, PlannedLink>;
+  /** By link id; absent until `plan.compute` answers, or when the project does not plan. */
+  planned?: ReadonlyMap<string, PlannedLink>;
   planDiagnostics: readonly Diagnostic[];
-  kinds: readonly KindSummary[];
+  kinds: readonly KindInfo[];
   busy: boolean;
   error?: string;
   setProject(p: ProjectSnapshot): void;
-  setPlan(planned: ReadonlyMap<number, PlannedLink> | undefined, diagnostics: readonly Diagnostic[]): void;
-  setKinds(kinds: readonly KindSummary[]): void;
+  setPlan(planned: ReadonlyMap<string, PlannedLink> | undefined, diagnostics: readonly Diagnostic[]): void;
+  setKinds(kinds: readonly KindInfo[]): void;
   setBusy(b: boolean): void;
   setError(e?: string): void;
 }

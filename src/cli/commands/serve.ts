@@ -2,20 +2,14 @@
  * `overlab serve DIR [--port P] [--host ADDR]`: the UI in a browser, on loopback, behind a
  * session token printed in the URL. Runs until Ctrl-C (SIGINT) or SIGTERM.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Registry } from '../shared/tunnels/types.js';
-import { isLoopbackHost, startServe } from '../engine/serve.js';
-import { openProject } from '../engine/store/project.js';
-import type { Io } from './main.js';
-
-/**
- * The built renderer. Both the bundled CLI (out/cli/overlab.mjs) and the sources
- * (src/cli/serve-command.ts, under tests) sit two levels below the checkout.
- */
-export const RENDERER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../out/renderer');
+import { createEngine } from '../../engine/engine.js';
+import { rendererDir } from '../../engine/paths.js';
+import { isLoopbackHost, startServe } from '../../engine/serve.js';
+import { passwordSource } from '../password.js';
+import type { CliCommand } from '../common.js';
 
 const portArg = (v: string): number => {
   if (!/^[0-9]+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError(`--port must be a TCP port number (0–65535; 0 = any free port), not "${v}"`);
@@ -31,7 +25,10 @@ const loopbackArg = (v: string): string => {
   return v;
 };
 
-export function registerServe(program: Command, io: Io, registry: Registry): void {
+/** `overlab serve DIR`: the UI in a browser, on loopback, behind a session token. */
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  register: (program, { io, registry }) =>
   program
     .command('serve')
     .description('serve the UI in a browser on this machine (loopback only, with a session token in the URL)')
@@ -43,17 +40,17 @@ export function registerServe(program: Command, io: Io, registry: Registry): voi
       const st = await fs.stat(dir).catch(() => undefined);
       if (!st?.isDirectory()) throw new Error(`${dirArg} is not a folder; create a project with \`overlab new ${dirArg} --template hub-spoke\``);
       // A missing project file is refused here; an invalid one is served, so the UI can show its problems.
-      const snap = await openProject(dir, registry);
+      const password = passwordSource(process.env, process.stdin, (s) => process.stderr.write(s));
+      const probe = createEngine({ registry });
+      const snap = await probe['project.open']({ dir });
       if (snap.diagnostics.some((d) => d.code === 'cannot-read')) throw new Error(snap.diagnostics.map((d) => d.message).join('; '));
 
-      // The engine (deploy: node-ssh) is loaded by this command only.
-      const { createEngine } = await import('../engine/engine.js');
       const server = await startServe({
         projectDir: dir,
-        staticDir: RENDERER_DIR,
+        staticDir: rendererDir(),
         host: o.host,
         port: o.port,
-        engine: (emit) => createEngine({ registry, emit }),
+        engine: (emit) => createEngine({ registry, emit, password }),
       });
       io.out(`overlab serve: ${dir}\n  open ${server.url}\n  (this machine only; the token in the URL is the key to the engine, keep it private — Ctrl-C stops)\n`);
 
@@ -67,5 +64,5 @@ export function registerServe(program: Command, io: Io, registry: Registry): voi
         process.on('SIGTERM', stop);
       });
       io.err('overlab serve: stopped\n');
-    });
-}
+    }),
+};

@@ -1,0 +1,88 @@
+/**
+ * The shell that deploy and teardown run on a host, each fragment named once with the reason
+ * it is written the way it is. Every value in them is quoted (`q`); none carries a secret
+ * (keys travel by SFTP into files, never on a command line).
+ */
+import path from 'node:path';
+import { cmd, q } from '../../shared/shell.js';
+
+/** Where a bundle lives on a host. */
+export const REMOTE_ROOT = '/var/lib/overlab';
+/** The bundle that is up. */
+export const BUNDLE = `${REMOTE_ROOT}/bundle`;
+/** The upload area, swapped in once the old bundle is down: an upload never touches what is running. */
+export const INCOMING = `${REMOTE_ROOT}/incoming`;
+/** The bundle a re-deploy replaced, kept until the run succeeds: a rollback brings it back. */
+export const PREVIOUS = `${REMOTE_ROOT}/previous`;
+/** The SHA-256 of the bundle that is up, read back by the preflight (unchanged bundles are only re-applied). */
+export const HASH_FILE = `${BUNDLE}/bundle.sha256`;
+
+const upSh = (dir: string): string => q(`${dir}/up.sh`);
+const downSh = (dir: string): string => q(`${dir}/down.sh`);
+
+/**
+ * Empties the upload area and makes it 0700 before anything is written into it (key files
+ * land there, 0600, and must never sit in a world-readable folder, even for a moment), with
+ * the folders the bundle's files need.
+ */
+export function prepareIncoming(filePaths: readonly string[]): string {
+  const dirs = [...new Set(filePaths.map((f) => path.posix.dirname(`${INCOMING}/files${f}`)))];
+  return `rm -rf ${q(INCOMING)} && mkdir -p -m 0700 ${q(INCOMING)} && ${dirs.map((d) => cmd('mkdir', '-p', d)).join(' && ') || 'true'}`;
+}
+
+/**
+ * Swaps the uploaded bundle in and runs its up.sh. A different bundle deployed earlier goes
+ * down first by its *own* down.sh (only it knows what it made) and is kept aside as PREVIOUS
+ * for a rollback; its down.sh output is dropped since a partly-broken old bundle must not stop
+ * the new one. The same bundle (or none) needs no down.sh: up.sh is idempotent.
+ */
+export function applyScript(replacesOther: boolean): string {
+  const swap = replacesOther
+    ? `if [ -f ${downSh(BUNDLE)} ]; then sh ${downSh(BUNDLE)} >/dev/null 2>&1; fi; rm -rf ${q(PREVIOUS)} && mv ${q(BUNDLE)} ${q(PREVIOUS)}`
+    : `rm -rf ${q(PREVIOUS)} ${q(BUNDLE)}`;
+  return `${swap} && mv ${q(INCOMING)} ${q(BUNDLE)} && sh ${upSh(BUNDLE)}`;
+}
+
+/** What `verifyScript` prints on stderr before the peers that did not answer. */
+export const NO_ANSWER = 'no answer over the tunnel from:';
+
+/**
+ * Each peer's tunnel address must answer a ping, within one deadline for all of them. A ping
+ * can fail at once (no route yet, no WireGuard session, ARP pending), so a failed attempt
+ * pauses before the next: the wait is counted in seconds, never in attempts (30 instant
+ * failures once ended a 30-"attempt" wait in milliseconds).
+ */
+export function verifyScript(peers: readonly { peer: string; address: string }[], waitSeconds: number): string {
+  return [
+    'failed=""',
+    `end=$(($(date +%s) + ${Math.max(1, Math.round(waitSeconds))}))`,
+    ...peers.map(
+      (p) => `until ping -c 1 -W 1 ${q(p.address)} >/dev/null 2>&1; do if [ "$(date +%s)" -ge "$end" ]; then failed="$failed ${p.peer}(${p.address})"; break; fi; sleep 0.2; done`,
+    ),
+    `if [ -n "$failed" ]; then echo "${NO_ANSWER}$failed" >&2; exit 1; fi`,
+    '',
+  ].join('\n');
+}
+
+/** What `ROLLBACK` prints when the bundle it replaced is up again. */
+export const RESTORED = 'restored';
+
+/**
+ * Takes this run's bundle down and brings back the one it replaced (PREVIOUS), or, when there
+ * was none, leaves the host with nothing of Overlab's. `;` rather than `&&`: each step is tried
+ * whatever the one before did, since a rollback must get as far as it can.
+ */
+export const ROLLBACK = [
+  `if [ -f ${downSh(BUNDLE)} ]; then sh ${downSh(BUNDLE)}; fi`,
+  `rm -rf ${q(BUNDLE)} ${q(INCOMING)}`,
+  `if [ -d ${q(PREVIOUS)} ]; then mv ${q(PREVIOUS)} ${q(BUNDLE)} && sh ${upSh(BUNDLE)} >/dev/null && echo ${RESTORED}; else rm -rf ${q(REMOTE_ROOT)}; fi`,
+].join('; ');
+
+/** The run stands: the bundle it replaced is no longer needed. */
+export const DROP_PREVIOUS = `rm -rf ${q(PREVIOUS)}`;
+
+/** What `TEARDOWN` prints when a bundle was there and went down. */
+export const REMOVED = 'removed';
+
+/** down.sh of the deployed bundle (it always succeeds when there is nothing to remove), then the folder goes. */
+export const TEARDOWN = `if [ -f ${downSh(BUNDLE)} ]; then sh ${downSh(BUNDLE)} && echo ${REMOVED}; fi; rm -rf ${q(REMOTE_ROOT)}`;

@@ -1,0 +1,40 @@
+/**
+ * What a deploy or teardown run reports, per host. The engine produces it (src/engine/deploy),
+ * every door shows it: the CLI prints it (`--json` as is), the UI paints each host's state.
+ */
+import type { Diagnostic } from './diagnostics.js';
+
+/**
+ * - `unchanged`: the bundle already deployed is the same (it was re-applied: up.sh is idempotent);
+ * - `applied`: a new bundle is up and verified;
+ * - `would-change`: `--dry-run`: a new bundle would be applied (`changes` says what);
+ * - `failed`: `failedStep` and `error` say where and why;
+ * - `rolled-back`: this host's new bundle was taken down again (and any earlier one restored)
+ *   because another host failed;
+ * - `removed` / `absent`: teardown took a bundle down / found none.
+ */
+export type HostStatus = 'unchanged' | 'applied' | 'would-change' | 'failed' | 'rolled-back' | 'removed' | 'absent';
+
+export interface HostResult {
+  /** The host's name (as in the document when the run started). */
+  readonly host: string;
+  /** The host's stable id. */
+  readonly hostId: string;
+  status: HostStatus;
+  /** The step that failed, and what it printed (redacted: never a secret). */
+  failedStep?: string;
+  error?: string;
+  /** For --dry-run: what would change. */
+  changes?: string[];
+  /** SHA-256 of the bundle now deployed on the host (absent when none is). */
+  bundleHash?: string;
+  /** Milliseconds per step (connect, preflight, upload, apply, verify, down). */
+  readonly timings: Record<string, number>;
+}
+
+export interface DeployRun {
+  readonly ok: boolean;
+  readonly hosts: readonly HostResult[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly durationMs: number;
+}
