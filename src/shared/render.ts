@@ -6,7 +6,8 @@
  */
 import type { Plan, PlanHost } from './plan.js';
 import { cmd, q } from './shell.js';
-import { requireKind, type BundleFile, type HostPart, type Network, type NetRoute, type Registry, type SecretLookup } from './tunnels/types.js';
+import { routesOf } from './tunnels/common.js';
+import { requireKind, type BundleFile, type HostPart, type Network, type Registry, type SecretLookup } from './tunnels/types.js';
 
 export interface HostBundle {
   readonly host: string;
@@ -154,7 +155,7 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
       const dev = part.routeDev;
       // Clamping only matters where the tunnel shrinks the MTU.
       if (net.mtu < plan.underlayMtu) clamps.push({ dev, mss: net.mss });
-      const mine = net.routes.filter((r: NetRoute) => r.host === host.name);
+      const mine = routesOf(net, host.name);
       if (mine.length > 0) routeUp.push(cmd('ol_wait_link', dev));
       for (const r of mine) {
         routeUp.push(cmd('ip', 'route', 'replace', r.dst, 'via', r.via, 'dev', dev));

@@ -1,4 +1,4 @@
-import { bare, configureLink, deleteLink, guardLink } from './common.js';
+import { bare, configureLink, deleteLink, guardLink, routesVia } from './common.js';
 import { IpsecOptions, espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, type Conn, type IpsecParams } from './libreswan.js';
 import { defineKind, type Network, type RenderContext } from './types.js';
 
@@ -13,7 +13,7 @@ export function tunnelSelectors(net: RenderContext['net']): [string[], string[]]
   return [0, 1].map((i) => {
     const m = net.members[i]!;
     const other = net.members[1 - i]!.host;
-    return [hostPrefix(m.address), ...net.routes.filter((r) => r.host === other && r.viaHost === m.host).map((r) => r.dst)];
+    return [hostPrefix(m.address), ...routesVia(net, other, m.host).map((r) => r.dst)];
   }) as [string[], string[]];
 }
 

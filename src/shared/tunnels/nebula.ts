@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cmd, q } from '../shell.js';
-import { bare, configureLink, deleteLink, endpoint, ipHeader, UDP_HEADER } from './common.js';
-import { lanOwners } from './tinc.js';
+import { bare, configureLink, deleteLink, endpoint, ipHeader, routesOf, UDP_HEADER } from './common.js';
+import { lanOwnerIndex } from './tinc.js';
 import { defineKind, type Member } from './types.js';
 
 const Options = z.strictObject({
@@ -71,12 +71,10 @@ export const nebula = defineKind<Options, NebulaParams>({
     const dir = `/etc/nebula/${p.netname}`;
     const lh = net.members[p.lighthouse]!;
     const amLighthouse = self === p.lighthouse;
-    const owners = lanOwners(net);
+    const owners = lanOwnerIndex(net);
     // Traffic for a LAN goes straight to the member that owns it: only its certificate lists
     // that LAN, and Nebula checks both ends of every packet against the certificates.
-    const unsafeRoutes = net.routes
-      .filter((r) => r.host === me.host)
-      .map((r) => ({ route: r.dst, via: bare(net.members[owners.findIndex((lans) => lans.includes(r.dst))]!.address) }));
+    const unsafeRoutes = routesOf(net, me.host).map((r) => ({ route: r.dst, via: bare(net.members[owners.get(r.dst)!]!.address) }));
     const s = JSON.stringify;
     const hostBits = me.underlay.includes(':') ? 128 : 32;
     const config = [

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Family } from '../net.js';
 import { parsePrefix, type Prefix } from '../net.js';
 import { cmd, q } from '../shell.js';
-import { UDP_HEADER, bare, configureLink, deleteLink, guardLink, ipHeader } from './common.js';
+import { UDP_HEADER, bare, configureLink, deleteLink, guardLink, ipHeader, routesVia } from './common.js';
 import { defineKind, type BundleFile, type Network } from './types.js';
 
 /**
@@ -128,7 +128,7 @@ function serverFiles(net: Network<Options, OpenconnectParams>, self: number, sec
     files.push({ path: `${dir}/passwd`, mode: 0o600, content: `${passwd.join('\n')}\n`, secret: true });
   }
   for (const m of clients) {
-    const lans = net.routes.filter((r) => r.host === me.host && r.viaHost === m.host).map((r) => r.dst);
+    const lans = routesVia(net, me.host, m.host).map((r) => r.dst);
     const user = [
       `# ${m.host}: its planned address, and the networks behind it.`,
       v4 ? `explicit-ipv4 = ${bare(m.address)}` : `explicit-ipv6 = ${bare(m.address)}`,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatAddress, parsePrefix, type Prefix } from '../net.js';
 import { cmd, q } from '../shell.js';
-import { UDP_HEADER, bare, configureLink, deleteLink, guardLink, ipHeader } from './common.js';
+import { UDP_HEADER, bare, configureLink, deleteLink, guardLink, ipHeader, routesVia } from './common.js';
 import { defineKind, type BundleFile, type Network } from './types.js';
 
 /**
@@ -124,7 +124,7 @@ function serverFiles(net: Network<Options, OpenvpnParams>, self: number, secret:
   const files: BundleFile[] = [{ path: `/etc/openvpn/server/${me.ifname}.conf`, mode: 0o600, content: conf.join('\n'), secret: true }];
   for (const [i, m] of net.members.entries()) {
     if (i === self) continue;
-    const lans = net.routes.filter((r) => r.host === me.host && r.viaHost === m.host).map((r) => parsePrefix(r.dst) as Prefix);
+    const lans = routesVia(net, me.host, m.host).map((r) => parsePrefix(r.dst) as Prefix);
     const ccd = [
       `# ${m.host}: its planned address, and the networks behind it.`,
       v4 ? `ifconfig-push ${bare(m.address)} ${String(net.params.netmask)}` : `ifconfig-ipv6-push ${m.address} ${bare(me.address)}`,

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Family } from '../net.js';
 import { cmd, q } from '../shell.js';
-import { bare, configureLink, deleteLink, ipHeader, UDP_HEADER } from './common.js';
-import { defineKind, type Network } from './types.js';
+import { bare, configureLink, deleteLink, ipHeader, routeTo, UDP_HEADER } from './common.js';
+import { defineKind, type NetRoute, type Network, type SecretLookup } from './types.js';
 
 /** Digest output sizes: tinc's MACLength may be anything from 0 up to these. */
 const DIGEST_BYTES = { sha256: 32, sha512: 64, sha1: 20 } as const;
@@ -85,21 +85,75 @@ const keyRef = (net: string, host: string): string => `tinc/${net}/${host}`;
  * the end of its chain of next hops inside this network (a LAN reached through another network
  * is announced by the member that leads there).
  */
-export function lanOwners(net: Pick<Network, 'members' | 'routes'>): string[][] {
+export function lanOwners(net: Pick<Network, 'members' | 'routes'>): readonly (readonly string[])[] {
+  const cached = owners.get(net.routes);
+  if (cached && cached.length === net.members.length) return cached;
   const owned = net.members.map((): string[] => []);
+  const seen = net.members.map(() => new Set<string>());
   const index = new Map(net.members.map((m, i) => [m.host, i]));
   for (const r of net.routes) {
     let owner = r.viaHost;
     for (let hops = 0; hops < net.members.length; hops++) {
-      const next = net.routes.find((x) => x.host === owner && x.dst === r.dst);
+      const next = routeTo(net, owner, r.dst);
       if (!next) break;
       owner = next.viaHost;
     }
-    const list = owned[index.get(owner)!]!;
-    if (!list.includes(r.dst)) list.push(r.dst);
+    const o = index.get(owner)!;
+    if (!seen[o]!.has(r.dst)) {
+      seen[o]!.add(r.dst);
+      owned[o]!.push(r.dst);
+    }
   }
+  owners.set(net.routes, owned);
   return owned;
 }
+/**
+ * `connectTo` ("a>b": a dials b) read once per network: each member's peers (either end) and
+ * the members it dials, in link order.
+ */
+function connectionsOf(connectTo: readonly string[], members: number): { peers: number[][]; dials: number[][] } {
+  let c = connections.get(connectTo);
+  if (!c) {
+    c = { peers: Array.from({ length: members }, (): number[] => []), dials: Array.from({ length: members }, (): number[] => []) };
+    for (const link of connectTo) {
+      const [a, b] = link.split('>').map(Number) as [number, number];
+      c.peers[a]!.push(b);
+      c.peers[b]!.push(a);
+      c.dials[a]!.push(b);
+    }
+    connections.set(connectTo, c);
+  }
+  return c;
+}
+const connections = new WeakMap<readonly string[], { peers: number[][]; dials: number[][] }>();
+
+/** Host files per network and secret lookup: every member holds the same copies. */
+const hostFiles = new WeakMap<object, WeakMap<SecretLookup, Map<number, string>>>();
+function hostFilesOf(net: object, secret: SecretLookup): Map<number, string> {
+  let bySecret = hostFiles.get(net);
+  if (!bySecret) hostFiles.set(net, (bySecret = new WeakMap()));
+  let files = bySecret.get(secret);
+  if (!files) bySecret.set(secret, (files = new Map()));
+  return files;
+}
+
+/** lanOwners per network (every member's render asks for the same answer). */
+const owners = new WeakMap<readonly NetRoute[], string[][]>();
+
+/** LAN → index of the member that announces it (lanOwners, the other way round). */
+export function lanOwnerIndex(net: Pick<Network, 'members' | 'routes'>): ReadonlyMap<string, number> {
+  const owned = lanOwners(net);
+  let ix = ownerIndexes.get(owned);
+  if (!ix) {
+    ix = new Map();
+    owned.forEach((lans, i) => {
+      for (const l of lans) if (!ix!.has(l)) ix!.set(l, i);
+    });
+    ownerIndexes.set(owned, ix);
+  }
+  return ix;
+}
+const ownerIndexes = new WeakMap<readonly (readonly string[])[], Map<string, number>>();
 
 /**
  * tinc 1.0 (`tincd`, RSA meta connections, legacy UDP packet protocol): one daemon per host in
@@ -151,9 +205,9 @@ export const tinc = defineKind<Options, TincParams>({
     const p = net.params;
     const { names, netname } = p;
     const dir = `/etc/tinc/${netname}`;
-    const links = p.connectTo.map((s) => s.split('>').map(Number) as [number, number]);
-    const peers = links.filter(([a, b]) => a === self || b === self).map(([a, b]) => (a === self ? b : a));
-    const dials = links.filter(([from]) => from === self).map(([, to]) => to);
+    const { peers: peersOf, dials: dialsOf } = connectionsOf(p.connectTo, net.members.length);
+    const peers = peersOf[self]!;
+    const dials = dialsOf[self]!;
     const indirect = new Set(p.indirect);
     const lans = lanOwners(net);
 
@@ -167,10 +221,14 @@ export const tinc = defineKind<Options, TincParams>({
     ];
     // Each daemon reads its own host file for its own settings (what it receives with, whether
     // it may be reached directly); the copies its peers hold are identical.
+    // Made once per network and member, not once per member that holds a copy (N² in a mesh).
+    const made = hostFilesOf(net, secret);
     const hostFile = (i: number): string => {
+      const done = made.get(i);
+      if (done !== undefined) return done;
       const m = net.members[i]!;
       const hostBits = m.address.includes(':') ? 128 : 32;
-      return [
+      const text = [
         `# ${m.host}`,
         `Address = ${m.underlay}`,
         `Port = ${p.port}`,
@@ -187,6 +245,8 @@ export const tinc = defineKind<Options, TincParams>({
         secret(keyRef(net.id, m.host), 'public').trim(),
         '',
       ].join('\n');
+      made.set(i, text);
+      return text;
     };
 
     const pid = `${runDir}/tinc-${netname}.pid`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bare, configureLink, deleteLink, endpoint, guardLink, ipHeader, UDP_HEADER } from './common.js';
+import { bare, configureLink, deleteLink, endpoint, guardLink, ipHeader, neighbours, peersInLinkOrder, routesVia, UDP_HEADER } from './common.js';
 import { cmd, q } from '../shell.js';
 import { defineKind } from './types.js';
 
@@ -26,15 +26,19 @@ const pskRef = (net: string, a: string, b: string): string => `wireguard/${net}/
  * A spoke reaches the other spokes' tunnel addresses through the hub.
  */
 export function firstHops(members: number, edges: readonly (readonly [number, number])[], self: number): number[] {
+  const adj = neighbours(members, edges);
   const hop = Array.from({ length: members }, () => -1);
-  const seen = new Set([self]);
+  const seen = new Uint8Array(members);
+  seen[self] = 1;
   const queue = [self];
-  for (let qi = 0; qi < queue.length; qi++) {
+  let unseen = members - 1;
+  // Stops once every member is reached: in a full mesh that is after self's own neighbours.
+  for (let qi = 0; qi < queue.length && unseen > 0; qi++) {
     const cur = queue[qi]!;
-    const next = edges.flatMap(([a, b]) => (a === cur ? [b] : b === cur ? [a] : [])).sort((x, y) => x - y);
-    for (const n of next) {
-      if (seen.has(n)) continue;
-      seen.add(n);
+    for (const n of adj[cur]!) {
+      if (seen[n]) continue;
+      seen[n] = 1;
+      unseen--;
       hop[n] = cur === self ? n : hop[cur]!;
       queue.push(n);
     }
@@ -73,15 +77,24 @@ export const wireguard = defineKind<Options, WireguardParams>({
     const me = net.members[self]!;
     const o = net.options;
     const conf = `/etc/wireguard/${me.ifname}.conf`;
-    const peerIdx = net.edges.filter(([a, b]) => a === self || b === self).map(([a, b]) => (a === self ? b : a));
+    const peerIdx = peersInLinkOrder(net.members.length, net.edges)[self]!;
     const hops = firstHops(net.members.length, net.edges, self);
+    // Members not linked to this one are reached through the peer that leads to them.
+    const isPeer = new Set(peerIdx);
+    const beyondOf = new Map<number, number[]>();
+    net.members.forEach((_m, i) => {
+      const via = hops[i]!;
+      if (i === self || isPeer.has(i) || via < 0) return;
+      const list = beyondOf.get(via);
+      if (list) list.push(i);
+      else beyondOf.set(via, [i]);
+    });
     const lines = ['[Interface]', `PrivateKey = ${secret(keyRef(net.id, me.host), 'private')}`, `ListenPort = ${net.params.port}`];
     for (const pi of peerIdx) {
       const p = net.members[pi]!;
-      const lans = net.routes.filter((r) => r.host === me.host && r.viaHost === p.host).map((r) => r.dst);
+      const lans = routesVia(net, me.host, p.host).map((r) => r.dst);
       const hostBits = p.address.includes(':') ? 128 : 32;
-      // Members not linked to this one are reached through the peer that leads to them.
-      const beyond = net.members.filter((_m, i) => i !== pi && !peerIdx.includes(i) && hops[i] === pi).map((m) => `${bare(m.address)}/${hostBits}`);
+      const beyond = (beyondOf.get(pi) ?? []).map((i) => `${bare(net.members[i]!.address)}/${hostBits}`);
       lines.push('', `# ${p.host}`, '[Peer]', `PublicKey = ${secret(keyRef(net.id, p.host), 'public')}`);
       if (o.presharedKey) lines.push(`PresharedKey = ${secret(pskRef(net.id, me.host, p.host), 'value')}`);
       lines.push(`Endpoint = ${endpoint(p.underlay, net.params.port)}`, `AllowedIPs = ${[`${bare(p.address)}/${hostBits}`, ...beyond, ...lans].join(', ')}`);
