@@ -33,8 +33,9 @@ stage "example project: $DEMO"
 if [ -f "$DEMO/overlab.yaml" ]; then
   echo "using the existing project in $DEMO"
 else
-  # vxlan: in every stock kernel, so the lab can carry it here (see `overlab kinds`).
-  overlab new "$DEMO" --template hub-spoke --hosts 4 --kind vxlan --name "Overlab demo: hub and 3 spokes over VXLAN"
+  # resources/examples/demo: a hub and 3 spokes over VXLAN, in every stock kernel, so the lab
+  # can carry it here (see `overlab kinds`).
+  overlab new "$DEMO" --example demo
 fi
 # A project that does not validate is still served: the UI lists its problems.
 overlab validate "$DEMO" || echo "start: $DEMO has problems (above); the UI lists them too" >&2

@@ -5,7 +5,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-stage() { printf '\n==> %s\n' "$*"; }
+# Each stage's wall time is printed when the next one starts, and all of them at the end (also
+# when a stage fails), so that every CI log shows where the time went.
+STAGE_NAMES=() STAGE_SECS=()
+stage_name="" stage_t0=$SECONDS run_t0=$SECONDS
+end_stage() {
+  if [ -n "$stage_name" ]; then
+    STAGE_NAMES+=("$stage_name"); STAGE_SECS+=($((SECONDS - stage_t0)))
+    printf '    (%s: %d s)\n' "$stage_name" $((SECONDS - stage_t0))
+  fi
+  stage_name=""
+}
+stage() { end_stage; stage_name=$1; stage_t0=$SECONDS; printf '\n==> %s\n' "$*"; }
+summary() {
+  local rc=$?
+  end_stage
+  printf '\n==> stage wall times (%s)\n' "$([ "$rc" = 0 ] && echo passed || echo "FAILED, exit $rc")"
+  local i
+  for i in "${!STAGE_NAMES[@]}"; do printf '  %6d s  %s\n' "${STAGE_SECS[$i]}" "${STAGE_NAMES[$i]}"; done
+  printf '  %6d s  in all (%d min)\n' $((SECONDS - run_t0)) $(((SECONDS - run_t0) / 60))
+}
+trap summary EXIT
 
 stage "system packages"
 bash scripts/install-system-deps.sh
@@ -31,6 +51,9 @@ npx vitest run --project unit
 
 stage "e2e tests (overlab serve in Chromium)"
 npx vitest run --project e2e
+
+stage "render benchmark (plan + render of 200-host projects of every kind; figures only, no assertion)"
+node scripts/run-ts.mjs bench/render.bench.ts --runs 1
 
 stage "lab tests (real sshd in network namespaces; deploy, faults, teardown)"
 if [ "$(id -u)" = 0 ]; then

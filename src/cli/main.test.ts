@@ -254,3 +254,30 @@ describe('the built CLI', () => {
     expect(ok.stdout).toMatch(/^ok: /);
   });
 });
+
+describe('overlab new --example', () => {
+  it('lists the example projects, and copies one that then validates with its ids', async () => {
+    const list = await cli('new', path.join(root, 'unused'), '--list-examples', '--json');
+    expect(list.code).toBe(0);
+    const examples = JSON.parse(list.out) as { name: string; hosts: number }[];
+    expect(examples.map((e) => e.name)).toContain('demo');
+    const dir = path.join(root, 'p');
+    const made = await cli('new', dir, '--example', 'demo');
+    expect(made).toMatchObject({ code: 0, err: '' });
+    expect(made.out).toMatch(/hub-spoke, 4 hosts, 3 links of vxlan \(example demo\)/);
+    const text = await fs.readFile(path.join(dir, 'overlab.yaml'), 'utf8');
+    const source = await fs.readFile(new URL('../../resources/examples/demo/overlab.yaml', import.meta.url), 'utf8');
+    // The same hosts, links and ids as the example.
+    const ids = (t: string): string[] => [...t.matchAll(/^\s+- id: (\S+)$/gm)].map((m) => m[1]!);
+    expect(ids(text)).toEqual(ids(source));
+    expect(ids(text)).toHaveLength(7);
+    expect((await cli('validate', dir)).code).toBe(0);
+  });
+
+  it('refuses an unknown example, naming the ones there are', async () => {
+    const r = await cli('new', path.join(root, 'p'), '--example', 'no-such');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^--example: error: .*"no-such" is not an example project; use one of: .*demo/);
+    expect(existsSync(path.join(root, 'p'))).toBe(false);
+  });
+});

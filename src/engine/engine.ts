@@ -10,11 +10,13 @@
  */
 import type { KindInfo, LabUpResult, OperationArgs, OperationName, OperationResult, OverlabEvents, ProgressEvent, RunOperation } from '../shared/api.js';
 import { hasErrors, type Diagnostic } from '../shared/diagnostics.js';
+import type { Topology } from '../shared/schema.js';
 import { makeTemplate } from '../shared/templates.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { validateTopology } from '../shared/validate.js';
 import { ApiError } from './api-error.js';
 import { checkRequirements } from './capability.js';
+import { listExamples, readExample } from './examples.js';
 import { chooseLabLayout, knownHostsPath, labDown, labUp } from './lab/lab.js';
 import { Runs } from './runs.js';
 import { planProject, renderProject, writeBundles } from './services/bundles.js';
@@ -74,13 +76,23 @@ export function createEngine({ registry, emit, password }: EngineOptions): Handl
   return {
     'project.open': ({ dir }) => openProject(dir, registry),
     'project.save': ({ dir, topology }) => saveProject(dir, topology, registry),
-    'project.create': async ({ dir, template, hosts, kind, name, underlayMtu, force }) => {
-      const t = makeTemplate({ template, hosts, kind, ...(name !== undefined ? { name } : {}), ...(underlayMtu !== undefined ? { underlayMtu } : {}) }, registry);
-      if (!t.value) throw new ApiError('invalid-arguments', 'the template cannot make that project', t.diagnostics);
-      const snap = await createProject(dir, t.value, registry, { force: force ?? false });
+    'project.create': async (args) => {
+      const { dir, name, underlayMtu, force } = args;
+      let topology: Topology;
+      if ('example' in args) {
+        const ex = await readExample(args.example, registry);
+        if (!ex.value) throw new ApiError('invalid-arguments', `the example ${args.example} cannot be used`, ex.diagnostics);
+        topology = { ...ex.value, ...(name !== undefined ? { name } : {}), ...(underlayMtu !== undefined ? { underlay: { ...ex.value.underlay, mtu: underlayMtu } } : {}) };
+      } else {
+        const t = makeTemplate({ template: args.template, hosts: args.hosts, kind: args.kind, ...(name !== undefined ? { name } : {}), ...(underlayMtu !== undefined ? { underlayMtu } : {}) }, registry);
+        if (!t.value) throw new ApiError('invalid-arguments', 'the template cannot make that project', t.diagnostics);
+        topology = t.value;
+      }
+      const snap = await createProject(dir, topology, registry, { force: force ?? false });
       if (!snap.topology) throw new ApiError('invalid-arguments', snap.diagnostics.map((d) => d.message).join('; '), snap.diagnostics);
       return snap;
     },
+    'project.examples': () => listExamples(registry),
     'project.validate': ({ topology }) => Promise.resolve({ diagnostics: validateTopology(topology, registry).diagnostics }),
     'kinds.list': ({ probe }) => kindInfos(registry, probe ?? false),
     'plan.compute': async ({ dir }) => {

@@ -111,6 +111,146 @@ class HttpError extends Error {
   }
 }
 
+const send = (res: http.ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}): void => {
+  res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...extra });
+  res.end(body);
+};
+const sendReply = (res: http.ServerResponse, reply: Reply, status = reply.ok ? 200 : STATUS[reply.error.code], extra: Record<string, string> = {}): void =>
+  send(res, status, JSON.stringify(reply), 'application/json; charset=utf-8', { 'Cache-Control': 'no-store', ...extra });
+const fail = (code: ApiErrorData['code'], message: string): Reply => ({ ok: false, error: { code, message } });
+const text = 'text/plain; charset=utf-8';
+
+/** The session token and its constant-time check against an `Authorization: Bearer` header. */
+function sessionToken(): { token: string; ok(header: string | undefined): boolean } {
+  const token = randomBytes(32).toString('base64url');
+  const digest = createHash('sha256').update(token).digest();
+  return {
+    token,
+    // Hash both sides so the comparison is constant-time whatever the length sent.
+    ok: (header) => {
+      const m = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header ?? '');
+      return !!m && timingSafeEqual(createHash('sha256').update(m[1]!).digest(), digest);
+    },
+  };
+}
+
+/** The pages listening on /api/events, and `emit` that writes one frame to each. */
+function eventHub(): { streams: Set<http.ServerResponse>; emit: Emit } {
+  const streams = new Set<http.ServerResponse>();
+  const emit: Emit = <E extends keyof OverlabEvents>(event: E, payload: OverlabEvents[E]) => {
+    // JSON.stringify never emits a raw line break, so one data: line carries the payload.
+    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+    for (const res of streams) res.write(frame);
+  };
+  return { streams, emit };
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY) throw new HttpError(413, `the request body is larger than ${MAX_BODY} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, `the request body is larger than ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  if (type !== 'application/json') throw new HttpError(415, 'send the arguments as application/json');
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'the request body is not valid JSON');
+  }
+}
+
+interface ApiContext {
+  readonly projectDir: string;
+  readonly token: ReturnType<typeof sessionToken>;
+  readonly streams: Set<http.ServerResponse>;
+  readonly handlers: Handlers;
+}
+
+/** /api/*: nothing is read or run for an untrusted caller, not even the body. */
+async function api(c: ApiContext, req: http.IncomingMessage, res: http.ServerResponse, route: string, originOk: boolean): Promise<void> {
+  const authorised = c.token.ok(req.headers.authorization);
+  const trusted = authorised && originOk;
+  if (!trusted) {
+    if (!originOk) return sendReply(res, fail('forbidden', 'requests from another site are refused'), 403, { Connection: 'close' });
+    return sendReply(res, fail('forbidden', 'missing or wrong session token: open the URL that `overlab serve` printed'), 401, { 'WWW-Authenticate': 'Bearer realm="overlab"', Connection: 'close' });
+  }
+  if (route === 'session') {
+    if (req.method !== 'GET') return sendReply(res, fail('invalid-arguments', 'use GET /api/session'), 405, { Allow: 'GET' });
+    return sendReply(res, { ok: true, value: { dir: c.projectDir } });
+  }
+  if (route === 'events') {
+    if (req.method !== 'GET') return sendReply(res, fail('invalid-arguments', 'use GET /api/events'), 405, { Allow: 'GET' });
+    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.write(': overlab events\n\n');
+    c.streams.add(res);
+    req.on('close', () => c.streams.delete(res));
+    return;
+  }
+  if (!isOperation(route)) return sendReply(res, fail('invalid-arguments', `unknown operation ${JSON.stringify(route)}`), 404);
+  if (req.method !== 'POST') return sendReply(res, fail('invalid-arguments', `use POST /api/${route}`), 405, { Allow: 'POST' });
+  let args: unknown;
+  try {
+    args = await readJson(req);
+  } catch (e) {
+    // After a refused body the connection is dropped rather than read to its end.
+    if (e instanceof HttpError) return sendReply(res, fail('invalid-arguments', e.message), e.status, e.status === 413 ? { Connection: 'close' } : {});
+    throw e;
+  }
+  sendReply(res, await dispatch(c.handlers, route, args, trusted));
+}
+
+/** The built renderer: paths that try to climb are refused rather than normalised. */
+async function serveStatic(root: string, req: http.IncomingMessage, res: http.ServerResponse, rawPath: string): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', text, { Allow: 'GET, HEAD' });
+  let rel: string;
+  try {
+    rel = decodeURIComponent(rawPath);
+  } catch {
+    return send(res, 400, 'bad path\n', text);
+  }
+  if (rel.includes('\0') || rel.includes('\\') || rel.split('/').some((seg) => seg === '..' || seg === '.')) return send(res, 403, 'forbidden path\n', text);
+  if (rel.endsWith('/')) rel += 'index.html';
+  let real: string;
+  try {
+    real = await fs.realpath(path.join(root, rel));
+  } catch {
+    return send(res, 404, 'not found\n', text);
+  }
+  // Also catches a symlink inside the build pointing out of it.
+  if (!real.startsWith(root + path.sep)) return send(res, 403, 'forbidden path\n', text);
+  const stat = await fs.stat(real);
+  if (!stat.isFile()) return send(res, 404, 'not found\n', text);
+  const type = MIME[path.extname(real).toLowerCase()] ?? 'application/octet-stream';
+  // Hashed asset names never change content; index.html must be fetched fresh.
+  const cache = rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+  res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': String(stat.size), 'Cache-Control': cache });
+  if (req.method === 'HEAD') return void res.end();
+  createReadStream(real).on('error', () => res.destroy()).pipe(res);
+}
+
+/** Listens on the loopback address, with errors a user can act on. */
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException): void => {
+      if (e.code === 'EADDRINUSE') reject(new Error(`port ${port} on ${host} is already in use; pick another with --port (or --port 0 for any free one)`));
+      else if (e.code === 'EACCES') reject(new Error(`no permission to listen on ${host} port ${port}; use a port above 1023`));
+      else if (e.code === 'EADDRNOTAVAIL') reject(new Error(`${host} is not an address of this machine`));
+      else reject(e);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
 export async function startServe(opts: ServeOptions): Promise<Serving> {
   const requested = opts.host ?? '127.0.0.1';
   if (!isLoopbackHost(requested)) {
@@ -118,139 +258,30 @@ export async function startServe(opts: ServeOptions): Promise<Serving> {
   }
   // "localhost" may resolve to either family; bind the address the URL will name.
   const bindHost = requested === 'localhost' ? '127.0.0.1' : requested;
-
   const index = path.join(opts.staticDir, 'index.html');
   const root = await fs.realpath(opts.staticDir).catch(() => undefined);
-  if (!root || !(await fs.stat(index).then((s) => s.isFile(), () => false))) {
+  if (!root || !(await fs.stat(index).then((st) => st.isFile(), () => false))) {
     throw new Error(`the UI is not built (${index} is missing); run \`npm run build\` in the Overlab checkout`);
   }
 
-  const token = randomBytes(32).toString('base64url');
-  const tokenDigest = createHash('sha256').update(token).digest();
-  const tokenOk = (header: string | undefined): boolean => {
-    const m = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header ?? '');
-    // Hash both sides so the comparison is constant-time whatever the length sent.
-    return !!m && timingSafeEqual(createHash('sha256').update(m[1]!).digest(), tokenDigest);
-  };
-
-  const streams = new Set<http.ServerResponse>();
-  const emit: Emit = <E extends keyof OverlabEvents>(event: E, payload: OverlabEvents[E]) => {
-    // JSON.stringify never emits a raw line break, so one data: line carries the payload.
-    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
-    for (const res of streams) res.write(frame);
-  };
-  const handlers = opts.engine(emit);
-
+  const token = sessionToken();
+  const { streams, emit } = eventHub();
+  const c: ApiContext = { projectDir: opts.projectDir, token, streams, handlers: opts.engine(emit) };
   // Filled in once the port is known.
   let allowedHosts = new Set<string>();
   let allowedOrigins = new Set<string>();
 
-  const send = (res: http.ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}): void => {
-    res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...extra });
-    res.end(body);
-  };
-  const sendReply = (res: http.ServerResponse, reply: Reply, status = reply.ok ? 200 : STATUS[reply.error.code], extra: Record<string, string> = {}): void =>
-    send(res, status, JSON.stringify(reply), 'application/json; charset=utf-8', { 'Cache-Control': 'no-store', ...extra });
-  const fail = (code: ApiErrorData['code'], message: string): Reply => ({ ok: false, error: { code, message } });
-
-  const readJson = async (req: http.IncomingMessage): Promise<unknown> => {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY) throw new HttpError(413, `the request body is larger than ${MAX_BODY} bytes`);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BODY) throw new HttpError(413, `the request body is larger than ${MAX_BODY} bytes`);
-      chunks.push(chunk);
-    }
-    if (size === 0) return undefined;
-    if (type !== 'application/json') throw new HttpError(415, 'send the arguments as application/json');
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'the request body is not valid JSON');
-    }
-  };
-
-  const api = async (req: http.IncomingMessage, res: http.ServerResponse, route: string, originOk: boolean): Promise<void> => {
-    const authorised = tokenOk(req.headers.authorization);
-    const trusted = authorised && originOk;
-    if (!trusted) {
-      // Nothing is read or run for an untrusted caller, not even the body.
-      if (!originOk) return sendReply(res, fail('forbidden', 'requests from another site are refused'), 403, { Connection: 'close' });
-      return sendReply(res, fail('forbidden', 'missing or wrong session token: open the URL that `overlab serve` printed'), 401, { 'WWW-Authenticate': 'Bearer realm="overlab"', Connection: 'close' });
-    }
-    if (route === 'session') {
-      if (req.method !== 'GET') return sendReply(res, fail('invalid-arguments', 'use GET /api/session'), 405, { Allow: 'GET' });
-      return sendReply(res, { ok: true, value: { dir: opts.projectDir } });
-    }
-    if (route === 'events') {
-      if (req.method !== 'GET') return sendReply(res, fail('invalid-arguments', 'use GET /api/events'), 405, { Allow: 'GET' });
-      res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-      res.write(': overlab events\n\n');
-      streams.add(res);
-      req.on('close', () => streams.delete(res));
-      return;
-    }
-    if (!isOperation(route)) return sendReply(res, fail('invalid-arguments', `unknown operation ${JSON.stringify(route)}`), 404);
-    if (req.method !== 'POST') return sendReply(res, fail('invalid-arguments', `use POST /api/${route}`), 405, { Allow: 'POST' });
-    let args: unknown;
-    try {
-      args = await readJson(req);
-    } catch (e) {
-      // After a refused body the connection is dropped rather than read to its end.
-      if (e instanceof HttpError) return sendReply(res, fail('invalid-arguments', e.message), e.status, e.status === 413 ? { Connection: 'close' } : {});
-      throw e;
-    }
-    sendReply(res, await dispatch(handlers, route, args, trusted));
-  };
-
-  const serveStatic = async (req: http.IncomingMessage, res: http.ServerResponse, rawPath: string): Promise<void> => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', 'text/plain; charset=utf-8', { Allow: 'GET, HEAD' });
-    let rel: string;
-    try {
-      rel = decodeURIComponent(rawPath);
-    } catch {
-      return send(res, 400, 'bad path\n', 'text/plain; charset=utf-8');
-    }
-    // Refuse rather than normalise: a path that tries to climb is not a typo.
-    if (rel.includes('\0') || rel.includes('\\') || rel.split('/').some((seg) => seg === '..' || seg === '.')) {
-      return send(res, 403, 'forbidden path\n', 'text/plain; charset=utf-8');
-    }
-    if (rel.endsWith('/')) rel += 'index.html';
-    const candidate = path.join(root, rel);
-    let real: string;
-    try {
-      real = await fs.realpath(candidate);
-    } catch {
-      return send(res, 404, 'not found\n', 'text/plain; charset=utf-8');
-    }
-    // Also catches a symlink inside the build pointing out of it.
-    if (!real.startsWith(root + path.sep)) return send(res, 403, 'forbidden path\n', 'text/plain; charset=utf-8');
-    const stat = await fs.stat(real);
-    if (!stat.isFile()) return send(res, 404, 'not found\n', 'text/plain; charset=utf-8');
-    const type = MIME[path.extname(real).toLowerCase()] ?? 'application/octet-stream';
-    // Hashed asset names never change content; index.html must be fetched fresh.
-    const cache = rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': String(stat.size), 'Cache-Control': cache });
-    if (req.method === 'HEAD') return void res.end();
-    createReadStream(real).on('error', () => res.destroy()).pipe(res);
-  };
-
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     // DNS rebinding: a foreign name that resolves to 127.0.0.1 still says its own name here.
-    const hostHeader = (req.headers.host ?? '').toLowerCase();
-    if (!allowedHosts.has(hostHeader)) return send(res, 403, 'forbidden: this server answers only to its loopback address\n', 'text/plain; charset=utf-8');
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return send(res, 403, 'forbidden: this server answers only to its loopback address\n', text);
     const origin = req.headers.origin;
     const originOk = origin === undefined || allowedOrigins.has(origin.toLowerCase());
     const rawPath = (req.url ?? '/').split('?')[0]!;
-    if (!rawPath.startsWith('/')) return send(res, 400, 'bad path\n', 'text/plain; charset=utf-8');
-    if (rawPath === '/api' || rawPath.startsWith('/api/')) return api(req, res, rawPath.slice('/api/'.length), originOk);
-    if (!originOk) return send(res, 403, 'forbidden: foreign origin\n', 'text/plain; charset=utf-8');
-    return serveStatic(req, res, rawPath);
+    if (!rawPath.startsWith('/')) return send(res, 400, 'bad path\n', text);
+    if (rawPath === '/api' || rawPath.startsWith('/api/')) return api(c, req, res, rawPath.slice('/api/'.length), originOk);
+    if (!originOk) return send(res, 403, 'forbidden: foreign origin\n', text);
+    return serveStatic(root, req, res, rawPath);
   };
-
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return void res.destroy();
@@ -258,22 +289,7 @@ export async function startServe(opts: ServeOptions): Promise<Serving> {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException): void => {
-      const port = opts.port ?? 0;
-      if (e.code === 'EADDRINUSE') reject(new Error(`port ${port} on ${bindHost} is already in use; pick another with --port (or --port 0 for any free one)`));
-      else if (e.code === 'EACCES') reject(new Error(`no permission to listen on ${bindHost} port ${port}; use a port above 1023`));
-      else if (e.code === 'EADDRNOTAVAIL') reject(new Error(`${bindHost} is not an address of this machine`));
-      else reject(e);
-    };
-    server.once('error', onError);
-    server.listen(opts.port ?? 0, bindHost, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await listen(server, bindHost, opts.port ?? 0);
   const hostInUrl = net.isIPv6(bindHost) ? `[${bindHost}]` : bindHost;
   allowedHosts = new Set([`${hostInUrl}:${port}`, `localhost:${port}`].map((h) => h.toLowerCase()));
   allowedOrigins = new Set([...allowedHosts].map((h) => `http://${h}`));
@@ -285,9 +301,9 @@ export async function startServe(opts: ServeOptions): Promise<Serving> {
   heartbeat.unref();
 
   return {
-    url: `${origin}/#token=${token}`,
+    url: `${origin}/#token=${token.token}`,
     origin,
-    token,
+    token: token.token,
     host: bindHost,
     port,
     emit,

@@ -89,6 +89,23 @@ export interface RenderResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+export interface ExampleInfo {
+  readonly name: string;
+  readonly title: string;
+  readonly shape: Shape;
+  readonly hosts: number;
+  readonly links: number;
+  readonly kinds: readonly string[];
+}
+
+interface CreateCommon {
+  readonly dir: string;
+  readonly name?: string;
+  readonly underlayMtu?: number;
+  readonly force?: boolean;
+}
+export type CreateArgs = CreateCommon & ({ readonly template: Shape; readonly hosts: number; readonly kind: string } | { readonly example: string });
+
 /** Options common to long operations: the caller may name the run, to match its events and to cancel it. */
 interface RunArgs {
   readonly runId?: string;
@@ -98,8 +115,13 @@ interface RunArgs {
 export interface OverlabApi {
   'project.open': (args: { dir: string }) => ProjectSnapshot;
   'project.save': (args: { dir: string; topology: Topology }) => ProjectSnapshot;
-  /** A project from a template (`overlab new`); refuses to overwrite an existing file unless `force`. */
-  'project.create': (args: { dir: string; template: Shape; hosts: number; kind: string; name?: string; underlayMtu?: number; force?: boolean }) => ProjectSnapshot;
+  /**
+   * A project from a template or from one of the example projects (`overlab new`); refuses to
+   * overwrite an existing file unless `force`.
+   */
+  'project.create': (args: CreateArgs) => ProjectSnapshot;
+  /** The example projects shipped in resources/examples. */
+  'project.examples': (args: Record<string, never>) => readonly ExampleInfo[];
   'project.validate': (args: { topology: unknown }) => { diagnostics: readonly Diagnostic[] };
   /** The catalogue; with `probe`, whether this machine can carry each kind (the kernel probe needs root). */
   'kinds.list': (args: { probe?: boolean }) => readonly KindInfo[];
@@ -161,15 +183,11 @@ const concurrency = z.number().int().min(1).max(1024);
 export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> } = {
   'project.open': z.strictObject({ dir }),
   'project.save': z.strictObject({ dir, topology: z.custom<Topology>((v) => v !== null && typeof v === 'object', { error: 'must be a topology object' }) }),
-  'project.create': z.strictObject({
-    dir,
-    template: z.enum(SHAPES),
-    hosts: z.number().int(),
-    kind: z.string().min(1),
-    name: z.string().optional(),
-    underlayMtu: z.number().int().optional(),
-    force: z.boolean().optional(),
-  }),
+  'project.create': z.union([
+    z.strictObject({ dir, template: z.enum(SHAPES), hosts: z.number().int(), kind: z.string().min(1), name: z.string().optional(), underlayMtu: z.number().int().optional(), force: z.boolean().optional() }),
+    z.strictObject({ dir, example: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: 'must name an example project (see project.examples)' }), name: z.string().optional(), underlayMtu: z.number().int().optional(), force: z.boolean().optional() }),
+  ]),
+  'project.examples': z.strictObject({}),
   'project.validate': z.strictObject({ topology: z.unknown() }),
   'kinds.list': z.strictObject({ probe: z.boolean().optional() }),
   'plan.compute': z.strictObject({ dir }),

@@ -157,17 +157,59 @@ export function plan(t: Topology, registry: Registry): Result<Plan> {
   return { ...r, diagnostics: withSubjects(r.diagnostics, { hosts: t.hosts.map((h) => h.id), links: t.links.map((l) => l.id) }) };
 }
 
+/** The link → network mapping that the LAN routing step needs: the network and both ends' member indices. */
+type LinkNet = Map<number, { net: Network<unknown>; a: number; b: number }>;
+
 function planSteps(t: Topology, registry: Registry): Result<Plan> {
   const out: Diagnostic[] = [];
   const hosts = planHosts(t, out);
   if (!hosts) return { diagnostics: out };
-  const hostByName = new Map(hosts.map((h) => [h.name, h]));
   const families = new Set(hosts.map((h) => h.underlay.family));
   if (families.size > 1) {
     out.push(error('mixed-underlay-family', ['hosts'], 'hosts mix IPv4 and IPv6 underlay addresses; every tunnel needs both ends in one family — give all hosts addresses of one family'));
     return { diagnostics: out };
   }
   const family: Family = hosts[0]?.underlay.family ?? 4;
+  const built = planNetworks(t, registry, hosts, family, out);
+  if (!built || hasErrors(out)) return { diagnostics: out };
+  const routesByNet = planRoutes(t, registry, hosts, built.links, built.linkNet, out);
+  const networks = built.networks.map((n) => ({ ...n, routes: routesByNet.get(n.id) ?? [] }));
+  return {
+    value: { name: t.name, shape: t.shape, underlayMtu: t.underlay.mtu, family, hosts, links: built.links, networks, secrets: built.secrets },
+    diagnostics: out,
+  };
+}
+
+/** The inner MTU of a network: computed from the kind's overhead, or the links' override (the smallest). */
+function mtuOf(t: Topology, g: Group, overheadBytes: number, out: Diagnostic[]): { mtu: number; mtuSource: PlanLink['mtuSource'] } {
+  const computed = t.underlay.mtu - overheadBytes;
+  let mtu = computed;
+  let mtuSource: PlanLink['mtuSource'] = 'computed';
+  for (const li of g.links) {
+    const o = t.links[li]!.mtu;
+    if (o === undefined) continue;
+    if (o > computed) {
+      out.push(warning('mtu-override-too-large', ['links', li, 'mtu'], `${o} exceeds the ${computed} bytes that fit in a ${t.underlay.mtu}-byte underlay after ${g.kind.id}'s ${overheadBytes} bytes of headers; packets will fragment or be dropped — use ${computed} or less`));
+    }
+    if (mtuSource === 'computed' || o < mtu) mtu = o;
+    mtuSource = 'override';
+  }
+  return { mtu, mtuSource };
+}
+
+/**
+ * Networks, in the order of the links that make them: a subnet from the pool, each member's
+ * interface and address, the MTU, then the kind's own numbers and secrets; and the plan's row
+ * for each link. Undefined when the pool runs out.
+ */
+function planNetworks(
+  t: Topology,
+  registry: Registry,
+  hosts: readonly PlanHost[],
+  family: Family,
+  out: Diagnostic[],
+): { networks: Network<unknown>[]; links: PlanLink[]; secrets: SecretSpec[]; linkNet: LinkNet } | undefined {
+  const hostByName = new Map(hosts.map((h) => [h.name, h]));
   const pool = parsePrefix(t.pools.tunnels) as Prefix;
   const cursor = new PoolCursor(pool);
   const ifCounters = new Map<string, number>();
@@ -175,7 +217,7 @@ function planSteps(t: Topology, registry: Registry): Result<Plan> {
   const links: PlanLink[] = [];
   const ordinals = new Map<string, number>();
   const secrets: SecretSpec[] = [];
-  const linkNet = new Map<number, { net: Network<unknown>; a: number; b: number }>();
+  const linkNet: LinkNet = new Map();
 
   for (const [gi, g] of groupLinks(t, registry).entries()) {
     const id = `n${gi}`;
@@ -185,7 +227,7 @@ function planSteps(t: Topology, registry: Registry): Result<Plan> {
     const subnet = onUnderlay ? pool : cursor.take(g.hosts.length, kind.model === 'p2p');
     if (!subnet) {
       out.push(error('pool-exhausted', ['pools', 'tunnels'], `${pool.text} has no room left for the tunnel addresses of links[${g.links[0]}] and after; use a larger pool (e.g. a /16)`));
-      return { diagnostics: out };
+      return undefined;
     }
     const members: Member[] = g.hosts.map((name, mi) => {
       const h = hostByName.get(name)!;
@@ -203,24 +245,14 @@ function planSteps(t: Topology, registry: Registry): Result<Plan> {
         role: kind.model === 'star' ? (name === g.server ? 'server' : 'client') : 'peer',
       };
     });
+    const memberIndex = new Map(g.hosts.map((h, i) => [h, i]));
     const edges = g.links.map((li) => {
       const l = t.links[li]!;
-      return [g.hosts.indexOf(l.a), g.hosts.indexOf(l.b)] as const;
+      return [memberIndex.get(l.a)!, memberIndex.get(l.b)!] as const;
     });
 
     const overheadBytes = kind.overhead(options, family, t.underlay.mtu);
-    const computed = t.underlay.mtu - overheadBytes;
-    let mtu = computed;
-    let mtuSource: PlanLink['mtuSource'] = 'computed';
-    for (const li of g.links) {
-      const o = t.links[li]!.mtu;
-      if (o === undefined) continue;
-      if (o > computed) {
-        out.push(warning('mtu-override-too-large', ['links', li, 'mtu'], `${o} exceeds the ${computed} bytes that fit in a ${t.underlay.mtu}-byte underlay after ${kind.id}'s ${overheadBytes} bytes of headers; packets will fragment or be dropped — use ${computed} or less`));
-      }
-      if (mtuSource === 'computed' || o < mtu) mtu = o;
-      mtuSource = 'override';
-    }
+    const { mtu, mtuSource } = mtuOf(t, g, overheadBytes, out);
     if (mtu < 576) {
       out.push(error('mtu-too-small', ['links', g.links[0]!, 'kind'], `${kind.id} leaves ${mtu} bytes of inner MTU on a ${t.underlay.mtu}-byte underlay; raise underlay.mtu`));
       continue;
@@ -263,10 +295,17 @@ function planSteps(t: Topology, registry: Registry): Result<Plan> {
       });
     }
   }
-  if (hasErrors(out)) return { diagnostics: out };
   links.sort((x, y) => x.index - y.index);
+  return { networks, links, secrets, linkNet };
+}
 
-  // LAN routes: first hop of a shortest path over the links (a spoke reaches another spoke's LAN via the hub).
+/**
+ * LAN routes: for each host, the first hop of a shortest path over the links to each other
+ * host's LAN (a spoke reaches another spoke's LAN via the hub), grouped by the network that
+ * carries it. Links of kinds that join the hosts only carry no LAN (warned about).
+ */
+function planRoutes(t: Topology, registry: Registry, hosts: readonly PlanHost[], links: readonly PlanLink[], linkNet: LinkNet, out: Diagnostic[]): Map<string, NetRoute[]> {
+  const hostByName = new Map(hosts.map((h) => [h.name, h]));
   const adj = new Map<string, { peer: string; li: number }[]>();
   const neighbours = (h: string): { peer: string; li: number }[] => {
     let list = adj.get(h);
@@ -275,7 +314,7 @@ function planSteps(t: Topology, registry: Registry): Result<Plan> {
   };
   for (const l of links) {
     if (requireKind(registry, l.kind).hostsOnly) {
-      const withLan = [l.a, l.b].filter((h) => hosts.find((x) => x.name === h)?.lan);
+      const withLan = [l.a, l.b].filter((h) => hostByName.get(h)?.lan);
       if (withLan.length > 0) {
         out.push(
           warning(
@@ -308,17 +347,12 @@ function planSteps(t: Topology, registry: Registry): Result<Plan> {
       if (li === undefined || li < 0) continue;
       const { net, a, b } = linkNet.get(li)!;
       const l = t.links[li]!;
-      const peerIdx = l.a === src.name ? b : a;
-      const peer = net.members[peerIdx]!;
+      const peer = net.members[l.a === src.name ? b : a]!;
       const route: NetRoute = { host: src.name, dst: dst.lan, viaHost: peer.host, via: peer.address.split('/')[0]! };
       let list = routesByNet.get(net.id);
       if (!list) routesByNet.set(net.id, (list = []));
       list.push(route);
     }
   }
-  const finished = networks.map((n) => ({ ...n, routes: routesByNet.get(n.id) ?? [] }));
-  return {
-    value: { name: t.name, shape: t.shape, underlayMtu: t.underlay.mtu, family, hosts, links, networks: finished, secrets },
-    diagnostics: out,
-  };
+  return routesByNet;
 }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Proves every kind of the catalogue end to end (tests/tunnels/pair.sh: deploy over SSH,
+# Proves every kind of the catalogue end to end (tests/tunnels/prove.ts: deploy over SSH,
 # DF-ping MTU proof, no fragmentation, TCP, LAN-to-LAN, clean teardown):
 #   - every kind site-to-site at underlay MTU 1500, and 9000 where --mtu9000 is given;
 #   - hub-spoke with 3 spokes and a 4-host mesh for the kinds the lab issue names;
 # on this machine's kernel where `overlab kinds` says it can carry the kind, and inside the
 # full-kernel VM (scripts/fullkernel/run.sh, one boot for all of them) otherwise.
-# Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--no-vm | --vm-only]
-#        tests/tunnels/run-all.sh --inside-vm CASE...   (what the VM runs)
+# Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--no-vm | --vm-only] [--jobs N]
 # A CASE is KIND[:template:hosts:mtu[:option=value]]. Prints one line per case and
-# `N passed, M failed` last.
+# `N passed, M failed` last. Cases run N at a time (default 2: the VM has 2 CPUs, and each case
+# waits on SSH, IKE and daemons much of its time); every case has a lab of its own.
 set -uo pipefail
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -16,40 +16,28 @@ cd "$ROOT" || exit 1
 SHAPE_KINDS=(wireguard vxlan gre openvpn nebula tinc ipsec-tunnel)
 passed=0 failed=0
 failures=()
+PROVE=(node scripts/run-ts.mjs tests/tunnels/prove.ts)
 
-run_case() {
-  local spec=$1 kind template=site-to-site hosts=2 mtu=1500 opt="" log
-  IFS=: read -r kind t h m o <<< "$spec"
-  [ -n "${t:-}" ] && template=$t
-  [ -n "${h:-}" ] && hosts=$h
-  [ -n "${m:-}" ] && mtu=$m
-  [ -n "${o:-}" ] && opt=$o
-  log=$(mktemp /tmp/olcase.XXXXXX)
-  local args=("$kind" --template "$template" --hosts "$hosts" --mtu "$mtu")
-  [ -n "$opt" ] && args+=(--option "$opt")
-  local t0=$SECONDS
-  if bash tests/tunnels/pair.sh "${args[@]}" > "$log" 2>&1; then
-    passed=$((passed + 1)); echo "ok   $spec ($((SECONDS - t0)) s; $(tail -1 "$log"))"
-  else
-    failed=$((failed + 1)); failures+=("$spec"); echo "FAIL $spec ($((SECONDS - t0)) s):"; grep -E '^FAIL|^  |^[-+@]' "$log" | head -40 | sed 's/^/     /'
+# Adds the counts of a prove.ts run (its output in $1) to ours.
+tally() {
+  local line p f
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
+  if [ -z "$line" ]; then
+    failed=$((failed + 1)); failures+=("$2"); return
   fi
-  rm -f "$log"
+  read -r p _ f _ <<< "$line"
+  passed=$((passed + p)); failed=$((failed + f))
+  mapfile -t -O "${#failures[@]}" failures < <(grep -E '^FAIL ' "$1" | awk '{print $2}')
 }
 
-if [ "${1:-}" = --inside-vm ]; then
-  shift
-  for c in "$@"; do run_case "$c"; done
-  echo "$passed passed, $failed failed"
-  [ "$failed" = 0 ]; exit
-fi
-
-mtu9000=0 only="" vm=1 host=1
+mtu9000=0 only="" vm=1 host=1 jobs=2
 while [ $# -gt 0 ]; do
   case $1 in
     --mtu9000) mtu9000=1; shift ;;
     --only) only=$2; shift 2 ;;
     --no-vm) vm=0; shift ;;
     --vm-only) host=0; shift ;;
+    --jobs) jobs=$2; shift 2 ;;
     *) echo "run-all.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -73,9 +61,12 @@ for row in "${ROWS[@]}"; do
   if [ "$kind" = wireguard ] && [ "$here" != yes ]; then host_cases+=("wireguard:site-to-site:2:1500:implementation=go" "wireguard:hub-spoke:4:1500:implementation=go"); fi
 done
 
-if [ "$host" = 1 ]; then
+if [ "$host" = 1 ] && [ "${#host_cases[@]}" -gt 0 ]; then
   echo "== on this kernel: ${#host_cases[@]} cases"
-  for c in "${host_cases[@]}"; do run_case "$c"; done
+  out=$(mktemp /tmp/olhost.XXXXXX)
+  "${PROVE[@]}" --jobs "$jobs" "${host_cases[@]}" | tee "$out"
+  tally "$out" "the cases on this kernel"
+  rm -f "$out"
 else
   echo "== skipped (--vm-only): ${#host_cases[@]} cases on this kernel"
 fi
@@ -86,15 +77,8 @@ if [ "${#vm_cases[@]}" -gt 0 ]; then
   else
     echo "== in the full-kernel VM: ${#vm_cases[@]} cases"
     out=$(mktemp /tmp/olvm.XXXXXX)
-    bash scripts/fullkernel/run.sh --timeout 3600 --mem 3072 -- bash tests/tunnels/run-all.sh --inside-vm "${vm_cases[@]}" | tee "$out"
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
-    if [ -z "$line" ]; then
-      failed=$((failed + 1)); failures+=("the full-kernel VM run")
-    else
-      read -r p _ f _ <<< "$line"
-      passed=$((passed + p)); failed=$((failed + f))
-      mapfile -t -O "${#failures[@]}" failures < <(grep -E '^FAIL ' "$out" | awk '{print $2}')
-    fi
+    bash scripts/fullkernel/run.sh --timeout 3600 --mem 3072 -- "${PROVE[@]}" --jobs "$jobs" "${vm_cases[@]}" | tee "$out"
+    tally "$out" "the full-kernel VM run"
     rm -f "$out"
   fi
 fi
