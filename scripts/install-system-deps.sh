@@ -5,12 +5,13 @@
 set -euo pipefail
 
 # Why each package is here:
-#   shellcheck                       - every generated up.sh/down.sh must pass it
+#   (the linter) shellcheck          - every generated up.sh/down.sh must pass it
 #   iputils-ping                     - RTT series and the do-not-fragment MTU proofs
 #   iproute2 nftables iptables kmod  - namespaces, links, MSS clamping, module probing
 #   openssh-server                   - one sshd per embedded-lab host
 #   sudo                             - deploy's logins that are not root (tests: sudo with a password)
-#   iperf3 iperf                     - the measurement suite (netperf is non-free in Debian: not installable here)
+#   iperf3 iperf netperf             - the measurement suite (netperf 2.7.0, the paper's, is in Debian's
+#                                      non-free component: enabled below for that one package)
 #   chromium                         - Playwright drives it for e2e tests and PDF reports
 #   qemu-system-x86 busybox-static   - the full-kernel runner for tunnels this kernel lacks
 #   wireguard-tools wireguard-go openvpn tinc libreswan ocserv openconnect nebula
@@ -18,7 +19,7 @@ set -euo pipefail
 PACKAGES=(
   shellcheck iproute2 nftables iptables kmod procps psmisc iputils-ping
   openssh-server openssh-client sudo
-  iperf3 iperf
+  iperf3 iperf netperf
   chromium fonts-dejavu-core poppler-utils
   qemu-system-x86 busybox-static cpio
   wireguard-tools wireguard-go openvpn tinc libreswan ocserv openconnect nebula
@@ -60,6 +61,20 @@ if [ ! -e "$policy" ]; then
 fi
 cleanup() { if [ "$created_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
 trap cleanup EXIT
+# netperf is in Debian's non-free component, which a fresh machine does not list. Add that
+# component from the same archive, signed by the same archive key, and pin it so that apt takes
+# netperf from it and nothing else.
+need_non_free() { case " ${missing[*]} " in *" netperf "*) return 0 ;; esac; return 1; }
+# shellcheck source=/dev/null # (the machine's own release file)
+if need_non_free && [ -r /etc/os-release ] && . /etc/os-release && [ "${ID:-}" = debian ] && [ -n "${VERSION_CODENAME:-}" ]; then
+  if ! grep -rqsE '^Components:.*non-free( |$)|^deb .* non-free( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$VERSION_CODENAME" \
+      | $SUDO tee /etc/apt/sources.list.d/overlab-non-free.sources >/dev/null
+    printf 'Package: *\nPin: release c=non-free\nPin-Priority: -1\n\nPackage: netperf\nPin: release c=non-free\nPin-Priority: 500\n' \
+      | $SUDO tee /etc/apt/preferences.d/overlab-non-free >/dev/null
+    echo "system packages: enabled Debian's non-free component for netperf only (/etc/apt/sources.list.d/overlab-non-free.sources)"
+  fi
+fi
 $SUDO apt-get update -q >/dev/null
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 echo "system packages: installed ${#missing[@]}"

@@ -13,7 +13,7 @@
  * processes, files under /run and written under /etc, /var/lib, /var/log) → the rendered
  * down.sh succeeds on a host with nothing deployed.
  *
- * Usage: node scripts/run-ts.mjs tests/tunnels/prove.ts [--jobs N] [--keep] CASE...
+ * Usage: node scripts/run-ts.mjs tests/tunnels/prove.ts [--jobs N] [--keep] [--times] CASE...
  *   CASE = KIND[:template:hosts:mtu[:option=value[,option=value]]], e.g. gre, wireguard:hub-spoke:4:1500:implementation=go
  * Prints `ok   …` / `FAIL …` per check, one line per case (`ok   CASE (N s; P passed, F failed)`),
  * and `N passed, M failed` (cases) last; exits non-zero on any failure. Needs root.
@@ -49,6 +49,9 @@ export function parseCase(spec: string): Case {
 }
 
 interface Out {
+  /** Seconds per step, for --times. */
+  readonly steps: [string, number][];
+  step(name: string): void;
   ok(what: string): void;
   bad(what: string, detail?: string): void;
   readonly lines: string[];
@@ -57,7 +60,14 @@ interface Out {
 }
 
 function output(): Out {
+  let t = Date.now();
   const o: Out = {
+    steps: [],
+    step: (name) => {
+      const now = Date.now();
+      o.steps.push([name, (now - t) / 1000]);
+      t = now;
+    },
     lines: [],
     passed: 0,
     failed: 0,
@@ -205,9 +215,12 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
       return o;
     }
     const plan: Plan = planned.plan;
+    o.step('create, save, plan');
     try {
       await engine['lab.up']({ dir });
+      o.step('lab up');
       await engine['render.bundles']({ dir, out: path.join(dir, 'out') });
+      o.step('render');
     } catch (e) {
       o.bad('lab up and render', e instanceof Error ? e.message : String(e));
       return o;
@@ -217,13 +230,17 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
 
     const before = new Map<string, string>();
     for (const h of hosts) before.set(h, await snapshot(L, h));
+    o.step('snapshot before');
 
     const first = await engine['deploy.apply']({ dir });
+    o.step('deploy 1');
     if (first.ok) o.ok(`deploy to ${hosts.length} hosts over SSH`);
     else o.bad(`deploy to ${hosts.length} hosts over SSH`, first.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('\n'));
     const up1 = new Map<string, string>();
     for (const h of hosts) up1.set(h, await snapshot(L, h));
+    o.step('snapshot up');
     const second = await engine['deploy.apply']({ dir });
+    o.step('deploy 2');
     if (second.ok) o.ok('deploy again');
     else o.bad('deploy again', second.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('\n'));
     if (second.hosts.every((h) => h.status === 'unchanged')) o.ok('the second deploy reports every host unchanged');
@@ -234,6 +251,7 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
       else o.bad(`${h}: second deploy changed something:`, diff(up1.get(h)!, now));
     }
 
+    o.step('snapshot again');
     for (const l of plan.links) {
       const ba = l.addresses.b.split('/')[0]!;
       const id = l.label;
@@ -281,7 +299,9 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
       await check(`LAN ${a.name} (${gw(a.lan!)}) → LAN ${b.name} (${gw(b.lan!)})`, a.name, ['ping', '-c', '2', '-i', '0.2', '-W', '2', '-I', gw(a.lan!), gw(b.lan!)]);
     }
 
+    o.step('links: pings, MTU, iperf3');
     const down = await engine['deploy.teardown']({ dir });
+    o.step('LAN pings, teardown');
     if (down.ok) o.ok('teardown');
     else o.bad('teardown', down.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.error}`).join('\n'));
     for (const h of hosts) {
@@ -289,6 +309,7 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
       if (now === before.get(h)) o.ok(`${h}: teardown left nothing behind`);
       else o.bad(`${h}: teardown left residue:`, diff(before.get(h)!, now));
     }
+    o.step('snapshot after');
     await check('down.sh of the rendered bundle succeeds when nothing is there', hosts[0]!, ['sh', path.join(dir, 'out', hosts[0]!, 'down.sh')]);
     return o;
   } catch (e) {
@@ -299,6 +320,7 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
     else {
       await engine['lab.down']({ dir }).catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true });
+      o.step('down.sh, lab down');
     }
   }
 }
@@ -307,10 +329,12 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   let jobs = 1;
   let keep = false;
+  let times = false;
   const specs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--jobs') jobs = Math.max(1, Number(argv[++i]));
     else if (argv[i] === '--keep') keep = true;
+    else if (argv[i] === '--times') times = true;
     else specs.push(argv[i]!);
   }
   if (specs.length === 0) {
@@ -330,10 +354,11 @@ async function main(): Promise<number> {
         const t0 = Date.now();
         const o = await proveCase(c, worker, keep);
         const secs = Math.round((Date.now() - t0) / 1000);
+        const steps = times ? ` [${o.steps.map(([n, t]) => `${n} ${t.toFixed(1)}`).join(', ')}]` : '';
         // A case's lines are printed together, so that cases side by side do not interleave.
         if (o.failed === 0) {
           passed++;
-          process.stdout.write(`ok   ${c.spec} (${secs} s; ${o.passed} passed, 0 failed)\n`);
+          process.stdout.write(`ok   ${c.spec} (${secs} s; ${o.passed} passed, 0 failed)${steps}\n`);
         } else {
           failed++;
           failures.push(c.spec);
