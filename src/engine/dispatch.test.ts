@@ -100,7 +100,7 @@ describe('dispatch', () => {
 
   it('answers operations that are not built yet with not-implemented', async () => {
     const engine = createEngine({ registry: defaultRegistry });
-    expect(await dispatch(engine, 'measure.run', { dir: '/p' }, true)).toMatchObject({ ok: false, error: { code: 'not-implemented' } });
+    expect(await dispatch(engine, 'report.pdf', { dir: '/p', file: '/tmp/r.pdf' }, true)).toMatchObject({ ok: false, error: { code: 'not-implemented' } });
   });
 
   it('validates a topology through the real engine', async () => {

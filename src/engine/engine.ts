@@ -18,6 +18,7 @@ import { ApiError } from './api-error.js';
 import { checkRequirements } from './capability.js';
 import { listExamples, readExample } from './examples.js';
 import { chooseLabLayout, knownHostsPath, labDown, labUp } from './lab/lab.js';
+import { listRuns, readRun } from './measure/store.js';
 import { Runs } from './runs.js';
 import { planProject, renderProject, writeBundles } from './services/bundles.js';
 import { createProject, openProject, saveProject } from './store/project.js';
@@ -154,7 +155,23 @@ export function createEngine({ registry, emit, password }: EngineOptions): Handl
         return result;
       }),
     'run.cancel': ({ runId }) => Promise.resolve({ cancelled: runs.cancel(runId) }),
-    'measure.run': () => Promise.reject(new ApiError('not-implemented', 'measure.run is not available in this build yet')),
+    'measure.run': ({ dir, runId, suite, duration, repeat, hosts }) =>
+      runs.run('measure', runId, async (run) => {
+        const { measure } = await import('./measure/run.js');
+        const r = await measure(dir, registry, {
+          runId: run.id,
+          ...(suite ? { suite } : {}),
+          ...(duration ? { duration } : {}),
+          ...(repeat ? { repeat } : {}),
+          ...(hosts ? { hosts } : {}),
+          signal: run.signal,
+          onProgress: progressOf(run.id, 'measure'),
+          ...(password ? { password } : {}),
+        });
+        return { runId: r.runId, dir: r.dir, status: r.results.status, problems: r.results.problems, tests: r.results.tests.length };
+      }),
+    'runs.list': ({ dir }) => listRuns(dir),
+    'runs.get': ({ dir, runId }) => readRun(dir, runId),
     'report.pdf': () => Promise.reject(new ApiError('not-implemented', 'report.pdf is not available in this build yet')),
   };
 }

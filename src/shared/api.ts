@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { DeployRun } from './deploy.js';
 import type { Diagnostic } from './diagnostics.js';
 import { SHAPES, type Shape, type Topology } from './schema.js';
+import type { RunListing, RunResults, RunStatus } from './measure/results.js';
 import type { Plan } from './plan.js';
 
 /** An opened project: the folder, its document and what validation said of it. */
@@ -52,6 +53,8 @@ export interface ProgressEvent {
   readonly status: StepStatus;
   /** 0..1 for the whole operation, when known. */
   readonly fraction?: number;
+  /** When the whole operation is expected to end (ISO time), when known. */
+  readonly endsAt?: string;
   readonly message?: string;
 }
 
@@ -63,9 +66,13 @@ export interface LogEvent {
   readonly line: string;
 }
 
-export interface RunSummary {
+/** What a measurement run answers: where its results.json is and how it went. */
+export interface MeasureAnswer {
   readonly runId: string;
   readonly dir: string;
+  readonly status: RunStatus;
+  readonly problems: readonly string[];
+  readonly tests: number;
 }
 
 export interface LabUpResult {
@@ -134,7 +141,12 @@ export interface OverlabApi {
   'deploy.teardown': (args: RunArgs & { dir: string; hosts?: readonly string[]; concurrency?: number }) => DeployRun;
   /** Stops a run that is under way (it cleans up and reports what it did); false when no such run is going. */
   'run.cancel': (args: { runId: string }) => { cancelled: boolean };
-  'measure.run': (args: RunArgs & { dir: string; suite?: string; duration?: number }) => RunSummary;
+  /** Runs a suite on the deployed project (every link, its underlay baseline, LAN to LAN) and writes runs/<id>/. */
+  'measure.run': (args: RunArgs & { dir: string; suite?: string; duration?: number; repeat?: number; hosts?: readonly string[] }) => MeasureAnswer;
+  /** The project's measurement runs, newest first. */
+  'runs.list': (args: { dir: string }) => readonly RunListing[];
+  /** One run's results.json. */
+  'runs.get': (args: { dir: string; runId: string }) => RunResults;
   'report.pdf': (args: { dir: string; runId?: string; file: string }) => { file: string };
 }
 
@@ -205,7 +217,9 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   }),
   'deploy.teardown': z.strictObject({ dir, runId: runId.optional(), hosts: hostList.optional(), concurrency: concurrency.optional() }),
   'run.cancel': z.strictObject({ runId }),
-  'measure.run': z.strictObject({ dir, runId: runId.optional(), suite: z.string().optional(), duration: z.number().int().min(1).max(3600).optional() }),
+  'measure.run': z.strictObject({ dir, runId: runId.optional(), suite: z.string().optional(), duration: z.number().int().min(1).max(3600).optional(), repeat: z.number().int().min(1).max(100).optional(), hosts: hostList.optional() }),
+  'runs.list': z.strictObject({ dir }),
+  'runs.get': z.strictObject({ dir, runId }),
   'report.pdf': z.strictObject({ dir, runId: z.string().optional(), file: z.string().min(1) }),
 } as { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> };
 

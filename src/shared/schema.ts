@@ -20,6 +20,7 @@ import {
   USER_NAME_RULE,
 } from './names.js';
 import { EntityId, fillIds } from './ids.js';
+import { SuiteSchema } from './measure/suite-schema.js';
 import { parseAddress, parsePrefix } from './net.js';
 
 export const SCHEMA_VERSION = 3;
@@ -131,6 +132,8 @@ export const MeasurementSchema = z.strictObject({
   /** Measure each link's two ends, or every pair of hosts. */
   pairs: z.enum(['links', 'all-pairs']).default('links'),
   repetitions: z.number().int().min(1).max(1000).default(1),
+  /** Suites of the project's own, by name (`overlab measure --suite NAME`); quick, paper and project are built in. */
+  suites: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'suite names: 1–32 lowercase letters, digits and "-", starting with a letter' }), SuiteSchema).default({}),
 });
 
 /** The document's fields, before ids are filled in (validation reads its parts). */

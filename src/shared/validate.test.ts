@@ -486,3 +486,23 @@ describe('diagnostics name their host or link by id', () => {
     expect(validateTopology(doc, registry).diagnostics.find((x) => x.code === 'unknown-host')?.subject).toEqual(d?.subject);
   });
 });
+
+describe('measurement suites in the document', () => {
+  const withSuites = (suites: unknown): Doc => ({ ...siteToSite(), measurement: { suites } });
+  it('accepts a custom suite and fills its defaults', () => {
+    const r = validateTopology(withSuites({ soak: { tests: [{ tool: 'ping', count: 600, interval: 1 }, { tool: 'iperf3', protocol: 'udp', bitrate: '50M' }] } }), registry);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value!.measurement.suites.soak).toMatchObject({ baseline: true, repeat: 1, tests: [{ tool: 'ping', size: 56 }, { tool: 'iperf3', duration: 10, bothDirections: true }] });
+  });
+
+  it('names the path of a bad test field and refuses a built-in name', () => {
+    const r = validateTopology(withSuites({ quick: { tests: [{ tool: 'ping', count: 5, interval: 1 }] }, soak: { tests: [{ tool: 'ping', count: 0, interval: 1 }, { tool: 'nmap' }] } }), registry);
+    const paths = r.diagnostics.map((d) => [d.path, d.code]);
+    expect(paths).toContainEqual(['measurement.suites.soak.tests[0].count', 'out-of-range']);
+    expect(paths).toContainEqual(['measurement.suites.soak.tests[1].tool', 'invalid-value']);
+    expect(r.diagnostics.find((d) => d.path === 'measurement.suites.soak.tests[1].tool')?.message).toContain('ping, iperf3, iperf2 or netperf');
+    // The built-in name is only checked once the document parses; fix the rest and it shows.
+    const r2 = validateTopology(withSuites({ quick: { tests: [{ tool: 'ping', count: 5, interval: 1 }] } }), registry);
+    expect(r2.diagnostics.map((d) => [d.path, d.code])).toEqual([['measurement.suites.quick', 'suite-name-taken']]);
+  });
+});

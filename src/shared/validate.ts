@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { error, formatPath, hasErrors, warning, withSubjects, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
 import { fillIds } from './ids.js';
+import { BUILTIN_SUITES } from './measure/suites.js';
 import { parseAddress, parsePrefix, prefixContains, prefixesOverlap, type Prefix } from './net.js';
 import {
   HostSchema,
@@ -322,6 +323,9 @@ export function validateTopology(input: unknown, registry: Registry): Result<Top
   checkAddressing(parts, out);
   checkLinks(parts, registry, out);
   checkShape(parts, out);
+  for (const name of Object.keys(topology?.measurement.suites ?? {})) {
+    if ((BUILTIN_SUITES as readonly string[]).includes(name)) out.push(error('suite-name-taken', ['measurement', 'suites', name], `"${name}" is a built-in suite (${BUILTIN_SUITES.join(', ')}); give yours another name`));
+  }
   const placed = withSubjects(out, topology ? { hosts: topology.hosts.map((h) => h.id), links: topology.links.map((l) => l.id) } : idsOf(input));
   return hasErrors(placed) || !topology ? { diagnostics: placed } : { value: topology, diagnostics: placed };
 }

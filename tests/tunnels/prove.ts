@@ -4,7 +4,11 @@
  * every case — under the full-kernel VM's CPU emulation a Node start costs 3–5 s, and the shell
  * version of this script started Node 13 times per case.
  *
- * Per case: a project from the template → lab up → deploy over SSH (twice: the second must
+ * Cases of the same shape, host count and underlay MTU share one lab, brought up once: each case
+ * puts its kind on every link of the same hosts, and must leave the hosts exactly as the lab
+ * was before the first case (a case that fails gets the group a fresh lab for the next one).
+ *
+ * Per case: its kind on the group's project → deploy over SSH (twice: the second must
  * change nothing, by the engine's report and by the hosts' state) → per link: a don't-fragment
  * ping that fills the planned MTU crosses, one byte more does not, and the sender fragmented
  * nothing (so the outer packets really fit the underlay); a TCP transfer (iperf3) → LAN to LAN
@@ -181,12 +185,51 @@ const fragCreates = async (L: LabLayout, host: string): Promise<number> => {
   return Number(snmp[1]?.split(/\s+/)[i] ?? NaN);
 };
 
-async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
-  const o = output();
+/** Cases that can share one lab: the same shape, host count and underlay MTU. */
+const groupKey = (c: Case): string => `${c.template}:${c.hosts}:${c.mtu}`;
+
+/** A lab for a group of cases: the hosts, their SSH daemons and their first state, made once. */
+interface GroupLab {
+  readonly dir: string;
+  readonly engine: Handlers;
+  readonly base: Topology;
+  L: LabLayout;
+  before: Map<string, string>;
+}
+
+const fail = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const snapshotAll = async (L: LabLayout, hosts: readonly string[]): Promise<Map<string, string>> => new Map(await Promise.all(hosts.map(async (h) => [h, await snapshot(L, h)] as const)));
+
+/**
+ * Brings up the group's lab from its first case: the template, a management /24 of its own (so
+ * that groups run side by side never pick the same one), and each host's state before any kind
+ * is deployed — what every case's teardown must return to.
+ */
+async function groupLab(c: Case, slot: number, o: Out): Promise<GroupLab | undefined> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'olprove.'));
   const engine: Handlers = createEngine({ registry: defaultRegistry });
-  let L: LabLayout | undefined;
-  const inHost = (host: string, argv: string[], timeoutMs?: number) => sh(labExecArgv(L!, host, argv), timeoutMs);
+  try {
+    const made = (await engine['project.create']({ dir, template: c.template, hosts: c.hosts, kind: c.kind, underlayMtu: c.mtu })).topology!;
+    const base: Topology = { ...made, name: `proof ${c.template} ${c.hosts} MTU ${c.mtu}`, lab: { management: `198.18.${240 + (slot % 16)}.0/24` } };
+    await engine['project.save']({ dir, topology: base });
+    await engine['lab.up']({ dir });
+    const plan = (await engine['plan.compute']({ dir })).plan!;
+    const L = (await loadLab(dir, base, plan))!;
+    const before = await snapshotAll(L, plan.hosts.map((h) => h.name));
+    return { dir, engine, base, L, before };
+  } catch (e) {
+    o.bad(`lab up for ${c.template} ${c.hosts} hosts`, fail(e));
+    await engine['lab.down']({ dir }).catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+/** One case on its group's lab: the kind on every link, then the proofs; the lab is left as it was found. */
+async function proveCase(c: Case, g: GroupLab, index: number): Promise<Out> {
+  const o = output();
+  const { dir, engine, L, before } = g;
+  const inHost = (host: string, argv: string[], timeoutMs?: number) => sh(labExecArgv(L, host, argv), timeoutMs);
   const check = async (what: string, host: string, argv: string[]): Promise<boolean> => {
     const r = await inHost(host, argv);
     if (r.code === 0) o.ok(what);
@@ -194,19 +237,10 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
     return r.code === 0;
   };
   try {
-    // The project: the template, the case's options on every link, and a management /24 of its
-    // own, so that cases run side by side never pick the same one.
-    let t: Topology;
-    try {
-      t = (await engine['project.create']({ dir, template: c.template, hosts: c.hosts, kind: c.kind, underlayMtu: c.mtu })).topology!;
-    } catch (e) {
-      o.bad(`create a ${c.template} project of ${c.kind}`, e instanceof Error ? e.message : String(e));
-      return o;
-    }
-    t = { ...t, lab: { management: `198.18.${240 + (slot % 16)}.0/24` }, links: t.links.map((l) => ({ ...l, options: { ...l.options, ...c.options } })) };
+    const t: Topology = { ...g.base, links: g.base.links.map((l) => ({ ...l, kind: c.kind, options: { ...c.options } })) };
     const saved = await engine['project.save']({ dir, topology: t });
     if (!saved.topology) {
-      o.bad('save the project with the case options', saved.diagnostics.map((d) => `${d.path}: ${d.message}`).join('\n'));
+      o.bad(`a ${c.template} project of ${c.kind} with the case's options`, saved.diagnostics.map((d) => `${d.path}: ${d.message}`).join('\n'));
       return o;
     }
     const planned = await engine['plan.compute']({ dir });
@@ -215,29 +249,22 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
       return o;
     }
     const plan: Plan = planned.plan;
-    o.step('create, save, plan');
+    const out = path.join(dir, 'out', String(index));
     try {
-      await engine['lab.up']({ dir });
-      o.step('lab up');
-      await engine['render.bundles']({ dir, out: path.join(dir, 'out') });
-      o.step('render');
+      await engine['render.bundles']({ dir, out });
     } catch (e) {
-      o.bad('lab up and render', e instanceof Error ? e.message : String(e));
+      o.bad('render', fail(e));
       return o;
     }
-    L = (await loadLab(dir, saved.topology, plan))!;
+    o.step('plan, render');
     const hosts = plan.hosts.map((h) => h.name);
 
-    const before = new Map<string, string>();
-    for (const h of hosts) before.set(h, await snapshot(L, h));
-    o.step('snapshot before');
 
     const first = await engine['deploy.apply']({ dir });
     o.step('deploy 1');
     if (first.ok) o.ok(`deploy to ${hosts.length} hosts over SSH`);
     else o.bad(`deploy to ${hosts.length} hosts over SSH`, first.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('\n'));
-    const up1 = new Map<string, string>();
-    for (const h of hosts) up1.set(h, await snapshot(L, h));
+    const up1 = await snapshotAll(L, hosts);
     o.step('snapshot up');
     const second = await engine['deploy.apply']({ dir });
     o.step('deploy 2');
@@ -245,10 +272,10 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
     else o.bad('deploy again', second.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('\n'));
     if (second.hosts.every((h) => h.status === 'unchanged')) o.ok('the second deploy reports every host unchanged');
     else o.bad('the second deploy reports every host unchanged', second.hosts.map((h) => `${h.host}: ${h.status}`).join('\n'));
+    const again = await snapshotAll(L, hosts);
     for (const h of hosts) {
-      const now = await snapshot(L, h);
-      if (now === up1.get(h)) o.ok(`${h}: second deploy changed nothing`);
-      else o.bad(`${h}: second deploy changed something:`, diff(up1.get(h)!, now));
+      if (again.get(h) === up1.get(h)) o.ok(`${h}: second deploy changed nothing`);
+      else o.bad(`${h}: second deploy changed something:`, diff(up1.get(h)!, again.get(h)!));
     }
 
     o.step('snapshot again');
@@ -304,24 +331,17 @@ async function proveCase(c: Case, slot: number, keep: boolean): Promise<Out> {
     o.step('LAN pings, teardown');
     if (down.ok) o.ok('teardown');
     else o.bad('teardown', down.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.error}`).join('\n'));
+    const after = await snapshotAll(L, hosts);
     for (const h of hosts) {
-      const now = await snapshot(L, h);
-      if (now === before.get(h)) o.ok(`${h}: teardown left nothing behind`);
-      else o.bad(`${h}: teardown left residue:`, diff(before.get(h)!, now));
+      if (after.get(h) === before.get(h)) o.ok(`${h}: teardown left nothing behind`);
+      else o.bad(`${h}: teardown left residue:`, diff(before.get(h)!, after.get(h)!));
     }
     o.step('snapshot after');
-    await check('down.sh of the rendered bundle succeeds when nothing is there', hosts[0]!, ['sh', path.join(dir, 'out', hosts[0]!, 'down.sh')]);
+    await check('down.sh of the rendered bundle succeeds when nothing is there', hosts[0]!, ['sh', path.join(out, hosts[0]!, 'down.sh')]);
     return o;
   } catch (e) {
     o.bad('the case ran to its end', e instanceof Error ? (e.stack ?? e.message) : String(e));
     return o;
-  } finally {
-    if (keep) o.lines.push(`kept ${dir}`);
-    else {
-      await engine['lab.down']({ dir }).catch(() => undefined);
-      await fs.rm(dir, { recursive: true, force: true });
-      o.step('down.sh, lab down');
-    }
   }
 }
 
@@ -344,30 +364,56 @@ async function main(): Promise<number> {
   const cases = specs.map(parseCase);
   let passed = 0;
   let failed = 0;
-  let next = 0;
   const failures: string[] = [];
   const started = Date.now();
+  const report = (c: Case, o: Out, secs: number): void => {
+    const steps = times ? ` [${o.steps.map(([n, t]) => `${n} ${t.toFixed(1)}`).join(', ')}]` : '';
+    // A case's lines are printed together, so that groups side by side do not interleave.
+    if (o.failed === 0) {
+      passed++;
+      process.stdout.write(`ok   ${c.spec} (${secs} s; ${o.passed} passed, 0 failed)${steps}\n`);
+    } else {
+      failed++;
+      failures.push(c.spec);
+      process.stdout.write(`FAIL ${c.spec} (${secs} s; ${o.passed} passed, ${o.failed} failed):\n${o.lines.filter((l) => !l.startsWith('ok ')).map((l) => `     ${l}`).join('\n')}\n`);
+    }
+  };
+  // Cases of the same shape, host count and MTU share a lab (lab up, SSH host keys, the first
+  // state): only what differs between kinds is done per case.
+  const byKey = new Map<string, Case[]>();
+  for (const c of cases) byKey.set(groupKey(c), [...(byKey.get(groupKey(c)) ?? []), c]);
+  const groups = [...byKey.values()];
+  let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(jobs, cases.length) }, async (_w, worker) => {
-      while (next < cases.length) {
-        const c = cases[next++]!;
-        const t0 = Date.now();
-        const o = await proveCase(c, worker, keep);
-        const secs = Math.round((Date.now() - t0) / 1000);
-        const steps = times ? ` [${o.steps.map(([n, t]) => `${n} ${t.toFixed(1)}`).join(', ')}]` : '';
-        // A case's lines are printed together, so that cases side by side do not interleave.
-        if (o.failed === 0) {
-          passed++;
-          process.stdout.write(`ok   ${c.spec} (${secs} s; ${o.passed} passed, 0 failed)${steps}\n`);
-        } else {
-          failed++;
-          failures.push(c.spec);
-          process.stdout.write(`FAIL ${c.spec} (${secs} s; ${o.passed} passed, ${o.failed} failed):\n${o.lines.filter((l) => !l.startsWith('ok ')).map((l) => `     ${l}`).join('\n')}\n`);
+    Array.from({ length: Math.min(jobs, groups.length) }, async (_w, worker) => {
+      while (next < groups.length) {
+        const group = groups[next++]!;
+        let g: GroupLab | undefined;
+        for (const [i, c] of group.entries()) {
+          const t0 = Date.now();
+          const o = output();
+          g ??= await groupLab(c, worker, o);
+          const result = g ? await proveCase(c, g, i) : o;
+          report(c, result, Math.round((Date.now() - t0) / 1000));
+          // A case that failed may have left its lab in any state: the next one gets a fresh lab.
+          if (g && result.failed > 0) {
+            if (!keep) await g.engine['lab.down']({ dir: g.dir }).catch(() => undefined);
+            if (!keep) await fs.rm(g.dir, { recursive: true, force: true });
+            else process.stdout.write(`kept ${g.dir}\n`);
+            g = undefined;
+          }
+        }
+        if (g) {
+          if (keep) process.stdout.write(`kept ${g.dir}\n`);
+          else {
+            await g.engine['lab.down']({ dir: g.dir }).catch(() => undefined);
+            await fs.rm(g.dir, { recursive: true, force: true });
+          }
         }
       }
     }),
   );
-  process.stdout.write(`(${cases.length} cases in ${Math.round((Date.now() - started) / 1000)} s, ${jobs} at a time)\n`);
+  process.stdout.write(`(${cases.length} cases in ${groups.length} labs, ${Math.round((Date.now() - started) / 1000)} s, ${jobs} lab(s) at a time)\n`);
   if (failures.length) process.stdout.write(`failed: ${failures.join(' ')}\n`);
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
   return failed === 0 ? 0 : 1;

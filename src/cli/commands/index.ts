@@ -3,10 +3,11 @@ import type { CliCommand } from '../common.js';
 import { deployCommand, teardownCommand } from './deploy.js';
 import { kindsCommand } from './kinds.js';
 import { labCommand } from './lab.js';
+import { measureCommand } from './measure.js';
 import { newCommand } from './new.js';
 import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
-export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, labCommand, serveCommand];
+export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, labCommand, serveCommand];

@@ -36,9 +36,9 @@ export function iperf3ClientCommand(r: Iperf3Request): string {
   return argv.map(q).join(' ');
 }
 
-/** The server for one test: it serves one client (-1) and exits; `-D` forks it into the background, its pid in `pidFile`. */
-export function iperf3ServerCommand(bind: string, port: number, pidFile: string): string {
-  return ['iperf3', '-s', '-1', '-B', bind, '-p', String(port), '-D', '--pidfile', pidFile].map(q).join(' ');
+/** The server for one test: it serves one client (-1) and exits (Overlab starts it in the background and stops it in any case). */
+export function iperf3ServerCommand(bind: string, port: number): string {
+  return ['iperf3', '-s', '-1', '-B', bind, '-p', String(port)].map(q).join(' ');
 }
 
 type Json = Record<string, unknown>;

@@ -1,0 +1,407 @@
+/**
+ * A measurement run over SSH, on real hosts and lab hosts alike:
+ *
+ *   connect → preflight (tools, environment, deployed bundle) → per repetition:
+ *     RTT series on every path at once → each throughput test in rounds (no host in two at once)
+ *   → results.json (+ raw output of every test) in runs/<id>/
+ *
+ * Servers (iperf3 -s, iperf -s, netserver) are started for their test on a free port and always
+ * stopped, also on error, timeout or cancel; every remote command has a deadline. A host that
+ * stops answering is that host's failure: the run goes on for the rest and is marked partial;
+ * a cancelled run keeps what it measured. Nothing here prints or stores a secret.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ProgressEvent } from '../../shared/api.js';
+import { hasErrors } from '../../shared/diagnostics.js';
+import { analyse } from '../../shared/measure/analyse.js';
+import { cpuUsage, CPU_READ } from '../../shared/measure/cpu.js';
+import { iperf2ClientCommand, iperf2ServerCommand, parseIperf2 } from '../../shared/measure/iperf2.js';
+import { iperf3ClientCommand, iperf3ServerCommand, parseIperf3 } from '../../shared/measure/iperf3.js';
+import { netperfCommand, netserverCommand, parseNetperf } from '../../shared/measure/netperf.js';
+import { parsePing, pingCommand } from '../../shared/measure/ping.js';
+import { RESULTS_FORMAT, RESULTS_VERSION, type Direction, type HostEnvironment, type RunResults, type RunStatus, type TestRecord } from '../../shared/measure/results.js';
+import { schedule, type Job } from '../../shared/measure/schedule.js';
+import { resolveSuite, testName, testSeconds, type Suite, type SuiteTest } from '../../shared/measure/suites.js';
+import { measuredPaths, type MeasuredPath } from '../../shared/measure/targets.js';
+import type { Plan } from '../../shared/plan.js';
+import { parsePreflight } from '../../shared/preflight.js';
+import type { Topology } from '../../shared/schema.js';
+import type { Registry } from '../../shared/tunnels/types.js';
+import { ApiError } from '../api-error.js';
+import { KnownHosts } from '../deploy/hostkeys.js';
+import { HASH_FILE } from '../deploy/remote.js';
+import { connect, targetOf, type Connected } from '../deploy/ssh.js';
+import { knownHostsPath, labKeyPath, loadLab } from '../lab/lab.js';
+import { pool } from '../pool.js';
+import { planProject } from '../services/bundles.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { cleanupRun, ENV_PREFIX, measurePreflight, PORTS_IN_USE, runDir, startServer, stopServer, withTimeout } from './remote.js';
+
+export interface MeasureOptions {
+  readonly runId: string;
+  readonly suite?: string;
+  readonly duration?: number;
+  readonly repeat?: number;
+  /** Only paths between these hosts. */
+  readonly hosts?: readonly string[];
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (e: Omit<ProgressEvent, 'runId'>) => void;
+  readonly password?: (host: string, login: string) => Promise<string | undefined>;
+  /** Recorded in results.json when the run is a cell of a campaign. */
+  readonly campaign?: RunResults['campaign'];
+  /** Folder for runs (default: the project's runs/). */
+  readonly runsDir?: string;
+}
+
+export interface MeasureOutcome {
+  readonly runId: string;
+  readonly dir: string;
+  readonly results: RunResults;
+}
+
+/** A host stopped answering (its SSH connection failed): its remaining tests are skipped. */
+class HostGone extends Error {}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Channels open at once on one SSH connection (OpenSSH's MaxSessions defaults to 10). */
+const CHANNELS_PER_HOST = 8;
+
+class Host {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  gone?: string;
+  constructor(
+    readonly name: string,
+    readonly id: string,
+    readonly conn: Connected,
+  ) {}
+
+  /** Runs a shell line with a local deadline too (a host that vanishes never answers). */
+  async exec(command: string, timeoutSeconds: number, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    if (this.gone) throw new HostGone(this.gone);
+    while (this.active >= CHANNELS_PER_HOST) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HostGone(`${this.name} did not answer within ${Math.round(timeoutSeconds + 20)} s`)), (timeoutSeconds + 20) * 1000);
+      });
+      return await Promise.race([this.conn.exec(command, stdin), deadline]);
+    } catch (e) {
+      if (e instanceof HostGone) this.gone = e.message;
+      else this.gone = `${this.name} stopped answering: ${message(e)}`;
+      throw new HostGone(this.gone);
+    } finally {
+      clearTimeout(timer);
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+interface Ctx {
+  readonly runId: string;
+  readonly dir: string;
+  readonly hosts: Map<string, Host>;
+  readonly suite: Suite;
+  readonly records: TestRecord[];
+  readonly problems: string[];
+  readonly opts: MeasureOptions;
+  readonly total: number;
+  done: number;
+  readonly started: number;
+  /** Seconds of tests not yet run, for the estimated end time. */
+  remaining: number;
+}
+
+const cancelled = (c: Ctx): boolean => c.opts.signal?.aborted === true;
+
+function progress(c: Ctx, step: string, status: ProgressEvent['status'], host?: string, msg?: string): void {
+  const endsAt = new Date(Date.now() + c.remaining * 1000).toISOString();
+  c.opts.onProgress?.({ operation: 'measure', step, status, ...(host ? { host } : {}), ...(msg ? { message: msg } : {}), fraction: c.total ? c.done / c.total : 0, endsAt });
+}
+
+/** A free port on the host for a test's server (not in `ss`'s list), from a range Overlab keeps to. */
+async function freePort(h: Host, seed: number): Promise<number> {
+  const used = new Set((await h.exec(PORTS_IN_USE, 10)).stdout.split('\n').map(Number));
+  for (let i = 0; i < 1000; i++) {
+    const p = 20000 + ((seed * 7919 + i * 104729) % 20000);
+    if (!used.has(p)) return p;
+  }
+  throw new Error(`${h.name} has no free port in 20000–39999`);
+}
+
+async function saveRaw(c: Ctx, rel: string, text: string): Promise<void> {
+  const file = path.join(c.dir, rel);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, text);
+}
+
+const rawName = (p: MeasuredPath, test: string, dir: Direction, rep: number, side = ''): string => path.posix.join('raw', p.id, `${test}-${dir}-${rep}${side}.txt`);
+
+// ---- the tests -------------------------------------------------------------------------
+
+async function pingTest(c: Ctx, p: MeasuredPath, t: Extract<SuiteTest, { tool: 'ping' }>, rep: number): Promise<void> {
+  const src = c.hosts.get(p.src.host)!;
+  const command = pingCommand({ address: p.dst.address, count: t.count, interval: t.interval, size: t.size, ...(p.type === 'lan' ? { source: p.src.address } : {}) });
+  const startedAt = new Date().toISOString();
+  const t0 = Date.now();
+  const raw = rawName(p, 'ping', 'forward', rep);
+  progress(c, 'ping', 'running', p.src.host, p.label);
+  let record: TestRecord;
+  try {
+    const r = await src.exec(withTimeout(testSeconds(t) + 5, command), testSeconds(t) + 5);
+    const text = r.stdout + r.stderr;
+    await saveRaw(c, raw, text);
+    const ping = parsePing(text);
+    record = { id: `${p.id}/ping/forward/${rep}`, pathId: p.id, test: 'ping', direction: 'forward', repetition: rep, startedAt, seconds: (Date.now() - t0) / 1000, command, raw, ping, ...(ping.error ? { error: ping.error } : r.code === 124 ? { error: 'timed out' } : {}) };
+  } catch (e) {
+    record = { id: `${p.id}/ping/forward/${rep}`, pathId: p.id, test: 'ping', direction: 'forward', repetition: rep, startedAt, seconds: (Date.now() - t0) / 1000, command, raw, error: message(e) };
+  }
+  c.records.push(record);
+  c.done++;
+  progress(c, 'ping', record.error ? 'failed' : 'done', p.src.host, `${p.label}${record.error ? `: ${record.error}` : ''}`);
+}
+
+interface Server {
+  readonly command: string;
+  readonly proto: 'tcp' | 'udp';
+}
+
+function serverFor(t: SuiteTest, bind: string, port: number): Server {
+  if (t.tool === 'iperf3') return { command: iperf3ServerCommand(bind, port), proto: 'tcp' };
+  if (t.tool === 'iperf2') return { command: iperf2ServerCommand(bind, port, t.protocol), proto: t.protocol };
+  return { command: netserverCommand(bind, port), proto: 'tcp' };
+}
+
+function clientFor(t: SuiteTest, p: MeasuredPath, port: number, reverse: boolean): string {
+  if (t.tool === 'iperf3') return iperf3ClientCommand({ address: p.dst.address, port, protocol: t.protocol, ...(t.bytes ? { bytes: t.bytes } : { duration: t.duration }), bitrate: t.bitrate, parallel: t.parallel, reverse });
+  if (t.tool === 'iperf2') return iperf2ClientCommand({ address: p.dst.address, port, protocol: t.protocol, ...(t.bytes ? { bytes: t.bytes } : { duration: t.duration }), bitrate: t.bitrate });
+  if (t.tool === 'netperf') {
+    // UDP messages that fit the path's MTU (IP + UDP headers: 28 bytes), so nothing fragments.
+    return netperfCommand({ address: p.dst.address, port, test: t.test, duration: t.duration, ...(t.test === 'UDP_STREAM' && p.mtu ? { messageSize: p.mtu - 28 } : {}) });
+  }
+  throw new Error('bug: not a throughput test');
+}
+
+/** One throughput test on one path, one direction: server up, CPU read, client, CPU read, server down. */
+async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number, direction: Direction, round: number): Promise<void> {
+  const name = testName(t);
+  const src = c.hosts.get(p.src.host)!;
+  const dst = c.hosts.get(p.dst.host)!;
+  const seconds = testSeconds(t);
+  const id = `${p.id}/${name}/${direction}/${rep}`;
+  const raw = rawName(p, name, direction, rep);
+  const rawServer = rawName(p, name, direction, rep, '-server');
+  const startedAt = new Date().toISOString();
+  const t0 = Date.now();
+  let command = '';
+  const pidFile = `${runDir(c.runId)}/${name}-${c.records.length}.pid`;
+  const outFile = `${runDir(c.runId)}/${name}-${c.records.length}.out`;
+  let started = false;
+  progress(c, name, 'running', p.src.host, `${p.label}${direction === 'reverse' ? ' (reverse)' : ''}`);
+  const base = { id, pathId: p.id, test: name, direction, repetition: rep, round, startedAt } as const;
+  let record: TestRecord;
+  try {
+    const port = await freePort(dst, c.records.length + round * 31 + rep);
+    const server = serverFor(t, p.dst.address, port);
+    const up = await dst.exec(startServer(withTimeout(seconds + 30, server.command), pidFile, outFile, port, server.proto), 15);
+    if (up.code !== 0) throw new Error(`the ${t.tool} server did not start on ${p.dst.host}: ${(up.stderr || up.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+    started = true;
+    command = clientFor(t, p, port, direction === 'reverse');
+    const [cpuA0, cpuB0] = await Promise.all([src.exec(CPU_READ, 10), dst.exec(CPU_READ, 10)]);
+    const tc = Date.now();
+    const r = await src.exec(withTimeout(seconds + 10, command), seconds + 10);
+    const elapsed = (Date.now() - tc) / 1000;
+    const [cpuA1, cpuB1] = await Promise.all([src.exec(CPU_READ, 10), dst.exec(CPU_READ, 10)]);
+    const stop = await dst.exec(stopServer(pidFile, outFile), 10);
+    started = false;
+    const text = r.stdout + (r.stderr ? `\n${r.stderr}` : '');
+    await saveRaw(c, raw, text);
+    await saveRaw(c, rawServer, stop.stdout);
+    const cpuSrc = cpuUsage(cpuA0.stdout, cpuA1.stdout, elapsed);
+    const cpuDst = cpuUsage(cpuB0.stdout, cpuB1.stdout, elapsed);
+    const cpu = { ...(cpuSrc ? { src: cpuSrc } : {}), ...(cpuDst ? { dst: cpuDst } : {}) };
+    const timedOut = r.code === 124 ? 'timed out' : undefined;
+    if (t.tool === 'netperf') {
+      const res = parseNetperf(text, t.test);
+      record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, rawServer, netperf: res, cpu, ...(res.error || timedOut ? { error: res.error ?? timedOut! } : {}) };
+    } else {
+      const res = t.tool === 'iperf3' ? parseIperf3(r.stdout) : t.tool === 'iperf2' ? parseIperf2(r.stdout + r.stderr, t.protocol, stop.stdout) : undefined;
+      if (!res) throw new Error('bug: a ping is not a throughput test');
+      record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, rawServer, throughput: res, cpu, ...(res.error || timedOut ? { error: res.error ?? timedOut! } : {}) };
+    }
+  } catch (e) {
+    record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, error: message(e) };
+  } finally {
+    if (started) await dst.exec(stopServer(pidFile, outFile), 10).catch(() => undefined);
+  }
+  c.records.push(record);
+  c.done++;
+  c.remaining = Math.max(0, c.remaining - seconds);
+  progress(c, name, record.error ? 'failed' : 'done', p.src.host, `${p.label}${direction === 'reverse' ? ' (reverse)' : ''}${record.error ? `: ${record.error}` : ''}`);
+}
+
+// ---- the run -----------------------------------------------------------------------------
+
+/** The tools each host needs for the suite: ping on sources, clients on sources, servers on destinations. */
+function toolsOf(paths: readonly MeasuredPath[], suite: Suite): Map<string, Set<string>> {
+  const need = new Map<string, Set<string>>();
+  const add = (h: string, ...tools: string[]): void => {
+    if (!need.has(h)) need.set(h, new Set(['timeout', 'ss']));
+    for (const t of tools) need.get(h)!.add(t);
+  };
+  for (const p of paths) {
+    for (const t of suite.tests) {
+      if (t.tool === 'ping') add(p.src.host, 'ping');
+      else if (p.type === 'lan') continue;
+      else if (t.tool === 'iperf3') (add(p.src.host, 'iperf3'), add(p.dst.host, 'iperf3'));
+      else if (t.tool === 'iperf2') (add(p.src.host, 'iperf'), add(p.dst.host, 'iperf'));
+      else (add(p.src.host, 'netperf'), add(p.dst.host, 'netserver'));
+    }
+  }
+  return need;
+}
+
+async function connectAll(projectDir: string, t: Topology, plan: Plan, names: readonly string[], opts: MeasureOptions): Promise<{ hosts: Map<string, Host>; failed: string[] }> {
+  const lab = t.hosts.some((h) => h.target.type === 'lab') ? await loadLab(projectDir, t, plan) : undefined;
+  const known = await KnownHosts.load(knownHostsPath(projectDir));
+  const hosts = new Map<string, Host>();
+  const failed: string[] = [];
+  await pool(names, 32, async (name) => {
+    const h = t.hosts.find((x) => x.name === name)!;
+    const lh = lab?.hosts.find((x) => x.name === name);
+    try {
+      const target = targetOf(h, lh ? { mgmtAddress: lh.mgmtAddress, keyPath: labKeyPath(projectDir) } : undefined);
+      const password = target.usesPassword ? await opts.password?.(name, `${target.user}@${target.address}`) : undefined;
+      // Host keys were pinned by the deploy: an unknown one is refused here too.
+      hosts.set(name, new Host(name, h.id, await connect(target, known, false, undefined, password)));
+    } catch (e) {
+      failed.push(`${name}: ${message(e)}`);
+    }
+  });
+  return { hosts, failed };
+}
+
+export async function measure(projectDir: string, registry: Registry, opts: MeasureOptions): Promise<MeasureOutcome> {
+  const planned = await planProject(projectDir, registry);
+  if (!planned.topology || !planned.plan || hasErrors(planned.diagnostics)) throw new ApiError('invalid-arguments', `${projectDir} does not plan; fix its problems first`, planned.diagnostics);
+  const t = planned.topology;
+  const plan = planned.plan;
+  const suite = resolveSuite(opts.suite ?? 'quick', t.measurement, { ...(opts.duration ? { duration: opts.duration } : {}), ...(opts.repeat ? { repeat: opts.repeat } : {}) });
+  if (typeof suite === 'string') throw new ApiError('invalid-arguments', suite);
+  const unknown = (opts.hosts ?? []).filter((h) => !t.hosts.some((x) => x.name === h));
+  if (unknown.length) throw new ApiError('invalid-arguments', `not hosts of this project: ${unknown.join(', ')}`);
+  const paths = measuredPaths(plan, { baseline: suite.baseline, lan: suite.lan, ...(opts.hosts ? { hosts: opts.hosts } : {}) });
+  if (paths.length === 0) throw new ApiError('invalid-arguments', 'nothing to measure: the project has no links between the chosen hosts');
+
+  const dir = path.join(opts.runsDir ?? path.join(projectDir, 'runs'), opts.runId);
+  await fs.mkdir(dir, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const need = toolsOf(paths, suite);
+  const names = [...need.keys()];
+  const problems: string[] = [];
+  const environment: HostEnvironment[] = [];
+
+  const { hosts, failed } = await connectAll(projectDir, t, plan, names, opts);
+  const ctx: Ctx = { runId: opts.runId, dir, hosts, suite, records: [], problems, opts, total: 0, done: 0, started: Date.now(), remaining: 0 };
+  try {
+    if (failed.length) throw new ApiError('failed', `cannot reach ${failed.length === 1 ? 'a host' : 'hosts'} to measure: ${failed.join('; ')}`);
+    // Preflight: every tool on every host, before any test starts.
+    const missing: string[] = [];
+    const notDeployed: string[] = [];
+    await pool(names, 32, async (name) => {
+      const h = hosts.get(name)!;
+      const r = await h.exec('sh -s', 30, measurePreflight([...need.get(name)!], HASH_FILE));
+      const report = parsePreflight(r.stdout);
+      for (const m of report.missing) missing.push(`${name}: ${m}`);
+      const env = new Map(r.stdout.split('\n').filter((l) => l.startsWith(ENV_PREFIX)).map((l) => l.slice(ENV_PREFIX.length).split('=') as [string, string]).map(([k, ...v]) => [k, v.join('=')] as const));
+      const bundle = env.get('bundle') ?? '';
+      if (!/^[0-9a-f]{64}$/.test(bundle)) notDeployed.push(name);
+      const tools: Record<string, string> = {};
+      for (const k of ['ping', 'iperf3', 'iperf', 'netperf']) if (env.get(k)) tools[k] = env.get(k)!;
+      environment.push({ hostId: h.id, host: name, ...(env.get('kernel') ? { kernel: env.get('kernel')! } : {}), ...(env.get('os') ? { os: env.get('os')! } : {}), tools, lab: t.hosts.find((x) => x.name === name)!.target.type === 'lab', ...(bundle ? { bundleHash: bundle } : {}) });
+    });
+    if (missing.length) throw new ApiError('failed', `the hosts lack tools the ${suite.name} suite needs: ${missing.join('; ')}`);
+    if (notDeployed.length) throw new ApiError('failed', `no Overlab bundle is deployed on ${notDeployed.join(', ')}: run \`overlab deploy ${projectDir}\` first`);
+    environment.sort((a, b) => t.hosts.findIndex((h) => h.id === a.hostId) - t.hosts.findIndex((h) => h.id === b.hostId));
+
+    const pingTests = suite.tests.filter((x) => x.tool === 'ping');
+    const throughputTests = suite.tests.filter((x) => x.tool !== 'ping');
+    const bulk = paths.filter((p) => p.type !== 'lan');
+    const directions = (x: SuiteTest): Direction[] => (x.tool === 'iperf3' && x.bothDirections ? ['forward', 'reverse'] : ['forward']);
+    // Rounds per test: the same for every repetition.
+    const plans = throughputTests.map((x) => ({ test: x, rounds: schedule(bulk.map((p): Job<MeasuredPath> => ({ item: p, hosts: [p.src.hostId, p.dst.hostId] }))) }));
+    const perRep = pingTests.length * paths.length + plans.reduce((n, pl) => n + bulk.length * directions(pl.test).length, 0);
+    (ctx as { total: number }).total = perRep * suite.repeat;
+    const repSeconds = pingTests.reduce((s, x) => s + testSeconds(x), 0) + plans.reduce((s, pl) => s + pl.rounds.length * directions(pl.test).length * (testSeconds(pl.test) + 1), 0);
+    ctx.remaining = repSeconds * suite.repeat;
+    progress(ctx, 'start', 'running', undefined, `${paths.length} paths, ${ctx.total} tests, ${suite.repeat} repetition(s)`);
+
+    for (let rep = 1; rep <= suite.repeat && !cancelled(ctx); rep++) {
+      // RTT first, every path at once: pings are light, and nothing else runs beside them.
+      for (const x of pingTests) {
+        if (cancelled(ctx)) break;
+        await Promise.all(paths.map((p) => (hosts.get(p.src.host)!.gone ? skip(ctx, p, 'ping', rep) : pingTest(ctx, p, x as Extract<SuiteTest, { tool: 'ping' }>, rep))));
+        ctx.remaining = Math.max(0, ctx.remaining - testSeconds(x));
+      }
+      for (const pl of plans) {
+        for (const dirn of directions(pl.test)) {
+          for (const [ri, round] of pl.rounds.entries()) {
+            if (cancelled(ctx)) break;
+            await Promise.all(
+              round.map((j) => {
+                const p = j.item;
+                if (hosts.get(p.src.host)!.gone || hosts.get(p.dst.host)!.gone) return skip(ctx, p, testName(pl.test), rep, dirn);
+                return throughputTest(ctx, p, pl.test, rep, dirn, ri + 1);
+              }),
+            );
+          }
+        }
+      }
+    }
+  } finally {
+    // Whatever happened: every server this run started is stopped, on every host that answers.
+    await pool([...hosts.values()].filter((h) => !h.gone), 32, (h) => h.exec(cleanupRun(opts.runId), 15).catch(() => undefined));
+    for (const h of hosts.values()) h.conn.dispose();
+  }
+
+  for (const h of hosts.values()) if (h.gone) problems.push(h.gone);
+  const failedTests = ctx.records.filter((r) => r.error);
+  if (failedTests.length) problems.push(`${failedTests.length} of ${ctx.records.length} tests failed (see each test's error)`);
+  const status: RunStatus = cancelled(ctx) ? 'cancelled' : ctx.records.length > 0 && failedTests.length === ctx.records.length ? 'failed' : problems.length ? 'partial' : 'complete';
+  if (cancelled(ctx)) problems.unshift('the run was cancelled; the tests run until then are kept');
+  const results: RunResults = {
+    format: RESULTS_FORMAT,
+    version: RESULTS_VERSION,
+    runId: opts.runId,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    status,
+    problems,
+    project: { name: t.name, shape: t.shape, underlayMtu: t.underlay.mtu, kinds: [...new Set(plan.links.map((l) => l.kind))] },
+    topology: t,
+    links: plan.links.map((l) => ({ id: l.id, label: l.label, kind: l.kind, a: l.a, b: l.b, hostIds: l.hostIds, mtu: l.mtu, mss: l.mss, overheadBytes: l.overheadBytes })),
+    environment,
+    sharedMachine: t.hosts.every((h) => h.target.type === 'lab'),
+    suite,
+    ...(opts.campaign ? { campaign: opts.campaign } : {}),
+    paths,
+    tests: ctx.records,
+    summary: analyse(paths, ctx.records),
+  };
+  await writeFileAtomic(path.join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`, 0o644);
+  progress(ctx, 'end', status === 'complete' ? 'done' : status === 'cancelled' ? 'skipped' : 'failed', undefined, `${status}: ${ctx.records.length} tests`);
+  return { runId: opts.runId, dir, results };
+}
+
+/** A test not run because one of its hosts is gone. */
+async function skip(c: Ctx, p: MeasuredPath, test: string, rep: number, direction: Direction = 'forward'): Promise<void> {
+  const gone = c.hosts.get(p.src.host)!.gone ?? c.hosts.get(p.dst.host)!.gone ?? 'host gone';
+  c.records.push({ id: `${p.id}/${test}/${direction}/${rep}`, pathId: p.id, test, direction, repetition: rep, startedAt: new Date().toISOString(), seconds: 0, command: '', raw: '', error: `not run: ${gone}` });
+  c.done++;
+  await sleep(0);
+}

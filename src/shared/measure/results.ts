@@ -1,0 +1,110 @@
+/**
+ * `runs/<id>/results.json`: one measurement run, versioned. It holds what was measured and
+ * where (the topology snapshot, the plan's links, each host's deployed bundle SHA-256, kernel,
+ * OS and tool versions), every test's parsed record beside the path of its raw output, and the
+ * statistics computed from them (`analyse`). Everything is keyed by host, link and path ids.
+ * Heatmaps, charts and reports are pure functions of this file.
+ */
+import type { Topology } from '../schema.js';
+import type { RunSummary } from './analyse.js';
+import type { Suite } from './suites.js';
+import type { MeasuredPath } from './targets.js';
+import type { CpuUsage, NetperfResult, PingResult, ThroughputResult } from './types.js';
+
+export const RESULTS_FORMAT = 'overlab-results';
+export const RESULTS_VERSION = 1;
+
+export type Direction = 'forward' | 'reverse';
+
+export interface TestRecord {
+  /** `<pathId>/<test>/<direction>/<repetition>`. */
+  readonly id: string;
+  readonly pathId: string;
+  /** `ping`, `iperf3-tcp`, `iperf2-udp`, `netperf-tcp_stream`, … (suites.testName). */
+  readonly test: string;
+  /** forward: data from the path's source to its destination; reverse: the other way. */
+  readonly direction: Direction;
+  /** 1-based. */
+  readonly repetition: number;
+  /** Throughput tests: the schedule's round (no host in two tests of a round). */
+  readonly round?: number;
+  readonly startedAt: string;
+  readonly seconds: number;
+  /** The command as it ran on the client's host. */
+  readonly command: string;
+  /** The tool's output, relative to the run folder. */
+  readonly raw: string;
+  readonly rawServer?: string;
+  readonly ping?: PingResult;
+  readonly throughput?: ThroughputResult;
+  readonly netperf?: NetperfResult;
+  /** /proc/stat on both ends during the test (throughput tests). */
+  readonly cpu?: { readonly src?: CpuUsage; readonly dst?: CpuUsage };
+  /** Why the test gave no figure (the tool's words, or Overlab's: timeout, host gone). */
+  readonly error?: string;
+}
+
+export interface HostEnvironment {
+  readonly hostId: string;
+  readonly host: string;
+  readonly kernel?: string;
+  readonly os?: string;
+  /** Tool → the version it printed. */
+  readonly tools: Readonly<Record<string, string>>;
+  readonly lab: boolean;
+  /** SHA-256 of the bundle deployed there when the run started. */
+  readonly bundleHash?: string;
+}
+
+export type RunStatus = 'complete' | 'partial' | 'cancelled' | 'failed';
+
+export interface RunResults {
+  readonly format: typeof RESULTS_FORMAT;
+  readonly version: typeof RESULTS_VERSION;
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** `partial`: some hosts or tests failed (see `problems`), what was measured is kept. */
+  readonly status: RunStatus;
+  readonly problems: readonly string[];
+  readonly project: { readonly name: string; readonly shape: string; readonly underlayMtu: number; readonly kinds: readonly string[] };
+  readonly topology: Topology;
+  /** The plan's rows the figures refer to. */
+  readonly links: readonly { readonly id: string; readonly label: string; readonly kind: string; readonly a: string; readonly b: string; readonly hostIds: { readonly a: string; readonly b: string }; readonly mtu: number; readonly mss: number; readonly overheadBytes: number }[];
+  readonly environment: readonly HostEnvironment[];
+  /**
+   * Every host runs on one machine (the embedded lab): CPU figures are that machine's, and
+   * tunnels share its CPUs — compare kinds with each other, not with separate machines.
+   */
+  readonly sharedMachine: boolean;
+  readonly suite: Suite;
+  readonly campaign?: { readonly id: string; readonly kind: string; readonly mtu: number };
+  readonly paths: readonly MeasuredPath[];
+  readonly tests: readonly TestRecord[];
+  readonly summary: RunSummary;
+}
+
+/** A short description of a run for lists (the runs browser, `overlab measure --json`). */
+export interface RunListing {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly status: RunStatus;
+  readonly suite: string;
+  readonly kinds: readonly string[];
+  readonly underlayMtu: number;
+  readonly paths: number;
+  readonly tests: number;
+  readonly campaign?: RunResults['campaign'];
+}
+
+export const listingOf = (r: RunResults): RunListing => ({
+  runId: r.runId,
+  startedAt: r.startedAt,
+  status: r.status,
+  suite: r.suite.name,
+  kinds: r.project.kinds,
+  underlayMtu: r.project.underlayMtu,
+  paths: r.paths.length,
+  tests: r.tests.length,
+  ...(r.campaign ? { campaign: r.campaign } : {}),
+});

@@ -1,0 +1,87 @@
+/**
+ * The order of a run's tests. RTT series may run side by side (a ping costs next to nothing);
+ * a throughput test must have its two hosts to itself, so throughput tests are grouped in
+ * rounds in which no host is in two tests at once — an edge colouring of the graph whose
+ * edges are the tests. Rounds of the same test take the same time, so a run takes about
+ * rounds × test duration: a full mesh of N hosts about N − 1 rounds per test and path type,
+ * not N(N − 1)/2 tests in a row.
+ */
+
+export interface Job<T> {
+  readonly item: T;
+  /** The two hosts (ids) the test occupies. */
+  readonly hosts: readonly [string, string];
+}
+
+/**
+ * Rounds over `jobs` where no host appears twice in a round. Greedy over the jobs in an order
+ * that starts with the busiest hosts (largest degree first), each job in the first round where
+ * both its hosts are free; on a complete graph of even order this meets the N − 1 optimum, and
+ * it never uses more than 2Δ − 1 rounds.
+ */
+export function rounds<T>(jobs: readonly Job<T>[]): Job<T>[][] {
+  const degree = new Map<string, number>();
+  for (const j of jobs) for (const h of j.hosts) degree.set(h, (degree.get(h) ?? 0) + 1);
+  const order = jobs
+    .map((j, i) => ({ j, i, d: degree.get(j.hosts[0])! + degree.get(j.hosts[1])! }))
+    .sort((x, y) => y.d - x.d || x.i - y.i)
+    .map((x) => x.j);
+  const out: { jobs: Job<T>[]; busy: Set<string> }[] = [];
+  for (const j of order) {
+    let r = out.find((x) => !x.busy.has(j.hosts[0]) && !x.busy.has(j.hosts[1]));
+    if (!r) out.push((r = { jobs: [], busy: new Set() }));
+    r.jobs.push(j);
+    r.busy.add(j.hosts[0]).add(j.hosts[1]);
+  }
+  return out.map((r) => r.jobs);
+}
+
+const pairKey = (a: string, b: string): string => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+
+/**
+ * Rounds for `jobs`: several jobs between the same two hosts (the tunnel and the underlay, both
+ * directions) are laid out in layers — the first job of every pair, then the second … — each
+ * layer scheduled on its own, so that a complete graph gets the round-robin optimum in each.
+ */
+export function schedule<T>(jobs: readonly Job<T>[]): Job<T>[][] {
+  const layers: Job<T>[][] = [];
+  const seen = new Map<string, number>();
+  for (const j of jobs) {
+    const k = pairKey(j.hosts[0], j.hosts[1]);
+    const layer = seen.get(k) ?? 0;
+    seen.set(k, layer + 1);
+    (layers[layer] ??= []).push(j);
+  }
+  return layers.flatMap((layer) => roundRobin(layer) ?? rounds(layer));
+}
+
+/**
+ * A round-robin (circle method) schedule when the jobs form a complete graph with one job per
+ * pair: exactly N − 1 rounds for even N, N for odd; undefined for any other graph.
+ */
+function roundRobin<T>(jobs: readonly Job<T>[]): Job<T>[][] | undefined {
+  const hosts = [...new Set(jobs.flatMap((j) => j.hosts))];
+  const n = hosts.length;
+  const byPair = new Map<string, Job<T>>();
+  for (const j of jobs) {
+    const k = pairKey(j.hosts[0], j.hosts[1]);
+    if (byPair.has(k)) return undefined;
+    byPair.set(k, j);
+  }
+  if (n < 3 || byPair.size !== (n * (n - 1)) / 2) return undefined;
+  const ring = n % 2 === 0 ? [...hosts] : [...hosts, ''];
+  const m = ring.length;
+  const out: Job<T>[][] = [];
+  for (let r = 0; r < m - 1; r++) {
+    const round: Job<T>[] = [];
+    for (let i = 0; i < m / 2; i++) {
+      const a = ring[i]!;
+      const b = ring[m - 1 - i]!;
+      if (a && b) round.push(byPair.get(pairKey(a, b))!);
+    }
+    out.push(round);
+    // Keep the first, rotate the rest.
+    ring.splice(1, 0, ring.pop()!);
+  }
+  return out;
+}

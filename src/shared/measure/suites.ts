@@ -1,0 +1,104 @@
+/**
+ * Measurement suites: which tests run on every measured path, and how long. Built in:
+ *  - `quick`: a few seconds of ping and short iperf3 TCP (both directions) and UDP — what the
+ *    UI's one-click "Deploy & measure" runs;
+ *  - `paper`: what Gentile et al. measured — a 10-minute ping series, iperf 2 TCP and UDP with
+ *    100 MB (UDP at 100 Mbit/s), netperf TCP_STREAM and UDP_STREAM with both ends' CPU;
+ *  - `project`: the project's own plan (`measurement:` in overlab.yaml: tools, duration, ping
+ *    count and interval, UDP rate, streams, repetitions);
+ * and any suite declared under `measurement.suites` in overlab.yaml (validated with the rest).
+ */
+import type { Measurement } from '../schema.js';
+import type { Suite, SuiteTest } from './suite-schema.js';
+
+export type { Suite, SuiteTest } from './suite-schema.js';
+
+export const BUILTIN_SUITES = ['quick', 'paper', 'project'] as const;
+
+/** Short, deterministic, and quick enough to run on every Deploy & measure. */
+const QUICK: Omit<Suite, 'name'> = {
+  description: 'a few seconds of ping, iperf3 TCP both ways and UDP at 100 Mbit/s',
+  tests: [
+    { tool: 'ping', count: 20, interval: 0.1, size: 56 },
+    { tool: 'iperf3', protocol: 'tcp', duration: 2, bitrate: '1G', parallel: 1, bothDirections: true },
+    { tool: 'iperf3', protocol: 'udp', duration: 2, bitrate: '100M', parallel: 1, bothDirections: false },
+  ],
+  baseline: true,
+  lan: true,
+  repeat: 1,
+};
+
+/** The paper's test suite (Gentile et al. 2024, section 4): 600 s of ping, 100 MB with iperf 2, netperf with CPU. */
+const PAPER: Omit<Suite, 'name'> = {
+  description: "the paper's suite: ping 600 s, iperf 2 TCP and UDP with 100 MB (UDP at 100 Mbit/s), netperf TCP/UDP streams with CPU",
+  tests: [
+    { tool: 'ping', count: 3000, interval: 0.2, size: 56 },
+    { tool: 'iperf2', protocol: 'tcp', duration: 10, bytes: '100M', bitrate: '100M' },
+    { tool: 'iperf2', protocol: 'udp', duration: 10, bytes: '100M', bitrate: '100M' },
+    { tool: 'netperf', test: 'TCP_STREAM', duration: 10 },
+    { tool: 'netperf', test: 'UDP_STREAM', duration: 10 },
+  ],
+  baseline: true,
+  lan: false,
+  repeat: 1,
+};
+
+/** The `measurement:` plan of overlab.yaml as a suite. */
+function projectSuite(m: Measurement): Omit<Suite, 'name'> {
+  const tests: SuiteTest[] = [];
+  for (const tool of m.tools) {
+    if (tool === 'ping') tests.push({ tool: 'ping', count: m.pingCount, interval: m.pingInterval, size: 56 });
+    else if (tool === 'iperf3-tcp') tests.push({ tool: 'iperf3', protocol: 'tcp', duration: m.duration, bitrate: m.udpBandwidth, parallel: m.parallel, bothDirections: true });
+    else if (tool === 'iperf3-udp') tests.push({ tool: 'iperf3', protocol: 'udp', duration: m.duration, bitrate: m.udpBandwidth, parallel: m.parallel, bothDirections: false });
+    else if (tool === 'iperf2-tcp') tests.push({ tool: 'iperf2', protocol: 'tcp', duration: m.duration, bitrate: m.udpBandwidth });
+    else if (tool === 'iperf2-udp') tests.push({ tool: 'iperf2', protocol: 'udp', duration: m.duration, bitrate: m.udpBandwidth });
+    else if (tool === 'netperf') tests.push({ tool: 'netperf', test: 'TCP_STREAM', duration: m.duration }, { tool: 'netperf', test: 'UDP_STREAM', duration: m.duration });
+    // 'cpu' is not a test of its own: CPU is read on both ends of every throughput test.
+  }
+  return { description: "the project's own measurement plan (measurement: in overlab.yaml)", tests, baseline: true, lan: true, repeat: m.repetitions };
+}
+
+export interface SuiteOverrides {
+  /** Seconds for every throughput test (iperf/netperf), and for the ping series (count = duration / interval). */
+  readonly duration?: number;
+  readonly repeat?: number;
+}
+
+/**
+ * The suite of that name (built-in, the project's, or declared in overlab.yaml), with the
+ * command line's overrides; a string says why there is none.
+ */
+export function resolveSuite(name: string, m: Measurement, over: SuiteOverrides = {}): Suite | string {
+  const base = name === 'quick' ? QUICK : name === 'paper' ? PAPER : name === 'project' ? projectSuite(m) : m.suites[name];
+  if (!base) {
+    const names = [...BUILTIN_SUITES, ...Object.keys(m.suites)];
+    return `no suite named "${name}"; use one of: ${names.join(', ')} (or declare it under measurement.suites in overlab.yaml)`;
+  }
+  if (base.tests.length === 0) return `suite "${name}" has no tests (measurement.tools is empty)`;
+  const d = over.duration;
+  const tests = base.tests.map((t): SuiteTest => {
+    if (d === undefined) return t;
+    if (t.tool === 'ping') return { ...t, count: Math.max(1, Math.round(d / t.interval)) };
+    // A duration on the command line replaces a fixed byte count: the test runs for that long.
+    if (t.tool === 'iperf3' || t.tool === 'iperf2') {
+      const { bytes: _bytes, ...rest } = t;
+      return { ...rest, duration: d };
+    }
+    return { ...t, duration: d };
+  });
+  return { name, ...base, tests, repeat: over.repeat ?? base.repeat };
+}
+
+/** The seconds one test takes at most (a byte count runs until done: estimated at 100 Mbit/s, the floor Overlab plans for). */
+export function testSeconds(t: SuiteTest): number {
+  if (t.tool === 'ping') return t.count * t.interval + 2;
+  if ((t.tool === 'iperf3' || t.tool === 'iperf2') && t.bytes) {
+    const m = /^([0-9]+)([KMG]?)$/.exec(t.bytes)!;
+    const bytes = Number(m[1]) * ({ '': 1, K: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]!]!;
+    return Math.ceil((bytes * 8) / 100e6) + 2;
+  }
+  return t.duration + 1;
+}
+
+/** A stable short name of a test, for file names and figures: `ping`, `iperf3-tcp`, `netperf-tcp_stream`. */
+export const testName = (t: SuiteTest): string => (t.tool === 'ping' ? 'ping' : t.tool === 'netperf' ? `netperf-${t.test.toLowerCase()}` : `${t.tool}-${t.protocol}`);
