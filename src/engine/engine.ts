@@ -170,6 +170,36 @@ export function createEngine({ registry, emit, password }: EngineOptions): Handl
         });
         return { runId: r.runId, dir: r.dir, status: r.results.status, problems: r.results.problems, tests: r.results.tests.length };
       }),
+    'campaign.run': ({ dir, runId, campaignId, kinds, mtus, suite, repeat, duration, resume }) =>
+      runs.run('campaign', runId, async (run) => {
+        const { campaign } = await import('./campaign/run.js');
+        const { parseKindSpec } = await import('../shared/measure/campaign.js');
+        const specs = (kinds ?? []).includes('all') ? registry.kinds.map((k) => ({ kind: k.id, options: {} })) : (kinds ?? []).map(parseKindSpec);
+        const bad = specs.filter((s): s is string => typeof s === 'string');
+        if (bad.length) throw new ApiError('invalid-arguments', bad.join('; '));
+        if (!resume && specs.length === 0) throw new ApiError('invalid-arguments', 'name the kinds to compare (--kinds K1,K2 or all)');
+        return campaign(dir, registry, {
+          id: campaignId ?? run.id,
+          kinds: specs as Exclude<(typeof specs)[number], string>[],
+          mtus: mtus ?? [1500],
+          suite: suite ?? 'quick',
+          ...(repeat ? { repeat } : {}),
+          ...(duration ? { duration } : {}),
+          resume: !!resume,
+          signal: run.signal,
+          onProgress: progressOf(run.id, 'campaign'),
+          ...(password ? { password } : {}),
+        });
+      }),
+    'campaigns.list': async ({ dir }) => {
+      const { listCampaigns } = await import('./campaign/store.js');
+      return listCampaigns(dir);
+    },
+    'campaigns.get': async ({ dir, campaignId }) => {
+      const { readCampaign, campaignAnalysis } = await import('./campaign/run.js');
+      const campaign = await readCampaign(dir, campaignId);
+      return { campaign, analysis: await campaignAnalysis(dir, campaign) };
+    },
     'runs.list': ({ dir }) => listRuns(dir),
     'runs.get': ({ dir, runId }) => readRun(dir, runId),
     'report.pdf': () => Promise.reject(new ApiError('not-implemented', 'report.pdf is not available in this build yet')),

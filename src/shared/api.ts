@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { DeployRun } from './deploy.js';
 import type { Diagnostic } from './diagnostics.js';
 import { SHAPES, type Shape, type Topology } from './schema.js';
+import type { CampaignAnalysis, CampaignFile } from './measure/campaign.js';
 import type { RunListing, RunResults, RunStatus } from './measure/results.js';
 import type { Plan } from './plan.js';
 
@@ -143,6 +144,13 @@ export interface OverlabApi {
   'run.cancel': (args: { runId: string }) => { cancelled: boolean };
   /** Runs a suite on the deployed project (every link, its underlay baseline, LAN to LAN) and writes runs/<id>/. */
   'measure.run': (args: RunArgs & { dir: string; suite?: string; duration?: number; repeat?: number; hosts?: readonly string[] }) => MeasureAnswer;
+  /**
+   * The paper's study: for each kind × underlay MTU, re-plan, deploy, measure, tear down.
+   * Resumable (`resume` with the campaign's id: finished cells are skipped).
+   */
+  'campaign.run': (args: RunArgs & { dir: string; campaignId?: string; kinds?: readonly string[]; mtus?: readonly number[]; suite?: string; repeat?: number; duration?: number; resume?: boolean }) => { id: string; dir: string; campaign: CampaignFile; analysis: CampaignAnalysis };
+  'campaigns.list': (args: { dir: string }) => readonly { id: string; createdAt: string; updatedAt: string; suite: string; cells: number; done: number }[];
+  'campaigns.get': (args: { dir: string; campaignId: string }) => { campaign: CampaignFile; analysis: CampaignAnalysis };
   /** The project's measurement runs, newest first. */
   'runs.list': (args: { dir: string }) => readonly RunListing[];
   /** One run's results.json. */
@@ -218,6 +226,19 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'deploy.teardown': z.strictObject({ dir, runId: runId.optional(), hosts: hostList.optional(), concurrency: concurrency.optional() }),
   'run.cancel': z.strictObject({ runId }),
   'measure.run': z.strictObject({ dir, runId: runId.optional(), suite: z.string().optional(), duration: z.number().int().min(1).max(3600).optional(), repeat: z.number().int().min(1).max(100).optional(), hosts: hostList.optional() }),
+  'campaign.run': z.strictObject({
+    dir,
+    runId: runId.optional(),
+    campaignId: runId.optional(),
+    kinds: z.array(z.string().min(1)).min(1).optional(),
+    mtus: z.array(z.number().int().min(576).max(9216)).min(1).optional(),
+    suite: z.string().optional(),
+    repeat: z.number().int().min(1).max(100).optional(),
+    duration: z.number().int().min(1).max(3600).optional(),
+    resume: z.boolean().optional(),
+  }),
+  'campaigns.list': z.strictObject({ dir }),
+  'campaigns.get': z.strictObject({ dir, campaignId: runId }),
   'runs.list': z.strictObject({ dir }),
   'runs.get': z.strictObject({ dir, runId }),
   'report.pdf': z.strictObject({ dir, runId: z.string().optional(), file: z.string().min(1) }),

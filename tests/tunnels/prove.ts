@@ -17,7 +17,11 @@
  * processes, files under /run and written under /etc, /var/lib, /var/log) → the rendered
  * down.sh succeeds on a host with nothing deployed.
  *
- * Usage: node scripts/run-ts.mjs tests/tunnels/prove.ts [--jobs N] [--keep] [--times] CASE...
+ * With --campaign K1,K2, a short measurement campaign of those kinds (site-to-site, MTU 1500 and
+ * 9000, the quick suite for a second per test) runs after the cases, in the same process: under
+ * the full-kernel VM its figures prove the measurement path works there (not performance).
+ *
+ * Usage: node scripts/run-ts.mjs tests/tunnels/prove.ts [--jobs N] [--keep] [--times] [--campaign K1,K2] CASE...
  *   CASE = KIND[:template:hosts:mtu[:option=value[,option=value]]], e.g. gre, wireguard:hub-spoke:4:1500:implementation=go
  * Prints `ok   …` / `FAIL …` per check, one line per case (`ok   CASE (N s; P passed, F failed)`),
  * and `N passed, M failed` (cases) last; exits non-zero on any failure. Needs root.
@@ -345,19 +349,56 @@ async function proveCase(c: Case, g: GroupLab, index: number): Promise<Out> {
   }
 }
 
+/**
+ * A short campaign of `kinds` at MTU 1500 and 9000 on a site-to-site: every cell deployed,
+ * measured and torn down, with figures in each cell's run (RTT samples, TCP throughput).
+ */
+async function proveCampaign(kinds: readonly string[]): Promise<Out> {
+  const o = output();
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'olcampaign.'));
+  const engine = createEngine({ registry: defaultRegistry });
+  try {
+    const t = (await engine['project.create']({ dir, template: 'site-to-site', hosts: 2, kind: 'clean' })).topology!;
+    await engine['project.save']({ dir, topology: { ...t, lab: { management: '198.18.239.0/24' } } });
+    const r = await engine['campaign.run']({ dir, campaignId: 'vm-campaign', kinds, mtus: [1500, 9000], suite: 'quick', duration: 1 });
+    for (const cell of r.campaign.cells) {
+      if (cell.status !== 'done') {
+        o.bad(`campaign cell ${cell.id}: ${cell.status}`, cell.reason);
+        continue;
+      }
+      const f = r.analysis.cells.find((c) => c.cell === cell.id);
+      const tcp = f && Object.entries(f.throughput).find(([k]) => k === 'iperf3-tcp:forward')?.[1];
+      if (f?.rtt && f.rtt.n > 0 && tcp && tcp.mean > 0) o.ok(`campaign cell ${cell.id}: RTT ${f.rtt.mean.toFixed(3)} ms over ${f.rtt.n} samples, TCP ${tcp.mean.toFixed(0)} Mbit/s`);
+      else o.bad(`campaign cell ${cell.id} has figures`, JSON.stringify(f?.rtt ?? null));
+    }
+    for (const m of r.analysis.byMtu) {
+      if (m.sorted.length === kinds.length) o.ok(`MTU ${m.mtu}: ${m.sorted.length} kinds sorted by mean RTT in ${m.clusters.length} cluster(s)`);
+      else o.bad(`MTU ${m.mtu}: every kind in the comparison`, m.sorted.join(', '));
+    }
+  } catch (e) {
+    o.bad('the campaign ran to its end', e instanceof Error ? (e.stack ?? e.message) : String(e));
+  } finally {
+    await engine['lab.down']({ dir }).catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  return o;
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   let jobs = 1;
   let keep = false;
   let times = false;
+  let campaignKinds: string[] = [];
   const specs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--jobs') jobs = Math.max(1, Number(argv[++i]));
     else if (argv[i] === '--keep') keep = true;
     else if (argv[i] === '--times') times = true;
+    else if (argv[i] === '--campaign') campaignKinds = argv[++i]!.split(',');
     else specs.push(argv[i]!);
   }
-  if (specs.length === 0) {
+  if (specs.length === 0 && campaignKinds.length === 0) {
     process.stderr.write('usage: prove.ts [--jobs N] [--keep] KIND[:template:hosts:mtu[:option=value,...]]...\n');
     return 2;
   }
@@ -380,40 +421,59 @@ async function main(): Promise<number> {
   };
   // Cases of the same shape, host count and MTU share a lab (lab up, SSH host keys, the first
   // state): only what differs between kinds is done per case.
-  const byKey = new Map<string, Case[]>();
-  for (const c of cases) byKey.set(groupKey(c), [...(byKey.get(groupKey(c)) ?? []), c]);
-  const groups = [...byKey.values()];
-  let next = 0;
+  // A queue of work for `jobs` workers: the campaign first (it is the longest), then the cases,
+  // larger shapes first, grouped by lab. Each worker keeps one lab and reuses it for as long as
+  // its next case has the same shape, host count and MTU, so a long group is shared by workers.
+  type Item = { campaign: readonly string[] } | { case: Case };
+  const queue: Item[] = [
+    ...(campaignKinds.length ? [{ campaign: campaignKinds }] : []),
+    ...[...cases].sort((a, b) => b.hosts - a.hosts || groupKey(a).localeCompare(groupKey(b))).map((c) => ({ case: c })),
+  ];
+  let labs = 0;
+  const release = async (g: GroupLab | undefined): Promise<void> => {
+    if (!g) return;
+    if (keep) process.stdout.write(`kept ${g.dir}\n`);
+    else {
+      await g.engine['lab.down']({ dir: g.dir }).catch(() => undefined);
+      await fs.rm(g.dir, { recursive: true, force: true });
+    }
+  };
   await Promise.all(
-    Array.from({ length: Math.min(jobs, groups.length) }, async (_w, worker) => {
-      while (next < groups.length) {
-        const group = groups[next++]!;
-        let g: GroupLab | undefined;
-        for (const [i, c] of group.entries()) {
-          const t0 = Date.now();
-          const o = output();
-          g ??= await groupLab(c, worker, o);
-          const result = g ? await proveCase(c, g, i) : o;
-          report(c, result, Math.round((Date.now() - t0) / 1000));
-          // A case that failed may have left its lab in any state: the next one gets a fresh lab.
-          if (g && result.failed > 0) {
-            if (!keep) await g.engine['lab.down']({ dir: g.dir }).catch(() => undefined);
-            if (!keep) await fs.rm(g.dir, { recursive: true, force: true });
-            else process.stdout.write(`kept ${g.dir}\n`);
-            g = undefined;
-          }
+    Array.from({ length: Math.max(1, Math.min(jobs, queue.length)) }, async (_w, worker) => {
+      let g: GroupLab | undefined;
+      let gKey = '';
+      let index = 0;
+      while (queue.length > 0) {
+        const item = queue.shift()!;
+        const t0 = Date.now();
+        if ('campaign' in item) {
+          const o = await proveCampaign(item.campaign);
+          report({ spec: `campaign:${item.campaign.join(',')}`, kind: 'campaign', template: 'site-to-site', hosts: 2, mtu: 1500, options: {} }, o, Math.round((Date.now() - t0) / 1000));
+          continue;
         }
-        if (g) {
-          if (keep) process.stdout.write(`kept ${g.dir}\n`);
-          else {
-            await g.engine['lab.down']({ dir: g.dir }).catch(() => undefined);
-            await fs.rm(g.dir, { recursive: true, force: true });
-          }
+        const c = item.case;
+        const o = output();
+        if (g && gKey !== groupKey(c)) {
+          await release(g);
+          g = undefined;
+        }
+        if (!g) {
+          g = await groupLab(c, worker, o);
+          gKey = groupKey(c);
+          if (g) labs++;
+        }
+        const result = g ? await proveCase(c, g, index++) : o;
+        report(c, result, Math.round((Date.now() - t0) / 1000));
+        // A case that failed may have left its lab in any state: the next one gets a fresh lab.
+        if (result.failed > 0) {
+          await release(g);
+          g = undefined;
         }
       }
+      await release(g);
     }),
   );
-  process.stdout.write(`(${cases.length} cases in ${groups.length} labs, ${Math.round((Date.now() - started) / 1000)} s, ${jobs} lab(s) at a time)\n`);
+  process.stdout.write(`(${cases.length} cases in ${labs} labs, ${Math.round((Date.now() - started) / 1000)} s, ${jobs} lab(s) at a time)\n`);
   if (failures.length) process.stdout.write(`failed: ${failures.join(' ')}\n`);
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
   return failed === 0 ? 0 : 1;

@@ -5,7 +5,9 @@
 #   - hub-spoke with 3 spokes and a 4-host mesh for the kinds the lab issue names;
 # on this machine's kernel where `overlab kinds` says it can carry the kind, and inside the
 # full-kernel VM (scripts/fullkernel/run.sh, one boot for all of them) otherwise.
-# Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--no-vm | --vm-only] [--jobs N]
+# Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--no-vm | --vm-only] [--jobs N] [--vm-campaign k1,k2]
+# --vm-campaign: after the VM's cases, in the same boot, a short measurement campaign of those
+# kinds (prove.ts --campaign): the measurement path proven on Debian's kernel.
 # A CASE is KIND[:template:hosts:mtu[:option=value]]. Prints one line per case and
 # `N passed, M failed` last. Cases run N at a time (default 2: the VM has 2 CPUs, and each case
 # waits on SSH, IKE and daemons much of its time); every case has a lab of its own.
@@ -30,7 +32,7 @@ tally() {
   mapfile -t -O "${#failures[@]}" failures < <(grep -E '^FAIL ' "$1" | awk '{print $2}')
 }
 
-mtu9000=0 only="" vm=1 host=1 jobs=2
+mtu9000=0 only="" vm=1 host=1 jobs=2 vm_campaign=()
 while [ $# -gt 0 ]; do
   case $1 in
     --mtu9000) mtu9000=1; shift ;;
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
     --no-vm) vm=0; shift ;;
     --vm-only) host=0; shift ;;
     --jobs) jobs=$2; shift 2 ;;
+    --vm-campaign) vm_campaign=(--campaign "$2"); shift 2 ;;
     *) echo "run-all.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -77,7 +80,7 @@ if [ "${#vm_cases[@]}" -gt 0 ]; then
   else
     echo "== in the full-kernel VM: ${#vm_cases[@]} cases"
     out=$(mktemp /tmp/olvm.XXXXXX)
-    bash scripts/fullkernel/run.sh --timeout 3600 --mem 3072 -- "${PROVE[@]}" --jobs "$jobs" "${vm_cases[@]}" | tee "$out"
+    bash scripts/fullkernel/run.sh --timeout 3600 --mem 3072 -- "${PROVE[@]}" --jobs "$jobs" "${vm_campaign[@]}" "${vm_cases[@]}" | tee "$out"
     tally "$out" "the full-kernel VM run"
     rm -f "$out"
   fi

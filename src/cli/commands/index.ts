@@ -1,5 +1,6 @@
 /** Every command of `overlab`, in the order `overlab --help` lists them: the only list. */
 import type { CliCommand } from '../common.js';
+import { campaignCommand } from './campaign.js';
 import { deployCommand, teardownCommand } from './deploy.js';
 import { kindsCommand } from './kinds.js';
 import { labCommand } from './lab.js';
@@ -10,4 +11,4 @@ import { renderCommand } from './render.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
-export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, labCommand, serveCommand];
+export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, campaignCommand, labCommand, serveCommand];

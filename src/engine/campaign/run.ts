@@ -1,0 +1,194 @@
+/**
+ * `overlab campaign`: for each kind × underlay MTU, a cell project (the project's hosts and
+ * links, every link of that kind, that MTU) in campaigns/<id>/cells/<cell>/ — lab up (lab
+ * hosts), deploy, measure (its run in the project's runs/, tagged with the campaign), tear
+ * down, lab down. campaign.json is rewritten after every cell, so a campaign interrupted
+ * anywhere resumes at the first unfinished cell (`--resume ID`). A cell whose kind the hosts
+ * cannot carry is skipped with the preflight's reason; one that fails is recorded and the
+ * campaign goes on.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ProgressEvent } from '../../shared/api.js';
+import { hasErrors } from '../../shared/diagnostics.js';
+import { analyseCampaign, cellId, kindFigures, newCampaign, specLabel, type CampaignAnalysis, type CampaignFile, type Cell, type KindSpec } from '../../shared/measure/campaign.js';
+import type { Topology } from '../../shared/schema.js';
+import type { Registry } from '../../shared/tunnels/types.js';
+import { ApiError } from '../api-error.js';
+import { labDown, labUp, chooseLabLayout } from '../lab/lab.js';
+import { readRun } from '../measure/store.js';
+import { newRunId } from '../runs.js';
+import { planProject } from '../services/bundles.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { openProject, saveProject } from '../store/project.js';
+
+export interface CampaignOptions {
+  readonly id: string;
+  readonly kinds: readonly KindSpec[];
+  readonly mtus: readonly number[];
+  readonly suite: string;
+  readonly repeat?: number;
+  readonly duration?: number;
+  /** Resume campaign `id` (its cells and parameters come from its campaign.json). */
+  readonly resume?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (e: Omit<ProgressEvent, 'runId'>) => void;
+  readonly password?: (host: string, login: string) => Promise<string | undefined>;
+}
+
+export interface CampaignOutcome {
+  readonly id: string;
+  readonly dir: string;
+  readonly campaign: CampaignFile;
+  readonly analysis: CampaignAnalysis;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+export const campaignDir = (projectDir: string, id: string): string => path.join(projectDir, 'campaigns', id);
+
+export async function readCampaign(projectDir: string, id: string): Promise<CampaignFile> {
+  const file = path.join(campaignDir(projectDir, id), 'campaign.json');
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as CampaignFile;
+  } catch {
+    throw new ApiError('invalid-arguments', `there is no campaign ${id} in ${path.join(projectDir, 'campaigns')}`);
+  }
+}
+
+/** The cell's project: the same hosts (ids, LANs, targets) and links, every link of the cell's kind, the cell's MTU. */
+function cellTopology(t: Topology, cell: Cell): Topology {
+  return {
+    ...t,
+    name: `${t.name} — ${cell.label} at MTU ${cell.mtu}`,
+    underlay: { ...t.underlay, mtu: cell.mtu },
+    // A link's MTU override belonged to its old kind: the cell's kind gets its computed MTU.
+    links: t.links.map(({ mtu: _override, ...l }) => ({ ...l, kind: cell.kind, options: { ...cell.options } })),
+  };
+}
+
+/** The analysis of every finished cell, from their results files. */
+export async function campaignAnalysis(projectDir: string, c: CampaignFile): Promise<CampaignAnalysis> {
+  const figures = [];
+  for (const cell of c.cells) {
+    if (cell.status !== 'done' || !cell.runId) continue;
+    try {
+      figures.push(kindFigures(cell, await readRun(projectDir, cell.runId)));
+    } catch {
+      // A run folder removed by hand: the cell counts as not measured.
+    }
+  }
+  return analyseCampaign(figures);
+}
+
+export async function campaign(projectDir: string, registry: Registry, opts: CampaignOptions): Promise<CampaignOutcome> {
+  const snap = await openProject(projectDir, registry);
+  if (!snap.topology) throw new ApiError('invalid-arguments', `${projectDir} does not validate; fix its problems first`, snap.diagnostics);
+  const base = snap.topology;
+  const dir = campaignDir(projectDir, opts.id);
+  const file = path.join(dir, 'campaign.json');
+  let c: CampaignFile;
+  if (opts.resume) c = await readCampaign(projectDir, opts.id);
+  else {
+    for (const s of opts.kinds) if (!registry.kinds.some((k) => k.id === s.kind)) throw new ApiError('invalid-arguments', `unknown tunnel kind "${s.kind}"; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}`);
+    if (await fs.stat(file).then(() => true, () => false)) throw new ApiError('invalid-arguments', `campaign ${opts.id} exists already: resume it with --resume ${opts.id}, or give another id`);
+    c = newCampaign(opts.id, base.name, opts.kinds, opts.mtus, opts.suite, opts.repeat ?? 1, opts.duration);
+  }
+  await fs.mkdir(dir, { recursive: true });
+  const save = async (): Promise<void> => {
+    c.updatedAt = new Date().toISOString();
+    await writeFileAtomic(file, `${JSON.stringify(c, null, 1)}\n`, 0o644);
+  };
+  await save();
+  const labHosts = base.hosts.some((h) => h.target.type === 'lab');
+  const { deploy, teardown } = await import('../deploy/deploy.js');
+  const { measure } = await import('../measure/run.js');
+  const total = c.cells.length;
+  const emit = (cell: Cell, step: string, status: ProgressEvent['status'], msg?: string): void =>
+    opts.onProgress?.({ operation: 'campaign', step, status, message: `${cell.label} @ MTU ${cell.mtu}${msg ? `: ${msg}` : ''}`, fraction: c.cells.filter((x) => x.status !== 'pending').length / total });
+
+  for (const cell of c.cells) {
+    if (opts.signal?.aborted) break;
+    if (cell.status !== 'pending') continue; // resumed: finished cells are not run again
+    const t0 = Date.now();
+    const cdir = path.join(dir, 'cells', cell.id.replace(/[^A-Za-z0-9_.=-]/g, '_'));
+    emit(cell, 'cell', 'running');
+    let labUpHere = false;
+    try {
+      await fs.mkdir(path.join(cdir, '.overlab'), { recursive: true, mode: 0o700 });
+      // SSH hosts keep the host keys the project pinned; lab hosts get their own lab.
+      await fs.copyFile(path.join(projectDir, '.overlab', 'known_hosts'), path.join(cdir, '.overlab', 'known_hosts')).catch(() => undefined);
+      const saved = await saveProject(cdir, cellTopology(base, cell), registry);
+      if (!saved.topology) {
+        cell.status = 'skipped';
+        cell.reason = saved.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.path}: ${d.message}`).join('; ');
+        continue;
+      }
+      const planned = await planProject(cdir, registry);
+      if (!planned.plan || hasErrors(planned.diagnostics)) {
+        cell.status = 'skipped';
+        cell.reason = planned.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message).join('; ');
+        continue;
+      }
+      if (labHosts) {
+        emit(cell, 'lab up', 'running');
+        await labUp(cdir, await chooseLabLayout(cdir, planned.topology!, planned.plan));
+        labUpHere = true;
+      }
+      emit(cell, 'deploy', 'running');
+      const run = await deploy(cdir, registry, { acceptHostKeys: [], ...(opts.password ? { password: opts.password } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+      if (opts.signal?.aborted) {
+        // Interrupted: the cell is not finished, a resumed campaign runs it again.
+        cell.reason = 'interrupted';
+        continue;
+      }
+      if (!run.ok) {
+        const failed = run.hosts.filter((h) => h.status === 'failed');
+        const reason = failed.map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('; ') || run.diagnostics.map((d) => d.message).join('; ');
+        // The kernel (or a missing package) cannot carry the kind: a skipped cell, with the preflight's reason.
+        cell.status = failed.length > 0 && failed.every((h) => h.failedStep === 'preflight') ? 'skipped' : 'failed';
+        cell.reason = reason;
+        emit(cell, 'deploy', 'failed', reason);
+        continue;
+      }
+      emit(cell, 'measure', 'running');
+      const runId = newRunId();
+      const m = await measure(cdir, registry, {
+        runId,
+        suite: c.suite,
+        ...(c.duration ? { duration: c.duration } : {}),
+        repeat: c.repeat,
+        runsDir: path.join(projectDir, 'runs'),
+        campaign: { id: c.id, kind: cell.label, mtu: cell.mtu },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.password ? { password: opts.password } : {}),
+        ...(opts.onProgress ? { onProgress: (e) => opts.onProgress!({ ...e, operation: 'campaign', message: `${cell.label} @ ${cell.mtu}: ${e.message ?? e.step}` }) } : {}),
+      });
+      cell.runId = runId;
+      if (m.results.status === 'cancelled') {
+        // The cell is not finished: a resumed campaign measures it again.
+        cell.status = 'pending';
+        cell.reason = 'interrupted';
+      } else {
+        cell.status = m.results.status === 'failed' ? 'failed' : 'done';
+        if (m.results.problems.length) cell.reason = m.results.problems.join('; ');
+      }
+    } catch (e) {
+      if (opts.signal?.aborted) cell.reason = 'interrupted';
+      else {
+        cell.status = 'failed';
+        cell.reason = message(e);
+      }
+    } finally {
+      // Whatever happened, the cell's tunnels and lab go: the next cell starts clean.
+      await teardown(cdir, registry, opts.password ? { password: opts.password } : {}).catch(() => undefined);
+      if (labUpHere) await labDown(cdir).catch(() => undefined);
+      cell.seconds = Math.round((Date.now() - t0) / 1000);
+      await save();
+      emit(cell, 'cell', cell.status === 'done' ? 'done' : cell.status === 'skipped' ? 'skipped' : cell.status === 'pending' ? 'skipped' : 'failed', cell.reason);
+    }
+  }
+  await save();
+  return { id: c.id, dir, campaign: c, analysis: await campaignAnalysis(projectDir, c) };
+}
+
+export { cellId, specLabel };
