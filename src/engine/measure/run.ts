@@ -258,9 +258,11 @@ function toolsOf(paths: readonly MeasuredPath[], suite: Suite): Map<string, Set<
     for (const t of suite.tests) {
       if (t.tool === 'ping') add(p.src.host, 'ping');
       else if (p.type === 'lan') continue;
-      else if (t.tool === 'iperf3') (add(p.src.host, 'iperf3'), add(p.dst.host, 'iperf3'));
-      else if (t.tool === 'iperf2') (add(p.src.host, 'iperf'), add(p.dst.host, 'iperf'));
-      else (add(p.src.host, 'netperf'), add(p.dst.host, 'netserver'));
+      else {
+        const [client, server] = t.tool === 'iperf3' ? ['iperf3', 'iperf3'] : t.tool === 'iperf2' ? ['iperf', 'iperf'] : ['netperf', 'netserver'];
+        add(p.src.host, client);
+        add(p.dst.host, server);
+      }
     }
   }
   return need;
