@@ -21,7 +21,10 @@ import { chooseLabLayout, knownHostsPath, labDown, labUp } from './lab/lab.js';
 import { listRuns, readRun } from './measure/store.js';
 import { Runs } from './runs.js';
 import { planProject, renderProject, writeBundles } from './services/bundles.js';
-import { createProject, openProject, saveProject } from './store/project.js';
+import { listFolders } from './folders.js';
+import { Prompts } from './prompts.js';
+import { addRecent, recentProjects } from './recent.js';
+import { createProject, openProject, SaveConflict, saveProject } from './store/project.js';
 
 export { ApiError };
 
@@ -66,8 +69,11 @@ export async function kindInfos(registry: Registry, probe: boolean): Promise<Kin
 
 const notPlanned = (dir: string, diagnostics: readonly Diagnostic[]): ApiError => new ApiError('invalid-arguments', `${dir} does not plan; fix its problems first`, diagnostics);
 
-export function createEngine({ registry, emit, password }: EngineOptions): Handlers {
+export function createEngine({ registry, emit, password: askPassword }: EngineOptions): Handlers {
   const runs = new Runs();
+  // A door that cannot ask on a terminal (serve, the desktop app) asks with a prompt event.
+  const prompts = new Prompts(emit);
+  const password = askPassword ?? (emit ? (host: string, login: string) => prompts.password(host, login) : undefined);
   /** Progress events of one run, its id added. */
   const progressOf =
     (runId: string, operation: RunOperation) =>
@@ -76,7 +82,14 @@ export function createEngine({ registry, emit, password }: EngineOptions): Handl
 
   return {
     'project.open': ({ dir }) => openProject(dir, registry),
-    'project.save': ({ dir, topology }) => saveProject(dir, topology, registry),
+    'project.save': async ({ dir, topology, expectedRevision, force }) => {
+      try {
+        return await saveProject(dir, topology, registry, undefined, { ...(expectedRevision ? { expectedRevision } : {}), force: !!force });
+      } catch (e) {
+        if (e instanceof SaveConflict) throw new ApiError('conflict', e.message);
+        throw e;
+      }
+    },
     'project.create': async (args) => {
       const { dir, name, underlayMtu, force } = args;
       let topology: Topology;
@@ -155,6 +168,13 @@ export function createEngine({ registry, emit, password }: EngineOptions): Handl
         return result;
       }),
     'run.cancel': ({ runId }) => Promise.resolve({ cancelled: runs.cancel(runId) }),
+    'fs.list': ({ path: dir }) => listFolders(dir),
+    'recent.list': () => recentProjects(),
+    'recent.add': async ({ dir, name }) => {
+      await addRecent(dir, name);
+      return { ok: true as const };
+    },
+    'prompt.answer': ({ promptId, value }) => Promise.resolve({ ok: prompts.answer(promptId, value) }),
     'measure.run': ({ dir, runId, suite, duration, repeat, hosts }) =>
       runs.run('measure', runId, async (run) => {
         const { measure } = await import('./measure/run.js');

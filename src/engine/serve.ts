@@ -100,6 +100,7 @@ const STATUS: Readonly<Record<ApiErrorData['code'], number>> = {
   failed: 500,
   // The request was fine; the run it started was stopped by the user.
   cancelled: 409,
+  conflict: 409,
 };
 
 class HttpError extends Error {

@@ -20,6 +20,25 @@ export interface ProjectSnapshot {
   readonly diagnostics: readonly Diagnostic[];
   /** Schema version the file was written in (older ones were migrated in memory, not on disk). */
   readonly fromVersion?: number;
+  /** SHA-256 of the file as read or written: a later save checks the file still has it. */
+  readonly revision?: string;
+}
+
+/** A folder listing for the browser's Open and Save as (folders only). */
+export interface FolderListing {
+  readonly path: string;
+  readonly parent?: string;
+  readonly entries: readonly { readonly name: string; readonly path: string; readonly isProject: boolean }[];
+}
+
+/** A question the engine asks the person at the door (an SSH password), answered with `prompt.answer`. */
+export interface PromptEvent {
+  readonly runId?: string;
+  readonly promptId: string;
+  readonly kind: 'password';
+  readonly host: string;
+  readonly login: string;
+  readonly message: string;
 }
 
 /** One kind of the catalogue, as `overlab kinds --json` prints it. */
@@ -122,7 +141,11 @@ interface RunArgs {
 /** Operation name → (argument) → result. Every door calls exactly this map. */
 export interface OverlabApi {
   'project.open': (args: { dir: string }) => ProjectSnapshot;
-  'project.save': (args: { dir: string; topology: Topology }) => ProjectSnapshot;
+  /**
+   * Writes the document (atomically, only when it validates). With `expectedRevision`, refuses
+   * (code `conflict`) to overwrite a file that changed on disk since, unless `force`.
+   */
+  'project.save': (args: { dir: string; topology: Topology; expectedRevision?: string; force?: boolean }) => ProjectSnapshot;
   /**
    * A project from a template or from one of the example projects (`overlab new`); refuses to
    * overwrite an existing file unless `force`.
@@ -140,6 +163,13 @@ export interface OverlabApi {
   'lab.down': (args: RunArgs & { dir: string }) => { removed: readonly string[] };
   'deploy.apply': (args: RunArgs & { dir: string; hosts?: readonly string[]; dryRun?: boolean; keepGoing?: boolean; acceptHostKeys?: readonly string[] | 'all'; concurrency?: number }) => DeployRun;
   'deploy.teardown': (args: RunArgs & { dir: string; hosts?: readonly string[]; concurrency?: number }) => DeployRun;
+  /** Folders under `path` (default: the home folder), for picking a project folder in the browser. */
+  'fs.list': (args: { path?: string }) => FolderListing;
+  /** Recently opened projects, newest first. */
+  'recent.list': (args: Record<string, never>) => readonly { dir: string; name: string; openedAt: string }[];
+  'recent.add': (args: { dir: string; name: string }) => { ok: true };
+  /** Answers a prompt event (the password is used for that login only, never stored); `value` absent = refused. */
+  'prompt.answer': (args: { promptId: string; value?: string }) => { ok: boolean };
   /** Stops a run that is under way (it cleans up and reports what it did); false when no such run is going. */
   'run.cancel': (args: { runId: string }) => { cancelled: boolean };
   /** Runs a suite on the deployed project (every link, its underlay baseline, LAN to LAN) and writes runs/<id>/. */
@@ -166,10 +196,11 @@ export type OperationResult<K extends OperationName> = ReturnType<OverlabApi[K]>
 export interface OverlabEvents {
   progress: ProgressEvent;
   log: LogEvent;
+  prompt: PromptEvent;
 }
 export type EventName = keyof OverlabEvents;
 /** Every event name, once: the HTTP transport subscribes to each. */
-export const EVENT_NAMES: readonly EventName[] = ['progress', 'log'];
+export const EVENT_NAMES: readonly EventName[] = ['progress', 'log', 'prompt'];
 
 /** What the renderer sees: every operation as an async call, plus event subscriptions. */
 export type OverlabClient = {
@@ -180,7 +211,7 @@ export type OverlabClient = {
 
 /** Errors cross the contract as data, with a code the UI can act on. */
 export interface ApiErrorData {
-  readonly code: 'invalid-arguments' | 'not-implemented' | 'forbidden' | 'failed' | 'cancelled';
+  readonly code: 'invalid-arguments' | 'not-implemented' | 'forbidden' | 'failed' | 'cancelled' | 'conflict';
   readonly message: string;
   readonly diagnostics?: readonly Diagnostic[];
 }
@@ -202,7 +233,7 @@ const concurrency = z.number().int().min(1).max(1024);
  */
 export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> } = {
   'project.open': z.strictObject({ dir }),
-  'project.save': z.strictObject({ dir, topology: z.custom<Topology>((v) => v !== null && typeof v === 'object', { error: 'must be a topology object' }) }),
+  'project.save': z.strictObject({ dir, topology: z.custom<Topology>((v) => v !== null && typeof v === 'object', { error: 'must be a topology object' }), expectedRevision: z.string().regex(/^[0-9a-f]{64}$/).optional(), force: z.boolean().optional() }),
   'project.create': z.union([
     z.strictObject({ dir, template: z.enum(SHAPES), hosts: z.number().int(), kind: z.string().min(1), name: z.string().optional(), underlayMtu: z.number().int().optional(), force: z.boolean().optional() }),
     z.strictObject({ dir, example: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: 'must name an example project (see project.examples)' }), name: z.string().optional(), underlayMtu: z.number().int().optional(), force: z.boolean().optional() }),
@@ -225,6 +256,10 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   }),
   'deploy.teardown': z.strictObject({ dir, runId: runId.optional(), hosts: hostList.optional(), concurrency: concurrency.optional() }),
   'run.cancel': z.strictObject({ runId }),
+  'fs.list': z.strictObject({ path: z.string().min(1).max(4096).optional() }),
+  'recent.list': z.strictObject({}),
+  'recent.add': z.strictObject({ dir, name: z.string().max(200) }),
+  'prompt.answer': z.strictObject({ promptId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), value: z.string().max(4096).optional() }),
   'measure.run': z.strictObject({ dir, runId: runId.optional(), suite: z.string().optional(), duration: z.number().int().min(1).max(3600).optional(), repeat: z.number().int().min(1).max(100).optional(), hosts: hostList.optional() }),
   'campaign.run': z.strictObject({
     dir,

@@ -26,6 +26,12 @@ export interface HostResult {
   error?: string;
   /** For --dry-run: what would change. */
   changes?: string[];
+  /**
+   * The host's SSH key when it is not the one pinned: `unknown` (accept it after checking its
+   * fingerprint on the host) or `changed` (refused: the host was reinstalled, or someone is in
+   * between).
+   */
+  hostKey?: { readonly status: 'unknown' | 'changed'; readonly fingerprint: string; readonly keyType?: string; readonly expected?: readonly string[] };
   /** SHA-256 of the bundle now deployed on the host (absent when none is). */
   bundleHash?: string;
   /** Milliseconds per step (connect, preflight, upload, apply, verify, down). */

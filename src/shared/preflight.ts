@@ -50,14 +50,25 @@ export interface PreflightNeed {
 const WHO = String.raw`sed -n 's/.*users:(("\([^"]*\)".*/\1/p'`;
 
 /** Lines of a script that prints `missing: <what> (<fix>)` per problem and `deployed: <hash>` last. */
-export function preflightScript(needs: readonly PreflightNeed[], deployedHashFile: string): string {
-  const lines = ['set -u', `missing() { echo "${MISSING_PREFIX}$*"; }`, '[ "$(id -u)" = 0 ] || missing "root privileges: log in as root, or set target.sudo: true with passwordless sudo"'];
+/**
+ * `bundleHash`: the hash of the bundle about to be deployed. When that very bundle is already
+ * deployed on the host, the kernel probes are skipped: the kernel carried it when it went up
+ * (and a probe costs a scratch namespace and a dozen processes per kind).
+ */
+export function preflightScript(needs: readonly PreflightNeed[], deployedHashFile: string, bundleHash?: string): string {
+  const lines = [
+    'set -u',
+    `missing() { echo "${MISSING_PREFIX}$*"; }`,
+    '[ "$(id -u)" = 0 ] || missing "root privileges: log in as root, or set target.sudo: true with passwordless sudo"',
+    `deployed=$(cat ${q(deployedHashFile)} 2>/dev/null || true)`,
+  ];
   const binaries = new Map<string, string>();
   for (const n of needs) for (const b of n.requirements.binaries) if (!binaries.has(b)) binaries.set(b, n.requirements.packages.join(' '));
   for (const [b, pkgs] of binaries) lines.push(`command -v ${q(b)} >/dev/null 2>&1 || [ -x ${q(`/usr/sbin/${b}`)} ] || [ -x ${q(`/sbin/${b}`)} ] || missing ${q(`program ${b} (install: ${pkgs})`)}`);
   const probes = new Map<string, string[]>();
   for (const n of needs) if (n.requirements.probe) probes.set(n.requirements.probe, [...(probes.get(n.requirements.probe) ?? []), n.kind]);
   let i = 0;
+  if (probes.size > 0 && bundleHash) lines.push(`if [ "$deployed" != ${q(bundleHash)} ]; then`);
   // A scratch namespace makes /run/netns exist (a mount point); remove it again if it was not there.
   if (probes.size > 0) lines.push('[ -e /run/netns ] && had_netns=1 || had_netns=0');
   for (const [probe, kinds] of probes) {
@@ -74,7 +85,7 @@ export function preflightScript(needs: readonly PreflightNeed[], deployedHashFil
     );
   }
   if (probes.size > 0) lines.push('if [ "$had_netns" = 0 ]; then umount /run/netns 2>/dev/null; rmdir /run/netns 2>/dev/null; fi');
-  lines.push(`deployed=$(cat ${q(deployedHashFile)} 2>/dev/null || true)`);
+  if (probes.size > 0 && bundleHash) lines.push('fi');
   // Ports: only before a first deploy — a deployed bundle may hold them itself (its down.sh runs
   // before the new up.sh). Who holds a port is named when ss can tell (kernel sockets: nobody).
   const ports = new Map<string, string[]>();

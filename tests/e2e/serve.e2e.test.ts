@@ -131,7 +131,7 @@ describe('overlab serve in a browser', () => {
     expect(hostRows).toEqual(HOSTS);
     expect(await page.locator('#side-problems').textContent()).toBe('Problems 0');
     expect(await page.locator('.toolbar .title').innerText()).toContain(PROJECT_NAME);
-    expect(await page.getByRole('textbox', { name: 'Project folder' }).inputValue()).toBe(projectDir);
+    expect(await page.locator('.status .path').innerText()).toBe(projectDir);
 
     // The token left the address bar (and so history and bookmarks).
     expect(page.url()).toBe(`${base.origin}/`);

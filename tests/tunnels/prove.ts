@@ -265,7 +265,7 @@ async function proveCase(c: Case, g: GroupLab, index: number): Promise<Out> {
 
 
     const first = await engine['deploy.apply']({ dir });
-    o.step('deploy 1');
+    o.step(`deploy 1 (${first.hosts.map((h) => `${h.host}: ${Object.entries(h.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(' ')}`).join('; ')})`);
     if (first.ok) o.ok(`deploy to ${hosts.length} hosts over SSH`);
     else o.bad(`deploy to ${hosts.length} hosts over SSH`, first.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('\n'));
     const up1 = await snapshotAll(L, hosts);
@@ -360,7 +360,7 @@ async function proveCampaign(kinds: readonly string[]): Promise<Out> {
   try {
     const t = (await engine['project.create']({ dir, template: 'site-to-site', hosts: 2, kind: 'clean' })).topology!;
     await engine['project.save']({ dir, topology: { ...t, lab: { management: '198.18.239.0/24' } } });
-    const r = await engine['campaign.run']({ dir, campaignId: 'vm-campaign', kinds, mtus: [1500, 9000], suite: 'quick', duration: 1 });
+    const r = await engine['campaign.run']({ dir, campaignId: 'vm-campaign', kinds, mtus: [1500], suite: 'quick', duration: 1 });
     for (const cell of r.campaign.cells) {
       if (cell.status !== 'done') {
         o.bad(`campaign cell ${cell.id}: ${cell.status}`, cell.reason);

@@ -27,7 +27,7 @@ import { pool } from '../pool.js';
 import { planProject, renderProject } from '../services/bundles.js';
 import { KnownHosts } from './hostkeys.js';
 import { applyScript, DROP_PREVIOUS, HASH_FILE, INCOMING, prepareIncoming, RESTORED, REMOVED, ROLLBACK, TEARDOWN, verifyScript } from './remote.js';
-import { connect, targetOf, type Connected } from './ssh.js';
+import { connect, HostKeyError, targetOf, type Connected } from './ssh.js';
 
 export { REMOTE_ROOT } from './remote.js';
 export type { DeployRun, HostResult, HostStatus } from '../../shared/deploy.js';
@@ -155,6 +155,10 @@ async function connectStep(c: Ctx, host: string): Promise<Connected | undefined>
     emit(c, host, 'connect', 'done');
     return conn;
   } catch (e) {
+    if (e instanceof HostKeyError && e.verdict.status !== 'trusted') {
+      const v = e.verdict;
+      r.hostKey = v.status === 'unknown' ? { status: 'unknown', fingerprint: v.fingerprint, keyType: v.keyType } : { status: 'changed', fingerprint: v.fingerprint, expected: v.expected };
+    }
     fail(c, r, 'connect', message(e));
     return undefined;
   }
@@ -174,11 +178,11 @@ function needsOf(c: Ctx, host: string): PreflightNeed[] {
 }
 
 /** preflight (read-only): privileges, programs, kernel support, free ports; and which bundle is deployed. */
-async function preflightStep(c: Ctx, host: string, conn: Connected): Promise<string | undefined> {
+async function preflightStep(c: Ctx, host: string, conn: Connected, bundleHash: string | undefined): Promise<string | undefined> {
   const r = c.byHost.get(host)!;
   const t0 = Date.now();
   emit(c, host, 'preflight', 'running');
-  const pf = await conn.exec('sh -s', preflightScript(needsOf(c, host), HASH_FILE));
+  const pf = await conn.exec('sh -s', preflightScript(needsOf(c, host), HASH_FILE, bundleHash));
   r.timings.preflight = Date.now() - t0;
   const report = parsePreflight(pf.stdout);
   if (pf.code !== 0 || report.missing.length) {
@@ -294,7 +298,7 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
     await pool(c.selected, c.limit, async (host) => {
       if (cancelled(c)) return;
       const conn = await connectStep(c, host);
-      const d = conn ? await preflightStep(c, host, conn) : undefined;
+      const d = conn ? await preflightStep(c, host, conn, bundles.get(host)?.hash) : undefined;
       if (d !== undefined) deployed.set(host, d);
     });
     if (anyFailed(c) || cancelled(c)) return result(c, started);

@@ -3,6 +3,7 @@
  * `.overlab/secrets/` (0700, files 0600). Writes are atomic; nothing is saved that does
  * not validate.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ProjectSnapshot } from '../../shared/api.js';
@@ -48,6 +49,14 @@ export async function createProject(dir: string, topology: Topology, registry: R
   return saveProject(dir, topology, registry);
 }
 
+/** The revision of a project file: the SHA-256 of its bytes (what a save checks it still has). */
+export const revisionOf = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+
+/** The file's current revision, or undefined when there is none. */
+export async function currentRevision(dir: string): Promise<string | undefined> {
+  return fs.readFile(projectFile(dir)).then(revisionOf, () => undefined);
+}
+
 export async function openProject(dir: string, registry: Registry): Promise<ProjectSnapshot> {
   const file = projectFile(dir);
   let text: string;
@@ -66,16 +75,33 @@ export async function openProject(dir: string, registry: Registry): Promise<Proj
     return { dir, diagnostics: [error('cannot-read', [], msg)] };
   }
   const parsed = parseProject(text, registry);
-  if (!parsed.value) return { dir, diagnostics: parsed.diagnostics };
-  return { dir, topology: parsed.value.topology, fromVersion: parsed.value.fromVersion, diagnostics: parsed.diagnostics };
+  const revision = revisionOf(text);
+  if (!parsed.value) return { dir, revision, diagnostics: parsed.diagnostics };
+  return { dir, topology: parsed.value.topology, fromVersion: parsed.value.fromVersion, revision, diagnostics: parsed.diagnostics };
 }
 
-/** Validates, then writes atomically. An invalid topology is not written; its diagnostics are returned. */
-export async function saveProject(dir: string, topology: Topology, registry: Registry, hooks?: AtomicWriteHooks): Promise<ProjectSnapshot> {
+/** The file changed on disk since the caller read it (another editor, `overlab new --force`). */
+export class SaveConflict extends Error {
+  constructor(readonly file: string) {
+    super(`${file} changed on disk since it was opened; reopen it to see the other change, or save again to overwrite it`);
+  }
+}
+
+/**
+ * Validates, then writes atomically. An invalid topology is not written; its diagnostics are
+ * returned. With `expectedRevision`, a file whose bytes are no longer those is not overwritten
+ * (SaveConflict), unless `force`.
+ */
+export async function saveProject(dir: string, topology: Topology, registry: Registry, hooks?: AtomicWriteHooks, guard: { expectedRevision?: string; force?: boolean } = {}): Promise<ProjectSnapshot> {
   const checked = validateTopology(topology, registry);
   const diagnostics: Diagnostic[] = [...checked.diagnostics];
   if (!checked.value || hasErrors(diagnostics)) return { dir, diagnostics };
+  if (guard.expectedRevision !== undefined && !guard.force) {
+    const now = await currentRevision(dir);
+    if (now !== undefined && now !== guard.expectedRevision) throw new SaveConflict(projectFile(dir));
+  }
   await ensureLayout(dir);
-  await writeFileAtomic(projectFile(dir), serializeProject(checked.value), 0o644, hooks);
-  return { dir, topology: checked.value, diagnostics };
+  const text = serializeProject(checked.value);
+  await writeFileAtomic(projectFile(dir), text, 0o644, hooks);
+  return { dir, topology: checked.value, revision: revisionOf(text), diagnostics };
 }

@@ -1,145 +1,197 @@
-import { Background, Controls, ReactFlow } from '@xyflow/react';
-import { useEffect, useMemo } from 'react';
+import { ReactFlowProvider } from '@xyflow/react';
+import { useEffect } from 'react';
+import { openProject, type Env } from './actions';
 import { connect } from './api/client';
-import { nodeTypes } from './canvas/HostNode';
-import { edgeTypes } from './canvas/LinkEdge';
-import { toFlow } from './canvas/toFlow';
+import { Canvas } from './canvas/Canvas';
+import { Palette } from './canvas/Palette';
+import { commandById, commandForKey, isEnabled, keyOf, runCommand, shortcutText } from './commands/index';
+import { Dialogs } from './panels/Dialogs';
+import { RunPanel } from './panels/RunPanel';
 import { SidePanel } from './panels/SidePanel';
-import { loadKinds, loadProject } from './project';
-import { useStore } from './store';
+import { store, useHistory, useStore } from './store/hooks';
+import { isDirty, lockReason } from './store/index';
 
 // Once per page load: the HTTP transport takes its token out of the URL.
 const connection = connect();
-const client = connection?.client;
+const env: Env = { store, ...(connection ? { client: connection.client, bridge: connection.bridge } : {}) };
 
-// Loads the project the engine was started with; module-level so StrictMode's double
-// effect run does not open it twice.
+// Loads the project the engine was started with; module-level so StrictMode's double effect run does not open it twice.
 let started = false;
 function startOnce(): void {
   if (started || !connection) return;
   started = true;
-  void loadKinds(connection.client);
+  connection.client['kinds.list']({ probe: true }).then((k) => store.getState().setKinds(k), () => undefined);
   connection
     .startDir()
-    .then((dir) => (dir ? loadProject(connection.client, dir) : undefined))
-    .catch((e: unknown) => useStore.getState().setError(e instanceof Error ? e.message : String(e)));
+    .then((dir) => (dir ? openProject(env, dir) : undefined))
+    .catch((e: unknown) => store.getState().notify('error', e instanceof Error ? e.message : String(e)));
+}
+
+function Button({ id, label, primary }: { id: string; label?: string; primary?: boolean }) {
+  const c = commandById(id)!;
+  const enabled = useStore((s) => isEnabled(c, s));
+  // Undo and redo are enabled by the history too.
+  const history = useHistory((h) => (id === 'edit.undo' ? h.pastStates.length > 0 : id === 'edit.redo' ? h.futureStates.length > 0 : true));
+  return (
+    <button type="button" className={primary ? 'primary' : undefined} disabled={!enabled || !history} onClick={() => void runCommand(env, id)} title={`${c.label}${c.shortcut ? ` (${shortcutText(c.shortcut)})` : ''}`} data-command={id}>
+      {label ?? c.label}
+    </button>
+  );
 }
 
 function Toolbar() {
-  const project = useStore((s) => s.project);
+  const topology = useStore((s) => s.topology);
+  const dirty = useStore(isDirty);
   const busy = useStore((s) => s.busy);
-  const t = project?.topology;
   return (
     <header className="toolbar">
       <strong className="brand">Overlab</strong>
-      {t ? (
-        <span className="title">
-          {t.name} <span className="muted">— {t.shape}, {t.hosts.length} hosts, {t.links.length} links</span>
+      {topology ? (
+        <span className="title" title={store.getState().dir}>
+          {dirty ? <span className="dirty" aria-label="unsaved changes">• </span> : null}
+          {topology.name} <span className="muted">— {topology.shape}, {topology.hosts.length} hosts, {topology.links.length} links</span>
         </span>
       ) : null}
-      <form
-        className="open"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const dir = String(new FormData(e.currentTarget).get('dir') ?? '').trim();
-          if (client && dir) void loadProject(client, dir);
-        }}
-      >
-        {/* Keyed on the folder so it shows the opened project without an effect. */}
-        <input key={project?.dir ?? ''} name="dir" aria-label="Project folder" placeholder="/path/to/project" defaultValue={project?.dir ?? ''} />
-        <button type="submit" disabled={busy || !client}>Open</button>
-      </form>
+      <div className="tool-group" role="group" aria-label="File">
+        <Button id="file.new" label="New…" />
+        <Button id="file.open" label="Open…" />
+        <Button id="file.save" label="Save" />
+        <Button id="file.saveAs" label="Save as…" />
+      </div>
+      <div className="tool-group" role="group" aria-label="Edit">
+        <Button id="edit.undo" label="Undo" />
+        <Button id="edit.redo" label="Redo" />
+        <Button id="view.layout" label="Layout" />
+        <Button id="view.fit" label="Fit" />
+      </div>
+      <div className="tool-group" role="group" aria-label="Lab">
+        <Button id="lab.up" label="Lab up" />
+        <Button id="lab.deploy" label="Deploy" primary />
+        <Button id="lab.teardown" label="Teardown" />
+        <Button id="lab.down" label="Lab down" />
+      </div>
+      <div className="tool-group end">
+        <Button id="help.palette" label="⌘K" />
+        <Button id="help.shortcuts" label="?" />
+      </div>
+      {busy ? <span className="busy" role="status">{busy}…</span> : null}
     </header>
   );
 }
 
-const NODE_ORIGIN: [number, number] = [0.5, 0.5];
-// A small project is not blown up to fill the window: text stays at reading size.
-const FIT_VIEW = { padding: 0.2, maxZoom: 1.2 };
-
-function Canvas() {
-  const project = useStore((s) => s.project);
-  const planned = useStore((s) => s.planned);
-  const flow = useMemo(() => (project?.topology ? toFlow(project.topology, planned) : undefined), [project, planned]);
-  if (!flow) {
-    return (
-      <div className="empty">
-        {project ? (
-          <p>The project in <code>{project.dir}</code> could not be loaded: its problems are listed on the right.</p>
-        ) : client ? (
-          <p>Open a project folder (one with an <code>overlab.yaml</code>), or create one with <code>overlab new DIR --template hub-spoke</code>.</p>
-        ) : (
-          <p>No engine connected. Run <code>overlab serve DIR</code> and open the URL it prints (it carries the session token), or start the desktop app.</p>
-        )}
-      </div>
-    );
-  }
+function Banners() {
+  const locked = useStore(lockReason);
+  const notice = useStore((s) => s.notice);
   return (
-    // Keyed on the folder: a newly opened project gets a fresh viewport fitted to it.
-    <ReactFlow
-      key={project?.dir}
-      nodes={flow.nodes}
-      edges={flow.edges}
-      nodeTypes={nodeTypes}
-      edgeTypes={edgeTypes}
-      // Positions are host centres: templates place spokes on a circle around the hub's.
-      nodeOrigin={NODE_ORIGIN}
-      nodesDraggable={false}
-      nodesConnectable={false}
-      elementsSelectable={false}
-      fitView
-      fitViewOptions={FIT_VIEW}
-      minZoom={0.2}
-    >
-      <Background gap={24} />
-      <Controls showInteractive={false} />
-    </ReactFlow>
+    <div className="banners">
+      {locked ? <div className="banner lock" role="status">{locked}.</div> : null}
+      {notice ? (
+        <div className={`banner ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'}>
+          <span className="pre">{notice.text}</span>
+          <button type="button" className="icon" aria-label="Dismiss" onClick={() => store.getState().dismiss()}>×</button>
+        </div>
+      ) : null}
+    </div>
   );
 }
 
 function Workspace() {
-  // Nothing to detail before a project is open (or an error is to be shown).
-  const side = useStore((s) => s.project !== undefined || s.error !== undefined);
+  const topology = useStore((s) => s.topology);
+  const hasProject = useStore((s) => s.dir !== undefined);
   return (
-    <div className={side ? 'workspace' : 'workspace no-side'}>
+    <div className={hasProject ? 'workspace' : 'workspace no-side'}>
       <main className="canvas" aria-label="Topology">
-        <Canvas />
+        {topology ? (
+          <>
+            <Canvas />
+            <Palette />
+          </>
+        ) : (
+          <div className="empty">
+            {hasProject ? (
+              <p>The project in <code>{store.getState().dir}</code> could not be loaded: its problems are listed on the right.</p>
+            ) : connection ? (
+              <div>
+                <p>Open a project folder (one with an <code>overlab.yaml</code>), or create one from a template.</p>
+                <p><Button id="file.new" label="New project…" primary /> <Button id="file.open" label="Open…" /></p>
+              </div>
+            ) : (
+              <p>No engine connected. Run <code>overlab serve DIR</code> and open the URL it prints (it carries the session token), or start the desktop app.</p>
+            )}
+          </div>
+        )}
       </main>
-      {side ? <SidePanel /> : null}
+      {hasProject ? <SidePanel /> : null}
     </div>
   );
 }
 
 function StatusBar() {
-  const busy = useStore((s) => s.busy);
-  const activity = useStore((s) => s.activity);
+  const dir = useStore((s) => s.dir);
+  const selected = useStore((s) => s.selected.size);
   return (
     <footer className="status" role="status">
       <span>{connection ? (connection.via === 'serve' ? `engine: overlab serve (${window.location.host})` : 'engine: desktop app') : 'engine: not connected'}</span>
-      {busy ? <span>working…</span> : null}
-      {activity ? <span className="activity">{activity}</span> : null}
+      {dir ? <span className="path">{dir}</span> : null}
+      {selected ? <span>{selected} selected</span> : null}
+      <span className="spacer" />
+      <span className="muted">? shortcuts · Ctrl+K commands</span>
     </footer>
   );
+}
+
+/** Keys run commands, except plain keys while typing in a field (Mod+S still saves there). */
+function onKey(e: KeyboardEvent): void {
+  if (store.getState().dialog) return;
+  const el = e.target as HTMLElement | null;
+  const typing = !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+  const key = keyOf(e);
+  const c = commandForKey(key);
+  if (!c) return;
+  if (typing && !key.startsWith('Mod+')) return;
+  if (typing && ['edit.undo', 'edit.redo', 'edit.selectAll', 'edit.copy', 'edit.paste'].includes(c.id)) return;
+  e.preventDefault();
+  void runCommand(env, c.id);
 }
 
 export function App() {
   useEffect(() => {
     startOnce();
-    if (!client) return;
-    const { setActivity } = useStore.getState();
-    const offProgress = client.on('progress', (e) => setActivity(`${e.operation}${e.host ? ` ${e.host}` : ''}: ${e.step} ${e.status}${e.message ? ` — ${e.message}` : ''}`));
-    const offLog = client.on('log', (e) => setActivity(`${e.host ? `${e.host}: ` : ''}${e.line}`));
+    window.addEventListener('keydown', onKey);
+    // Closing or reloading the page with unsaved changes asks first.
+    const beforeUnload = (e: BeforeUnloadEvent): void => {
+      if (isDirty(store.getState())) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', beforeUnload);
+    const offs: (() => void)[] = [];
+    if (connection) {
+      offs.push(connection.client.on('progress', (e) => store.getState().progress(e)));
+      offs.push(connection.client.on('prompt', (p) => store.getState().setDialog({ type: 'password', prompt: p })));
+      const b = connection.bridge;
+      if (b?.onMenuCommand) offs.push(b.onMenuCommand((id) => void runCommand(env, id)));
+      if (b?.setDocumentState) {
+        offs.push(
+          store.subscribe((s) => b.setDocumentState!({ dirty: isDirty(s), title: s.topology ? `${s.topology.name} — Overlab` : 'Overlab' })),
+        );
+      }
+    }
     return () => {
-      offProgress();
-      offLog();
+      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('beforeunload', beforeUnload);
+      for (const off of offs) off();
     };
   }, []);
 
   return (
-    <div className="app">
-      <Toolbar />
-      <Workspace />
-      <StatusBar />
-    </div>
+    <ReactFlowProvider>
+      <div className="app">
+        <Toolbar />
+        <Banners />
+        <Workspace />
+        <RunPanel env={env} />
+        <StatusBar />
+        <Dialogs env={env} />
+      </div>
+    </ReactFlowProvider>
   );
 }

@@ -38,6 +38,8 @@ export interface Connection {
   readonly client: OverlabClient;
   /** Where the engine runs, for the status line. */
   readonly via: 'electron' | 'serve';
+  /** The transport, for what only some doors have (native dialogs, menus). */
+  readonly bridge: Bridge;
   /** The project folder to open at load, if the engine was started with one. */
   startDir(): Promise<string | undefined>;
 }
@@ -57,7 +59,7 @@ function takeToken(): string | undefined {
 /** Call once per page load: the token can be taken from the URL only once. */
 export function connect(): Connection | undefined {
   if (window.overlabBridge) {
-    return { client: makeClient(window.overlabBridge), via: 'electron', startDir: () => Promise.resolve(undefined) };
+    return { client: makeClient(window.overlabBridge), via: 'electron', bridge: window.overlabBridge, startDir: () => Promise.resolve(undefined) };
   }
   const token = takeToken();
   if (!token) return undefined;
@@ -65,6 +67,7 @@ export function connect(): Connection | undefined {
   return {
     client: makeClient(bridge),
     via: 'serve',
+    bridge,
     startDir: async () => {
       const reply = await bridge.session();
       if (!reply.ok) throw new ClientError(reply.error);

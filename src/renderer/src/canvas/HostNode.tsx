@@ -2,15 +2,25 @@ import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { HostNodeData } from './toFlow';
 
-function HostNodeView({ data }: NodeProps<Node<HostNodeData>>) {
+const STATE_TEXT: Readonly<Record<string, string>> = { 'not-deployed': 'not deployed', deploying: 'deploying…', up: 'up', failed: 'failed' };
+
+/**
+ * A host: name, role and target, its LAN, its deploy state and a problem marker. Drag from the
+ * dot at its right edge to another host to link them.
+ */
+function HostNodeView({ data, selected }: NodeProps<Node<HostNodeData>>) {
+  const state = data.state ?? 'not-deployed';
   return (
-    <div className={`host-node role-${data.role}`}>
-      {/* Invisible handles at the centre: links are drawn centre to centre, under the box. */}
-      <Handle type="target" position={Position.Top} className="centre-handle" isConnectable={false} />
-      <div className="host-name">{data.name}</div>
+    <div className={`host-node role-${data.role}${selected ? ' selected' : ''}${data.problem ? ` has-${data.problem}` : ''}`} data-state={state} title={data.problem ? 'This host has problems: see Problems' : undefined}>
+      <Handle type="target" position={Position.Left} className="link-handle" />
+      <div className="host-head">
+        <span className="host-name">{data.name}</span>
+        {data.problem ? <span className={`marker ${data.problem}`} aria-label={data.problem === 'error' ? 'error' : 'warning'}>{data.problem === 'error' ? '!' : '?'}</span> : null}
+      </div>
       <div className="host-meta">{data.role} · {data.target}</div>
       {data.lan ? <div className="host-meta">LAN {data.lan}</div> : null}
-      <Handle type="source" position={Position.Bottom} className="centre-handle" isConnectable={false} />
+      <div className={`host-state state-${state}`}>{STATE_TEXT[state]}</div>
+      <Handle type="source" position={Position.Right} className="link-handle" />
     </div>
   );
 }

@@ -1,0 +1,217 @@
+/**
+ * What the UI does with the engine: open, save (never over a file changed on disk without
+ * asking), create from a template, lab up and down, deploy and teardown with per-host progress,
+ * host keys to accept, passwords asked in a dialog. Commands, menus and buttons call these; the
+ * engine is reached through the contract only (`client`), whatever door it is behind.
+ */
+import type { OverlabClient, ProjectSnapshot } from '../../shared/api';
+import type { DeployRun } from '../../shared/deploy';
+import { ClientError } from './api/client';
+import type { Bridge } from './api/transport';
+import { isDirty, loadDocument, type HostState, type OverlabStore } from './store/index';
+
+export interface Env {
+  readonly store: OverlabStore;
+  readonly client?: OverlabClient;
+  readonly bridge?: Bridge;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Run ids made here, so that events can be matched before the call returns. */
+export const uiRunId = (): string => `ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+async function busy<T>(env: Env, what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  const s = env.store.getState();
+  s.setBusy(what);
+  try {
+    return await fn();
+  } catch (e) {
+    const detail = e instanceof ClientError && e.data.diagnostics?.length ? `\n${e.data.diagnostics.map((d) => `${d.path || '(document)'}: ${d.message}`).join('\n')}` : '';
+    s.notify('error', `${what}: ${message(e)}${detail}`);
+    return undefined;
+  } finally {
+    env.store.getState().setBusy(undefined);
+  }
+}
+
+export async function openProject(env: Env, dir: string): Promise<boolean> {
+  if (!env.client) return false;
+  const snap = await busy(env, `Open ${dir}`, () => env.client!['project.open']({ dir }));
+  if (!snap) return false;
+  loadDocument(env.store, snap.dir, snap.topology, snap.revision, snap.fromVersion, snap.diagnostics);
+  if (snap.topology) {
+    void env.client['recent.add']({ dir: snap.dir, name: snap.topology.name }).catch(() => undefined);
+    env.store.getState().view?.fit();
+    void refreshHostStates(env);
+  }
+  return true;
+}
+
+/** Saves to the document's folder (or `dir`); a file changed on disk since it was opened is not overwritten without asking. */
+export async function saveProject(env: Env, opts: { dir?: string; force?: boolean } = {}): Promise<boolean> {
+  const s = env.store.getState();
+  if (!env.client || !s.topology || !s.dir) return false;
+  const dir = opts.dir ?? s.dir;
+  const sameFile = dir === s.dir;
+  try {
+    s.setBusy('Save');
+    const snap: ProjectSnapshot = await env.client['project.save']({ dir, topology: s.topology, ...(sameFile && s.revision ? { expectedRevision: s.revision } : {}), ...(opts.force ? { force: true } : {}) });
+    if (!snap.topology) {
+      s.notify('error', `Not saved: the project has problems — ${snap.diagnostics.filter((d) => d.severity === 'error').length} error(s), listed under Problems. Fix them, then save again.`);
+      return false;
+    }
+    // The document keeps its identity (what undo walks back to); only the saved mark moves.
+    env.store.getState().markSaved(snap.dir, s.topology, snap.revision);
+    void env.client['recent.add']({ dir: snap.dir, name: s.topology.name }).catch(() => undefined);
+    env.store.getState().notify('info', `Saved ${snap.dir}/overlab.yaml`);
+    return true;
+  } catch (e) {
+    if (e instanceof ClientError && e.data.code === 'conflict') {
+      s.setDialog({ type: 'conflict' });
+      return false;
+    }
+    s.notify('error', `Save: ${message(e)}`);
+    return false;
+  } finally {
+    env.store.getState().setBusy(undefined);
+  }
+}
+
+export async function createProject(env: Env, args: { dir: string; template: 'site-to-site' | 'multi-site' | 'hub-spoke' | 'mesh'; hosts: number; kind: string; name?: string; force?: boolean }): Promise<boolean> {
+  if (!env.client) return false;
+  const snap = await busy(env, 'New project', () => env.client!['project.create'](args));
+  if (!snap?.topology) return false;
+  loadDocument(env.store, snap.dir, snap.topology, snap.revision, snap.fromVersion, snap.diagnostics);
+  void env.client['recent.add']({ dir: snap.dir, name: snap.topology.name }).catch(() => undefined);
+  setTimeout(() => env.store.getState().view?.fit(), 50);
+  return true;
+}
+
+/** Runs `then` now, or after asking when the document has unsaved changes. */
+export function guardUnsaved(env: Env, then: 'new' | 'open' | 'open-recent', dir?: string): boolean {
+  const s = env.store.getState();
+  if (isDirty(s)) {
+    s.setDialog({ type: 'confirm-discard', then, ...(dir ? { dir } : {}) });
+    return false;
+  }
+  return true;
+}
+
+/** Saves first when the document changed: the engine deploys and measures what is on disk. */
+async function savedFirst(env: Env): Promise<boolean> {
+  const s = env.store.getState();
+  if (!s.topology || !s.dir) return false;
+  if (!isDirty(s)) return true;
+  return saveProject(env);
+}
+
+const summaryOf = (r: DeployRun, verb: string): string => {
+  const failed = r.hosts.filter((h) => h.status === 'failed');
+  if (r.ok) return `${verb}: ${r.hosts.length} hosts ${verb === 'Teardown' ? 'torn down' : 'up and verified'} in ${(r.durationMs / 1000).toFixed(1)} s`;
+  if (failed.length === 0 && r.diagnostics.length) return `${verb} refused: ${r.diagnostics.map((d) => d.message).join('; ')}`;
+  return `${verb} failed on ${failed.map((h) => `${h.host} at ${h.failedStep}: ${h.error ?? ''}`).join('; ')}`;
+};
+
+/** What each host is after a deploy or teardown, and which links answered over the tunnel. */
+function statesAfter(env: Env, r: DeployRun, op: 'deploy' | 'teardown'): void {
+  const t = env.store.getState().topology;
+  if (!t) return;
+  const states: Record<string, HostState> = { ...env.store.getState().hostState };
+  for (const h of r.hosts) {
+    const id = t.hosts.find((x) => x.name === h.host)?.id ?? h.hostId;
+    states[id] = h.status === 'failed' ? 'failed' : op === 'teardown' || h.status === 'rolled-back' || h.status === 'removed' || h.status === 'absent' ? 'not-deployed' : 'up';
+  }
+  const up = new Set(r.hosts.filter((h) => h.status === 'applied' || h.status === 'unchanged').map((h) => h.host));
+  const verified = new Set(op === 'deploy' && r.ok ? t.links.filter((l) => up.has(l.a) && up.has(l.b)).map((l) => l.id) : []);
+  env.store.getState().setHostStates(states, verified);
+  const missing: Record<string, readonly string[]> = { ...env.store.getState().preflightMissing };
+  for (const h of r.hosts) if (h.failedStep === 'preflight' && h.error) missing[h.host] = h.error.split('; ');
+  env.store.setState({ preflightMissing: missing });
+}
+
+/** The state of every host as the engine finds it now (a dry run changes nothing). */
+export async function refreshHostStates(env: Env): Promise<void> {
+  const s = env.store.getState();
+  if (!env.client || !s.dir || !s.topology) return;
+  // Never ask for a password just to show what is up.
+  if (s.topology.hosts.some((h) => h.target.type === 'ssh' && h.target.password)) return;
+  try {
+    const r = await env.client['deploy.apply']({ dir: s.dir, dryRun: true });
+    const t = env.store.getState().topology;
+    if (!t) return;
+    const states: Record<string, HostState> = {};
+    for (const h of r.hosts) {
+      const id = t.hosts.find((x) => x.name === h.host)?.id;
+      if (id) states[id] = h.status === 'unchanged' ? 'up' : 'not-deployed';
+    }
+    env.store.getState().setHostStates(states);
+  } catch {
+    // The lab is down, or a host does not answer: the hosts stay "not deployed".
+  }
+}
+
+export async function runLab(env: Env, op: 'lab.up' | 'lab.down'): Promise<void> {
+  const s = env.store.getState();
+  if (!env.client || !s.dir || !(await savedFirst(env))) return;
+  const runId = uiRunId();
+  const label = op === 'lab.up' ? 'Lab up' : 'Lab down';
+  s.startRun(runId, 'lab', label);
+  try {
+    if (op === 'lab.up') {
+      const r = await env.client['lab.up']({ dir: s.dir, runId });
+      env.store.getState().endRun(true, `Lab up: ${r.hosts.length} hosts in ${(r.durationMs / 1000).toFixed(1)} s${r.created.length ? `, ${r.created.length} things created` : ''}${r.removed.length ? `, ${r.removed.length} removed` : ''}`);
+    } else {
+      const r = await env.client['lab.down']({ dir: s.dir, runId });
+      env.store.getState().endRun(true, r.removed.length ? `Lab down: removed ${r.removed.length} things` : 'Lab down: nothing to remove');
+      const t = env.store.getState().topology;
+      if (t) env.store.getState().setHostStates(Object.fromEntries(t.hosts.map((h) => [h.id, 'not-deployed' as const])), new Set());
+    }
+  } catch (e) {
+    env.store.getState().endRun(false, `${label}: ${message(e)}`);
+  }
+}
+
+export async function runDeploy(env: Env, op: 'deploy' | 'teardown', acceptHostKeys?: readonly string[]): Promise<void> {
+  const s = env.store.getState();
+  if (!env.client || !s.dir || !(await savedFirst(env))) return;
+  const runId = uiRunId();
+  const label = op === 'deploy' ? 'Deploy' : 'Teardown';
+  s.startRun(runId, op, label);
+  try {
+    const r =
+      op === 'deploy'
+        ? await env.client['deploy.apply']({ dir: s.dir, runId, ...(acceptHostKeys?.length ? { acceptHostKeys } : {}) })
+        : await env.client['deploy.teardown']({ dir: s.dir, runId });
+    env.store.getState().endRun(r.ok, summaryOf(r, label), r);
+    statesAfter(env, r, op);
+    // An unknown host key stops the deploy before anything changed: offer to pin it.
+    const unknown = r.hosts.filter((h) => h.hostKey?.status === 'unknown').map((h) => ({ host: h.host, fingerprint: h.hostKey!.fingerprint, ...(h.hostKey!.keyType ? { keyType: h.hostKey!.keyType } : {}) }));
+    const changed = r.hosts.filter((h) => h.hostKey?.status === 'changed');
+    if (changed.length) {
+      env.store.getState().setDialog({
+        type: 'message',
+        title: 'A host key changed',
+        text: changed
+          .map((h) => `${h.host} now presents ${h.hostKey!.fingerprint}, not the key pinned for it (${(h.hostKey!.expected ?? []).join(', ')}). Overlab refuses to connect: if the host was reinstalled, remove its line from .overlab/known_hosts in the project folder; otherwise someone may be between you and the host.`)
+          .join('\n\n'),
+      });
+    } else if (unknown.length) env.store.getState().setDialog({ type: 'host-keys', hosts: unknown });
+  } catch (e) {
+    env.store.getState().endRun(false, `${label}: ${message(e)}`);
+  }
+}
+
+export async function cancelRun(env: Env): Promise<void> {
+  const run = env.store.getState().run;
+  if (!env.client || !run || run.result) return;
+  env.store.setState({ run: { ...run, cancelling: true } });
+  await env.client['run.cancel']({ runId: run.runId }).catch(() => undefined);
+}
+
+/** Folder to open or save into: the desktop's native dialog, else the UI's own folder browser (returns undefined: the dialog takes over). */
+export async function pickFolder(env: Env, mode: 'open' | 'save'): Promise<string | undefined> {
+  if (env.bridge?.pickFolder) return env.bridge.pickFolder({ title: mode === 'open' ? 'Open a project folder' : 'Save the project in a folder', mode, ...(env.store.getState().dir ? { defaultPath: env.store.getState().dir! } : {}) });
+  env.store.getState().setDialog({ type: mode === 'open' ? 'open' : 'save-as' });
+  return undefined;
+}

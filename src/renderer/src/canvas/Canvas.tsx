@@ -1,0 +1,148 @@
+/**
+ * The editable canvas (React Flow): drag a role from the palette to add a host, drag from a
+ * host's dot to another host to link them (the tunnel picker opens), drag hosts to move them
+ * (one undo step when the drag ends), Shift+drag to select a box, Shift+click to add to the
+ * selection. Positions live in the document; during a drag only the canvas's own copy moves.
+ * Large drawings render only what is visible and draw light edges.
+ */
+import {
+  Background,
+  ConnectionMode,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  applyEdgeChanges,
+  applyNodeChanges,
+  type EdgeChange,
+  type Connection,
+  type Edge,
+  type Node,
+  type NodeChange,
+  type OnSelectionChangeParams,
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { addHost, moveHosts } from '../../../shared/edit';
+import type { Role } from '../../../shared/schema';
+import { check } from '../derived';
+import { useStore } from '../store/hooks';
+import { lockReason } from '../store/index';
+import { store } from '../store/hooks';
+import { nodeTypes } from './HostNode';
+import { edgeTypes } from './LinkEdge';
+import { LARGE, toFlow, type HostNodeData, type LinkEdgeData } from './toFlow';
+
+const NODE_ORIGIN: [number, number] = [0.5, 0.5];
+const SNAP: [number, number] = [10, 10];
+// A small project is not blown up to fill the window: text stays at reading size.
+const FIT = { padding: 0.2, maxZoom: 1.2 };
+export const ROLE_MIME = 'application/x-overlab-role';
+
+const sameSet = (a: ReadonlySet<string>, b: readonly string[]): boolean => a.size === b.length && b.every((x) => a.has(x));
+
+export function Canvas() {
+  const topology = useStore((s) => s.topology);
+  const selected = useStore((s) => s.selected);
+  const hostState = useStore((s) => s.hostState);
+  const verified = useStore((s) => s.verified);
+  const locked = useStore((s) => !!lockReason(s));
+  const rf = useReactFlow<Node<HostNodeData>, Edge<LinkEdgeData>>();
+  const checked = topology ? check(topology) : undefined;
+  const flow = useMemo(
+    () => (topology ? toFlow(topology, checked?.plan, checked?.severity ?? new Map(), hostState, verified, selected) : { nodes: [], edges: [] }),
+    [topology, checked, hostState, verified, selected],
+  );
+  // The canvas's own copy of the nodes: it moves while a drag lasts, the document when it ends.
+  const [nodes, setNodes] = useState(flow.nodes);
+  const [edges, setEdges] = useState(flow.edges);
+  const [from, setFrom] = useState(flow);
+  if (from !== flow) {
+    // A new document version (or selection, or state): the canvas starts again from it.
+    setFrom(flow);
+    setNodes(flow.nodes);
+    setEdges(flow.edges);
+  }
+  const large = (topology?.hosts.length ?? 0) + (topology?.links.length ?? 0) > LARGE;
+
+  const onNodesChange = useCallback((changes: NodeChange<Node<HostNodeData>>[]) => setNodes((ns) => applyNodeChanges(changes, ns)), []);
+  // Edges are not moved or removed here, but React Flow (de)selects them.
+  const onEdgesChange = useCallback((changes: EdgeChange<Edge<LinkEdgeData>>[]) => setEdges((es) => applyEdgeChanges(changes, es)), []);
+  const onNodeDragStop = useCallback((_e: unknown, _n: Node, dragged: Node[]) => {
+    store.getState().edit((t) => moveHosts(t, new Map(dragged.map((n) => [n.id, n.position]))));
+  }, []);
+  const onSelectionChange = useCallback(({ nodes: ns, edges: es }: OnSelectionChangeParams) => {
+    const ids = [...ns.map((n) => n.id), ...es.map((e) => e.id)];
+    if (!sameSet(store.getState().selected, ids)) store.getState().select(ids);
+  }, []);
+  const onConnect = useCallback((c: Connection) => {
+    if (c.source && c.target && c.source !== c.target) store.getState().setDialog({ type: 'picker', a: c.source, b: c.target });
+  }, []);
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(ROLE_MIME)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const role = e.dataTransfer.getData(ROLE_MIME) as Role;
+      if (!role) return;
+      e.preventDefault();
+      const position = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      let id = '';
+      if (store.getState().edit((t) => { const r = addHost(t, { role, position }); id = r.hostId; return r.topology; })) store.getState().select([id]);
+    },
+    [rf],
+  );
+
+  // The view commands (fit, zoom) reach the canvas through the store.
+  const fitted = useRef(false);
+  useEffect(() => {
+    store.getState().setView({
+      fit: (ids) => void rf.fitView({ ...FIT, ...(ids?.length ? { nodes: ids.map((id) => ({ id })) } : {}), duration: ids?.length ? 200 : 0 }),
+      zoomIn: () => void rf.zoomIn(),
+      zoomOut: () => void rf.zoomOut(),
+    });
+    return () => store.getState().setView(undefined);
+  }, [rf]);
+  useEffect(() => {
+    if (!fitted.current && nodes.length) {
+      fitted.current = true;
+      requestAnimationFrame(() => void rf.fitView(FIT));
+    }
+  }, [nodes.length, rf]);
+
+  return (
+    <ReactFlow
+      nodes={nodes}
+      edges={edges}
+      nodeTypes={nodeTypes}
+      edgeTypes={edgeTypes}
+      nodeOrigin={NODE_ORIGIN}
+      onNodesChange={onNodesChange}
+      onEdgesChange={onEdgesChange}
+      onNodeDragStop={onNodeDragStop}
+      onSelectionChange={onSelectionChange}
+      onConnect={onConnect}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+      connectionMode={ConnectionMode.Loose}
+      nodesDraggable={!locked}
+      nodesConnectable={!locked}
+      elementsSelectable
+      // Deleting, copying and undoing are the app's commands, with the app's shortcuts.
+      deleteKeyCode={null}
+      selectionKeyCode="Shift"
+      multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+      snapToGrid
+      snapGrid={SNAP}
+      onlyRenderVisibleElements={large}
+      minZoom={0.05}
+      maxZoom={2.5}
+    >
+      <Background gap={24} />
+      <Controls showInteractive={false} />
+      {large ? null : <MiniMap pannable zoomable ariaLabel="Minimap" style={{ width: 150, height: 100 }} nodeColor="#c9d3e6" />}
+    </ReactFlow>
+  );
+}

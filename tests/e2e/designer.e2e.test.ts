@@ -1,0 +1,222 @@
+/**
+ * The designer as a new user meets it, in a real Chromium against `overlab serve` (the built
+ * CLI and UI): create a hub-spoke from the template dialog, drag a new host from the palette,
+ * link it to the hub and pick WireGuard (wireguard-go, which this machine's kernel can carry)
+ * in the tunnel picker, give it an overlapping LAN and see the error on the node and in the
+ * inspector, fix it, rename a host, undo and redo, save, reload and find everything back
+ * (positions included), bring the lab up and deploy from the toolbar, watch every host reach
+ * "up", tear down. No console errors. Screenshots of each step in tests/e2e/artifacts/.
+ * The lab part needs root (skipped otherwise).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(ROOT, 'bin/overlab.mjs');
+const ARTIFACTS = path.join(ROOT, 'tests/e2e/artifacts');
+const root = process.getuid?.() === 0;
+
+let tmp: string;
+let server: ChildProcess | undefined;
+let url: string;
+let browser: Browser | undefined;
+let page: Page;
+const problems: string[] = [];
+let project: string;
+
+function startServe(dir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', dir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`no URL in 20 s\n${out}\n${err}`)), 20_000);
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const m = /http:\/\/\S+#token=[A-Za-z0-9_-]+/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[0] });
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.on('exit', (code) => reject(new Error(`overlab serve exited with ${code}\n${out}\n${err}`)));
+  });
+}
+
+const shot = async (name: string): Promise<void> => {
+  await page.screenshot({ path: path.join(ARTIFACTS, `designer-${name}.png`) });
+};
+const node = (name: string) => page.locator('.react-flow__node', { has: page.locator('.host-name', { hasText: new RegExp(`^${name}$`) }) });
+/** Each node's position in the drawing (React Flow's transform), by host id. */
+async function positions(): Promise<Record<string, string>> {
+  return page.locator('.react-flow__node').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-id')!, (e as unknown as { style: { transform: string } }).style.transform])));
+}
+
+beforeAll(async () => {
+  for (const built of ['out/cli/overlab.mjs', 'out/renderer/index.html']) {
+    if (!existsSync(path.join(ROOT, built))) throw new Error(`${built} is missing: run \`npm run build\` first`);
+  }
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-designer-'));
+  // The serve starts on the demo (what `npm start` opens); the user makes a new project from there.
+  const demo = path.join(tmp, 'demo');
+  await new Promise<void>((res, rej) => spawn(process.execPath, [CLI, 'new', demo, '--example', 'demo'], { stdio: 'ignore' }).on('exit', (c) => (c === 0 ? res() : rej(new Error(`new: ${c}`)))));
+  project = path.join(tmp, 'branches');
+  const started = await startServe(demo, { ...process.env, OVERLAB_CONFIG_DIR: path.join(tmp, 'config') });
+  server = started.child;
+  url = started.url;
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (root && project) {
+    await new Promise((res) => spawn(process.execPath, [CLI, 'lab', 'down', project], { stdio: 'ignore' }).on('exit', res));
+  }
+  if (server && server.exitCode === null) {
+    const exited = new Promise((res) => server!.once('exit', res));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('the designer in a browser', () => {
+  it('creates a hub-spoke from the template dialog', async () => {
+    await page.goto(url);
+    await expect.poll(() => page.locator('.react-flow__node').count(), { timeout: 15_000 }).toBe(4);
+    await page.getByRole('button', { name: 'New…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New project from a template' });
+    await dialog.getByLabel('Template').selectOption('hub-spoke');
+    await dialog.getByLabel('Hosts').fill('3');
+    await dialog.getByLabel('Kind').selectOption('vxlan');
+    await dialog.getByLabel('Project name').fill('Branches');
+    await dialog.getByLabel('Project folder').fill(project);
+    await shot('1-new-dialog');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
+    await expect.poll(() => page.locator('.toolbar .title').innerText()).toContain('Branches');
+    expect(existsSync(path.join(project, 'overlab.yaml'))).toBe(true);
+    await shot('2-created');
+  }, 60_000);
+
+  it('drags a new host from the palette onto the canvas', async () => {
+    const pane = page.locator('.react-flow__pane');
+    const box = (await pane.boundingBox())!;
+    await page.locator('.palette-item[data-role="spoke"]').dragTo(pane, { targetPosition: { x: box.width * 0.75, y: box.height * 0.8 } });
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(4);
+    await expect.poll(() => node('spoke-3').count()).toBe(1);
+    // The new host is selected: the inspector shows it.
+    await expect.poll(() => page.getByLabel('Host name').inputValue()).toBe('spoke-3');
+    await shot('3-dropped');
+  });
+
+  it('links it to the hub and picks WireGuard (wireguard-go) in the tunnel picker', async () => {
+    const from = (await node('spoke-3').locator('.react-flow__handle.source').boundingBox())!;
+    const to = (await node('hub').locator('.react-flow__handle.target').boundingBox())!;
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 8 });
+    await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 8 });
+    await page.mouse.up();
+    const picker = page.getByRole('dialog', { name: /pick a tunnel/ });
+    await picker.waitFor();
+    await picker.getByLabel('Search kinds').fill('wireg');
+    // Every row says its layer, encryption, overhead and MTU at this project's underlay.
+    const row = picker.locator('tr', { has: page.locator('button[data-kind="wireguard"]') });
+    expect(await row.innerText()).toMatch(/L3\s+encrypted\s+60 B\s+1440/);
+    await shot('4-picker');
+    await row.locator('button[data-kind="wireguard"]').click();
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3);
+    // The new link is selected: its options form, generated from the kind's schema.
+    await page.getByRole('region', { name: /Link/ }).or(page.locator('section[aria-label^="Link"]')).first().waitFor();
+    await page.getByLabel('implementation').selectOption('go');
+    await expect.poll(() => page.locator('.link-label').allInnerTexts()).toContain('wireguard\nMTU 1440');
+    await shot('5-linked');
+  });
+
+  it('shows an overlapping LAN on the node and in the inspector, and clears it when fixed', async () => {
+    await node('spoke-3').click();
+    const lan = page.getByLabel('LAN', { exact: true });
+    await lan.fill('198.18.16.0/24');
+    await lan.press('Enter');
+    await expect.poll(() => node('spoke-3').locator('.marker.error').count()).toBe(1);
+    const inspectorError = page.locator('section[aria-label="Host spoke-3"] .field-problems .diag.error');
+    await expect.poll(() => inspectorError.first().innerText()).toContain('overlaps the LAN of hosts[0]');
+    expect(Number(await page.locator('#side-problems .count').innerText())).toBeGreaterThan(0);
+    await shot('6-lan-overlap');
+    await lan.fill('198.18.30.0/24');
+    await lan.press('Enter');
+    await expect.poll(() => node('spoke-3').locator('.marker').count()).toBe(0);
+    await expect.poll(() => page.locator('#side-problems .count').innerText()).toBe('0');
+  });
+
+  it('renames a host (its link follows), undoes and redoes it', async () => {
+    await node('spoke-1').click();
+    const name = page.getByLabel('Host name');
+    await name.fill('branch-1');
+    await name.press('Enter');
+    await expect.poll(() => node('branch-1').count()).toBe(1);
+    await page.locator('.react-flow__pane').click({ position: { x: 20, y: 300 } });
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => node('spoke-1').count()).toBe(1);
+    await page.keyboard.press('Control+Shift+Z');
+    await expect.poll(() => node('branch-1').count()).toBe(1);
+    await expect.poll(() => page.getByRole('table', { name: 'Links' }).innerText()).toContain('hub — branch-1');
+    await shot('7-renamed');
+  });
+
+  it('saves, and after a reload finds everything back, positions included', async () => {
+    await page.keyboard.press('Control+s');
+    await expect.poll(() => page.locator('.toolbar .dirty').count()).toBe(0);
+    const yaml = await fs.readFile(path.join(project, 'overlab.yaml'), 'utf8');
+    expect(yaml).toContain('name: branch-1');
+    expect(yaml).toContain('kind: wireguard');
+    expect(yaml).toContain('implementation: go');
+    const before = await positions();
+    await page.goto(url);
+    await expect.poll(() => page.locator('.react-flow__node').count(), { timeout: 15_000 }).toBe(4);
+    // The server opened the demo: the saved project is in Open's recent list.
+    await page.getByRole('button', { name: 'Open…' }).click();
+    await page.getByRole('dialog', { name: 'Open a project folder' }).getByRole('button', { name: 'Branches', exact: true }).click();
+    await expect.poll(() => page.locator('.toolbar .title').innerText()).toContain('Branches');
+    await expect.poll(() => node('branch-1').count()).toBe(1);
+    expect(await positions()).toEqual(before);
+    expect(await page.locator('.link-label').allInnerTexts()).toContain('wireguard\nMTU 1440');
+    await shot('8-reloaded');
+  }, 60_000);
+
+  it.skipIf(!root)('brings the lab up and deploys from the toolbar: every host reaches "up"; tears down', async () => {
+    await page.getByRole('button', { name: 'Lab up' }).click();
+    await expect.poll(() => page.locator('.run-result').innerText(), { timeout: 60_000 }).toMatch(/^Lab up: 4 hosts/);
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    // Editing is locked while it runs, and the banner says so.
+    await expect.poll(() => page.locator('.banner.lock').count(), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => page.locator('.run-result').innerText(), { timeout: 90_000 }).toMatch(/^Deploy: 4 hosts up and verified/);
+    await expect.poll(() => page.locator('.host-state').allTextContents()).toEqual(['up', 'up', 'up', 'up']);
+    expect(await page.locator('.run-panel tr[data-host]').count()).toBe(4);
+    await shot('9-deployed');
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Teardown' }).click();
+    await expect.poll(() => page.locator('.run-result').innerText(), { timeout: 60_000 }).toMatch(/^Teardown: 4 hosts torn down/);
+    await expect.poll(() => page.locator('.host-state').allTextContents()).toEqual(['not deployed', 'not deployed', 'not deployed', 'not deployed']);
+    await shot('10-torn-down');
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Lab down' }).click();
+    await expect.poll(() => page.locator('.run-result').innerText(), { timeout: 60_000 }).toMatch(/^Lab down/);
+  }, 240_000);
+
+  it('printed no console errors', () => {
+    expect(problems).toEqual([]);
+  });
+});
