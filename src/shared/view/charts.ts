@@ -110,6 +110,8 @@ interface Drawn {
   readonly y: Axis;
   /** How to read it, or what it leaves out. */
   readonly note?: string;
+  /** The figures the subtitle states (a cluster's μ and σ over its samples), for the report's tables. */
+  readonly stats?: { readonly n?: number; readonly mean: number; readonly sd: number };
 }
 
 export interface LineChart extends Drawn {
@@ -136,8 +138,6 @@ export interface HistogramChart extends Drawn {
   readonly bins: readonly Bin[];
   /** Samples counted (duplicates excluded): the bins' counts add up to it. */
   readonly n: number;
-  readonly mean: number;
-  readonly sd: number;
   /** Kernel density estimate scaled to counts per bin (density × n × bin width), where it exists. */
   readonly density?: readonly Point[];
 }
@@ -268,8 +268,7 @@ function histogramChart(id: string, title: string, label: string, tone: number, 
     tone,
     bins,
     n: d.n,
-    mean: d.mean,
-    sd: d.sd,
+    stats: { n: d.n, mean: d.mean, sd: d.sd },
     ...(kde ? { density: kde.x.map((v, i) => ({ x: v, y: kde.y[i]! * d.n * h.width })) } : {}),
     note: kde ? 'The curve is a Gaussian kernel density estimate (Silverman bandwidth) scaled to samples per bin.' : 'Too few distinct values for a density curve.',
   };
@@ -444,6 +443,7 @@ export function runRttClusters(r: RunResults): (LineChart | EmptyChart)[] {
       id,
       title,
       subtitle: `μ = ${fmt(pooled.mean)} ms, σ = ${fmt(pooled.sd)} ms over ${pooled.n} samples of ${members.length} tunnel${members.length > 1 ? 's' : ''}`,
+      stats: { n: pooled.n, mean: pooled.mean, sd: pooled.sd },
       x: MS,
       y: { label: 'Density', unit: '1/ms', zero: true },
       series,
@@ -611,6 +611,7 @@ export function campaignRttClusters(a: CampaignAnalysis, mtu: number): (LineChar
       id,
       title,
       subtitle: `${cells.map((c) => c.label).join(', ')}: μ = ${fmt(k.mean)} ms, σ = ${fmt(k.sd)} ms`,
+      stats: { mean: k.mean, sd: k.sd },
       x: MS,
       y: { label: 'Density', unit: '1/ms', zero: true },
       series,

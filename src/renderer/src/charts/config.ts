@@ -217,7 +217,8 @@ export function toChartConfig(spec: DrawnSpec, o: ConfigOptions = {}): ChartConf
       options: {
         ...common,
         plugins: head(spec.series.length > 1),
-        scales: { x: scale(spec.x, 'category'), y: scale(spec.y, 'linear') },
+        // Room above and below, so that a whisker at the extreme is not drawn on the frame.
+        scales: { x: scale(spec.x, 'category'), y: scale(spec.y, 'linear', { grace: '5%' }) },
       },
       plugins,
     } as unknown as ChartConfiguration;
