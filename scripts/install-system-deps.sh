@@ -16,6 +16,8 @@ set -euo pipefail
 #   qemu-system-x86 busybox-static   - the full-kernel runner for tunnels this kernel lacks
 #   wireguard-tools wireguard-go openvpn tinc libreswan ocserv openconnect nebula
 #                                    - the daemons of the tunnel catalogue (and their config checks)
+#   ansible-core ansible-lint        - `overlab export ansible`: its test runs the exported playbooks against
+#                                      the lab and lints them (Debian's packages, not pip)
 PACKAGES=(
   shellcheck iproute2 nftables iptables kmod procps psmisc iputils-ping
   openssh-server openssh-client sudo
@@ -23,6 +25,7 @@ PACKAGES=(
   chromium fonts-dejavu-core poppler-utils
   qemu-system-x86 busybox-static cpio
   wireguard-tools wireguard-go openvpn tinc libreswan ocserv openconnect nebula
+  ansible-core ansible-lint
 )
 
 missing=()

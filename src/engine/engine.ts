@@ -223,5 +223,6 @@ export function createEngine({ registry, emit, password: askPassword }: EngineOp
     'runs.list': ({ dir }) => listRuns(dir),
     'runs.get': ({ dir, runId }) => readRun(dir, runId),
     'report.pdf': () => Promise.reject(new ApiError('not-implemented', 'report.pdf is not available in this build yet')),
+    'export.ansible': async ({ dir, out, force }) => (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force }),
   };
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { DeployRun } from './deploy.js';
 import type { Diagnostic } from './diagnostics.js';
+import type { AnsibleExportResult } from './export/ansible.js';
 import { SHAPES, type Shape, type Topology } from './schema.js';
 import type { CampaignAnalysis, CampaignFile } from './measure/campaign.js';
 import type { RunListing, RunResults, RunStatus } from './measure/results.js';
@@ -186,6 +187,8 @@ export interface OverlabApi {
   /** One run's results.json. */
   'runs.get': (args: { dir: string; runId: string }) => RunResults;
   'report.pdf': (args: { dir: string; runId?: string; file: string }) => { file: string };
+  /** `overlab export ansible`: inventory, deploy/teardown playbooks and a vault file in `out` (written at once; a non-empty `out` only with `force`). */
+  'export.ansible': (args: { dir: string; out: string; force?: boolean }) => AnsibleExportResult;
 }
 
 export type OperationName = keyof OverlabApi;
@@ -277,6 +280,7 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'runs.list': z.strictObject({ dir }),
   'runs.get': z.strictObject({ dir, runId }),
   'report.pdf': z.strictObject({ dir, runId: z.string().optional(), file: z.string().min(1) }),
+  'export.ansible': z.strictObject({ dir, out: dir, force: z.boolean().optional() }),
 } as { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> };
 
 export const OPERATIONS = Object.keys(ARGUMENTS) as OperationName[];

@@ -2,6 +2,7 @@
 import type { CliCommand } from '../common.js';
 import { campaignCommand } from './campaign.js';
 import { deployCommand, teardownCommand } from './deploy.js';
+import { exportCommand } from './export.js';
 import { kindsCommand } from './kinds.js';
 import { labCommand } from './lab.js';
 import { measureCommand } from './measure.js';
@@ -11,4 +12,4 @@ import { renderCommand } from './render.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
-export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, campaignCommand, labCommand, serveCommand];
+export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, campaignCommand, exportCommand, labCommand, serveCommand];
