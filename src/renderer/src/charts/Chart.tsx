@@ -46,7 +46,8 @@ function DrawnChart({ spec, height, animate, exportable }: { spec: DrawnSpec; he
     if (!canvas || !figure) return;
     registerCharts();
     const chart = new ChartJS(canvas, toChartConfig(spec, { animate }));
-    figure.setAttribute('data-chart-ready', 'true');
+    // Ready only when chart.js got a context and drew (it logs and draws nothing otherwise).
+    if (chart.ctx) figure.setAttribute('data-chart-ready', 'true');
     // Printing changes the page's width; redraw at the printed size before the page is captured.
     const onPrint = () => chart.resize();
     window.addEventListener('beforeprint', onPrint);

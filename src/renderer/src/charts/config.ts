@@ -238,7 +238,7 @@ export function toChartConfig(spec: DrawnSpec, o: ConfigOptions = {}): ChartConf
       showLine: s.style !== 'points',
       // An ECDF holds each share until the next sample: horizontal, then up.
       stepped: s.style === 'step' ? 'before' : false,
-      pointRadius: s.style === 'points' ? 3.5 : s.points.length > 60 ? 0 : 2,
+      pointRadius: s.style === 'points' ? 3.5 : s.style === 'step' || s.points.length > 60 ? 0 : 2,
       pointHoverRadius: 4,
       errorBars: s.points.map((p) => range(p.low, p.high)),
       ...(o.directPaths ? { segment: {} } : {}),
