@@ -1,9 +1,11 @@
 /**
  * The statistics of a run, on simple-statistics (descriptive figures, quantiles, kernel density,
- * optimal 1-D k-means) and stdlib's Student t quantile (confidence intervals). Pure: the same
+ * optimal 1-D k-means) and jStat's Student t quantile (confidence intervals; stdlib's was dropped: it evaluates code at
+ * load, which the UI's Content-Security-Policy refuses). Pure: the same
  * numbers in give the same figures out, in the browser as in the engine.
  */
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+// jstat is CommonJS: Node's ESM loader gives it as a default export only.
+import jstat from 'jstat';
 import { ckmeans, kernelDensityEstimation, max, mean, min, quantileSorted, sampleStandardDeviation, sumSimple } from 'simple-statistics';
 
 export interface Describe {
@@ -51,7 +53,7 @@ export function meanInterval(xs: readonly number[], level = 0.95): Interval | un
   if (xs.length < 2) return undefined;
   const m = mean([...xs]);
   const se = sampleStandardDeviation([...xs]) / Math.sqrt(xs.length);
-  const half = tQuantile(1 - (1 - level) / 2, xs.length - 1) * se;
+  const half = jstat.jStat.studentt.inv(1 - (1 - level) / 2, xs.length - 1) * se;
   return { low: m - half, high: m + half, halfWidth: half, level };
 }
 
@@ -93,7 +95,14 @@ export function histogram(xs: readonly number[], maxBins = 60): Histogram | unde
   const bins = Math.max(1, Math.min(maxBins, Math.ceil((hi - lo) / fd)));
   const width = (hi - lo) / bins;
   const counts = new Array<number>(bins).fill(0);
-  for (const x of sorted) counts[Math.min(bins - 1, Math.floor((x - lo) / width))]!++;
+  for (const x of sorted) {
+    // Bin by the edges as reported (start + i × width): floor((x − lo) / width) alone can put a
+    // sample on an edge one bin off, the two roundings disagreeing.
+    let i = Math.min(bins - 1, Math.floor((x - lo) / width));
+    if (i > 0 && x < lo + i * width) i--;
+    else if (i < bins - 1 && x >= lo + (i + 1) * width) i++;
+    counts[i]!++;
+  }
   return { start: lo, width, counts };
 }
 
