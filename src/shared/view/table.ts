@@ -1,0 +1,94 @@
+/**
+ * The per-link table of a run (the results panel, the report, the CSV export): what the link
+ * is (kind, layer, encrypted, underlay and inner MTU, MSS, overhead) and what it measured (RTT
+ * mean, σ, p95 with the mean's 95 % interval, loss, jitter, TCP and UDP throughput each way, UDP
+ * loss, CPU), and the same against the underlay baseline between the same hosts.
+ */
+import type { RunResults } from '../measure/results.js';
+import type { Registry } from '../tunnels/types.js';
+import { figuresOfRun, relativeValue, valueOf, type Metric } from './metrics.js';
+
+export interface LinkRow {
+  readonly linkId: string;
+  readonly link: string;
+  readonly kind: string;
+  readonly kindName: string;
+  readonly layer?: 'L2' | 'L3';
+  readonly encrypted?: boolean;
+  readonly underlayMtu: number;
+  readonly mtu: number;
+  readonly mss: number;
+  readonly overheadBytes: number;
+  readonly rttMeanMs?: number;
+  readonly rttSdMs?: number;
+  readonly rttP95Ms?: number;
+  readonly rttCi95Ms?: readonly [number, number];
+  readonly lossPercent?: number;
+  readonly jitterMs?: number;
+  readonly tcpForwardMbps?: number;
+  readonly tcpReverseMbps?: number;
+  readonly udpForwardMbps?: number;
+  readonly udpLossPercent?: number;
+  readonly cpuPerGbps?: number;
+  readonly cpuPercent?: number;
+  readonly underlay: {
+    readonly rttMeanMs?: number;
+    readonly tcpForwardMbps?: number;
+  };
+  readonly relative: {
+    readonly rttAddedMs?: number;
+    /** The added RTT is larger than the two intervals' overlap allows to be chance. */
+    readonly rttAddedSignificant?: boolean;
+    readonly tcpKeptPercent?: number;
+    readonly udpKeptPercent?: number;
+  };
+  readonly failures: readonly string[];
+}
+
+export function linkRows(r: RunResults, registry: Registry): LinkRow[] {
+  const figs = figuresOfRun(r);
+  return r.links.map((l): LinkRow => {
+    const t = figs.get(`${l.id}.tunnel`);
+    const u = l.kind === 'clean' ? t : figs.get(`${l.id}.underlay`);
+    const s = r.summary.paths[`${l.id}.tunnel`];
+    const k = registry.kinds.find((x) => x.id === l.kind);
+    const v = (m: Metric, d: 'forward' | 'reverse' = 'forward'): number | undefined => valueOf(t, m, d)?.value;
+    const rel = (m: Metric): number | undefined => relativeValue(m, valueOf(t, m), valueOf(u, m))?.value;
+    const rtt = s?.rtt;
+    const cpu = s?.cpu ? Math.max(s.cpu.src ?? 0, s.cpu.dst ?? 0) : undefined;
+    const rs = r.summary.relative[l.id];
+    const opt = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value !== undefined ? ({ [key]: value } as { [P in K]: V }) : {});
+    return {
+      linkId: l.id,
+      link: `${l.a} — ${l.b}`,
+      kind: l.kind,
+      kindName: k?.label ?? l.kind,
+      ...opt('layer', k?.layer),
+      ...opt('encrypted', k?.encrypted),
+      underlayMtu: r.project.underlayMtu,
+      mtu: l.mtu,
+      mss: l.mss,
+      overheadBytes: l.overheadBytes,
+      ...opt('rttMeanMs', rtt?.ms.mean),
+      ...opt('rttSdMs', rtt?.ms.sd),
+      ...opt('rttP95Ms', rtt?.ms.p95),
+      ...(rtt?.ci95 ? { rttCi95Ms: [rtt.ci95.low, rtt.ci95.high] as const } : {}),
+      ...opt('lossPercent', rtt?.lossPercent),
+      ...opt('jitterMs', rtt?.jitterMs),
+      ...opt('tcpForwardMbps', v('tcp')),
+      ...opt('tcpReverseMbps', v('tcp', 'reverse')),
+      ...opt('udpForwardMbps', v('udp')),
+      ...opt('udpLossPercent', v('udp-loss')),
+      ...opt('cpuPerGbps', v('cpu-per-gbps')),
+      ...opt('cpuPercent', cpu),
+      underlay: { ...opt('rttMeanMs', valueOf(u, 'rtt-mean')?.value), ...opt('tcpForwardMbps', valueOf(u, 'tcp')?.value) },
+      relative: {
+        ...opt('rttAddedMs', rel('rtt-mean')),
+        ...opt('rttAddedSignificant', rs?.rttAddedSignificant),
+        ...opt('tcpKeptPercent', rel('tcp')),
+        ...opt('udpKeptPercent', rel('udp')),
+      },
+      failures: t?.failures ?? [],
+    };
+  });
+}
