@@ -7,6 +7,8 @@ import { Palette } from './canvas/Palette';
 import { commandById, commandForKey, isEnabled, keyOf, runCommand, shortcutText } from './commands/index';
 import { Dialogs } from './panels/Dialogs';
 import { RunPanel } from './panels/RunPanel';
+import { ResultsBar } from './results/ResultsBar';
+import { ResultsPanel } from './results/ResultsPanel';
 import { SidePanel } from './panels/SidePanel';
 import { store, useHistory, useStore } from './store/hooks';
 import { isDirty, lockReason } from './store/index';
@@ -187,7 +189,9 @@ export function App() {
       <div className="app">
         <Toolbar />
         <Banners />
+        <ResultsBar env={env} />
         <Workspace />
+        <ResultsPanel env={env} />
         <RunPanel env={env} />
         <StatusBar />
         <Dialogs env={env} />

@@ -6,6 +6,7 @@
  */
 import type { OverlabClient, ProjectSnapshot } from '../../shared/api';
 import type { DeployRun } from '../../shared/deploy';
+import type { RunResults } from '../../shared/measure/results';
 import { ClientError } from './api/client';
 import type { Bridge } from './api/transport';
 import { isDirty, loadDocument, type HostState, type OverlabStore } from './store/index';
@@ -16,10 +17,13 @@ export interface Env {
   readonly bridge?: Bridge;
 }
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Run ids made here, so that events can be matched before the call returns. */
-export const uiRunId = (): string => `ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+/**
+ * Run ids made here, so that events can be matched before the call returns; the engine's form
+ * (`20261201T201500-3fa9c2`), since a measurement's id names its folder under runs/.
+ */
+export const uiRunId = (now = new Date()): string => `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '')}-${Math.random().toString(16).slice(2, 8).padEnd(6, '0')}`;
 
 async function busy<T>(env: Env, what: string, fn: () => Promise<T>): Promise<T | undefined> {
   const s = env.store.getState();
@@ -44,6 +48,8 @@ export async function openProject(env: Env, dir: string): Promise<boolean> {
     void env.client['recent.add']({ dir: snap.dir, name: snap.topology.name }).catch(() => undefined);
     env.store.getState().view?.fit();
     void refreshHostStates(env);
+    // A project that has runs opens with its latest one painted.
+    void loadRuns(env, { paintLatest: true });
   }
   return true;
 }
@@ -99,14 +105,14 @@ export function guardUnsaved(env: Env, then: 'new' | 'open' | 'open-recent', dir
 }
 
 /** Saves first when the document changed: the engine deploys and measures what is on disk. */
-async function savedFirst(env: Env): Promise<boolean> {
+export async function savedFirst(env: Env): Promise<boolean> {
   const s = env.store.getState();
   if (!s.topology || !s.dir) return false;
   if (!isDirty(s)) return true;
   return saveProject(env);
 }
 
-const summaryOf = (r: DeployRun, verb: string): string => {
+export const summaryOf = (r: DeployRun, verb: string): string => {
   const failed = r.hosts.filter((h) => h.status === 'failed');
   if (r.ok) return `${verb}: ${r.hosts.length} hosts ${verb === 'Teardown' ? 'torn down' : 'up and verified'} in ${(r.durationMs / 1000).toFixed(1)} s`;
   if (failed.length === 0 && r.diagnostics.length) return `${verb} refused: ${r.diagnostics.map((d) => d.message).join('; ')}`;
@@ -114,7 +120,7 @@ const summaryOf = (r: DeployRun, verb: string): string => {
 };
 
 /** What each host is after a deploy or teardown, and which links answered over the tunnel. */
-function statesAfter(env: Env, r: DeployRun, op: 'deploy' | 'teardown'): void {
+export function statesAfter(env: Env, r: DeployRun, op: 'deploy' | 'teardown'): void {
   const t = env.store.getState().topology;
   if (!t) return;
   const states: Record<string, HostState> = { ...env.store.getState().hostState };
@@ -215,3 +221,37 @@ export async function pickFolder(env: Env, mode: 'open' | 'save'): Promise<strin
   env.store.getState().setDialog({ type: mode === 'open' ? 'open' : 'save-as' });
   return undefined;
 }
+
+// ---- runs: measured from the CLI or the UI alike, read through the engine ----
+
+/** The project's runs and campaigns; with `paintLatest`, the newest run is painted if nothing is. */
+export async function loadRuns(env: Env, opts: { paintLatest?: boolean } = {}): Promise<void> {
+  const s = env.store.getState();
+  if (!env.client || !s.dir) return;
+  const dir = s.dir;
+  try {
+    const [runs, campaigns] = await Promise.all([env.client['runs.list']({ dir }), env.client['campaigns.list']({ dir })]);
+    if (env.store.getState().dir !== dir) return;
+    env.store.getState().setRuns(runs, campaigns);
+    if (opts.paintLatest && runs.length && !env.store.getState().results) await paintRun(env, runs[0]!.runId);
+  } catch (e) {
+    env.store.getState().notify('error', `Runs: ${message(e)}`);
+  }
+}
+
+export async function getRun(env: Env, runId: string): Promise<RunResults | undefined> {
+  const dir = env.store.getState().dir;
+  if (!env.client || !dir) return undefined;
+  try {
+    return await env.client['runs.get']({ dir, runId });
+  } catch (e) {
+    env.store.getState().notify('error', `Run ${runId}: ${message(e)}`);
+    return undefined;
+  }
+}
+
+export async function paintRun(env: Env, runId: string): Promise<void> {
+  const r = await getRun(env, runId);
+  if (r) env.store.getState().paint(r);
+}
+

@@ -21,10 +21,12 @@ import {
   type NodeChange,
   type OnSelectionChangeParams,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import { addHost, moveHosts } from '../../../shared/edit';
 import type { Role } from '../../../shared/schema';
 import { check } from '../derived';
+import { EdgeCard, HeatLegend } from '../results/Legend';
+import { paintOf } from '../results/paint';
 import { useStore } from '../store/hooks';
 import { lockReason } from '../store/index';
 import { store } from '../store/hooks';
@@ -46,11 +48,17 @@ export function Canvas() {
   const hostState = useStore((s) => s.hostState);
   const verified = useStore((s) => s.verified);
   const locked = useStore((s) => !!lockReason(s));
+  const results = useStore((s) => s.results);
+  const compare = useStore((s) => s.compare);
+  const heat = useStore((s) => s.heat);
+  const highlight = useStore((s) => s.highlight);
+  const paint = paintOf(results, compare, heat);
+  const [hover, setHover] = useState<{ linkId: string; x: number; y: number }>();
   const rf = useReactFlow<Node<HostNodeData>, Edge<LinkEdgeData>>();
   const checked = topology ? check(topology) : undefined;
   const flow = useMemo(
-    () => (topology ? toFlow(topology, checked?.plan, checked?.severity ?? new Map(), hostState, verified, selected) : { nodes: [], edges: [] }),
-    [topology, checked, hostState, verified, selected],
+    () => (topology ? toFlow(topology, checked?.plan, checked?.severity ?? new Map(), hostState, verified, selected, paint, highlight) : { nodes: [], edges: [] }),
+    [topology, checked, hostState, verified, selected, paint, highlight],
   );
   // The canvas's own copy of the nodes: it moves while a drag lasts, the document when it ends.
   const [nodes, setNodes] = useState(flow.nodes);
@@ -73,6 +81,14 @@ export function Canvas() {
   const onSelectionChange = useCallback(({ nodes: ns, edges: es }: OnSelectionChangeParams) => {
     const ids = [...ns.map((n) => n.id), ...es.map((e) => e.id)];
     if (!sameSet(store.getState().selected, ids)) store.getState().select(ids);
+  }, []);
+  const onEdgeMouseEnter = useCallback((e: ReactMouseEvent, edge: Edge) => setHover({ linkId: edge.id, x: e.clientX, y: e.clientY }), []);
+  const onEdgeMouseMove = useCallback((e: ReactMouseEvent, edge: Edge) => setHover({ linkId: edge.id, x: e.clientX, y: e.clientY }), []);
+  const onEdgeMouseLeave = useCallback(() => setHover(undefined), []);
+  // With a run painted, a click on an edge opens that link's charts as well as selecting it.
+  const onEdgeClick = useCallback((_e: ReactMouseEvent, edge: Edge) => {
+    const s = store.getState();
+    if (s.results && s.heat.on) s.showResults('charts', { type: 'link', linkId: edge.id });
   }, []);
   const onConnect = useCallback((c: Connection) => {
     if (c.source && c.target && c.source !== c.target) store.getState().setDialog({ type: 'picker', a: c.source, b: c.target });
@@ -105,6 +121,12 @@ export function Canvas() {
     });
     return () => store.getState().setView(undefined);
   }, [rf]);
+  // The results panel takes the lower part of the window: fit the drawing into what is left
+  // when it opens or closes (a flow node under the legend or the panel helps nobody).
+  const panelOpen = useStore((st) => st.resultsTab !== undefined);
+  useEffect(() => {
+    if (fitted.current) requestAnimationFrame(() => void rf.fitView({ ...FIT, duration: 150 }));
+  }, [panelOpen, rf]);
   useEffect(() => {
     if (!fitted.current && nodes.length) {
       fitted.current = true;
@@ -124,6 +146,10 @@ export function Canvas() {
       onNodeDragStop={onNodeDragStop}
       onSelectionChange={onSelectionChange}
       onConnect={onConnect}
+      onEdgeMouseEnter={onEdgeMouseEnter}
+      onEdgeMouseMove={onEdgeMouseMove}
+      onEdgeMouseLeave={onEdgeMouseLeave}
+      onEdgeClick={onEdgeClick}
       onDragOver={onDragOver}
       onDrop={onDrop}
       connectionMode={ConnectionMode.Loose}
@@ -143,6 +169,8 @@ export function Canvas() {
       <Background gap={24} />
       <Controls showInteractive={false} />
       {large ? null : <MiniMap pannable zoomable ariaLabel="Minimap" style={{ width: 150, height: 100 }} nodeColor="#c9d3e6" />}
+      {paint ? <HeatLegend paint={paint} /> : null}
+      {paint && hover && paint.edges.get(hover.linkId) ? <EdgeCard look={paint.edges.get(hover.linkId)!} label={topology?.links.find((l) => l.id === hover.linkId)} x={hover.x} y={hover.y} /> : null}
     </ReactFlow>
   );
 }

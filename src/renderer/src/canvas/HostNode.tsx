@@ -19,7 +19,11 @@ function HostNodeView({ data, selected }: NodeProps<Node<HostNodeData>>) {
       </div>
       <div className="host-meta">{data.role} · {data.target}</div>
       {data.lan ? <div className="host-meta">LAN {data.lan}</div> : null}
-      <div className={`host-state state-${state}`}>{STATE_TEXT[state]}</div>
+      <div className="host-foot">
+        <span className={`host-state state-${state}`}>{STATE_TEXT[state]}</span>
+        {data.cpu !== undefined ? <span className="host-cpu" title="Busiest CPU share during this host's throughput tests" style={{ ['--cpu' as string]: `${Math.min(100, data.cpu)}%` }}>CPU {data.cpu.toFixed(0)} %</span> : null}
+        {data.failed ? <span className="marker error" title={data.failed} aria-label={`tests failed: ${data.failed}`}>✕</span> : null}
+      </div>
       <Handle type="source" position={Position.Right} className="link-handle" />
     </div>
   );

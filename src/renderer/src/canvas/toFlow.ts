@@ -3,6 +3,7 @@ import type { Edge, Node } from '@xyflow/react';
 import type { Severity } from '../../../shared/diagnostics';
 import type { Plan } from '../../../shared/plan';
 import type { Topology } from '../../../shared/schema';
+import type { EdgeLook, Paint } from '../results/paint';
 import type { HostState } from '../store/index';
 
 export interface HostNodeData extends Record<string, unknown> {
@@ -12,6 +13,10 @@ export interface HostNodeData extends Record<string, unknown> {
   readonly target: string;
   readonly problem?: Severity;
   readonly state?: HostState;
+  /** Heatmap: the host's CPU during throughput tests (busy %). */
+  readonly cpu?: number;
+  /** Heatmap: why the host's tests failed. */
+  readonly failed?: string;
 }
 
 export interface LinkEdgeData extends Record<string, unknown> {
@@ -22,6 +27,11 @@ export interface LinkEdgeData extends Record<string, unknown> {
   readonly verified?: boolean;
   /** Light rendering for large drawings: no HTML label. */
   readonly light?: boolean;
+  /** Heatmap: the edge's colours, figures and marks. */
+  readonly look?: EdgeLook;
+  /** On a highlighted path (a matrix cell's), or off it while one is lit. */
+  readonly lit?: boolean;
+  readonly dim?: boolean;
 }
 
 export const targetText = (t: Topology['hosts'][number]['target']): string => (t.type === 'lab' ? 'lab' : `${t.user}@${t.address}`);
@@ -37,6 +47,8 @@ export function toFlow(
   hostState: Readonly<Record<string, HostState>>,
   verified: ReadonlySet<string>,
   selected: ReadonlySet<string>,
+  paint?: Paint,
+  highlight: ReadonlySet<string> = new Set(),
 ): { nodes: Node<HostNodeData>[]; edges: Edge<LinkEdgeData>[] } {
   const idOf = new Map(t.hosts.map((h) => [h.name, h.id]));
   const mtuOf = new Map(plan?.links.map((l) => [l.id, l.mtu]));
@@ -53,17 +65,20 @@ export function toFlow(
       target: targetText(h.target),
       ...(severity.get(h.id) ? { problem: severity.get(h.id)! } : {}),
       ...(hostState[h.id] ? { state: hostState[h.id]! } : {}),
+      ...(paint?.hosts.get(h.id)?.cpu !== undefined ? { cpu: paint.hosts.get(h.id)!.cpu! } : {}),
+      ...(paint?.hosts.get(h.id)?.failed ? { failed: paint.hosts.get(h.id)!.failed! } : {}),
     },
   }));
   const edges = t.links.map((l): Edge<LinkEdgeData> => {
     const mtu = mtuOf.get(l.id);
+    const look = paint?.edges.get(l.id);
     return {
       id: l.id,
       source: idOf.get(l.a) ?? l.a,
       target: idOf.get(l.b) ?? l.b,
       type: 'link',
       selected: selected.has(l.id),
-      data: { kind: l.kind, ...(mtu !== undefined ? { mtu } : {}), ...(severity.get(l.id) ? { problem: severity.get(l.id)! } : {}), ...(verified.has(l.id) ? { verified: true } : {}), ...(light ? { light: true } : {}) },
+      data: { kind: l.kind, ...(mtu !== undefined ? { mtu } : {}), ...(severity.get(l.id) ? { problem: severity.get(l.id)! } : {}), ...(verified.has(l.id) ? { verified: true } : {}), ...(light ? { light: true } : {}), ...(look ? { look } : {}), ...(highlight.size ? (highlight.has(l.id) ? { lit: true } : { dim: true }) : {}) },
     };
   });
   return { nodes, edges };

@@ -5,13 +5,16 @@
  */
 import { copy, fittingShape, paste, remove } from '../../../shared/edit';
 import { autoLayout } from '../canvas/layout';
+import { METRIC_IDS } from '../../../shared/view/metrics';
+import { deployAndMeasure } from '../results/actions';
+import type { ResultsTab } from '../store/index';
 import { cancelRun, guardUnsaved, openProject, pickFolder, runDeploy, runLab, saveProject, type Env } from '../actions';
 import { isDirty, lockReason, type Store } from '../store/index';
 
 export interface Command {
   readonly id: string;
   readonly label: string;
-  readonly group: 'File' | 'Edit' | 'View' | 'Lab' | 'Help';
+  readonly group: 'File' | 'Edit' | 'View' | 'Lab' | 'Results' | 'Help';
   /** `Mod` is Ctrl (Cmd on a Mac); e.g. `Mod+Shift+Z`, `Delete`, `?`. */
   readonly shortcut?: string;
   /** Further keys that run it too (not shown). */
@@ -138,10 +141,24 @@ export const COMMANDS: readonly Command[] = [
   { id: 'lab.deploy', label: 'Deploy', group: 'Lab', shortcut: 'Mod+Enter', enabled: idle, run: (env) => void runDeploy(env, 'deploy') },
   { id: 'lab.teardown', label: 'Teardown', group: 'Lab', shortcut: 'Mod+Shift+T', enabled: idle, run: (env) => void runDeploy(env, 'teardown') },
   { id: 'lab.down', label: 'Lab down', group: 'Lab', shortcut: 'Mod+Shift+D', enabled: (s) => idle(s) && labHosts(s), run: (env) => void runLab(env, 'lab.down') },
+  { id: 'results.deployMeasure', label: 'Deploy & measure (quick)', group: 'Results', shortcut: 'Mod+M', enabled: idle, run: (env) => void deployAndMeasure(env) },
+  { id: 'results.deployMeasureWith', label: 'Deploy & measure with a suite…', group: 'Results', shortcut: 'Mod+Shift+M', enabled: idle, run: (env) => env.store.getState().setDialog({ type: 'measure', deploy: true }) },
+  { id: 'results.measure', label: 'Measure…', group: 'Results', shortcut: 'Mod+Alt+M', enabled: idle, run: (env) => env.store.getState().setDialog({ type: 'measure', deploy: false }) },
+  { id: 'results.heatmap', label: 'Heatmap on the drawing', group: 'Results', shortcut: 'H', enabled: (s) => !!s.results, run: (env) => env.store.getState().setHeat({ on: !env.store.getState().heat.on }) },
+  { id: 'results.relative', label: 'Relative to the underlay', group: 'Results', shortcut: 'U', enabled: (s) => !!s.results, run: (env) => env.store.getState().setHeat({ relative: !env.store.getState().heat.relative, on: true }) },
+  { id: 'results.nextMetric', label: 'Next metric', group: 'Results', shortcut: 'M', enabled: (s) => !!s.results, run: (env) => { const h = env.store.getState().heat; env.store.getState().setHeat({ metric: METRIC_IDS[(METRIC_IDS.indexOf(h.metric) + 1) % METRIC_IDS.length]!, on: true }); } },
+  { id: 'results.runs', label: 'Runs and campaigns', group: 'Results', shortcut: 'R', enabled: hasDoc, run: (env) => togglePanel(env, 'runs') },
+  { id: 'results.matrix', label: 'All-pairs matrix', group: 'Results', shortcut: 'X', enabled: (s) => !!s.results, run: (env) => togglePanel(env, 'matrix') },
+  { id: 'results.charts', label: 'Charts of the run', group: 'Results', shortcut: 'C', enabled: (s) => !!s.results || !!s.campaign, run: (env) => { const s = env.store.getState(); if (s.resultsTab === 'charts') s.showResults(undefined); else s.showResults('charts', s.charts ?? { type: 'run' }); } },
   { id: 'lab.cancel', label: 'Cancel the running operation', group: 'Lab', shortcut: 'Mod+.', enabled: (s) => !!s.run && !s.run.result, run: (env) => void cancelRun(env) },
   { id: 'help.shortcuts', label: 'Keyboard shortcuts', group: 'Help', shortcut: '?', run: (env) => env.store.getState().setDialog({ type: 'help' }) },
   { id: 'help.palette', label: 'Command palette', group: 'Help', shortcut: 'Mod+K', run: (env) => env.store.getState().setDialog({ type: 'palette' }) },
 ];
+
+function togglePanel(env: Env, tab: ResultsTab): void {
+  const s = env.store.getState();
+  s.showResults(s.resultsTab === tab ? undefined : tab);
+}
 
 export const commandById = (id: string): Command | undefined => COMMANDS.find((c) => c.id === id);
 

@@ -12,6 +12,8 @@ import { COMMANDS, isEnabled, runCommand, shortcutText } from '../commands/index
 import { registry } from '../derived';
 import { store, useStore } from '../store/hooks';
 import type { Dialog } from '../store/index';
+import { MeasureDialog } from '../results/MeasureDialog';
+import { deployAndMeasure } from '../results/actions';
 import { Modal } from './Modal';
 import { TunnelPicker } from './TunnelPicker';
 
@@ -168,12 +170,17 @@ function Conflict({ env }: { env: Env }) {
   );
 }
 
-function HostKeys({ env, hosts }: { env: Env; hosts: readonly { host: string; fingerprint: string; keyType?: string }[] }) {
+function HostKeys({ env, hosts, then }: { env: Env; hosts: readonly { host: string; fingerprint: string; keyType?: string }[]; then?: { suite: string; duration?: number; repeat?: number } }) {
+  const accept = (): void => {
+    close();
+    const names = hosts.map((h) => h.host);
+    void (then ? deployAndMeasure(env, then, names) : runDeploy(env, 'deploy', names));
+  };
   return (
     <Modal
       title="Unknown SSH host keys"
       onClose={close}
-      footer={<div className="buttons"><button type="button" onClick={close}>Refuse</button><button type="button" className="primary" onClick={() => { close(); void runDeploy(env, 'deploy', hosts.map((h) => h.host)); }}>Accept and deploy</button></div>}
+      footer={<div className="buttons"><button type="button" onClick={close}>Refuse</button><button type="button" className="primary" onClick={accept}>{then ? 'Accept, deploy and measure' : 'Accept and deploy'}</button></div>}
     >
       <p>These hosts presented keys Overlab has not seen. Check each fingerprint on the host (<code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code>) before you accept: an accepted key is pinned in the project&apos;s <code>.overlab/known_hosts</code>.</p>
       <table className="rows" aria-label="Host keys">
@@ -272,7 +279,8 @@ export function Dialogs({ env }: { env: Env }) {
     case 'picker': return <TunnelPicker a={d.a} b={d.b} {...(d.linkId ? { linkId: d.linkId } : {})} />;
     case 'confirm-discard': return <ConfirmDiscard env={env} d={d} />;
     case 'conflict': return <Conflict env={env} />;
-    case 'host-keys': return <HostKeys env={env} hosts={d.hosts} />;
+    case 'host-keys': return <HostKeys env={env} hosts={d.hosts} {...(d.then ? { then: d.then } : {})} />;
+    case 'measure': return <MeasureDialog env={env} deploy={d.deploy} />;
     case 'password': return <Password env={env} prompt={d.prompt} />;
     case 'message': return <Modal title={d.title} onClose={close}><p className="pre">{d.text}</p></Modal>;
     case 'help': return <Help />;

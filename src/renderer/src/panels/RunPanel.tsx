@@ -22,6 +22,7 @@ export function RunPanel({ env }: { env: Env }) {
     <section className={`run-panel${run.result ? (run.result.ok ? ' ok' : ' failed') : ' running'}`} aria-label={`${run.label} progress`} role="region">
       <header>
         <strong>{run.label}</strong>
+        {run.phase && !run.result ? <span className="phase" data-phase={run.phase}>{run.phase}</span> : null}
         {run.result ? (
           <span className="run-result" role="status">{run.result.summary}</span>
         ) : (
@@ -39,7 +40,7 @@ export function RunPanel({ env }: { env: Env }) {
       </header>
       {hosts.length ? (
         <table className="rows" aria-label="Hosts progress">
-          <thead><tr><th>Host</th><th>Step</th><th>Status</th><th>Time</th><th>Last lines</th></tr></thead>
+          <thead><tr><th>Host</th><th>{run.operation === 'measure' ? 'Test' : 'Step'}</th><th>Status</th><th>Time</th><th>Last lines</th></tr></thead>
           <tbody>
             {hosts.map((h) => (
               <tr key={h.host} className={`st-${h.status}`} data-host={h.host}>

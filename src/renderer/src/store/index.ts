@@ -11,7 +11,12 @@ import type { DeployRun } from '../../../shared/deploy.js';
 import type { KindInfo, ProgressEvent, PromptEvent, RunOperation } from '../../../shared/api.js';
 import type { Diagnostic } from '../../../shared/diagnostics.js';
 import type { Clip } from '../../../shared/edit.js';
+import type { CampaignAnalysis, CampaignFile } from '../../../shared/measure/campaign.js';
+import type { RunListing, RunResults } from '../../../shared/measure/results.js';
 import type { Topology } from '../../../shared/schema.js';
+import type { Second } from '../../../shared/view/heatmap.js';
+import type { Metric } from '../../../shared/view/metrics.js';
+import type { Thresholds } from '../../../shared/view/matrix.js';
 
 /** How many edits undo keeps. */
 export const HISTORY_LIMIT = 200;
@@ -39,6 +44,10 @@ export interface ActiveRun {
   endsAt?: string;
   /** Set when the run ended: what it said. */
   result?: { ok: boolean; summary: string };
+  /** The phase of a run of several operations (Deploy & measure: lab, deploy, measure). */
+  phase?: string;
+  /** Editing is locked while it runs (the hosts are being changed). */
+  locks?: boolean;
   cancelling?: boolean;
 }
 
@@ -49,11 +58,38 @@ export type Dialog =
   | { type: 'picker'; a: string; b: string; linkId?: string }
   | { type: 'confirm-discard'; then: 'new' | 'open' | 'open-recent'; dir?: string }
   | { type: 'conflict' }
-  | { type: 'host-keys'; hosts: readonly { host: string; fingerprint: string; keyType?: string }[] }
+  /** `then`: a Deploy & measure to resume once the keys are accepted (else a deploy). */
+  | { type: 'host-keys'; hosts: readonly { host: string; fingerprint: string; keyType?: string }[]; then?: { suite: string; duration?: number; repeat?: number } }
   | { type: 'message'; title: string; text: string }
   | { type: 'password'; prompt: PromptEvent }
   | { type: 'help' }
-  | { type: 'palette' };
+  | { type: 'palette' }
+  | { type: 'measure'; deploy: boolean };
+
+/** How the heatmap paints the painted run. */
+export interface HeatSettings {
+  readonly on: boolean;
+  readonly metric: Metric;
+  readonly second: Second;
+  readonly relative: boolean;
+  readonly widthByThroughput: boolean;
+  /** Replay: the moment shown (ms since the epoch); absent: the whole run. */
+  readonly at?: number;
+  readonly thresholds?: Thresholds;
+}
+
+export type ResultsTab = 'runs' | 'matrix' | 'charts';
+/** What the charts tab shows. */
+export type ChartsSubject = { readonly type: 'link'; readonly linkId: string } | { readonly type: 'run' } | { readonly type: 'campaign'; readonly id: string };
+
+export interface CampaignListing {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly suite: string;
+  readonly cells: number;
+  readonly done: number;
+}
 
 export interface State {
   // ---- the document ----
@@ -88,6 +124,21 @@ export interface State {
   lastDeploy?: DeployRun;
   /** Per host name: what its last preflight said was missing (for SSH hosts' capabilities). */
   preflightMissing: Readonly<Record<string, readonly string[]>>;
+
+  // ---- results ----
+  runs: readonly RunListing[];
+  campaigns: readonly CampaignListing[];
+  /** The run painted on the drawing. */
+  results?: RunResults;
+  /** Compared with the painted run: the drawing shows what changed from this one. */
+  compare?: RunResults;
+  campaign?: { readonly file: CampaignFile; readonly analysis: CampaignAnalysis; readonly runs: Readonly<Record<string, RunResults>> };
+  heat: HeatSettings;
+  /** Links lit on the drawing (a matrix cell's path). */
+  highlight: ReadonlySet<string>;
+  /** The results panel under the drawing, and its tab. */
+  resultsTab?: ResultsTab;
+  charts?: ChartsSubject;
 }
 
 export interface Actions {
@@ -105,11 +156,20 @@ export interface Actions {
   setKinds(k: readonly KindInfo[]): void;
   setClipboard(c: Clip): void;
   setView(v: State['view']): void;
-  startRun(runId: string, operation: RunOperation, label: string): void;
+  startRun(runId: string, operation: RunOperation, label: string, opts?: { locks?: boolean; phase?: string }): void;
+  /** The next phase of a run of several operations: its events come under `runId`. */
+  setPhase(runId: string, operation: RunOperation, phase: string): void;
   progress(e: ProgressEvent): void;
   endRun(ok: boolean, summary: string, deploy?: DeployRun): void;
   clearRun(): void;
   setHostStates(s: Readonly<Record<string, HostState>>, verified?: ReadonlySet<string>): void;
+  setRuns(runs: readonly RunListing[], campaigns: readonly CampaignListing[]): void;
+  /** Paints a run (heatmap on); undefined clears the drawing. */
+  paint(r: RunResults | undefined): void;
+  setCompare(r: RunResults | undefined): void;
+  setHeat(patch: Partial<HeatSettings>): void;
+  setHighlight(linkIds: Iterable<string>): void;
+  showResults(tab: ResultsTab | undefined, charts?: ChartsSubject): void;
 }
 
 export type Store = State & Actions;
@@ -117,7 +177,9 @@ export type Store = State & Actions;
 export const isDirty = (s: Pick<State, 'topology' | 'saved'>): boolean => !!s.topology && s.topology !== s.saved;
 /** Why editing is locked, if it is. */
 export const lockReason = (s: Pick<State, 'run'>): string | undefined =>
-  s.run && !s.run.result && (s.run.operation === 'deploy' || s.run.operation === 'teardown' || s.run.operation === 'lab') ? `${s.run.label} is running: editing is locked until it ends` : undefined;
+  s.run && !s.run.result && (s.run.locks || s.run.operation === 'deploy' || s.run.operation === 'teardown' || s.run.operation === 'lab') ? `${s.run.label} is running: editing is locked until it ends` : undefined;
+
+export const DEFAULT_HEAT: HeatSettings = { on: false, metric: 'rtt-mean', second: 'none', relative: false, widthByThroughput: false };
 
 export function createOverlabStore() {
   return createStore<Store>()(
@@ -129,8 +191,15 @@ export function createOverlabStore() {
         hostState: {},
         verified: new Set(),
         preflightMissing: {},
+        runs: [],
+        campaigns: [],
+        heat: DEFAULT_HEAT,
+        highlight: new Set(),
         load: (dir, topology, revision, fromVersion, diagnostics) => {
-          set({ dir, topology, saved: topology, revision, fromVersion, loadDiagnostics: diagnostics, selected: new Set(), hostState: {}, verified: new Set(), lastDeploy: undefined });
+          set({
+            dir, topology, saved: topology, revision, fromVersion, loadDiagnostics: diagnostics, selected: new Set(), hostState: {}, verified: new Set(), lastDeploy: undefined,
+            runs: [], campaigns: [], results: undefined, compare: undefined, campaign: undefined, heat: { ...get().heat, on: false, at: undefined }, highlight: new Set(), resultsTab: undefined, charts: undefined,
+          });
         },
         markSaved: (dir, topology, revision) => set({ dir, saved: topology, topology, revision }),
         edit: (fn) => {
@@ -163,10 +232,17 @@ export function createOverlabStore() {
         setKinds: (kinds) => set({ kinds }),
         setClipboard: (clipboard) => set({ clipboard }),
         setView: (view) => set({ view }),
-        startRun: (runId, operation, label) => set({ run: { runId, operation, label, startedAt: Date.now(), hosts: {} } }),
+        startRun: (runId, operation, label, opts) => set({ run: { runId, operation, label, startedAt: Date.now(), hosts: {}, ...(opts?.locks ? { locks: true } : {}), ...(opts?.phase ? { phase: opts.phase } : {}) } }),
+        setPhase: (runId, operation, phase) => {
+          const run = get().run;
+          // A new engine run under the same view: its events carry the new id.
+          if (run) set({ run: { ...run, runId, operation, phase, fraction: undefined, endsAt: undefined } });
+        },
         progress: (e) => {
           const run = get().run;
-          if (!run || e.runId !== run.runId) return;
+          // Events can reach us after the reply (they travel on another channel): once the run
+          // has its result, the result is what the hosts are.
+          if (!run || e.runId !== run.runId || run.result) return;
           const hosts = { ...run.hosts };
           if (e.host) {
             const prev = hosts[e.host] ?? { host: e.host, step: e.step, status: e.status, startedAt: Date.now(), lines: [] };
@@ -186,6 +262,12 @@ export function createOverlabStore() {
         },
         clearRun: () => set({ run: undefined }),
         setHostStates: (hostState, verified) => set({ hostState, ...(verified ? { verified } : {}) }),
+        setRuns: (runs, campaigns) => set({ runs, campaigns }),
+        paint: (results) => set({ results, compare: undefined, heat: { ...get().heat, on: !!results, at: undefined }, highlight: new Set() }),
+        setCompare: (compare) => set({ compare }),
+        setHeat: (patch) => set({ heat: { ...get().heat, ...patch } }),
+        setHighlight: (ids) => set({ highlight: new Set(ids) }),
+        showResults: (resultsTab, charts) => set({ resultsTab, ...(charts ? { charts } : {}) }),
       }),
       {
         // Undo records the document only, never the selection, the dialogs or the runs.
