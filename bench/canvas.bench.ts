@@ -20,7 +20,8 @@ import type { TopologyInput } from '../src/shared/schema.js';
 import { makeTemplate } from '../src/shared/templates.js';
 import { defaultRegistry } from '../src/shared/tunnels/index.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
+// scripts/run-ts.mjs runs a bundle from a temporary folder: this file's own place is argv[1].
+const ROOT = path.resolve(path.dirname(path.resolve(process.argv[1]!)), '..');
 const CLI = path.join(ROOT, 'bin/overlab.mjs');
 const RUNS = process.argv.includes('--runs') ? Number(process.argv[process.argv.indexOf('--runs') + 1]) : 3;
 const engine = createEngine({ registry: defaultRegistry });
