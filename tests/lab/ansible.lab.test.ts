@@ -8,6 +8,7 @@
  *    crosses and one byte more does not), LAN to LAN through the hub;
  *  - a second run reports changed=0, and overlab's own deploy (dry run) sees every host
  *    unchanged; a host deployed by overlab is unchanged for the playbook too;
+ *  - a host whose up.sh fails is rolled back to what it was, with the reason printed;
  *  - the teardown playbook leaves every host as it was before (the proofs' host snapshot);
  *  - no secret of the project (keys, PSKs, the lab's SSH key) appears in any exported file but
  *    the vault, in the encrypted folder at all, or in anything Ansible printed;
@@ -123,8 +124,8 @@ describe.skipIf(!root || !ansible)('the Ansible export, run by ansible-playbook 
   /** Everything Ansible printed, checked for secrets at the end. */
   const printed: string[] = [];
 
-  const playbook = async (file: string): Promise<{ code: number; stdout: string; stderr: string; recap: Map<string, Record<string, number>> }> => {
-    const r = await sh(['ansible-playbook', file, '--vault-password-file', pw], { cwd: out, timeoutMs: 180_000, env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' } });
+  const playbook = async (file: string, extra: readonly string[] = []): Promise<{ code: number; stdout: string; stderr: string; recap: Map<string, Record<string, number>> }> => {
+    const r = await sh(['ansible-playbook', file, '--vault-password-file', pw, ...extra], { cwd: out, timeoutMs: 180_000, env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' } });
     printed.push(r.stdout, r.stderr);
     return { ...r, recap: recap(r.stdout) };
   };
@@ -206,6 +207,20 @@ describe.skipIf(!root || !ansible)('the Ansible export, run by ansible-playbook 
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     }
   }, 120_000);
+
+  it('rolls a host back when its up.sh fails, and says why', async () => {
+    // A file where up.sh needs a directory makes its install step fail (as in deploy.lab.test.ts).
+    await inHost('spoke-1', ['touch', '/etc/overlab']);
+    try {
+      const r = await playbook('deploy.yml', ['--limit', 'spoke-1']);
+      expect(r.code).not.toBe(0);
+      expect(r.recap.get('spoke-1')).toMatchObject({ failed: 1 });
+      expect(r.stdout).toMatch(/up\.sh failed and was rolled back: .*\/etc\/overlab/);
+    } finally {
+      await inHost('spoke-1', ['rm', '-f', '/etc/overlab']);
+    }
+    expect(await snapshot(L, 'spoke-1')).toBe(before.get('spoke-1'));
+  }, 60_000);
 
   it('deploys every bundle byte for byte, and the tunnels pass the proofs', async () => {
     const r = await playbook('deploy.yml');
