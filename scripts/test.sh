@@ -52,8 +52,8 @@ npx vitest run --project unit
 stage "e2e tests (overlab serve in Chromium)"
 npx vitest run --project e2e
 
-stage "render benchmark (plan + render of 200-host projects of every kind; figures only, no assertion)"
-node scripts/run-ts.mjs bench/render.bench.ts --runs 1
+stage "render benchmark (plan + render of 100-host projects of every kind; figures only, no assertion; bench/ runs 200)"
+node scripts/run-ts.mjs bench/render.bench.ts --runs 1 --hosts 100
 
 stage "lab tests (real sshd in network namespaces; deploy, faults, teardown)"
 if [ "$(id -u)" = 0 ]; then

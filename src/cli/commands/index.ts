@@ -1,6 +1,7 @@
 /** Every command of `overlab`, in the order `overlab --help` lists them: the only list. */
 import type { CliCommand } from '../common.js';
 import { campaignCommand } from './campaign.js';
+import { demoCommand } from './demo.js';
 import { deployCommand, teardownCommand } from './deploy.js';
 import { exportCommand } from './export.js';
 import { kindsCommand } from './kinds.js';
@@ -12,4 +13,4 @@ import { renderCommand } from './render.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
-export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, campaignCommand, exportCommand, labCommand, serveCommand];
+export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, campaignCommand, exportCommand, labCommand, serveCommand, demoCommand];

@@ -1,0 +1,129 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_FILE } from '../../shared/document.js';
+import type { Topology } from '../../shared/schema.js';
+import { newRunId } from '../../engine/runs.js';
+import { call, Exit, intArg, projectFile, type CliCommand, type Io } from '../common.js';
+import { printSummary } from './measure.js';
+
+/**
+ * The kinds on the demo's three spokes, each with what it needs: kernel WireGuard where the
+ * kernel has it (wireguard-go otherwise), VXLAN (every stock kernel), OpenVPN (TUN only).
+ */
+const SPOKES: readonly { kind: string; options: Record<string, unknown>; fallback?: { kind: string; options: Record<string, unknown> } }[] = [
+  { kind: 'wireguard', options: {}, fallback: { kind: 'wireguard', options: { implementation: 'go' } } },
+  { kind: 'vxlan', options: {} },
+  { kind: 'openvpn', options: {} },
+];
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** `overlab demo [DIR]`: the main job headless on the embedded lab, from a new project to its PDF report. */
+export const demoCommand: CliCommand = {
+  name: 'demo',
+  register: (program, ctx) =>
+    program
+      .command('demo')
+      .description('the whole job on the embedded lab (root): a 4-host hub-spoke with WireGuard, VXLAN and OpenVPN, lab up, deploy, quick measurement, PDF report, teardown, lab down')
+      .argument('[dir]', 'project folder (created when it holds no project; an existing project there is used as it is)', 'overlab-demo')
+      .option('--duration <s>', 'seconds per test of the quick suite', intArg('--duration'), 2)
+      .option('--keep', 'leave the lab up and the tunnels deployed at the end (to look around in the UI: overlab serve DIR)')
+      .action(async (dirArg: string, o: { duration: number; keep?: boolean }) => {
+        const io: Io = ctx.io;
+        const dir = path.resolve(dirArg);
+        const started = Date.now();
+        let step = '';
+        let t0 = Date.now();
+        const begin = (name: string): void => {
+          step = name;
+          t0 = Date.now();
+          io.err(`\n==> ${name}\n`);
+        };
+        const done = (what: string): void => io.err(`    ${what} (${seconds(Date.now() - t0)})\n`);
+        const runId = newRunId();
+        const engine = ctx.engine({
+          onProgress: (e) => {
+            if (e.status === 'running' && !e.message) return;
+            if (step === 'measure') {
+              const eta = e.endsAt ? `, ends ~${new Date(e.endsAt).toTimeString().slice(0, 8)}` : '';
+              io.err(`    ${e.status === 'failed' ? 'FAIL' : 'ok  '} ${e.step.padEnd(18)} ${e.message ?? ''} [${Math.round((e.fraction ?? 0) * 100)}%${eta}]\n`);
+            } else if (e.host) io.err(`    ${e.host.padEnd(10)} ${e.step} ${e.status}${e.message ? `: ${e.message}` : ''}\n`);
+          },
+        });
+        let cancelled = false;
+        const stop = (): void => {
+          cancelled = true;
+          io.err(`overlab demo: stopping at "${step}" (what was made is removed again)…\n`);
+          void engine['run.cancel']({ runId });
+        };
+        process.once('SIGINT', stop);
+        let labUp = false;
+        let deployed = false;
+        try {
+          begin('project');
+          if (await fs.stat(projectFile(dir)).then(() => true, () => false)) {
+            done(`using the project in ${projectFile(dir)}`);
+          } else {
+            const kinds = await engine['kinds.list']({ probe: true });
+            const here = (kind: string): boolean => kinds.find((k) => k.id === kind)?.here !== 'no';
+            const made = await call(io, engine['project.create']({ dir, template: 'hub-spoke', hosts: 4, kind: 'vxlan', name: 'Overlab demo: a hub and 3 spokes over WireGuard, VXLAN and OpenVPN' }));
+            const t: Topology = made.topology!;
+            const links = t.links.map((l, i) => {
+              const s = SPOKES[i % SPOKES.length]!;
+              const use = !here(s.kind) && s.fallback ? s.fallback : s;
+              return { ...l, kind: use.kind, options: use.options };
+            });
+            await call(io, engine['project.save']({ dir, topology: { ...t, links } }), projectFile(dir));
+            done(`created ${path.join(dir, PROJECT_FILE)}: ${links.map((l) => `${l.a}–${l.b} ${l.kind}${l.options.implementation ? ` (${String(l.options.implementation)})` : ''}`).join(', ')}`);
+          }
+
+          begin('lab up');
+          const lab = await call(io, engine['lab.up']({ dir }), projectFile(dir));
+          labUp = true;
+          done(`${lab.hosts.length} hosts, management ${lab.management}`);
+          if (cancelled) throw new Exit(130);
+
+          begin('deploy');
+          const d = await call(io, engine['deploy.apply']({ dir }), projectFile(dir));
+          deployed = true;
+          if (!d.ok) {
+            for (const h of d.hosts.filter((x) => x.status === 'failed')) io.err(`    ${h.host}: failed at ${h.failedStep}: ${h.error ?? ''}\n`);
+            for (const x of d.diagnostics) io.err(`    ${x.path}: ${x.message}\n`);
+            throw new Error('deploy failed (above); the hosts were rolled back');
+          }
+          done(`${d.hosts.length} hosts up and verified`);
+          if (cancelled) throw new Exit(130);
+
+          begin('measure');
+          const m = await call(io, engine['measure.run']({ dir, runId, suite: 'quick', duration: o.duration }), projectFile(dir));
+          done(`${m.status}: ${m.tests} tests in ${m.dir}`);
+          for (const p of m.problems) io.err(`    problem: ${p}\n`);
+          if (m.status === 'failed' || m.status === 'cancelled') throw new Exit(1);
+          printSummary(io, await engine['runs.get']({ dir, runId: m.runId }));
+
+          begin('report');
+          const file = path.join(dir, 'reports', `demo-${m.runId}.pdf`);
+          await fs.mkdir(path.dirname(file), { recursive: true });
+          const r = await call(io, engine['report.pdf']({ dir, runId: m.runId, file }), projectFile(dir));
+          done(`PDF written`);
+          io.out(`report: ${r.file}\n`);
+        } finally {
+          process.off('SIGINT', stop);
+          if (!o.keep) {
+            if (deployed || labUp) begin('teardown, lab down');
+            if (deployed) {
+              const down = await engine['deploy.teardown']({ dir }).catch((e: unknown) => ({ ok: false, error: e instanceof Error ? e.message : String(e) }));
+              if (!down.ok) io.err(`    teardown did not finish cleanly; lab down removes the hosts anyway\n`);
+            }
+            if (labUp) {
+              const r = await engine['lab.down']({ dir }).catch((e: unknown) => {
+                io.err(`    lab down failed: ${e instanceof Error ? e.message : String(e)}; run: overlab lab down ${dir}\n`);
+                return undefined;
+              });
+              if (r) done(`removed ${r.removed.length} things`);
+            }
+          } else if (labUp) io.err(`\nthe lab stays up (--keep): look at it with  overlab serve ${dir}  and remove it with  overlab lab down ${dir}\n`);
+          io.err(`\noverlab demo: ${seconds(Date.now() - started)} in all\n`);
+        }
+      }),
+};
