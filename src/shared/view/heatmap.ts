@@ -106,7 +106,7 @@ export function legendFor(title: string, unit: string, better: 'lower' | 'higher
       better,
       domain: [a, b],
       stops: Array.from({ length: 11 }, (_, i) => interpolate(i / 10)),
-      ticks: lin.ticks(5).map((v) => ({ value: v, label: formatValue(v, unit), colour: colour(v) })),
+      ticks: lin.ticks(4).map((v) => ({ value: v, label: formatValue(v, unit), colour: colour(v) })),
       missing: MISSING,
     },
   };
@@ -336,7 +336,7 @@ export function diff(before: RunResults, after: RunResults, opts: { metric: Metr
       changed: x.changed,
     });
   });
-  const ticks = lin.ticks(4);
+  const ticks = lin.ticks(3);
   return {
     before: before.runId,
     after: after.runId,
