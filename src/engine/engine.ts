@@ -222,7 +222,15 @@ export function createEngine({ registry, emit, password: askPassword }: EngineOp
     },
     'runs.list': ({ dir }) => listRuns(dir),
     'runs.get': ({ dir, runId }) => readRun(dir, runId),
-    'report.pdf': () => Promise.reject(new ApiError('not-implemented', 'report.pdf is not available in this build yet')),
+    'report.pdf': (args) =>
+      runs.run('report', undefined, async (run) => {
+        const { report } = await import('./report/report.js');
+        const progress = progressOf(run.id, 'report');
+        const r = await report(args, { registry, engine: () => createEngine({ registry }), onStep: (step, message) => progress({ step, status: 'running', ...(message ? { message } : {}) }) });
+        progress({ step: 'report', status: 'done', fraction: 1, message: r.file });
+        return r;
+      }),
+    'report.appendix': async ({ dir }) => (await import('./report/report.js')).reportAppendix(dir, registry),
     'export.ansible': async ({ dir, out, force }) => (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force }),
   };
 }

@@ -12,6 +12,7 @@ import { SHAPES, type Shape, type Topology } from './schema.js';
 import type { CampaignAnalysis, CampaignFile } from './measure/campaign.js';
 import type { RunListing, RunResults, RunStatus } from './measure/results.js';
 import type { Plan } from './plan.js';
+import type { Metric } from './view/metrics.js';
 
 /** An opened project: the folder, its document and what validation said of it. */
 export interface ProjectSnapshot {
@@ -134,6 +135,43 @@ interface CreateCommon {
 }
 export type CreateArgs = CreateCommon & ({ readonly template: Shape; readonly hosts: number; readonly kind: string } | { readonly example: string });
 
+/**
+ * The metrics a report's heatmap may show: view/metrics' METRIC_IDS, written out because that
+ * module pulls the statistics code into every door that loads this contract (report.test.ts
+ * checks the two lists match).
+ */
+export const REPORT_METRICS = ['rtt-mean', 'rtt-p95', 'jitter', 'loss', 'tcp', 'udp', 'udp-loss', 'cpu-per-gbps'] as const satisfies readonly Metric[];
+
+export const REPORT_FORMATS = ['pdf', 'html', 'csv', 'json'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** A written report. */
+export interface ReportAnswer {
+  /** Absolute path of the file written (atomically). */
+  readonly file: string;
+  readonly format: ReportFormat;
+  readonly bytes: number;
+  /** PDF only. */
+  readonly pages?: number;
+  /** Time to make it (printing included). */
+  readonly ms: number;
+}
+
+/** What a report's appendix prints of each host: what `deploy` installs there, every secret value redacted by the engine. */
+export interface ReportAppendix {
+  readonly hosts: readonly {
+    readonly host: string;
+    /** SHA-256 of the bundle as rendered now (compare with the run's `environment[].bundleHash`). */
+    readonly bundleHash: string;
+    readonly up: string;
+    readonly down: string;
+    /** `content`: text files up to a few KiB, redacted like the scripts. */
+    readonly files: readonly { readonly path: string; readonly mode: number; readonly bytes: number; readonly content?: string }[];
+  }[];
+  /** Why there are no hosts (the project does not render now). */
+  readonly problems: readonly string[];
+}
+
 /** Options common to long operations: the caller may name the run, to match its events and to cancel it. */
 interface RunArgs {
   readonly runId?: string;
@@ -186,7 +224,14 @@ export interface OverlabApi {
   'runs.list': (args: { dir: string }) => readonly RunListing[];
   /** One run's results.json. */
   'runs.get': (args: { dir: string; runId: string }) => RunResults;
-  'report.pdf': (args: { dir: string; runId?: string; file: string }) => { file: string };
+  /**
+   * A report of a run (default: the newest) or of a campaign: `pdf` (default) and `html` printed from
+   * the renderer's report route, `csv` one row per link per metric, `json` the results file. `file`
+   * relative to the project folder; absent: `reports/report-<id>.<ext>` there.
+   */
+  'report.pdf': (args: { dir: string; runId?: string; campaignId?: string; metric?: Metric; format?: ReportFormat; file?: string }) => ReportAnswer;
+  /** The report's appendix: each host's rendered scripts with secrets redacted. */
+  'report.appendix': (args: { dir: string }) => ReportAppendix;
   /** `overlab export ansible`: inventory, deploy/teardown playbooks and a vault file in `out` (written at once; a non-empty `out` only with `force`). */
   'export.ansible': (args: { dir: string; out: string; force?: boolean }) => AnsibleExportResult;
 }
@@ -279,7 +324,8 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'campaigns.get': z.strictObject({ dir, campaignId: runId }),
   'runs.list': z.strictObject({ dir }),
   'runs.get': z.strictObject({ dir, runId }),
-  'report.pdf': z.strictObject({ dir, runId: z.string().optional(), file: z.string().min(1) }),
+  'report.pdf': z.strictObject({ dir, runId: runId.optional(), campaignId: runId.optional(), metric: z.enum(REPORT_METRICS).optional(), format: z.enum(REPORT_FORMATS).optional(), file: z.string().min(1).max(4096).optional() }),
+  'report.appendix': z.strictObject({ dir }),
   'export.ansible': z.strictObject({ dir, out: dir, force: z.boolean().optional() }),
 } as { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> };
 
