@@ -16,6 +16,7 @@ import { CLOSE_BUTTONS, choiceOf, installCloseGuard, type CloseGuard } from './c
 import { registerIpc } from './ipc.js';
 import { installMenu, refreshingMenu } from './menu.js';
 import { privilegedLab } from './privileged.js';
+import { withElectronReports } from './report.js';
 import { createMainWindow, hardenWebContents } from './window.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,15 +34,22 @@ const sendCommand = (window: BrowserWindow | undefined, commandId: string): void
 const refreshMenu = (): void =>
   void installMenu({ Menu, engine, send: (id) => sendCommand(BrowserWindow.getFocusedWindow() ?? mainWindow, id) });
 
-const engine = refreshingMenu(
-  privilegedLab(
-    createEngine({
-      registry: defaultRegistry,
-      emit: (event, payload) => mainWindow?.webContents.send(EVENT_CHANNEL, event, payload),
-    }),
-    { spawn, getuid: process.getuid?.bind(process), execPath: process.execPath, cliPath: path.join(app.getAppPath(), 'out', 'cli', 'overlab.mjs') },
+const preloadPath = path.join(here, '../preload/index.cjs');
+
+const engine = withElectronReports(
+  refreshingMenu(
+    privilegedLab(
+      createEngine({
+        registry: defaultRegistry,
+        emit: (event, payload) => mainWindow?.webContents.send(EVENT_CHANNEL, event, payload),
+      }),
+      { spawn, getuid: process.getuid?.bind(process), execPath: process.execPath, cliPath: path.join(app.getAppPath(), 'out', 'cli', 'overlab.mjs') },
+    ),
+    refreshMenu,
   ),
-  refreshMenu,
+  // Reports print in a hidden window of the app's own Chromium (printToPDF), not in a second browser.
+  defaultRegistry,
+  { BrowserWindow, preloadPath, rendererUrl },
 );
 
 // Any webContents, also one created by something else than createMainWindow, gets the same rules.
@@ -58,7 +66,7 @@ registerIpc(ipcMain, engine, {
 });
 
 function createWindow(): void {
-  const window = createMainWindow({ BrowserWindow, preloadPath: path.join(here, '../preload/index.cjs'), rendererUrl });
+  const window = createMainWindow({ BrowserWindow, preloadPath, rendererUrl });
   guards.set(
     window,
     installCloseGuard(window, {

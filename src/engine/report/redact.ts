@@ -21,15 +21,24 @@ export interface SecretValue {
   readonly value: string;
 }
 
+/** Values at least this long are also found with white space anywhere inside (re-wrapped by a renderer). */
+const MIN_WRAPPED = 24;
+
+const escapeRe = (c: string): string => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 export class ReportRedactor {
-  private readonly values: { value: string; name: string }[] = [];
+  private readonly values: { value: string; name: string; wrapped?: RegExp }[] = [];
 
   constructor(secrets: readonly SecretValue[]) {
     const seen = new Set<string>();
     const add = (value: string, name: string): void => {
       if (value.length < MIN_VALUE || seen.has(value)) return;
       seen.add(value);
-      this.values.push({ value, name });
+      // A kind may print a value in its own line lengths (OpenVPN's static key: 16 lines of 32
+      // hex digits from one stored line): match it with any white space between its characters.
+      const bare = value.replace(/\s+/g, '');
+      const wrapped = bare.length >= MIN_WRAPPED ? new RegExp([...bare].map(escapeRe).join('\\s*'), 'g') : undefined;
+      this.values.push({ value, name, ...(wrapped ? { wrapped } : {}) });
     };
     for (const s of secrets) {
       add(s.value, s.name);
@@ -47,7 +56,11 @@ export class ReportRedactor {
 
   redact(text: string): string {
     let out = text;
-    for (const { value, name } of this.values) if (out.includes(value)) out = out.split(value).join(`«redacted: ${name}»`);
+    for (const { value, name, wrapped } of this.values) {
+      const label = `«redacted: ${name}»`;
+      if (out.includes(value)) out = out.split(value).join(label);
+      if (wrapped) out = out.replace(wrapped, label);
+    }
     return out;
   }
 }

@@ -69,6 +69,29 @@ function Replay() {
   );
 }
 
+/** The painted run's PDF report, written by the engine into the project's reports/ folder. */
+function ExportReport({ env, runId, metric }: { env: Env; runId: string; metric: Metric }) {
+  const [busy, setBusy] = useState(false);
+  const run = async (): Promise<void> => {
+    const dir = store.getState().dir;
+    if (!env.client || !dir) return;
+    setBusy(true);
+    try {
+      const r = await env.client['report.pdf']({ dir, runId, metric });
+      store.getState().notify('info', `Report written: ${r.file}${r.pages ? ` (${r.pages} pages)` : ''}`);
+    } catch (e) {
+      store.getState().notify('error', `No report: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button type="button" disabled={busy || !env.client} data-action="export-report" onClick={() => void run()} title="A PDF report of this run (drawing with this metric, tables, figures, methodology), written into the project's reports/ folder">
+      {busy ? 'Report…' : 'Export report'}
+    </button>
+  );
+}
+
 export function ResultsBar({ env }: { env: Env }) {
   const topology = useStore((s) => s.topology);
   const results = useStore((s) => s.results);
@@ -125,6 +148,7 @@ export function ResultsBar({ env }: { env: Env }) {
           <div className="tool-group">
             <button type="button" onClick={() => void exportDrawing('svg')} title="The drawing with its heatmap and legend, as a vector image">SVG</button>
             <button type="button" onClick={() => void exportDrawing('png')} title="The drawing with its heatmap and legend, at twice its size">PNG</button>
+            <ExportReport env={env} runId={results.runId} metric={heat.metric} />
           </div>
         </>
       ) : runs.length ? null : <span className="muted">No measurement yet: Deploy &amp; measure brings the lab up, deploys and runs the quick suite.</span>}
