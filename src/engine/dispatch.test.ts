@@ -98,9 +98,9 @@ describe('dispatch', () => {
     expect(await dispatch(handlers, 'project.open', { dir: '/p' }, true)).toEqual({ ok: false, error: { code: 'failed', message: 'just a string' } });
   });
 
-  it('answers operations that are not built yet with not-implemented', async () => {
+  it('answers a call the engine refuses with its code and reason (a report of a project with no run)', async () => {
     const engine = createEngine({ registry: defaultRegistry });
-    expect(await dispatch(engine, 'report.pdf', { dir: '/p', file: '/tmp/r.pdf' }, true)).toMatchObject({ ok: false, error: { code: 'not-implemented' } });
+    expect(await dispatch(engine, 'report.pdf', { dir: '/nonexistent/p', file: '/tmp/r.pdf' }, true)).toMatchObject({ ok: false, error: { code: 'invalid-arguments', message: expect.stringContaining('overlab measure') } });
   });
 
   it('validates a topology through the real engine', async () => {
