@@ -56,8 +56,8 @@ function leaks(text: string, needles: readonly string[]): string[] {
 }
 
 /** Pages of a PDF as text, one string per page (pdftotext marks pages with form feeds). */
-async function pagesOf(file: string): Promise<string[]> {
-  const { stdout } = await exec('pdftotext', ['-layout', file, '-'], { maxBuffer: 64 * 1024 * 1024 });
+async function pagesOf(file: string, mode: '-layout' | '-raw' = '-layout'): Promise<string[]> {
+  const { stdout } = await exec('pdftotext', [mode, file, '-'], { maxBuffer: 64 * 1024 * 1024 });
   return stdout.split('\f').slice(0, -1);
 }
 
@@ -125,7 +125,7 @@ describe.skipIf(!isRoot)('overlab report on a measured lab run', () => {
     expect(pdfText).toContain(`page 1 of ${pages.length}`);
   });
 
-  it('shows the figures of results.json as the report formats them', () => {
+  it('shows the figures of results.json as the report formats them', async () => {
     for (const l of results.links) {
       const s = results.summary.paths[`${l.id}.tunnel`];
       expect(s?.rtt, `${l.label} measured an RTT`).toBeDefined();
@@ -134,12 +134,14 @@ describe.skipIf(!isRoot)('overlab report on a measured lab run', () => {
       const tcp = Object.entries(s!.throughput).find(([k]) => k.endsWith('-tcp:forward'))?.[1];
       if (tcp) expect(pdfText).toContain(formatValue(tcp.mbps.mean, 'Mbit/s'));
     }
-    // A table cell may wrap a kernel release or a hash, and pdftotext drops the hyphen it wrapped at.
+    // In content order (a cell's lines together); a wrapped cell may lose the hyphen it wrapped at.
+    const raw = (await pagesOf(pdf, '-raw')).join('\n');
     const flat = (s: string): string => s.replace(/[\s-]+/g, '');
     for (const e of results.environment) {
-      if (e.kernel) expect(flat(pdfText)).toContain(flat(e.kernel));
-      if (e.os) expect(flat(pdfText)).toContain(flat(e.os));
-      if (e.bundleHash) expect(flat(pdfText)).toContain(e.bundleHash);
+      if (e.kernel) expect(flat(raw)).toContain(flat(e.kernel));
+      if (e.os) expect(flat(raw)).toContain(flat(e.os));
+      if (e.bundleHash) expect(flat(raw)).toContain(e.bundleHash);
+      for (const version of Object.values(e.tools)) expect(flat(raw)).toContain(flat(version));
     }
   });
 

@@ -46,16 +46,15 @@ export function Contents({ entries }: { entries: readonly { id: string; title: s
 
 /** Each host: OS, kernel, whether it is a lab namespace, the tool versions it printed. */
 export function Environment({ environment }: { environment: readonly HostEnvironment[] }) {
-  const tools = [...new Set(environment.flatMap((e) => Object.keys(e.tools)))].sort();
   return (
-    <table className="report-table">
+    <table className="report-table" data-table="environment">
       <thead>
         <tr>
           <th>Host</th>
           <th>OS</th>
           <th>Kernel</th>
           <th>Where</th>
-          {tools.map((t) => <th key={t}>{t}</th>)}
+          <th>Tools</th>
         </tr>
       </thead>
       <tbody>
@@ -63,9 +62,13 @@ export function Environment({ environment }: { environment: readonly HostEnviron
           <tr key={e.hostId}>
             <th scope="row">{e.host}</th>
             <td>{e.os ?? '–'}</td>
-            <td>{e.kernel ?? '–'}</td>
+            <td className="nowrap">{e.kernel ?? '–'}</td>
             <td>{e.lab ? 'embedded lab' : 'remote'}</td>
-            {tools.map((t) => <td key={t}>{e.tools[t] ?? '–'}</td>)}
+            <td>
+              {Object.entries(e.tools).sort(([a], [b]) => a.localeCompare(b)).map(([tool, version]) => (
+                <div key={tool}><span className="muted">{tool}:</span> {version}</div>
+              ))}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -252,7 +255,7 @@ export function CellTable({ campaign, analysis }: { campaign: CampaignFile; anal
   return (
     <table className="report-table" data-table="cells">
       <thead>
-        <tr><th>Cell</th><th>Status</th><th className="num">RTT mean</th><th className="num">σ</th><th className="num">95 % CI</th><th className="num">Loss</th><th className="num">TCP →</th><th className="num">UDP</th><th className="num">Underlay RTT</th><th>Run</th></tr>
+        <tr><th>Cell</th><th>Status</th><th className="num">RTT mean</th><th className="num">σ</th><th className="num">95 % CI</th><th className="num">Loss</th><th className="num">TCP →</th><th className="num">UDP</th><th className="num">Underlay RTT</th></tr>
       </thead>
       <tbody>
         {campaign.cells.map((cell) => {
@@ -268,7 +271,6 @@ export function CellTable({ campaign, analysis }: { campaign: CampaignFile; anal
               <td className="num">{mbps(tp(f, 'tcp'))}</td>
               <td className="num">{mbps(tp(f, 'udp'))}</td>
               <td className="num">{ms(f?.baseline.rttMs)}</td>
-              <td className="mono">{cell.runId ?? '–'}</td>
             </tr>
           );
         })}
