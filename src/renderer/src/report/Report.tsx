@@ -108,7 +108,7 @@ function RunReport({ data, params }: { data: Extract<Loaded, { kind: 'run' }>; p
         <Environment environment={r.environment} />
         {r.problems.length ? <ul className="report-problems">{r.problems.map((p, i) => <li key={i}>{p}</li>)}</ul> : null}
       </Section>
-      <Section id="drawing" title={`The topology: ${METRICS[params.metric].label}`} className="report-page">
+      <Section id="drawing" title={`The topology: ${METRICS[params.metric].label}`}>
         <Drawing results={r} metric={params.metric} />
       </Section>
       <Section id="links" title="Per link" className="report-page">

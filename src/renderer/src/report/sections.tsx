@@ -131,7 +131,7 @@ export function LinkFiguresTable({ rows }: { rows: readonly LinkRow[] }) {
             <td className="num">{ms(r.rttMeanMs)}</td>
             <td className="num">{ms(r.rttSdMs)}</td>
             <td className="num">{ms(r.rttP95Ms)}</td>
-            <td className="num">{r.rttCi95Ms ? `${ms(r.rttCi95Ms[0])} – ${ms(r.rttCi95Ms[1])}` : '–'}</td>
+            <td className="num ci">{r.rttCi95Ms ? `${ms(r.rttCi95Ms[0])} – ${ms(r.rttCi95Ms[1])}` : '–'}</td>
             <td className="num">{pct(r.lossPercent)}</td>
             <td className="num">{ms(r.jitterMs)}</td>
           </tr>
@@ -266,7 +266,7 @@ export function CellTable({ campaign, analysis }: { campaign: CampaignFile; anal
               <td>{cell.status}{cell.reason ? `: ${cell.reason}` : ''}</td>
               <td className="num">{ms(f?.rtt?.mean)}</td>
               <td className="num">{ms(f?.rtt?.sd)}</td>
-              <td className="num">{f?.rtt?.ci95 ? `${ms(f.rtt.ci95.low)} – ${ms(f.rtt.ci95.high)}` : '–'}</td>
+              <td className="num ci">{f?.rtt?.ci95 ? `${ms(f.rtt.ci95.low)} – ${ms(f.rtt.ci95.high)}` : '–'}</td>
               <td className="num">{pct(f?.rtt?.lossPercent)}</td>
               <td className="num">{mbps(tp(f, 'tcp'))}</td>
               <td className="num">{mbps(tp(f, 'udp'))}</td>
