@@ -118,7 +118,8 @@ const STANDALONE_HTML = `(() => {
   const meta = document.createElement('meta');
   meta.setAttribute('http-equiv', 'Content-Security-Policy');
   meta.setAttribute('content', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
-  head.prepend(meta);
+  const charset = head.querySelector('meta[charset]');
+  if (charset) charset.after(meta); else head.prepend(meta);
   const style = document.createElement('style');
   style.textContent = css.join('\\n');
   head.append(style);

@@ -49,6 +49,7 @@ export function Report({ params, connection }: { params: ReportParams; connectio
   useEffect(() => {
     const root = document.getElementById('root');
     if (!root) return;
+    if (data) document.title = data.kind === 'run' ? `${data.results.project.name} — report of run ${data.results.runId}` : `${data.campaign.project} — report of campaign ${data.campaign.id}`;
     if (problem) root.setAttribute('data-report-error', problem);
     else if (data) void document.fonts.ready.then(() => requestAnimationFrame(() => root.setAttribute('data-report-ready', 'true')));
   }, [data, problem]);
