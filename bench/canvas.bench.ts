@@ -149,9 +149,9 @@ async function drag(page: Page, x: number, y: number, dx: number, dy: number): P
   await page.mouse.up();
 }
 
-async function nodeCentre(page: Page, name: string): Promise<{ x: number; y: number }> {
-  const box = await page.locator('.react-flow__node', { has: page.locator('.host-name', { hasText: new RegExp(`^${name}$`) }) }).boundingBox();
-  if (!box) throw new Error(`${name} is not on screen`);
+async function nodeCentre(page: Page, id: string): Promise<{ x: number; y: number }> {
+  const box = await page.locator(`.react-flow__node[data-id="${id}"]`).boundingBox();
+  if (!box) throw new Error(`${id} is not on screen`);
   return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
 }
 
@@ -187,12 +187,13 @@ try {
     const zoom = await zoomOf(page);
     const visible = await page.locator('.react-flow__node').count();
     // A node near the middle of the screen, so that a drag keeps it in view.
+    // (By the node's id: zoomed out, a large drawing's nodes show no names.)
     const target = await page.evaluate<string>(`(() => {
       let best = '', d = Infinity;
-      for (const e of document.querySelectorAll('.react-flow__node .host-name')) {
+      for (const e of document.querySelectorAll('.react-flow__node')) {
         const b = e.getBoundingClientRect();
-        const dd = Math.hypot(b.x - innerWidth / 2, b.y - innerHeight / 2);
-        if (dd < d) { best = e.textContent ?? ''; d = dd; }
+        const dd = Math.hypot(b.x + b.width / 2 - innerWidth / 2, b.y + b.height / 2 - innerHeight / 2);
+        if (dd < d) { best = e.getAttribute('data-id') ?? ''; d = dd; }
       }
       return best;
     })()`);
@@ -200,7 +201,8 @@ try {
     const dragging = await frames(page, () => drag(page, c.x, c.y, 1.5, 0.5));
     const p = await paneSpot(page);
     const panning = await frames(page, () => drag(page, p.x, p.y, -2, 1));
-    console.log(`  ${label.padEnd(22)} zoom ${zoom.toFixed(2)}  ${String(visible).padStart(4)} nodes drawn`);
+    const lite = await page.locator('.host-node.lite').count();
+    console.log(`  ${label.padEnd(22)} zoom ${zoom.toFixed(2)}  ${String(visible).padStart(4)} nodes drawn${lite ? ` (${lite} as plain boxes)` : ''}`);
     console.log(`    drag a node          ${fmt(dragging)}`);
     console.log(`    pan                  ${fmt(panning)}`);
   };

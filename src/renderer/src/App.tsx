@@ -22,11 +22,15 @@ let started = false;
 function startOnce(): void {
   if (started || !connection) return;
   started = true;
-  connection.client['kinds.list']({ probe: true }).then((k) => store.getState().setKinds(k), () => undefined);
+  // The catalogue without probes at once (the picker needs it), the kernel probes after the
+  // project is open: on one engine they would only delay the drawing.
+  const kinds = (probe: boolean) => connection.client['kinds.list']({ probe }).then((k) => store.getState().setKinds(k), () => undefined);
+  void kinds(false);
   connection
     .startDir()
     .then((dir) => (dir ? openProject(env, dir) : undefined))
-    .catch((e: unknown) => store.getState().notify('error', e instanceof Error ? e.message : String(e)));
+    .catch((e: unknown) => store.getState().notify('error', e instanceof Error ? e.message : String(e)))
+    .finally(() => void kinds(true));
 }
 
 function Button({ id, label, primary }: { id: string; label?: string; primary?: boolean }) {

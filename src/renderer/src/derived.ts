@@ -11,12 +11,29 @@ import { validateTopology } from '../../shared/validate';
 
 export const registry = defaultRegistry;
 
+/** Whether `b` is `a` with some hosts moved and nothing else changed (a drag, a layout). */
+function onlyMoved(a: Topology, b: Topology): boolean {
+  if (a.links !== b.links || a.hosts.length !== b.hosts.length) return false;
+  for (const k of Object.keys(b) as (keyof Topology)[]) if (k !== 'hosts' && a[k] !== b[k]) return false;
+  if (Object.keys(a).length !== Object.keys(b).length) return false;
+  return b.hosts.every((h, i) => {
+    const o = a.hosts[i]!;
+    if (h === o) return true;
+    const keys = Object.keys(h) as (keyof typeof h)[];
+    return keys.length === Object.keys(o).length && keys.every((k) => k === 'position' || h[k] === o[k]);
+  });
+}
+
+/**
+ * Once per document version; a version that only moved hosts keeps the last result (positions
+ * change neither problems nor the plan, and a 1,000-host plan costs a second).
+ */
 function memo<T>(fn: (t: Topology) => T): (t: Topology) => T {
   let last: Topology | undefined;
   let value: T;
   return (t) => {
     if (t !== last) {
-      value = fn(t);
+      if (!last || !onlyMoved(last, t)) value = fn(t);
       last = t;
     }
     return value;

@@ -120,10 +120,32 @@ interface Figure {
   readonly v?: Value;
 }
 
+/** Lookups by id over one run, made once per run (a 2,000-link run has 12,000 tests). */
+interface RunIndex {
+  readonly links: ReadonlyMap<string, RunResults['links'][number]>;
+  readonly paths: ReadonlyMap<string, RunResults['paths'][number]>;
+  readonly tests: ReadonlyMap<string, RunResults['tests'][number][]>;
+}
+const indexes = new WeakMap<RunResults, RunIndex>();
+function indexOf(r: RunResults): RunIndex {
+  let x = indexes.get(r);
+  if (!x) {
+    const tests = new Map<string, RunResults['tests'][number][]>();
+    for (const t of r.tests) {
+      const list = tests.get(t.pathId);
+      if (list) list.push(t);
+      else tests.set(t.pathId, [t]);
+    }
+    x = { links: new Map(r.links.map((l) => [l.id, l])), paths: new Map(r.paths.map((p) => [p.id, p])), tests };
+    indexes.set(r, x);
+  }
+  return x;
+}
+
 function figureFor(r: RunResults, figs: ReadonlyMap<string, PathFigures>, linkId: string, metric: Metric, d: Direction, relative: boolean): Value | undefined {
   const t = valueOf(figs.get(`${linkId}.tunnel`), metric, d);
   if (!relative) return t;
-  const link = r.links.find((l) => l.id === linkId);
+  const link = indexOf(r).links.get(linkId);
   // A clean link is the underlay: it adds nothing to itself.
   const u = link?.kind === 'clean' ? t : valueOf(figs.get(`${linkId}.underlay`), metric, d);
   return relativeValue(metric, t, u);
@@ -175,9 +197,10 @@ export function heatmap(r: RunResults, opts: HeatmapOptions): HeatmapView {
 
   const overlaps = uncertainty(first);
   const edges = new Map<string, EdgePaint>();
+  const otherOf = new Map(other.map((x) => [x.linkId, x]));
   for (const f of first) {
     const halves = [half(f, scale1.colour)];
-    const o = other.find((x) => x.linkId === f.linkId);
+    const o = otherOf.get(f.linkId);
     if (o) halves.push(half(o, o.metric === m1 ? scale1.colour : scale2!.colour));
     const tunnel = figs.get(`${f.linkId}.tunnel`);
     const failures = [...(tunnel?.failures ?? []), ...(figs.get(`${f.linkId}.underlay`)?.failures ?? []).map((x) => `underlay ${x}`)];
@@ -226,7 +249,7 @@ function uncertainty(figs: readonly Figure[]): Map<string, NonNullable<EdgePaint
 }
 
 function sparkOf(r: RunResults, pathId: string, at?: number): number[] {
-  const samples = r.tests.filter((t) => t.pathId === pathId && t.ping).flatMap((t) => t.ping!.samples.filter((s) => !s.dup && (at === undefined || s.t * 1000 <= at)).map((s) => s.rtt));
+  const samples = (indexOf(r).tests.get(pathId) ?? []).filter((t) => t.ping).flatMap((t) => t.ping!.samples.filter((s) => !s.dup && (at === undefined || s.t * 1000 <= at)).map((s) => s.rtt));
   if (samples.length <= 60) return samples;
   // Mean of equal buckets: the shape of the series at 60 points.
   const out: number[] = [];
@@ -247,7 +270,7 @@ function hostPaint(r: RunResults, figs: ReadonlyMap<string, PathFigures>): Map<s
     }
   }
   for (const t of r.tests) {
-    const p = r.paths.find((x) => x.id === t.pathId);
+    const p = indexOf(r).paths.get(t.pathId);
     if (!p) continue;
     for (const id of [p.src.hostId, p.dst.hostId]) {
       const n = tests.get(id) ?? { all: 0, failed: 0 };
@@ -304,9 +327,11 @@ export function diff(before: RunResults, after: RunResults, opts: { metric: Metr
   const relative = !!opts.relative;
   const fb = figuresOfRun(before);
   const fa = figuresOfRun(after);
+  const pair = (x: { hostIds: { a: string; b: string } }): string => [x.hostIds.a, x.hostIds.b].sort().join('|');
+  const beforeByPair = new Map<string, RunResults['links'][number]>();
+  for (const b of before.links) if (!beforeByPair.has(pair(b))) beforeByPair.set(pair(b), b);
   const rows = after.links.map((l) => {
-    const pair = (x: { hostIds: { a: string; b: string } }): string => [x.hostIds.a, x.hostIds.b].sort().join('|');
-    const old = before.links.find((b) => b.id === l.id) ?? before.links.find((b) => pair(b) === pair(l));
+    const old = indexOf(before).links.get(l.id) ?? beforeByPair.get(pair(l));
     const a = figureFor(after, fa, l.id, opts.metric, 'forward', relative)?.value;
     const b = old ? figureFor(before, fb, old.id, opts.metric, 'forward', relative)?.value : undefined;
     const changed = old ? [...(old.kind !== l.kind ? [`kind ${old.kind} → ${l.kind}`] : []), ...(old.mtu !== l.mtu ? [`MTU ${old.mtu} → ${l.mtu}`] : [])] : ['not in the earlier run'];

@@ -32,13 +32,22 @@ import { lockReason } from '../store/index';
 import { store } from '../store/hooks';
 import { nodeTypes } from './HostNode';
 import { edgeTypes } from './LinkEdge';
-import { LARGE, toFlow, type HostNodeData, type LinkEdgeData } from './toFlow';
+import { derivedFrom, LARGE, toFlow, type HostNodeData, type LinkEdgeData } from './toFlow';
 
 const NODE_ORIGIN: [number, number] = [0.5, 0.5];
 const SNAP: [number, number] = [10, 10];
 // A small project is not blown up to fill the window: text stays at reading size.
 const FIT = { padding: 0.2, maxZoom: 1.2 };
 export const ROLE_MIME = 'application/x-overlab-role';
+
+/** `next`, but where an element is the one a current copy was made from, the copy. */
+function keepUnchanged<T extends { id: string }>(current: readonly T[], next: readonly T[]): T[] {
+  const byId = new Map(current.map((x) => [x.id, x]));
+  return next.map((x) => {
+    const copy = byId.get(x.id);
+    return copy && derivedFrom(copy, x) ? copy : x;
+  });
+}
 
 const sameSet = (a: ReadonlySet<string>, b: readonly string[]): boolean => a.size === b.length && b.every((x) => a.has(x));
 
@@ -65,10 +74,11 @@ export function Canvas() {
   const [edges, setEdges] = useState(flow.edges);
   const [from, setFrom] = useState(flow);
   if (from !== flow) {
-    // A new document version (or selection, or state): the canvas starts again from it.
+    // A new document version (or selection, or state): the canvas starts again from it,
+    // keeping React Flow's copies (with their measured sizes) of what did not change.
     setFrom(flow);
-    setNodes(flow.nodes);
-    setEdges(flow.edges);
+    setNodes((prev) => keepUnchanged(prev, flow.nodes));
+    setEdges((prev) => keepUnchanged(prev, flow.edges));
   }
   const large = (topology?.hosts.length ?? 0) + (topology?.links.length ?? 0) > LARGE;
 

@@ -1,4 +1,4 @@
-import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import { Handle, Position, useStore as useFlowStore, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { HostNodeData } from './toFlow';
 
@@ -8,8 +8,20 @@ const STATE_TEXT: Readonly<Record<string, string>> = { 'not-deployed': 'not depl
  * A host: name, role and target, its LAN, its deploy state and a problem marker. Drag from the
  * dot at its right edge to another host to link them.
  */
+/** Below this zoom a large drawing's hosts are drawn as plain boxes: text too small to read costs the most to paint. */
+export const LITE_ZOOM = 0.45;
+
 function HostNodeView({ data, selected }: NodeProps<Node<HostNodeData>>) {
   const state = data.state ?? 'not-deployed';
+  const lite = useFlowStore((s) => !!data.light && s.transform[2] < LITE_ZOOM);
+  if (lite) {
+    return (
+      <div className={`host-node lite role-${data.role}${selected ? ' selected' : ''}${data.problem ? ` has-${data.problem}` : ''}`} data-state={state} title={data.name}>
+        <Handle type="target" position={Position.Left} className="link-handle" />
+        <Handle type="source" position={Position.Right} className="link-handle" />
+      </div>
+    );
+  }
   return (
     <div className={`host-node role-${data.role}${selected ? ' selected' : ''}${data.problem ? ` has-${data.problem}` : ''}`} data-state={state} title={data.problem ? 'This host has problems: see Problems' : undefined}>
       <Handle type="target" position={Position.Left} className="link-handle" />

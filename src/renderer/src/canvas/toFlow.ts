@@ -17,6 +17,8 @@ export interface HostNodeData extends Record<string, unknown> {
   readonly cpu?: number;
   /** Heatmap: why the host's tests failed. */
   readonly failed?: string;
+  /** A large drawing: plain boxes when zoomed out (see HostNode). */
+  readonly light?: boolean;
 }
 
 export interface LinkEdgeData extends Record<string, unknown> {
@@ -39,6 +41,28 @@ export const targetText = (t: Topology['hosts'][number]['target']): string => (t
 /** Above this many elements the canvas draws light edges (no labels) and only what is visible. */
 export const LARGE = 400;
 
+/**
+ * The previous call's nodes and edges by id: an element whose inputs did not change is returned
+ * as the same object, so React Flow re-renders only what changed (a selection or one host's
+ * state no longer redraws 1,000 nodes).
+ */
+const lastNodes = new Map<string, { key: unknown[]; node: Node<HostNodeData> }>();
+const lastEdges = new Map<string, { key: unknown[]; edge: Edge<LinkEdgeData> }>();
+const sameKey = (a: readonly unknown[], b: readonly unknown[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Each element made here carries itself under this key. React Flow's own copies (measured
+ * sizes, a drag in progress) keep it (object spread copies symbol keys), so the canvas can tell
+ * a copy of an element that did not change from one that did, and keep the copy.
+ */
+export const ORIGIN: unique symbol = Symbol('toFlow element');
+type Tagged = { [ORIGIN]?: unknown };
+export const derivedFrom = (copy: object | undefined, element: object): boolean => !!copy && (copy as Tagged)[ORIGIN] === element;
+const tag = <T extends object>(x: T): T => {
+  (x as Tagged)[ORIGIN] = x;
+  return x;
+};
+
 /** Nodes are keyed by host id and edges by link id: an insert, a delete or a rename moves nothing else. */
 export function toFlow(
   t: Topology,
@@ -53,33 +77,59 @@ export function toFlow(
   const idOf = new Map(t.hosts.map((h) => [h.name, h.id]));
   const mtuOf = new Map(plan?.links.map((l) => [l.id, l.mtu]));
   const light = t.hosts.length + t.links.length > LARGE;
-  const nodes = t.hosts.map((h, i): Node<HostNodeData> => ({
-    id: h.id,
-    type: 'host',
-    position: h.position ?? { x: (i % 6) * 200, y: Math.floor(i / 6) * 160 },
-    selected: selected.has(h.id),
-    data: {
-      name: h.name,
-      role: h.role,
-      ...(h.lan ? { lan: h.lan } : {}),
-      target: targetText(h.target),
-      ...(severity.get(h.id) ? { problem: severity.get(h.id)! } : {}),
-      ...(hostState[h.id] ? { state: hostState[h.id]! } : {}),
-      ...(paint?.hosts.get(h.id)?.cpu !== undefined ? { cpu: paint.hosts.get(h.id)!.cpu! } : {}),
-      ...(paint?.hosts.get(h.id)?.failed ? { failed: paint.hosts.get(h.id)!.failed! } : {}),
-    },
-  }));
+  const nodes = t.hosts.map((h, i): Node<HostNodeData> => {
+    const hp = paint?.hosts.get(h.id);
+    const key = [h, severity.get(h.id), hostState[h.id], selected.has(h.id), hp?.cpu, hp?.failed, light];
+    const prev = lastNodes.get(h.id);
+    if (prev && sameKey(prev.key, key)) return prev.node;
+    const node: Node<HostNodeData> = {
+      id: h.id,
+      type: 'host',
+      position: h.position ?? { x: (i % 6) * 200, y: Math.floor(i / 6) * 160 },
+      selected: selected.has(h.id),
+      data: {
+        name: h.name,
+        role: h.role,
+        ...(h.lan ? { lan: h.lan } : {}),
+        target: targetText(h.target),
+        ...(severity.get(h.id) ? { problem: severity.get(h.id)! } : {}),
+        ...(hostState[h.id] ? { state: hostState[h.id]! } : {}),
+        ...(hp?.cpu !== undefined ? { cpu: hp.cpu } : {}),
+        ...(hp?.failed ? { failed: hp.failed } : {}),
+        ...(light ? { light: true } : {}),
+      },
+    };
+    lastNodes.set(h.id, { key, node: tag(node) });
+    return node;
+  });
   const edges = t.links.map((l): Edge<LinkEdgeData> => {
     const mtu = mtuOf.get(l.id);
     const look = paint?.edges.get(l.id);
-    return {
+    const lit = highlight.size ? highlight.has(l.id) : undefined;
+    const source = idOf.get(l.a) ?? l.a;
+    const target = idOf.get(l.b) ?? l.b;
+    const key = [l, source, target, mtu, severity.get(l.id), verified.has(l.id), selected.has(l.id), look, lit, light];
+    const prev = lastEdges.get(l.id);
+    if (prev && sameKey(prev.key, key)) return prev.edge;
+    const edge: Edge<LinkEdgeData> = {
       id: l.id,
-      source: idOf.get(l.a) ?? l.a,
-      target: idOf.get(l.b) ?? l.b,
+      source,
+      target,
       type: 'link',
       selected: selected.has(l.id),
-      data: { kind: l.kind, ...(mtu !== undefined ? { mtu } : {}), ...(severity.get(l.id) ? { problem: severity.get(l.id)! } : {}), ...(verified.has(l.id) ? { verified: true } : {}), ...(light ? { light: true } : {}), ...(look ? { look } : {}), ...(highlight.size ? (highlight.has(l.id) ? { lit: true } : { dim: true }) : {}) },
+      data: { kind: l.kind, ...(mtu !== undefined ? { mtu } : {}), ...(severity.get(l.id) ? { problem: severity.get(l.id)! } : {}), ...(verified.has(l.id) ? { verified: true } : {}), ...(light ? { light: true } : {}), ...(look ? { look } : {}), ...(lit === undefined ? {} : lit ? { lit: true } : { dim: true }) },
     };
+    lastEdges.set(l.id, { key, edge: tag(edge) });
+    return edge;
   });
+  // Forget what is no longer drawn.
+  if (lastNodes.size > nodes.length) {
+    const ids = new Set(t.hosts.map((h) => h.id));
+    for (const id of [...lastNodes.keys()]) if (!ids.has(id)) lastNodes.delete(id);
+  }
+  if (lastEdges.size > edges.length) {
+    const ids = new Set(t.links.map((l) => l.id));
+    for (const id of [...lastEdges.keys()]) if (!ids.has(id)) lastEdges.delete(id);
+  }
   return { nodes, edges };
 }
