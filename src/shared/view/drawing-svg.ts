@@ -95,10 +95,12 @@ export function drawingSvg(input: DrawingInput): string {
     out.push(`<text x="${n(p.x)}" y="${n(y + 20)}" text-anchor="middle" font-weight="bold" font-size="13" fill="#112">${escapeXml(h.name)}${hp?.failed ? ' ✕' : ''}</text>`);
     out.push(`<text x="${n(p.x)}" y="${n(y + 36)}" text-anchor="middle" font-size="10.5" fill="#556">${escapeXml(`${h.role}${h.lan ? ` · LAN ${h.lan}` : ''}`)}</text>`);
     if (hp?.cpu !== undefined) {
+      // The bar under the role line, its figure to its right (not over the LAN text).
       const frac = Math.min(100, hp.cpu) / 100;
-      out.push(`<rect x="${n(x + 12)}" y="${n(y + 43)}" width="${NODE.w - 24}" height="7" rx="3" fill="#e8ebf1"/>`);
-      out.push(`<rect x="${n(x + 12)}" y="${n(y + 43)}" width="${n((NODE.w - 24) * frac)}" height="7" rx="3" fill="#6a51a3"/>`);
-      out.push(`<text x="${n(x + NODE.w - 12)}" y="${n(y + 40)}" text-anchor="end" font-size="9" fill="#445">CPU ${hp.cpu.toFixed(0)} %</text>`);
+      const bw = NODE.w - 24 - 46;
+      out.push(`<rect x="${n(x + 12)}" y="${n(y + 43)}" width="${bw}" height="7" rx="3" fill="#e8ebf1"/>`);
+      out.push(`<rect x="${n(x + 12)}" y="${n(y + 43)}" width="${n(bw * frac)}" height="7" rx="3" fill="#6a51a3"/>`);
+      out.push(`<text x="${n(x + NODE.w - 10)}" y="${n(y + 50)}" text-anchor="end" font-size="9" fill="#445">CPU ${hp.cpu.toFixed(0)} %</text>`);
     }
     out.push('</g>');
   }
