@@ -12,6 +12,7 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  ViewportPortal,
   applyEdgeChanges,
   applyNodeChanges,
   type EdgeChange,
@@ -49,6 +50,42 @@ function keepUnchanged<T extends { id: string }>(current: readonly T[], next: re
   });
 }
 
+/** Above this many links the drawing's edges are one SVG layer, not React Flow edges (see BulkEdges). */
+export const BULK_LINKS = 3000;
+const NO_EDGES: Edge<LinkEdgeData>[] = [];
+
+/**
+ * Edges of a very large drawing (a 200-host full mesh has 19,900): straight centre-to-centre
+ * lines in a few SVG paths (one per colour with a heatmap), under the nodes. Thousands of edge
+ * components cost seconds to mount and their lines cannot be told apart anyway; links are then
+ * chosen in the inspector or the matrix, not by clicking a line.
+ */
+function BulkEdges({ nodes, edges }: { nodes: readonly Node<HostNodeData>[]; edges: readonly Edge<LinkEdgeData>[] }) {
+  const paths = useMemo(() => {
+    const at = new Map(nodes.map((n) => [n.id, n.position]));
+    const byColour = new Map<string, string[]>();
+    for (const e of edges) {
+      const a = at.get(e.source);
+      const b = at.get(e.target);
+      if (!a || !b) continue;
+      const colour = e.data?.look?.halves[0]?.colour ?? '';
+      let list = byColour.get(colour);
+      if (!list) byColour.set(colour, (list = []));
+      list.push(`M${a.x.toFixed(1)} ${a.y.toFixed(1)}L${b.x.toFixed(1)} ${b.y.toFixed(1)}`);
+    }
+    return [...byColour].map(([colour, d]) => ({ colour, d: d.join('') }));
+  }, [nodes, edges]);
+  return (
+    <ViewportPortal>
+      <svg className="bulk-edges" data-links={edges.length} aria-hidden="true">
+        {paths.map((p) => (
+          <path key={p.colour || 'plain'} d={p.d} className={p.colour ? 'bulk-path heat-stroke' : 'bulk-path'} {...(p.colour ? { stroke: p.colour } : {})} />
+        ))}
+      </svg>
+    </ViewportPortal>
+  );
+}
+
 const sameSet = (a: ReadonlySet<string>, b: readonly string[]): boolean => a.size === b.length && b.every((x) => a.has(x));
 
 export function Canvas() {
@@ -81,6 +118,7 @@ export function Canvas() {
     setEdges((prev) => keepUnchanged(prev, flow.edges));
   }
   const large = (topology?.hosts.length ?? 0) + (topology?.links.length ?? 0) > LARGE;
+  const bulk = (topology?.links.length ?? 0) > BULK_LINKS;
 
   const onNodesChange = useCallback((changes: NodeChange<Node<HostNodeData>>[]) => setNodes((ns) => applyNodeChanges(changes, ns)), []);
   // Edges are not moved or removed here, but React Flow (de)selects them.
@@ -147,7 +185,7 @@ export function Canvas() {
   return (
     <ReactFlow
       nodes={nodes}
-      edges={edges}
+      edges={bulk ? NO_EDGES : edges}
       nodeTypes={nodeTypes}
       edgeTypes={edgeTypes}
       nodeOrigin={NODE_ORIGIN}
@@ -177,6 +215,7 @@ export function Canvas() {
       maxZoom={2.5}
     >
       <Background gap={24} />
+      {bulk ? <BulkEdges nodes={nodes} edges={edges} /> : null}
       <Controls showInteractive={false} />
       {large ? null : <MiniMap pannable zoomable ariaLabel="Minimap" style={{ width: 150, height: 100 }} nodeColor="#c9d3e6" />}
       {paint ? <HeatLegend paint={paint} /> : null}
