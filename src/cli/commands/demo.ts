@@ -43,7 +43,7 @@ export const demoCommand: CliCommand = {
         const runId = newRunId();
         const engine = ctx.engine({
           onProgress: (e) => {
-            if (e.status === 'running' && !e.message) return;
+            if (e.status === 'running' && (step === 'measure' || !e.message)) return;
             if (step === 'measure') {
               const eta = e.endsAt ? `, ends ~${new Date(e.endsAt).toTimeString().slice(0, 8)}` : '';
               io.err(`    ${e.status === 'failed' ? 'FAIL' : 'ok  '} ${e.step.padEnd(18)} ${e.message ?? ''} [${Math.round((e.fraction ?? 0) * 100)}%${eta}]\n`);
