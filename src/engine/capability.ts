@@ -4,7 +4,6 @@
  * since module lists lie (built-ins are invisible, and some kernels cannot load modules).
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -32,21 +31,18 @@ async function onPath(bin: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * The kind's probe in a network namespace of its own: `unshare --net` makes one that dies with
+ * the shell, so nothing is left behind even when this process is killed mid-probe (a named
+ * `ip netns` namespace was, when `overlab serve` stopped during the UI's first kinds request).
+ */
 async function probeKernel(snippet: string): Promise<boolean> {
-  const ns = `olprobe-${process.pid}-${randomBytes(3).toString('hex')}`;
   const script = probeScript(snippet);
   try {
-    await run('ip', ['netns', 'add', ns]);
-  } catch {
-    return false;
-  }
-  try {
-    await run('ip', ['netns', 'exec', ns, 'sh', '-c', script], { timeout: 10_000 });
+    await run('unshare', ['--net', 'sh', '-c', script], { timeout: 10_000 });
     return true;
   } catch {
     return false;
-  } finally {
-    await run('ip', ['netns', 'del', ns]).catch(() => undefined);
   }
 }
 
