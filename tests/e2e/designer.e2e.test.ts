@@ -8,47 +8,24 @@
  * "up", tear down. No console errors. Screenshots of each step in tests/e2e/artifacts/.
  * The lab part needs root (skipped otherwise).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'bin/overlab.mjs');
-const ARTIFACTS = path.join(ROOT, 'tests/e2e/artifacts');
-const root = process.getuid?.() === 0;
+import { isRoot as root, openBrowser, overlab, requireBuilt, screenshot, startServe, stopServe } from './harness.js';
 
 let tmp: string;
 let server: ChildProcess | undefined;
 let url: string;
 let browser: Browser | undefined;
 let page: Page;
-const problems: string[] = [];
+let problems: string[] = [];
 let project: string;
 
-function startServe(dir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', dir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`no URL in 20 s\n${out}\n${err}`)), 20_000);
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /http:\/\/\S+#token=[A-Za-z0-9_-]+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[0] });
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.on('exit', (code) => reject(new Error(`overlab serve exited with ${code}\n${out}\n${err}`)));
-  });
-}
-
 const shot = async (name: string): Promise<void> => {
-  await page.screenshot({ path: path.join(ARTIFACTS, `designer-${name}.png`) });
+  await screenshot(page, `designer-${name}`);
 };
 const node = (name: string) => page.locator('.react-flow__node', { has: page.locator('.host-name', { hasText: new RegExp(`^${name}$`) }) });
 /** Each node's position in the drawing (React Flow's transform), by host id. */
@@ -57,36 +34,22 @@ async function positions(): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  for (const built of ['out/cli/overlab.mjs', 'out/renderer/index.html']) {
-    if (!existsSync(path.join(ROOT, built))) throw new Error(`${built} is missing: run \`npm run build\` first`);
-  }
+  requireBuilt();
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-designer-'));
   // The serve starts on the demo (what `npm start` opens); the user makes a new project from there.
   const demo = path.join(tmp, 'demo');
-  await new Promise<void>((res, rej) => spawn(process.execPath, [CLI, 'new', demo, '--example', 'demo'], { stdio: 'ignore' }).on('exit', (c) => (c === 0 ? res() : rej(new Error(`new: ${c}`)))));
+  await overlab(['new', demo, '--example', 'demo']);
   project = path.join(tmp, 'branches');
   const started = await startServe(demo, { ...process.env, OVERLAB_CONFIG_DIR: path.join(tmp, 'config') });
   server = started.child;
   url = started.url;
-  await fs.mkdir(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
-  page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
+  ({ browser, page, problems } = await openBrowser());
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (root && project) {
-    await new Promise((res) => spawn(process.execPath, [CLI, 'lab', 'down', project], { stdio: 'ignore' }).on('exit', res));
-  }
-  if (server && server.exitCode === null) {
-    const exited = new Promise((res) => server!.once('exit', res));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  if (root && project) await overlab(['lab', 'down', project]).catch(() => undefined);
+  await stopServe(server);
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 

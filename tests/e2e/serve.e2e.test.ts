@@ -4,7 +4,7 @@
  * Also the walls around the engine: token, Origin/Host, static path traversal.
  * Needs `npm run build` first (scripts/test.sh builds before running this project).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe, stopServe } from './harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'bin/overlab.mjs');
@@ -44,29 +45,6 @@ function raw(method: string, requestPath: string, headers: Record<string, string
 const json = { 'Content-Type': 'application/json' };
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 
-/** Starts `overlab serve` and resolves with the URL it prints. */
-function startServe(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', dir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`overlab serve printed no URL in 20 s\nstdout: ${out}\nstderr: ${err}`)), 20_000);
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /http:\/\/\S+#token=[A-Za-z0-9_-]+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[0] });
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`overlab serve exited with ${code}\nstdout: ${out}\nstderr: ${err}`));
-    });
-  });
-}
-
 beforeAll(async () => {
   for (const built of ['out/cli/overlab.mjs', 'out/renderer/index.html']) {
     if (!existsSync(path.join(ROOT, built))) throw new Error(`${built} is missing: run \`npm run build\` before the e2e tests`);
@@ -74,7 +52,7 @@ beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-e2e-'));
   projectDir = path.join(tmp, 'demo');
   await promisify(execFile)(process.execPath, [CLI, 'new', projectDir, '--template', 'hub-spoke', '--hosts', '4', '--kind', 'vxlan', '--name', PROJECT_NAME]);
-  const started = await startServe(projectDir);
+  const started = await startServe(projectDir, process.env);
   server = started.child;
   url = started.url;
   base = new URL(url);
@@ -87,11 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await stopServe(server);
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 

@@ -19,6 +19,7 @@ import { parsePing } from '../../src/shared/measure/ping.js';
 import type { RunResults } from '../../src/shared/measure/results.js';
 import type { Topology } from '../../src/shared/schema.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
+import { LEAN_SUITE } from './lean-suite.js';
 
 const registry = defaultRegistry;
 const root = process.getuid?.() === 0;
@@ -230,18 +231,8 @@ describe.skipIf(!root)('measurement on the embedded lab', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-campaign-'));
     dirs.push(dir);
     const t = (await engine['project.create']({ dir, template: 'site-to-site', hosts: 2, kind: 'clean' })).topology!;
-    // A lean suite of the project's own (the quick one measured above, less the UDP test, the
-    // reverse direction and the LAN path): 8 cells × (deploy, measure, teardown) add up.
-    const short = {
-      tests: [
-        { tool: 'ping' as const, count: 10, interval: 0.05, size: 56 },
-        { tool: 'iperf3' as const, protocol: 'tcp' as const, duration: 1, bitrate: '1G', parallel: 1, bothDirections: false },
-      ],
-      baseline: true,
-      lan: false,
-      repeat: 1,
-    };
-    await engine['project.save']({ dir, topology: { ...t, lab: { management: '198.18.205.0/24' }, measurement: { ...t.measurement, suites: { short } } } });
+    // A lean suite of the project's own: 8 cells × (deploy, measure, teardown) add up.
+    await engine['project.save']({ dir, topology: { ...t, lab: { management: '198.18.205.0/24' }, measurement: { ...t.measurement, suites: { short: LEAN_SUITE } } } });
     const kinds = ['clean', 'vxlan', 'wireguard:implementation=go', 'openvpn'];
     const id = 'lab-campaign';
     // Interrupted during its third cell…

@@ -17,8 +17,8 @@
  * processes, files under /run and written under /etc, /var/lib, /var/log) → the rendered
  * down.sh succeeds on a host with nothing deployed.
  *
- * With --campaign K1,K2, a short measurement campaign of those kinds (site-to-site, MTU 1500 and
- * 9000, the quick suite for a second per test) runs after the cases, in the same process: under
+ * With --campaign K1,K2, a short measurement campaign of those kinds (site-to-site, MTU 1500,
+ * the lean suite of tests/lab/lean-suite.ts) runs after the cases, in the same process: under
  * the full-kernel VM its figures prove the measurement path works there (not performance).
  *
  * Usage: node scripts/run-ts.mjs tests/tunnels/prove.ts [--jobs N] [--keep] [--times] [--campaign K1,K2] CASE...
@@ -35,6 +35,7 @@ import { labExecArgv, loadLab, type LabLayout } from '../../src/engine/lab/lab.j
 import type { Plan } from '../../src/shared/plan.js';
 import type { Shape, Topology } from '../../src/shared/schema.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
+import { LEAN_SUITE } from '../lab/lean-suite.js';
 
 interface Case {
   readonly spec: string;
@@ -359,17 +360,8 @@ async function proveCampaign(kinds: readonly string[]): Promise<Out> {
   const engine = createEngine({ registry: defaultRegistry });
   try {
     const t = (await engine['project.create']({ dir, template: 'site-to-site', hosts: 2, kind: 'clean' })).topology!;
-    // A lean suite (ping and TCP one way, with the underlay baseline): under emulation every test costs seconds.
-    const short = {
-      tests: [
-        { tool: 'ping' as const, count: 10, interval: 0.05, size: 56 },
-        { tool: 'iperf3' as const, protocol: 'tcp' as const, duration: 1, bitrate: '1G', parallel: 1, bothDirections: false },
-      ],
-      baseline: true,
-      lan: false,
-      repeat: 1,
-    };
-    await engine['project.save']({ dir, topology: { ...t, lab: { management: '198.18.239.0/24' }, measurement: { ...t.measurement, suites: { short } } } });
+    // The lean suite: under emulation every test costs seconds.
+    await engine['project.save']({ dir, topology: { ...t, lab: { management: '198.18.239.0/24' }, measurement: { ...t.measurement, suites: { short: LEAN_SUITE } } } });
     const r = await engine['campaign.run']({ dir, campaignId: 'vm-campaign', kinds, mtus: [1500], suite: 'short' });
     for (const cell of r.campaign.cells) {
       if (cell.status !== 'done') {
