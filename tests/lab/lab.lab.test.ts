@@ -78,8 +78,5 @@ describe.skipIf(!root)('lab up follows the project by host id', () => {
     expect(third.hosts.map((h) => h.id).sort()).toEqual(removed.hosts.map((h) => h.id).sort());
     for (const h of third.hosts) expect(h.mgmtAddress).toBe(after.get(h.id));
     expect(await namespaces()).not.toContain(`olab-${third.id}-spoke-2`);
-    // Three lab ups take seconds, but right after other tests removed their labs the kernel may
-    // still be destroying their namespaces, and making new ones waits for that (seen: 72 s and
-    // over 120 s in a full run, 6 s alone).
-  }, 300_000);
+  }, 120_000);
 });

@@ -302,6 +302,9 @@ function waitPort(host: string, port: number, timeoutMs: number): Promise<boolea
   return new Promise((resolve) => {
     const attempt = (): void => {
       const s = net.connect({ host, port });
+      // One attempt at a time, for a second at most: a SYN that goes unanswered (a stale
+      // neighbour entry) is otherwise retried by the kernel for a minute and more, past the deadline.
+      s.setTimeout(1000, () => s.destroy(new Error('no answer within 1 s')));
       s.once('connect', () => {
         s.destroy();
         resolve(true);
@@ -392,6 +395,9 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
       created.push(`link ${h.underlayDev}@${h.name}`);
     }
     await ipBatch(undefined, root);
+    // A host made again (renamed: a new namespace on its old slot) answers from a new MAC on its
+    // old address: forget the old neighbour entry, or this machine keeps sending to the old MAC.
+    if (!have.has('mgmt0')) await run(['ip', 'neigh', 'flush', 'to', h.mgmtAddress, 'dev', L.mgmtBridge]).catch(() => undefined);
     await ipBatch(L.wanNetns, [`link set ${wanPeer} master br0 mtu ${L.mtu} up`]);
     await ipBatch(h.netns, [
       'link set lo up',
