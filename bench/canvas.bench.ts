@@ -113,12 +113,15 @@ const percentile = (xs: number[], p: number): number => {
 };
 const median = (xs: number[]): number => percentile(xs, 0.5);
 
+/** Milliseconds since navigation start once two more frames have been painted. */
+const paintedAt = (page: Page): Promise<number> => page.evaluate<number>('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now()))))');
+
 /** Navigation start → every host's node is in the page and two frames have been painted since. */
 async function firstRender(page: Page, url: string, hosts: number): Promise<number> {
   await page.goto('about:blank');
   await page.goto(url);
   await page.waitForFunction(`document.querySelectorAll('.react-flow__node').length >= ${hosts}`, undefined, { timeout: 60_000, polling: 'raf' });
-  return page.evaluate<number>('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now()))))');
+  return paintedAt(page);
 }
 
 /** Frame intervals while `gesture` runs (requestAnimationFrame timestamps). */
@@ -206,15 +209,18 @@ try {
     console.log(`    drag a node          ${fmt(dragging)}`);
     console.log(`    pan                  ${fmt(panning)}`);
   };
+  /** Zoom 1 around the middle, as one zooms in to work on part of a large drawing. */
+  const zoomInToOne = async (): Promise<void> => {
+    for (let i = 0; i < 12; i++) {
+      await page.mouse.move(750, 450);
+      await page.mouse.wheel(0, -120);
+      await page.waitForTimeout(60);
+      if ((await zoomOf(page)) >= 1) break;
+    }
+    await page.waitForTimeout(500);
+  };
   await at('whole drawing in view');
-  // Zoom 1 around the middle, as one zooms in to work on part of a large drawing.
-  for (let i = 0; i < 12; i++) {
-    await page.mouse.move(750, 450);
-    await page.mouse.wheel(0, -120);
-    await page.waitForTimeout(60);
-    if ((await zoomOf(page)) >= 1) break;
-  }
-  await page.waitForTimeout(500);
+  await zoomInToOne();
   await at('zoomed in');
 
   // The same drawing with a run painted on it (the app paints a project's newest run on open).
@@ -226,18 +232,12 @@ try {
     paintedLoads.push(await firstRender(page, painted.url, 1000));
     // The run is fetched after the project: the heatmap lands a little later than the nodes.
     await page.waitForFunction(`document.querySelectorAll('.heat-stroke').length >= 2000`, undefined, { timeout: 60_000, polling: 'raf' });
-    heatLoads.push(await page.evaluate<number>('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now()))))'));
+    heatLoads.push(await paintedAt(page));
   }
   console.log(`1000 hosts / 2000 links, heatmap painted   first render ${median(paintedLoads).toFixed(0).padStart(5)} ms (nodes), ${median(heatLoads).toFixed(0).padStart(5)} ms (every edge coloured)  (runs: ${heatLoads.map((x) => x.toFixed(0)).join(', ')})`);
   await page.waitForTimeout(1500);
   await at('painted, whole drawing');
-  for (let i = 0; i < 12; i++) {
-    await page.mouse.move(750, 450);
-    await page.mouse.wheel(0, -120);
-    await page.waitForTimeout(60);
-    if ((await zoomOf(page)) >= 1) break;
-  }
-  await page.waitForTimeout(500);
+  await zoomInToOne();
   await at('painted, zoomed in');
 
   const mesh = makeTemplate({ template: 'mesh', hosts: 200, kind: 'vxlan', name: 'mesh of 200' }, defaultRegistry);
