@@ -26,7 +26,7 @@ import { labKeyPath, loadLab, knownHostsPath, type LabLayout } from '../lab/lab.
 import { pool } from '../pool.js';
 import { planProject, renderProject } from '../services/bundles.js';
 import { KnownHosts } from './hostkeys.js';
-import { applyScript, DROP_PREVIOUS, HASH_FILE, INCOMING, prepareIncoming, RESTORED, REMOVED, ROLLBACK, TEARDOWN, verifyScript } from './remote.js';
+import { DROP_PREVIOUS, HASH_FILE, installScript, RESTORED, REMOVED, ROLLBACK, TEARDOWN, verifyScript, WRITTEN } from './remote.js';
 import { connect, HostKeyError, targetOf, type Connected } from './ssh.js';
 
 export { REMOTE_ROOT } from './remote.js';
@@ -193,36 +193,35 @@ async function preflightStep(c: Ctx, host: string, conn: Connected, bundleHash: 
   return report.deployed;
 }
 
-/** upload: the bundle by SFTP into the private upload area; nothing running is touched. */
-async function uploadStep(c: Ctx, host: string, conn: Connected, b: HostBundle, hash: string): Promise<boolean> {
-  const r = c.byHost.get(host)!;
-  const t0 = Date.now();
-  emit(c, host, 'upload', 'running');
-  try {
-    const mk = await conn.exec(prepareIncoming(b.files.map((f) => f.path)));
-    if (mk.code !== 0) throw new Error(`cannot prepare ${INCOMING}: ${tail(mk.stderr)}`);
-    await conn.writeFile(`${INCOMING}/up.sh`, b.up, 0o700);
-    await conn.writeFile(`${INCOMING}/down.sh`, b.down, 0o700);
-    for (const f of b.files) await conn.writeFile(`${INCOMING}/files${f.path}`, f.content, f.mode);
-    await conn.writeFile(`${INCOMING}/bundle.sha256`, `${hash}\n`, 0o600);
-  } catch (e) {
-    fail(c, r, 'upload', message(e));
-    return false;
-  }
-  r.timings.upload = Date.now() - t0;
-  emit(c, host, 'upload', 'done');
-  return true;
-}
-
-/** apply: the old bundle down (kept aside), the new one in, its up.sh run. */
-async function applyStep(c: Ctx, host: string, conn: Connected, deployed: string, hash: string): Promise<boolean> {
+/**
+ * install: the bundle written into the private upload area and applied — the old bundle down
+ * (kept aside), the new one in, its up.sh run — in one round trip (`installScript`). 'written'
+ * says whether anything on the host changed (a failure before the swap leaves it as it was).
+ */
+async function installStep(c: Ctx, host: string, conn: Connected, b: HostBundle, deployed: string, hash: string): Promise<'failed-to-write' | boolean> {
   const r = c.byHost.get(host)!;
   const t0 = Date.now();
   emit(c, host, 'apply', 'running');
-  const ap = await conn.exec(applyScript(!!deployed && deployed !== hash));
+  const files = [
+    { path: 'up.sh', content: b.up, mode: 0o700 },
+    { path: 'down.sh', content: b.down, mode: 0o700 },
+    ...b.files.map((f) => ({ path: `files${f.path}`, content: f.content, mode: f.mode })),
+    { path: 'bundle.sha256', content: `${hash}\n`, mode: 0o600 },
+  ];
+  let ap: { code: number; stdout: string; stderr: string };
+  try {
+    ap = await conn.exec('sh -s', installScript(files, !!deployed && deployed !== hash));
+  } catch (e) {
+    fail(c, r, 'upload', message(e));
+    return 'failed-to-write';
+  }
   r.timings.apply = Date.now() - t0;
+  if (!ap.stdout.split('\n').includes(WRITTEN)) {
+    fail(c, r, 'upload', tail(ap.stderr || ap.stdout));
+    return 'failed-to-write';
+  }
   if (ap.code !== 0) {
-    fail(c, r, 'apply', `up.sh exited ${ap.code}: ${tail(ap.stderr || ap.stdout)}`);
+    fail(c, r, 'apply', `up.sh exited ${ap.code}: ${tail(ap.stderr || ap.stdout.split('\n').filter((l) => l !== WRITTEN).join('\n'))}`);
     return false;
   }
   r.status = deployed === hash ? 'unchanged' : 'applied';
@@ -322,9 +321,10 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
       if (cancelled(c)) return;
       const conn = c.conns.get(host)!;
       const { bundle, hash } = bundles.get(host)!;
-      if (!(await uploadStep(c, host, conn, bundle, hash))) return;
+      const installed = await installStep(c, host, conn, bundle, deployed.get(host)!, hash);
+      if (installed === 'failed-to-write') return;
       changed.push(host);
-      if (await applyStep(c, host, conn, deployed.get(host)!, hash)) emit(c, host, 'apply', 'done', undefined, ++done / c.selected.length);
+      if (installed) emit(c, host, 'apply', 'done', undefined, ++done / c.selected.length);
     });
 
     if (!anyFailed(c) && !cancelled(c)) await pool(c.selected, c.limit, async (host) => verifyStep(c, host, c.conns.get(host)!));

@@ -1,10 +1,10 @@
 /**
  * The shell that deploy and teardown run on a host, each fragment named once with the reason
  * it is written the way it is. Every value in them is quoted (`q`); none carries a secret
- * (keys travel by SFTP into files, never on a command line).
+ * (keys travel on the script's stdin into files, never on a command line).
  */
 import path from 'node:path';
-import { cmd, q } from '../../shared/shell.js';
+import { q } from '../../shared/shell.js';
 
 /** Where a bundle lives on a host. */
 export const REMOTE_ROOT = '/var/lib/overlab';
@@ -20,14 +20,32 @@ export const HASH_FILE = `${BUNDLE}/bundle.sha256`;
 const upSh = (dir: string): string => q(`${dir}/up.sh`);
 const downSh = (dir: string): string => q(`${dir}/down.sh`);
 
+/** What `installScript` prints once the whole bundle is written, before anything running is touched. */
+export const WRITTEN = '@@overlab-bundle-written';
+
 /**
- * Empties the upload area and makes it 0700 before anything is written into it (key files
- * land there, 0600, and must never sit in a world-readable folder, even for a moment), with
- * the folders the bundle's files need.
+ * The bundle written and applied in one round trip, read by `sh -s` from stdin (so its files,
+ * secrets included, are never in a command line, a log or a temporary file outside the 0700
+ * upload area): the upload area emptied and made 0700, each file decoded from base64 (no
+ * quoting to get wrong) with its mode, `WRITTEN` printed, then `applyScript`. A failure while
+ * writing stops before `WRITTEN`, with nothing running touched; the exit status is otherwise
+ * up.sh's. One SSH channel instead of a mkdir, an SFTP session and a write per file.
  */
-export function prepareIncoming(filePaths: readonly string[]): string {
-  const dirs = [...new Set(filePaths.map((f) => path.posix.dirname(`${INCOMING}/files${f}`)))];
-  return `rm -rf ${q(INCOMING)} && mkdir -p -m 0700 ${q(INCOMING)} && ${dirs.map((d) => cmd('mkdir', '-p', d)).join(' && ') || 'true'}`;
+export function installScript(files: readonly { readonly path: string; readonly content: string; readonly mode: number }[], replacesOther: boolean): string {
+  const dirs = [...new Set(files.map((f) => path.posix.dirname(`${INCOMING}/${f.path}`)))].filter((d) => d !== INCOMING);
+  const lines = [
+    'umask 077',
+    `written() { echo "overlab: cannot write the bundle into ${INCOMING}: $1" >&2; exit 1; }`,
+    `rm -rf ${q(INCOMING)} && mkdir -p -m 0700 ${q(INCOMING)} || written ${q(INCOMING)}`,
+    ...dirs.map((d) => `mkdir -p ${q(d)} || written ${q(d)}`),
+  ];
+  for (const f of files) {
+    const file = `${INCOMING}/${f.path}`;
+    const body = Buffer.from(f.content).toString('base64').replace(/.{1,76}/g, '$&\n');
+    lines.push(`base64 -d > ${q(file)} <<'__OVERLAB_B64__' || written ${q(f.path)}`, `${body}__OVERLAB_B64__`, `chmod ${f.mode.toString(8)} ${q(file)} || written ${q(f.path)}`);
+  }
+  lines.push(`echo ${WRITTEN}`, applyScript(replacesOther), '');
+  return lines.join('\n');
 }
 
 /**

@@ -41,7 +41,6 @@ export interface Connected {
   readonly ssh: NodeSSH;
   /** Runs a shell command line (already quoted), as root (through sudo -n when configured). */
   exec(command: string, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
-  writeFile(path: string, content: string, mode: number): Promise<void>;
   dispose(): void;
 }
 
@@ -95,18 +94,12 @@ export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptN
   // sudo -S reads the password's line from stdin byte by byte; the rest of stdin is the command's.
   const sudoPassword = viaSudo && target.usesPassword ? password : undefined;
   const wrap = (command: string): string => (!viaSudo ? command : sudoPassword !== undefined ? `sudo -S -p '' sh -c ${q(command)}` : `sudo -n sh -c ${q(command)}`);
-  let sftp: Awaited<ReturnType<NodeSSH['requestSFTP']>> | undefined;
   return {
     ssh,
     exec: async (command, stdin) => {
       const input = sudoPassword !== undefined ? `${sudoPassword}\n${stdin ?? ''}` : stdin;
       const r = await ssh.execCommand(wrap(command), { ...(input !== undefined ? { stdin: input } : {}), noTrim: true });
       return { code: r.code ?? 255, stdout: r.stdout, stderr: r.stderr };
-    },
-    writeFile: async (path, content, mode) => {
-      sftp ??= await ssh.requestSFTP();
-      const s = sftp;
-      await new Promise<void>((resolve, reject) => s.writeFile(path, content, { mode }, (err: Error | null | undefined) => (err ? reject(err) : resolve())));
     },
     dispose: () => ssh.dispose(),
   };

@@ -43,8 +43,15 @@ export function measurePreflight(binaries: readonly string[], hashFile: string):
   return `${lines.join('\n')}\n`;
 }
 
-/** TCP and UDP ports in use on the host (`ss`): a test's server takes one that is not. */
-export const PORTS_IN_USE = "ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://'";
+/** Ports a test's server may take, from a range Overlab keeps to (20000–39999), spread by `seed`. */
+export function candidatePorts(seed: number, count = 12): number[] {
+  const out: number[] = [];
+  for (let i = 0; out.length < count && i < 1000; i++) {
+    const p = 20000 + ((seed * 7919 + i * 104729) % 20000);
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
 
 /**
  * Runs a command with a deadline on the host (coreutils timeout: TERM, then KILL 5 s later), so
@@ -52,33 +59,81 @@ export const PORTS_IN_USE = "ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.
  */
 export const withTimeout = (seconds: number, command: string): string => `timeout -k 5 ${Math.ceil(seconds)} ${command}`;
 
-/** Starts a server in the background, its pid in `pidFile`, its output in `outFile`; waits until it listens on `port`. */
-export function startServer(command: string, pidFile: string, outFile: string, port: number, proto: 'tcp' | 'udp'): string {
+/** The line a server start prints with the port it took. */
+export const PORT_PREFIX = 'port=';
+
+/**
+ * One round trip that starts a test's server: the first candidate port nothing listens on (`ss`,
+ * TCP and UDP), the server for that port in the background (its pid in `pidFile`, its output in
+ * `outFile`), `port=N` printed, then a wait until it listens — polled every 20 ms for up to 5 s,
+ * since a server binds within milliseconds and a coarser poll cost a tenth of a second a test.
+ * `servers` holds the command for each candidate port (the ports are digits, the commands quoted).
+ */
+export function startServer(servers: readonly { readonly port: number; readonly command: string }[], pidFile: string, outFile: string, proto: 'tcp' | 'udp'): string {
   const flag = proto === 'udp' ? '-Hlnu' : '-Hlnt';
+  const ports = servers.map((s) => String(s.port));
+  for (const p of ports) if (!/^\d+$/.test(p)) throw new Error(`bug: port ${p}`);
   return [
     `mkdir -p "$(dirname ${q(pidFile)})"`,
-    `${command} > ${q(outFile)} 2>&1 &`,
+    `used=" $(ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | tr '\\n' ' ') "`,
+    'port=',
+    `for p in ${ports.join(' ')}; do case "$used" in *" $p "*) ;; *) port=$p; break ;; esac; done`,
+    `[ -n "$port" ] || { echo "no free port among ${ports.join(', ')}" >&2; exit 1; }`,
+    'case "$port" in',
+    ...servers.map((s) => `${s.port}) ${s.command} > ${q(outFile)} 2>&1 & ;;`),
+    'esac',
     `echo $! > ${q(pidFile)}`,
-    // Up to 5 s for the socket to appear (the server may need a moment, more under emulation).
+    `echo "${PORT_PREFIX}$port"`,
     'i=0',
-    `until ss ${flag} ${q(`sport = :${port}`)} 2>/dev/null | grep -q .; do i=$((i + 1)); if [ "$i" -gt 50 ]; then echo "the server did not listen on port ${port}:" >&2; cat ${q(outFile)} >&2; exit 1; fi; sleep 0.1; done`,
+    `until ss ${flag} "sport = :$port" 2>/dev/null | grep -q .; do i=$((i + 1)); if [ "$i" -gt 250 ]; then echo "the server did not listen on port $port:" >&2; cat ${q(outFile)} >&2; exit 1; fi; sleep 0.02; done`,
   ].join('\n');
 }
 
+/** Marks around the CPU counters a client's round trip prints before and after the client. */
+const CPU_BEFORE = '@@overlab-cpu-before';
+const CPU_RUN = '@@overlab-cpu-run';
+const CPU_AFTER = '@@overlab-cpu-after';
+
 /**
- * Stops a server by its pid file: SIGINT twice (iperf 2 waits for its threads on the first),
- * then SIGKILL if it is still there; prints its output. Never fails.
+ * The client in the same round trip as the CPU counters read just before and just after it
+ * (`/proc/stat`), so that reading them costs no round trip of its own; exits with the client's
+ * status. `splitClient` takes the output apart again.
+ */
+export const clientWithCpu = (command: string): string =>
+  [`echo ${CPU_BEFORE}; cat /proc/stat; echo ${CPU_RUN}`, command, 'rc=$?', `printf '\\n%s\\n' ${CPU_AFTER}; cat /proc/stat`, 'exit "$rc"'].join('\n');
+
+/** What `clientWithCpu` printed: the counters before and after, and the client's own output as it printed it. */
+export function splitClient(stdout: string): { before: string; output: string; after: string } {
+  const run = stdout.indexOf(`${CPU_RUN}\n`);
+  const end = stdout.lastIndexOf(`\n${CPU_AFTER}\n`);
+  if (!stdout.startsWith(`${CPU_BEFORE}\n`) || run < 0 || end < run) return { before: '', output: stdout, after: '' };
+  return { before: stdout.slice(CPU_BEFORE.length + 1, run), output: stdout.slice(run + CPU_RUN.length + 1, end), after: stdout.slice(end + CPU_AFTER.length + 2) };
+}
+
+const CPU_END = '@@overlab-cpu-end';
+
+/**
+ * Stops a server by its pid file, after reading the host's CPU counters (the end of the test's
+ * window on that host): SIGINT twice (iperf 2 waits for its threads on the first), then SIGKILL
+ * if it is still there; prints its output. Never fails. `splitStop` takes the output apart.
  */
 export function stopServer(pidFile: string, outFile: string): string {
   return [
+    `cat /proc/stat; echo ${CPU_END}`,
     // Alive and not a zombie: a server that ended by itself (iperf3 -1) is an unreaped zombie
     // until its new parent reaps it — `kill -0` says yes to those, and the wait below took 1.2 s
     // a test in the lab. The state is the third field of /proc/PID/stat (read, no fork).
     'alive() { [ -r "/proc/$1/stat" ] || return 1; read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null || return 1; [ "$st" != Z ]; }',
-    `if [ -f ${q(pidFile)} ]; then p=$(cat ${q(pidFile)}); if alive "$p"; then kill -INT "$p" 2>/dev/null; sleep 0.1; alive "$p" && kill -INT "$p" 2>/dev/null; i=0; while alive "$p" && [ "$i" -lt 20 ]; do sleep 0.1; i=$((i + 1)); done; alive "$p" && kill -KILL "$p" 2>/dev/null; fi; rm -f ${q(pidFile)}; fi`,
+    `if [ -f ${q(pidFile)} ]; then p=$(cat ${q(pidFile)}); if alive "$p"; then kill -INT "$p" 2>/dev/null; i=0; while alive "$p" && [ "$i" -lt 100 ]; do sleep 0.02; i=$((i + 1)); [ "$i" = 5 ] && kill -INT "$p" 2>/dev/null; done; alive "$p" && kill -KILL "$p" 2>/dev/null; fi; rm -f ${q(pidFile)}; fi`,
     `cat ${q(outFile)} 2>/dev/null; rm -f ${q(outFile)}`,
     'exit 0',
   ].join('\n');
+}
+
+/** What `stopServer` printed: the CPU counters, and the server's output. */
+export function splitStop(stdout: string): { cpu: string; output: string } {
+  const i = stdout.indexOf(`${CPU_END}\n`);
+  return i < 0 ? { cpu: '', output: stdout } : { cpu: stdout.slice(0, i), output: stdout.slice(i + CPU_END.length + 1) };
 }
 
 /** Every server the run left (an interrupted run, a lost connection): stopped, and the run's folder removed. */

@@ -21,7 +21,7 @@ import { iperf3ClientCommand, iperf3ServerCommand, parseIperf3 } from '../../sha
 import { netperfCommand, netserverCommand, parseNetperf } from '../../shared/measure/netperf.js';
 import { parsePing, pingCommand } from '../../shared/measure/ping.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, type Direction, type HostEnvironment, type RunResults, type RunStatus, type TestRecord } from '../../shared/measure/results.js';
-import { schedule, type Job } from '../../shared/measure/schedule.js';
+import { runInOrder, schedule, type Job } from '../../shared/measure/schedule.js';
 import { resolveSuite, testName, testSeconds, type Suite, type SuiteTest } from '../../shared/measure/suites.js';
 import { measuredPaths, type MeasuredPath } from '../../shared/measure/targets.js';
 import type { Plan } from '../../shared/plan.js';
@@ -36,7 +36,7 @@ import { knownHostsPath, labKeyPath, loadLab } from '../lab/lab.js';
 import { pool } from '../pool.js';
 import { planProject } from '../services/bundles.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { cleanupRun, ENV_PREFIX, measurePreflight, PORTS_IN_USE, runDir, startServer, stopServer, withTimeout } from './remote.js';
+import { candidatePorts, cleanupRun, clientWithCpu, ENV_PREFIX, measurePreflight, PORT_PREFIX, runDir, splitClient, splitStop, startServer, stopServer, withTimeout } from './remote.js';
 
 export interface MeasureOptions {
   readonly runId: string;
@@ -124,16 +124,6 @@ function progress(c: Ctx, step: string, status: ProgressEvent['status'], host?: 
   c.opts.onProgress?.({ operation: 'measure', step, status, ...(host ? { host } : {}), ...(msg ? { message: msg } : {}), fraction: c.total ? c.done / c.total : 0, endsAt });
 }
 
-/** A free port on the host for a test's server (not in `ss`'s list), from a range Overlab keeps to. */
-async function freePort(h: Host, seed: number): Promise<number> {
-  const used = new Set((await h.exec(PORTS_IN_USE, 10)).stdout.split('\n').map(Number));
-  for (let i = 0; i < 1000; i++) {
-    const p = 20000 + ((seed * 7919 + i * 104729) % 20000);
-    if (!used.has(p)) return p;
-  }
-  throw new Error(`${h.name} has no free port in 20000–39999`);
-}
-
 async function saveRaw(c: Ctx, rel: string, text: string): Promise<void> {
   const file = path.join(c.dir, rel);
   await fs.mkdir(path.dirname(file), { recursive: true });
@@ -206,31 +196,36 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
   const base = { id, pathId: p.id, test: name, direction, repetition: rep, round, startedAt } as const;
   let record: TestRecord;
   try {
-    const port = await freePort(dst, c.records.length + round * 31 + rep);
-    const server = serverFor(t, p.dst.address, port);
-    const up = await dst.exec(startServer(withTimeout(seconds + 30, server.command), pidFile, outFile, port, server.proto), 15);
+    // Three round trips a test: the server up on a free port, the client between two CPU
+    // reads, the server down after the destination's second CPU read. The destination's first
+    // read runs beside the client's start.
+    const proto = serverFor(t, p.dst.address, 0).proto;
+    const servers = candidatePorts(c.records.length + round * 31 + rep).map((port) => ({ port, command: withTimeout(seconds + 30, serverFor(t, p.dst.address, port).command) }));
+    const up = await dst.exec(startServer(servers, pidFile, outFile, proto), 15);
     if (up.code !== 0) throw new Error(`the ${t.tool} server did not start on ${p.dst.host}: ${(up.stderr || up.stdout).trim().split('\n').slice(-3).join(' / ')}`);
     started = true;
+    const port = Number(up.stdout.split('\n').find((l) => l.startsWith(PORT_PREFIX))?.slice(PORT_PREFIX.length));
+    if (!Number.isInteger(port)) throw new Error(`bug: the server start on ${p.dst.host} printed no port`);
     command = clientFor(t, p, port, direction === 'reverse');
-    const [cpuA0, cpuB0] = await Promise.all([src.exec(CPU_READ, 10), dst.exec(CPU_READ, 10)]);
     const tc = Date.now();
-    const r = await src.exec(withTimeout(seconds + 10, command), seconds + 10);
+    const [r, cpuB0] = await Promise.all([src.exec(clientWithCpu(withTimeout(seconds + 10, command)), seconds + 10), dst.exec(CPU_READ, 10)]);
     const elapsed = (Date.now() - tc) / 1000;
-    const [cpuA1, cpuB1] = await Promise.all([src.exec(CPU_READ, 10), dst.exec(CPU_READ, 10)]);
-    const stop = await dst.exec(stopServer(pidFile, outFile), 10);
+    const stopped = await dst.exec(stopServer(pidFile, outFile), 10);
     started = false;
-    const text = r.stdout + (r.stderr ? `\n${r.stderr}` : '');
+    const client = splitClient(r.stdout);
+    const stop = splitStop(stopped.stdout);
+    const text = client.output + (r.stderr ? `\n${r.stderr}` : '');
     await saveRaw(c, raw, text);
-    await saveRaw(c, rawServer, stop.stdout);
-    const cpuSrc = cpuUsage(cpuA0.stdout, cpuA1.stdout, elapsed);
-    const cpuDst = cpuUsage(cpuB0.stdout, cpuB1.stdout, elapsed);
+    await saveRaw(c, rawServer, stop.output);
+    const cpuSrc = cpuUsage(client.before, client.after, elapsed);
+    const cpuDst = cpuUsage(cpuB0.stdout, stop.cpu, elapsed);
     const cpu = { ...(cpuSrc ? { src: cpuSrc } : {}), ...(cpuDst ? { dst: cpuDst } : {}) };
     const timedOut = r.code === 124 ? 'timed out' : undefined;
     if (t.tool === 'netperf') {
       const res = parseNetperf(text, t.test);
       record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, rawServer, netperf: res, cpu, ...(res.error || timedOut ? { error: res.error ?? timedOut! } : {}) };
     } else {
-      const res = t.tool === 'iperf3' ? parseIperf3(r.stdout) : t.tool === 'iperf2' ? parseIperf2(r.stdout + r.stderr, t.protocol, stop.stdout) : undefined;
+      const res = t.tool === 'iperf3' ? parseIperf3(client.output) : t.tool === 'iperf2' ? parseIperf2(client.output + r.stderr, t.protocol, stop.output) : undefined;
       if (!res) throw new Error('bug: a ping is not a throughput test');
       record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, rawServer, throughput: res, cpu, ...(res.error || timedOut ? { error: res.error ?? timedOut! } : {}) };
     }
@@ -350,20 +345,17 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
         await Promise.all(paths.map((p) => (hosts.get(p.src.host)!.gone ? skip(ctx, p, 'ping', rep) : pingTest(ctx, p, x as Extract<SuiteTest, { tool: 'ping' }>, rep))));
         ctx.remaining = Math.max(0, ctx.remaining - testSeconds(x));
       }
-      for (const pl of plans) {
-        for (const dirn of directions(pl.test)) {
-          for (const [ri, round] of pl.rounds.entries()) {
-            if (cancelled(ctx)) break;
-            await Promise.all(
-              round.map((j) => {
-                const p = j.item;
-                if (hosts.get(p.src.host)!.gone || hosts.get(p.dst.host)!.gone) return skip(ctx, p, testName(pl.test), rep, dirn);
-                return throughputTest(ctx, p, pl.test, rep, dirn, ri + 1);
-              }),
-            );
-          }
-        }
-      }
+      // Every throughput test of the repetition in schedule order, each started as soon as its
+      // two hosts are free (not when its whole round is): rounds are the order, not barriers.
+      const order = plans.flatMap((pl) => directions(pl.test).flatMap((dirn) => pl.rounds.flatMap((round, ri) => round.map((j) => ({ ...j, item: { path: j.item, test: pl.test, dirn, round: ri + 1 } })))));
+      await runInOrder(
+        order,
+        ({ item: { path: p, test, dirn, round } }) => {
+          if (hosts.get(p.src.host)!.gone || hosts.get(p.dst.host)!.gone) return skip(ctx, p, testName(test), rep, dirn);
+          return throughputTest(ctx, p, test, rep, dirn, round);
+        },
+        () => cancelled(ctx),
+      );
     }
   } finally {
     // Whatever happened: every server this run started is stopped, on every host that answers.

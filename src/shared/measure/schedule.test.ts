@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { rounds, schedule, type Job } from './schedule.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { rounds, runInOrder, schedule, type Job } from './schedule.js';
 
 const complete = (n: number): Job<string>[] => {
   const jobs: Job<string>[] = [];
@@ -52,5 +52,77 @@ describe('schedule', () => {
     valid(jobs, out);
     expect(out.length).toBeLessThanOrEqual(2 * 3 - 1);
     expect(out.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('runInOrder', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** Runs `jobs` with the given durations (ms, by item) on fake timers; returns each job's [start, end]. */
+  async function timeline(jobs: readonly Job<string>[], ms: (item: string) => number, stop?: () => boolean): Promise<Map<string, [number, number]>> {
+    const t0 = Date.now();
+    const spans = new Map<string, [number, number]>();
+    const done = runInOrder(
+      jobs,
+      async (j) => {
+        const start = Date.now() - t0;
+        await new Promise((r) => setTimeout(r, ms(j.item)));
+        spans.set(j.item, [start, Date.now() - t0]);
+      },
+      stop,
+    );
+    await vi.runAllTimersAsync();
+    await done;
+    return spans;
+  }
+
+  it('never puts a host in two jobs at once, and keeps each host’s jobs in their order', async () => {
+    const jobs = schedule(complete(6)).flat();
+    // Uneven durations, so that pairs drift apart from their rounds.
+    const spans = await timeline(jobs, (item) => 10 + ((item.charCodeAt(0) * 7 + item.charCodeAt(2) * 13) % 40));
+    expect(spans.size).toBe(jobs.length);
+    for (const h of ['h0', 'h1', 'h2', 'h3', 'h4', 'h5']) {
+      const mine = jobs.filter((j) => j.hosts.includes(h)).map((j) => spans.get(j.item)!);
+      for (let i = 1; i < mine.length; i++) expect(mine[i]![0]).toBeGreaterThanOrEqual(mine[i - 1]![1]);
+    }
+  });
+
+  it('a pair that finishes early starts its next job without waiting for the rest of its round', async () => {
+    // Round 1: a–b (10 ms) and c–d (50 ms); round 2: a–b again. Barrier rounds would start it at 50 ms.
+    const jobs: Job<string>[] = [
+      { item: 'ab1', hosts: ['a', 'b'] },
+      { item: 'cd1', hosts: ['c', 'd'] },
+      { item: 'ab2', hosts: ['a', 'b'] },
+    ];
+    const spans = await timeline(jobs, (item) => (item === 'cd1' ? 50 : 10));
+    expect(spans.get('ab2')).toEqual([10, 20]);
+    expect(spans.get('cd1')).toEqual([0, 50]);
+  });
+
+  it('a job waits for the earlier jobs of both its hosts, on a mesh as long as its rounds one after the other', async () => {
+    const jobs = schedule(complete(4)).flat();
+    const spans = await timeline(jobs, () => 10);
+    // K4: 3 rounds of 10 ms.
+    expect(Math.max(...[...spans.values()].map((s) => s[1]))).toBe(30);
+  });
+
+  it('starts nothing more once stopped, and ends when the running jobs have', async () => {
+    const jobs = schedule(complete(4)).flat();
+    let begun = 0;
+    const spans = await timeline(
+      jobs,
+      () => {
+        begun++;
+        return 10;
+      },
+      () => begun >= 2,
+    );
+    // The first round (two jobs) ran; nothing after it.
+    expect(spans.size).toBe(2);
+  });
+
+  it('an empty list is done at once', async () => {
+    await expect(runInOrder([], async () => undefined)).resolves.toBeUndefined();
   });
 });

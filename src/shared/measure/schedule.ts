@@ -85,3 +85,46 @@ function roundRobin<T>(jobs: readonly Job<T>[]): Job<T>[][] | undefined {
   }
   return out;
 }
+
+/**
+ * Runs `jobs` in their order without waiting for whole rounds: a job starts as soon as it is
+ * the next job of both its hosts (each host's jobs keep their order), so no host is ever in two
+ * jobs at once, and a pair that finishes early starts its next job instead of waiting for the
+ * slowest pair of its round — a run never takes longer than its rounds one after the other.
+ * Once `stop()` says so, no further job starts; the promise resolves when the running ones end.
+ */
+export async function runInOrder<T>(jobs: readonly Job<T>[], run: (job: Job<T>, index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+  const queues = new Map<string, number[]>();
+  const hostsOf = jobs.map((j) => [...new Set(j.hosts)]);
+  hostsOf.forEach((hs, i) => {
+    for (const h of hs) {
+      if (!queues.has(h)) queues.set(h, []);
+      queues.get(h)!.push(i);
+    }
+  });
+  const started = new Set<number>();
+  const ready = (i: number): boolean => !started.has(i) && hostsOf[i]!.every((h) => queues.get(h)![0] === i);
+  await new Promise<void>((resolve, reject) => {
+    let running = 0;
+    const pump = (candidates: Iterable<number>): void => {
+      if (!stop()) {
+        for (const i of candidates) {
+          if (!ready(i)) continue;
+          started.add(i);
+          running++;
+          run(jobs[i]!, i).then(
+            () => {
+              running--;
+              // Its hosts move on to their next jobs, which may now be ready.
+              for (const h of hostsOf[i]!) queues.get(h)!.shift();
+              pump(hostsOf[i]!.map((h) => queues.get(h)![0]).filter((x): x is number => x !== undefined));
+            },
+            (e: unknown) => reject(e),
+          );
+        }
+      }
+      if (running === 0) resolve();
+    };
+    pump(jobs.keys());
+  });
+}
