@@ -2,6 +2,7 @@
  * The shell a measurement run executes on a host, each fragment named once with the reason for
  * its form. Every value is quoted; nothing here carries a secret.
  */
+import path from 'node:path';
 import { q } from '../../shared/shell.js';
 import { MISSING_PREFIX } from '../../shared/preflight.js';
 
@@ -73,11 +74,13 @@ export function startServer(servers: readonly { readonly port: number; readonly 
   const flag = proto === 'udp' ? '-Hlnu' : '-Hlnt';
   const ports = servers.map((s) => String(s.port));
   for (const p of ports) if (!/^\d+$/.test(p)) throw new Error(`bug: port ${p}`);
+  // As few processes as can be (under load each one waits for a core): the folder made once a
+  // run, one `ss` for the ports in use (matched by the shell), one `ss` a poll.
   return [
-    `mkdir -p "$(dirname ${q(pidFile)})"`,
-    `used=" $(ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | tr '\\n' ' ') "`,
+    `[ -d ${q(path.posix.dirname(pidFile))} ] || mkdir -p ${q(path.posix.dirname(pidFile))}`,
+    'used=" $(ss -Hlntu 2>/dev/null) "',
     'port=',
-    `for p in ${ports.join(' ')}; do case "$used" in *" $p "*) ;; *) port=$p; break ;; esac; done`,
+    `for p in ${ports.join(' ')}; do case "$used" in *":$p "*) ;; *) port=$p; break ;; esac; done`,
     `[ -n "$port" ] || { echo "no free port among ${ports.join(', ')}" >&2; exit 1; }`,
     'case "$port" in',
     ...servers.map((s) => `${s.port}) ${s.command} > ${q(outFile)} 2>&1 & ;;`),
@@ -85,7 +88,7 @@ export function startServer(servers: readonly { readonly port: number; readonly 
     `echo $! > ${q(pidFile)}`,
     `echo "${PORT_PREFIX}$port"`,
     'i=0',
-    `until ss ${flag} "sport = :$port" 2>/dev/null | grep -q .; do i=$((i + 1)); if [ "$i" -gt 250 ]; then echo "the server did not listen on port $port:" >&2; cat ${q(outFile)} >&2; exit 1; fi; sleep 0.02; done`,
+    `until [ -n "$(ss ${flag} "sport = :$port" 2>/dev/null)" ]; do i=$((i + 1)); if [ "$i" -gt 250 ]; then echo "the server did not listen on port $port:" >&2; cat ${q(outFile)} >&2; exit 1; fi; sleep 0.02; done`,
   ].join('\n');
 }
 
@@ -136,8 +139,12 @@ export function splitStop(stdout: string): { cpu: string; output: string } {
   return i < 0 ? { cpu: '', output: stdout } : { cpu: stdout.slice(0, i), output: stdout.slice(i + CPU_END.length + 1) };
 }
 
-/** Every server the run left (an interrupted run, a lost connection): stopped, and the run's folder removed. */
+/**
+ * Every server the run left (an interrupted run, a lost connection): stopped, and the run's
+ * folder removed. A pid file holds `timeout`'s pid: TERM reaches the server through it (timeout
+ * relays the signal), where KILL would leave the server running without its parent.
+ */
 export function cleanupRun(runId: string): string {
   const d = q(runDir(runId));
-  return `if [ -d ${d} ]; then for f in ${d}/*.pid; do [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null; done; rm -rf ${d}; fi; exit 0`;
+  return `if [ -d ${d} ]; then left=; for f in ${d}/*.pid; do [ -f "$f" ] && left=1 && kill -TERM "$(cat "$f")" 2>/dev/null; done; if [ -n "$left" ]; then sleep 0.2; for f in ${d}/*.pid; do kill -KILL "$(cat "$f")" 2>/dev/null; done; fi; rm -rf ${d}; fi; exit 0`;
 }

@@ -115,6 +115,8 @@ interface Ctx {
   readonly started: number;
   /** Seconds of tests not yet run, for the estimated end time. */
   remaining: number;
+  /** Servers started so far (each one's pid and output files are numbered by it). */
+  servers: number;
 }
 
 const cancelled = (c: Ctx): boolean => c.opts.signal?.aborted === true;
@@ -177,8 +179,41 @@ function clientFor(t: SuiteTest, p: MeasuredPath, port: number, reverse: boolean
   throw new Error('bug: not a throughput test');
 }
 
-/** One throughput test on one path, one direction: server up, CPU read, client, CPU read, server down. */
-async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number, direction: Direction, round: number): Promise<void> {
+/** A test's server, listening. */
+interface Started {
+  readonly port: number;
+  readonly pidFile: string;
+  readonly outFile: string;
+}
+
+/**
+ * A test's server up on a free port of its destination, in one round trip. The schedule may
+ * start it while the host finishes its previous test (see runInOrder's `prepare`): it listens,
+ * idle, for at most the two tests' time.
+ */
+async function startTestServer(c: Ctx, p: MeasuredPath, t: SuiteTest): Promise<Started> {
+  const dst = c.hosts.get(p.dst.host)!;
+  const seq = c.servers++;
+  const pidFile = `${runDir(c.runId)}/${testName(t)}-${seq}.pid`;
+  const outFile = `${runDir(c.runId)}/${testName(t)}-${seq}.out`;
+  const proto = serverFor(t, p.dst.address, 0).proto;
+  const servers = candidatePorts(seq).map((port) => ({ port, command: withTimeout(2 * testSeconds(t) + 60, serverFor(t, p.dst.address, port).command) }));
+  const up = await dst.exec(startServer(servers, pidFile, outFile, proto), 15);
+  if (up.code !== 0) {
+    await dst.exec(stopServer(pidFile, outFile), 10).catch(() => undefined);
+    throw new Error(`the ${t.tool} server did not start on ${p.dst.host}: ${(up.stderr || up.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+  }
+  const port = Number(up.stdout.split('\n').find((l) => l.startsWith(PORT_PREFIX))?.slice(PORT_PREFIX.length));
+  if (!Number.isInteger(port)) throw new Error(`bug: the server start on ${p.dst.host} printed no port`);
+  return { port, pidFile, outFile };
+}
+
+/**
+ * One throughput test on one path, one direction: its server (started now, or ahead by the
+ * schedule), the client between two CPU reads, the server down after the destination's second
+ * CPU read — the destination's first read runs beside the client's start.
+ */
+async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number, direction: Direction, round: number, server?: Promise<Started>): Promise<void> {
   const name = testName(t);
   const src = c.hosts.get(p.src.host)!;
   const dst = c.hosts.get(p.dst.host)!;
@@ -189,29 +224,19 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   let command = '';
-  const pidFile = `${runDir(c.runId)}/${name}-${c.records.length}.pid`;
-  const outFile = `${runDir(c.runId)}/${name}-${c.records.length}.out`;
-  let started = false;
+  let running: Started | undefined;
   progress(c, name, 'running', p.src.host, `${p.label}${direction === 'reverse' ? ' (reverse)' : ''}`);
   const base = { id, pathId: p.id, test: name, direction, repetition: rep, round, startedAt } as const;
   let record: TestRecord;
   try {
-    // Three round trips a test: the server up on a free port, the client between two CPU
-    // reads, the server down after the destination's second CPU read. The destination's first
-    // read runs beside the client's start.
-    const proto = serverFor(t, p.dst.address, 0).proto;
-    const servers = candidatePorts(c.records.length + round * 31 + rep).map((port) => ({ port, command: withTimeout(seconds + 30, serverFor(t, p.dst.address, port).command) }));
-    const up = await dst.exec(startServer(servers, pidFile, outFile, proto), 15);
-    if (up.code !== 0) throw new Error(`the ${t.tool} server did not start on ${p.dst.host}: ${(up.stderr || up.stdout).trim().split('\n').slice(-3).join(' / ')}`);
-    started = true;
-    const port = Number(up.stdout.split('\n').find((l) => l.startsWith(PORT_PREFIX))?.slice(PORT_PREFIX.length));
-    if (!Number.isInteger(port)) throw new Error(`bug: the server start on ${p.dst.host} printed no port`);
+    running = await (server ?? startTestServer(c, p, t));
+    const { port, pidFile, outFile } = running;
     command = clientFor(t, p, port, direction === 'reverse');
     const tc = Date.now();
     const [r, cpuB0] = await Promise.all([src.exec(clientWithCpu(withTimeout(seconds + 10, command)), seconds + 10), dst.exec(CPU_READ, 10)]);
     const elapsed = (Date.now() - tc) / 1000;
     const stopped = await dst.exec(stopServer(pidFile, outFile), 10);
-    started = false;
+    running = undefined;
     const client = splitClient(r.stdout);
     const stop = splitStop(stopped.stdout);
     const text = client.output + (r.stderr ? `\n${r.stderr}` : '');
@@ -232,7 +257,7 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
   } catch (e) {
     record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, error: message(e) };
   } finally {
-    if (started) await dst.exec(stopServer(pidFile, outFile), 10).catch(() => undefined);
+    if (running) await dst.exec(stopServer(running.pidFile, running.outFile), 10).catch(() => undefined);
   }
   c.records.push(record);
   c.done++;
@@ -304,7 +329,7 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
   const environment: HostEnvironment[] = [];
 
   const { hosts, failed } = await connectAll(projectDir, t, plan, names, opts);
-  const ctx: Ctx = { runId: opts.runId, dir, hosts, suite, records: [], problems, opts, total: 0, done: 0, started: Date.now(), remaining: 0 };
+  const ctx: Ctx = { runId: opts.runId, dir, hosts, suite, records: [], problems, opts, total: 0, done: 0, started: Date.now(), remaining: 0, servers: 0 };
   try {
     if (failed.length) throw new ApiError('failed', `cannot reach ${failed.length === 1 ? 'a host' : 'hosts'} to measure: ${failed.join('; ')}`);
     // Preflight: every tool on every host, before any test starts.
@@ -348,13 +373,17 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
       // Every throughput test of the repetition in schedule order, each started as soon as its
       // two hosts are free (not when its whole round is): rounds are the order, not barriers.
       const order = plans.flatMap((pl) => directions(pl.test).flatMap((dirn) => pl.rounds.flatMap((round, ri) => round.map((j) => ({ ...j, item: { path: j.item, test: pl.test, dirn, round: ri + 1 } })))));
-      await runInOrder(
+      // A test's server is started while its two hosts finish their current tests (an idle
+      // listening socket; the start's few processes run during those tests), so that a host
+      // goes from one test to the next without waiting for a round trip and a server's start.
+      await runInOrder<(typeof order)[number]['item'], Started>(
         order,
-        ({ item: { path: p, test, dirn, round } }) => {
+        ({ item: { path: p, test, dirn, round } }, _i, server) => {
           if (hosts.get(p.src.host)!.gone || hosts.get(p.dst.host)!.gone) return skip(ctx, p, testName(test), rep, dirn);
-          return throughputTest(ctx, p, test, rep, dirn, round);
+          return throughputTest(ctx, p, test, rep, dirn, round, server);
         },
         () => cancelled(ctx),
+        ({ item: { path: p, test } }) => startTestServer(ctx, p, test),
       );
     }
   } finally {

@@ -122,6 +122,63 @@ describe('runInOrder', () => {
     expect(spans.size).toBe(2);
   });
 
+  it('prepares a job while its hosts finish their current one, never two ahead, and hands it to the run', async () => {
+    // a–b twice, then b–c: b–c is two jobs away on b until the first a–b ends.
+    const jobs: Job<string>[] = [
+      { item: 'ab1', hosts: ['a', 'b'] },
+      { item: 'ab2', hosts: ['a', 'b'] },
+      { item: 'bc', hosts: ['b', 'c'] },
+    ];
+    const t0 = Date.now();
+    const preparedAt = new Map<string, number>();
+    const got = new Map<string, string | undefined>();
+    const done = runInOrder<string, string>(
+      jobs,
+      async (j, _i, prepared) => {
+        got.set(j.item, prepared ? await prepared : undefined);
+        await new Promise((r) => setTimeout(r, 10));
+      },
+      () => false,
+      async (j) => {
+        preparedAt.set(j.item, Date.now() - t0);
+        return `ready:${j.item}`;
+      },
+    );
+    await vi.runAllTimersAsync();
+    await done;
+    expect(got).toEqual(new Map([['ab1', undefined], ['ab2', 'ready:ab2'], ['bc', 'ready:bc']]));
+    // ab2 while ab1 ran; bc only once ab1 was done (while ab2 ran).
+    expect(preparedAt).toEqual(new Map([['ab2', 0], ['bc', 10]]));
+  });
+
+  it('once stopped, ends only when the preparations under way have settled', async () => {
+    const jobs: Job<string>[] = [
+      { item: 'ab1', hosts: ['a', 'b'] },
+      { item: 'ab2', hosts: ['a', 'b'] },
+    ];
+    let stopped = false;
+    let preparedDone = false;
+    let ended = false;
+    const done = runInOrder<string, void>(
+      jobs,
+      async () => {
+        await new Promise((r) => setTimeout(r, 10));
+        stopped = true; // cancelled while ab2's preparation (50 ms) is under way
+      },
+      () => stopped,
+      async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        preparedDone = true;
+      },
+    ).then(() => (ended = true));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(ended).toBe(false);
+    await vi.runAllTimersAsync();
+    await done;
+    expect(preparedDone).toBe(true);
+    expect(ended).toBe(true);
+  });
+
   it('an empty list is done at once', async () => {
     await expect(runInOrder([], async () => undefined)).resolves.toBeUndefined();
   });

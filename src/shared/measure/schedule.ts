@@ -91,9 +91,20 @@ function roundRobin<T>(jobs: readonly Job<T>[]): Job<T>[][] | undefined {
  * the next job of both its hosts (each host's jobs keep their order), so no host is ever in two
  * jobs at once, and a pair that finishes early starts its next job instead of waiting for the
  * slowest pair of its round — a run never takes longer than its rounds one after the other.
- * Once `stop()` says so, no further job starts; the promise resolves when the running ones end.
+ *
+ * `prepare`, when given, is called for a job as soon as it is at most one job away on each of
+ * its hosts (their current job running): its result reaches `run` as `prepared`, so what can be
+ * readied ahead (a server listening for the next test) is done while the hosts finish their
+ * current job. A job whose hosts were free at once gets no `prepared`. Once `stop()` says so,
+ * nothing further is prepared or started; the promise resolves when the running jobs and the
+ * preparations under way have ended.
  */
-export async function runInOrder<T>(jobs: readonly Job<T>[], run: (job: Job<T>, index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+export async function runInOrder<T, P = undefined>(
+  jobs: readonly Job<T>[],
+  run: (job: Job<T>, index: number, prepared?: Promise<NoInfer<P>>) => Promise<void>,
+  stop: () => boolean = () => false,
+  prepare?: (job: Job<T>, index: number) => Promise<P>,
+): Promise<void> {
   const queues = new Map<string, number[]>();
   const hostsOf = jobs.map((j) => [...new Set(j.hosts)]);
   hostsOf.forEach((hs, i) => {
@@ -103,7 +114,12 @@ export async function runInOrder<T>(jobs: readonly Job<T>[], run: (job: Job<T>, 
     }
   });
   const started = new Set<number>();
+  const prepared = new Map<number, Promise<P>>();
   const ready = (i: number): boolean => !started.has(i) && hostsOf[i]!.every((h) => queues.get(h)![0] === i);
+  const nextUp = (i: number): boolean => hostsOf[i]!.every((h) => {
+    const q = queues.get(h)!;
+    return q[0] === i || (q[1] === i && started.has(q[0]!));
+  });
   await new Promise<void>((resolve, reject) => {
     let running = 0;
     const pump = (candidates: Iterable<number>): void => {
@@ -112,7 +128,7 @@ export async function runInOrder<T>(jobs: readonly Job<T>[], run: (job: Job<T>, 
           if (!ready(i)) continue;
           started.add(i);
           running++;
-          run(jobs[i]!, i).then(
+          run(jobs[i]!, i, prepared.get(i)).then(
             () => {
               running--;
               // Its hosts move on to their next jobs, which may now be ready.
@@ -122,8 +138,20 @@ export async function runInOrder<T>(jobs: readonly Job<T>[], run: (job: Job<T>, 
             (e: unknown) => reject(e),
           );
         }
+        if (prepare) {
+          // Each busy host's next job, once it is next on all its hosts.
+          for (const q of queues.values()) {
+            const k = q[1];
+            if (k === undefined || prepared.has(k) || started.has(k) || !started.has(q[0]!) || !nextUp(k)) continue;
+            const p = prepare(jobs[k]!, k);
+            p.catch(() => undefined); // handled by run, which awaits it
+            prepared.set(k, p);
+          }
+        }
       }
-      if (running === 0) resolve();
+      // Done: also once every preparation has settled, so that nothing prepared outlives the
+      // call (a cancelled run's cleanup must find every server it started).
+      if (running === 0) void Promise.allSettled(prepared.values()).then(() => resolve());
     };
     pump(jobs.keys());
   });
