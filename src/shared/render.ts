@@ -49,7 +49,9 @@ const HELPERS: readonly { name: string; uses?: readonly string[]; text: string }
   pid=$(cat "$1")
   if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then
     kill "$pid" 2>/dev/null
-    i=0; while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    # Waits while it runs: an exited daemon can stay a zombie until its parent reaps it, and
+    # kill -0 says yes to zombies (5 s lost per daemon); the state is /proc/PID/stat's third field.
+    i=0; while [ "$i" -lt 50 ] && read -r _ _ st _ < "/proc/$pid/stat" 2>/dev/null && [ "$st" != Z ]; do sleep 0.1; i=$((i + 1)); done
     kill -9 "$pid" 2>/dev/null
   fi
   rm -f "$1"
@@ -137,12 +139,17 @@ function memberships(plan: Plan): Memberships {
   return out;
 }
 
+/** The end of an `ip -batch` here-document (no route command line can be this). */
+const IP_BATCH_EOF = 'OVERLAB_IP_BATCH';
+
 export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secret: SecretLookup, index: Memberships = memberships(plan)): HostBundle {
   const files: BundleFile[] = [];
   const up: string[] = [];
   const down: string[][] = [];
   const routeUp: string[] = [];
   const routeDown: string[] = [];
+  /** The routes' commands one by one, for the dry run's list of steps. */
+  const routeSteps: string[] = [];
   const clamps: { dev: string; mss: number }[] = [];
 
   for (const [net, self] of index.get(host.name) ?? []) {
@@ -157,9 +164,18 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
       if (net.mtu < plan.underlayMtu) clamps.push({ dev, mss: net.mss });
       const mine = routesOf(net, host.name);
       if (mine.length > 0) routeUp.push(cmd('ol_wait_link', dev));
-      for (const r of mine) {
-        routeUp.push(cmd('ip', 'route', 'replace', r.dst, 'via', r.via, 'dev', dev));
-        routeDown.push(`${cmd('ip', 'route', 'del', r.dst, 'via', r.via, 'dev', dev)} 2>/dev/null`);
+      const replace = mine.map((r) => cmd('route', 'replace', r.dst, 'via', r.via, 'dev', dev));
+      const del = mine.map((r) => cmd('route', 'del', r.dst, 'via', r.via, 'dev', dev));
+      routeSteps.push(...replace.map((r) => `ip ${r}`));
+      // Many routes (a hub-spoke's spoke has one per other site) go through one `ip` process:
+      // each process costs milliseconds, seconds across a fleet deployed at once. Batch mode
+      // stops at the first error like set -e; teardown's -force goes on past routes already gone.
+      if (replace.length > 1 && ![...replace, ...del].some((l) => /['"\\]/.test(l))) {
+        routeUp.push(`ip -batch - <<'${IP_BATCH_EOF}'`, ...replace, IP_BATCH_EOF);
+        routeDown.push(`ip -force -batch - 2>/dev/null <<'${IP_BATCH_EOF}'`, ...del, IP_BATCH_EOF);
+      } else {
+        routeUp.push(...replace.map((r) => `ip ${r}`));
+        routeDown.push(...del.map((r) => `ip ${r} 2>/dev/null`));
       }
     }
   }
@@ -189,7 +205,8 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
     'echo "overlab: down"',
     'exit 0',
   ]);
-  return { host: host.name, files, up: upScript, down: downScript, steps: upBody.filter((l) => !l.startsWith('#')) };
+  const steps = [...(installs.length ? installs : []), ...fwd.up, ...up, ...routeSteps, ...mss.up].filter((l) => !l.startsWith('#'));
+  return { host: host.name, files, up: upScript, down: downScript, steps };
 }
 
 export function render(plan: Plan, registry: Registry, secret: SecretLookup): HostBundle[] {

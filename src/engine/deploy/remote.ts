@@ -34,6 +34,9 @@ export const WRITTEN = '@@overlab-bundle-written';
 export function installScript(files: readonly { readonly path: string; readonly content: string; readonly mode: number }[], replacesOther: boolean): string {
   const dirs = [...new Set(files.map((f) => path.posix.dirname(`${INCOMING}/${f.path}`)))].filter((d) => d !== INCOMING);
   const lines = [
+    // The bundle's files are private while written; up.sh then runs with the login's own umask
+    // (daemons it starts create sockets and logs other users may need: ocserv's workers do).
+    'umask_was=$(umask)',
     'umask 077',
     `written() { echo "overlab: cannot write the bundle into ${INCOMING}: $1" >&2; exit 1; }`,
     `rm -rf ${q(INCOMING)} && mkdir -p -m 0700 ${q(INCOMING)} || written ${q(INCOMING)}`,
@@ -44,7 +47,7 @@ export function installScript(files: readonly { readonly path: string; readonly 
     const body = Buffer.from(f.content).toString('base64').replace(/.{1,76}/g, '$&\n');
     lines.push(`base64 -d > ${q(file)} <<'__OVERLAB_B64__' || written ${q(f.path)}`, `${body}__OVERLAB_B64__`, `chmod ${f.mode.toString(8)} ${q(file)} || written ${q(f.path)}`);
   }
-  lines.push(`echo ${WRITTEN}`, applyScript(replacesOther), '');
+  lines.push(`echo ${WRITTEN}`, 'umask "$umask_was"', applyScript(replacesOther), '');
   return lines.join('\n');
 }
 

@@ -11,6 +11,8 @@ sysctl -qw net.ipv4.ip_forward=1
 # n1: Clean IP (no tunnel), 198.18.0.3/32 on eth0, MTU 1500
 # Routes to the other sites
 ol_wait_link eth0
-ip route replace 198.18.16.0/24 via 198.18.0.1 dev eth0
-ip route replace 198.18.17.0/24 via 198.18.0.1 dev eth0
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.16.0/24 via 198.18.0.1 dev eth0
+route replace 198.18.17.0/24 via 198.18.0.1 dev eth0
+OVERLAB_IP_BATCH
 echo "overlab: up"

@@ -20,8 +20,10 @@ ip addr replace 198.19.0.1/31 dev olgnv0
 ip link set dev olgnv0 up
 # Routes to the other sites
 ol_wait_link olgnv0
-ip route replace 198.18.16.0/24 via 198.19.0.0 dev olgnv0
-ip route replace 198.18.18.0/24 via 198.19.0.0 dev olgnv0
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.16.0/24 via 198.19.0.0 dev olgnv0
+route replace 198.18.18.0/24 via 198.19.0.0 dev olgnv0
+OVERLAB_IP_BATCH
 # TCP MSS clamping (nftables)
 nft -f /etc/overlab/mss.nft
 echo "overlab: up"

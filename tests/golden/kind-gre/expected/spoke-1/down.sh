@@ -4,8 +4,10 @@
 set -u
 RUN=/run/overlab
 nft delete table inet overlab_mss 2>/dev/null
-ip route del 198.18.16.0/24 via 198.19.0.0 dev olgre0 2>/dev/null
-ip route del 198.18.18.0/24 via 198.19.0.0 dev olgre0 2>/dev/null
+ip -force -batch - 2>/dev/null <<'OVERLAB_IP_BATCH'
+route del 198.18.16.0/24 via 198.19.0.0 dev olgre0
+route del 198.18.18.0/24 via 198.19.0.0 dev olgre0
+OVERLAB_IP_BATCH
 # n0: GRE
 ip link del dev olgre0 2>/dev/null
 rm -f /etc/overlab/mss.nft

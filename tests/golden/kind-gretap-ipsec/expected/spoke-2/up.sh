@@ -46,8 +46,10 @@ if [ "$(cat /run/overlab/pluto/overlab-n1.loaded 2>/dev/null)" != "$loaded" ]; t
 fi
 # Routes to the other sites
 ol_wait_link olgtaps0
-ip route replace 198.18.16.0/24 via 198.19.0.2 dev olgtaps0
-ip route replace 198.18.17.0/24 via 198.19.0.2 dev olgtaps0
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.16.0/24 via 198.19.0.2 dev olgtaps0
+route replace 198.18.17.0/24 via 198.19.0.2 dev olgtaps0
+OVERLAB_IP_BATCH
 # TCP MSS clamping (nftables)
 nft -f /etc/overlab/mss.nft
 echo "overlab: up"

@@ -4,8 +4,10 @@
 set -u
 RUN=/run/overlab
 nft delete table inet overlab_mss 2>/dev/null
-ip route del 198.18.16.0/24 via 198.19.0.0 dev olgue0 2>/dev/null
-ip route del 198.18.18.0/24 via 198.19.0.0 dev olgue0 2>/dev/null
+ip -force -batch - 2>/dev/null <<'OVERLAB_IP_BATCH'
+route del 198.18.16.0/24 via 198.19.0.0 dev olgue0
+route del 198.18.18.0/24 via 198.19.0.0 dev olgue0
+OVERLAB_IP_BATCH
 # n0: IPIP over GUE
 ip link del dev olgue0 2>/dev/null
 ip fou del port 6080 2>/dev/null

@@ -8,7 +8,9 @@ ol_stop() {
   pid=$(cat "$1")
   if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then
     kill "$pid" 2>/dev/null
-    i=0; while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    # Waits while it runs: an exited daemon can stay a zombie until its parent reaps it, and
+    # kill -0 says yes to zombies (5 s lost per daemon); the state is /proc/PID/stat's third field.
+    i=0; while [ "$i" -lt 50 ] && read -r _ _ st _ < "/proc/$pid/stat" 2>/dev/null && [ "$st" != Z ]; do sleep 0.1; i=$((i + 1)); done
     kill -9 "$pid" 2>/dev/null
   fi
   rm -f "$1"

@@ -44,8 +44,10 @@ if [ "$(cat /run/overlab/pluto/overlab-n0.loaded 2>/dev/null)" != "$loaded" ]; t
 fi
 # Routes to the other sites
 ol_wait_link ipsec100
-ip route replace 198.18.16.0/24 via 198.19.0.0 dev ipsec100
-ip route replace 198.18.18.0/24 via 198.19.0.0 dev ipsec100
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.16.0/24 via 198.19.0.0 dev ipsec100
+route replace 198.18.18.0/24 via 198.19.0.0 dev ipsec100
+OVERLAB_IP_BATCH
 # TCP MSS clamping (nftables)
 nft -f /etc/overlab/mss.nft
 echo "overlab: up"

@@ -3,8 +3,10 @@
 # Generated from overlab.yaml: change the project, not this file.
 set -u
 RUN=/run/overlab
-ip route del 198.18.16.0/24 via 198.19.0.0 dev olmv0 2>/dev/null
-ip route del 198.18.18.0/24 via 198.19.0.0 dev olmv0 2>/dev/null
+ip -force -batch - 2>/dev/null <<'OVERLAB_IP_BATCH'
+route del 198.18.16.0/24 via 198.19.0.0 dev olmv0
+route del 198.18.18.0/24 via 198.19.0.0 dev olmv0
+OVERLAB_IP_BATCH
 # n0: MACVLAN (bridge mode; hosts on one L2 segment)
 ip link del dev olmv0 2>/dev/null
 if [ -f "$RUN/net.ipv4.ip_forward.orig" ]; then sysctl -qw net.ipv4.ip_forward="$(cat "$RUN/net.ipv4.ip_forward.orig")"; rm -f "$RUN/net.ipv4.ip_forward.orig"; fi

@@ -15,6 +15,8 @@ ip addr replace 198.19.0.1/31 dev olmv0
 ip link set dev olmv0 up
 # Routes to the other sites
 ol_wait_link olmv0
-ip route replace 198.18.16.0/24 via 198.19.0.0 dev olmv0
-ip route replace 198.18.18.0/24 via 198.19.0.0 dev olmv0
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.16.0/24 via 198.19.0.0 dev olmv0
+route replace 198.18.18.0/24 via 198.19.0.0 dev olmv0
+OVERLAB_IP_BATCH
 echo "overlab: up"

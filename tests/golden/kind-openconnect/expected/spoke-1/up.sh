@@ -29,8 +29,10 @@ i=0; until ip -o link show dev oloc0 | grep -q LOWER_UP; do
 done
 # Routes to the other sites
 ol_wait_link oloc0
-ip route replace 198.18.16.0/24 via 198.19.0.1 dev oloc0
-ip route replace 198.18.18.0/24 via 198.19.0.1 dev oloc0
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.16.0/24 via 198.19.0.1 dev oloc0
+route replace 198.18.18.0/24 via 198.19.0.1 dev oloc0
+OVERLAB_IP_BATCH
 # TCP MSS clamping (nftables)
 nft -f /etc/overlab/mss.nft
 echo "overlab: up"

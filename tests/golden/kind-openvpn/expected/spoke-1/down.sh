@@ -8,14 +8,18 @@ ol_stop() {
   pid=$(cat "$1")
   if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then
     kill "$pid" 2>/dev/null
-    i=0; while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    # Waits while it runs: an exited daemon can stay a zombie until its parent reaps it, and
+    # kill -0 says yes to zombies (5 s lost per daemon); the state is /proc/PID/stat's third field.
+    i=0; while [ "$i" -lt 50 ] && read -r _ _ st _ < "/proc/$pid/stat" 2>/dev/null && [ "$st" != Z ]; do sleep 0.1; i=$((i + 1)); done
     kill -9 "$pid" 2>/dev/null
   fi
   rm -f "$1"
 }
 nft delete table inet overlab_mss 2>/dev/null
-ip route del 198.18.16.0/24 via 198.19.0.1 dev olovpn0 2>/dev/null
-ip route del 198.18.18.0/24 via 198.19.0.1 dev olovpn0 2>/dev/null
+ip -force -batch - 2>/dev/null <<'OVERLAB_IP_BATCH'
+route del 198.18.16.0/24 via 198.19.0.1 dev olovpn0
+route del 198.18.18.0/24 via 198.19.0.1 dev olovpn0
+OVERLAB_IP_BATCH
 # n0: OpenVPN
 ol_stop /run/overlab/olovpn0.pid openvpn
 ip link del dev olovpn0 2>/dev/null

@@ -25,8 +25,10 @@ ol_running /run/overlab/olovpn0.pid openvpn || { openvpn --config /etc/openvpn/c
 sleep 0.5; ol_running /run/overlab/olovpn0.pid openvpn || { echo 'overlab: openvpn for olovpn0 exited; see /var/log/overlab/openvpn-olovpn0.log' >&2; exit 1; }
 # Routes to the other sites
 ol_wait_link olovpn0
-ip route replace 198.18.16.0/24 via 198.19.0.1 dev olovpn0
-ip route replace 198.18.17.0/24 via 198.19.0.1 dev olovpn0
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.16.0/24 via 198.19.0.1 dev olovpn0
+route replace 198.18.17.0/24 via 198.19.0.1 dev olovpn0
+OVERLAB_IP_BATCH
 # TCP MSS clamping (nftables)
 nft -f /etc/overlab/mss.nft
 echo "overlab: up"

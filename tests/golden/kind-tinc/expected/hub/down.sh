@@ -8,14 +8,18 @@ ol_stop() {
   pid=$(cat "$1")
   if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then
     kill "$pid" 2>/dev/null
-    i=0; while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    # Waits while it runs: an exited daemon can stay a zombie until its parent reaps it, and
+    # kill -0 says yes to zombies (5 s lost per daemon); the state is /proc/PID/stat's third field.
+    i=0; while [ "$i" -lt 50 ] && read -r _ _ st _ < "/proc/$pid/stat" 2>/dev/null && [ "$st" != Z ]; do sleep 0.1; i=$((i + 1)); done
     kill -9 "$pid" 2>/dev/null
   fi
   rm -f "$1"
 }
 nft delete table inet overlab_mss 2>/dev/null
-ip route del 198.18.17.0/24 via 198.19.0.2 dev oltinc0 2>/dev/null
-ip route del 198.18.18.0/24 via 198.19.0.3 dev oltinc0 2>/dev/null
+ip -force -batch - 2>/dev/null <<'OVERLAB_IP_BATCH'
+route del 198.18.17.0/24 via 198.19.0.2 dev oltinc0
+route del 198.18.18.0/24 via 198.19.0.3 dev oltinc0
+OVERLAB_IP_BATCH
 # n0: tinc 1.0
 ol_stop /run/overlab/tinc-overlab-n0.pid tincd
 ip link del dev oltinc0 2>/dev/null

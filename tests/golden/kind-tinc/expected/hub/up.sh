@@ -27,8 +27,10 @@ ip addr replace 198.19.0.1/29 dev oltinc0
 ip link set dev oltinc0 up
 # Routes to the other sites
 ol_wait_link oltinc0
-ip route replace 198.18.17.0/24 via 198.19.0.2 dev oltinc0
-ip route replace 198.18.18.0/24 via 198.19.0.3 dev oltinc0
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.17.0/24 via 198.19.0.2 dev oltinc0
+route replace 198.18.18.0/24 via 198.19.0.3 dev oltinc0
+OVERLAB_IP_BATCH
 # TCP MSS clamping (nftables)
 nft -f /etc/overlab/mss.nft
 echo "overlab: up"
