@@ -104,7 +104,7 @@ for (const n of sizes) {
       const d = await deploy(dir, registry);
       row.overlab.push(Date.now() - t0);
       ok(d);
-      for (const step of ['connect', 'preflight', 'upload', 'apply', 'verify'] as const) {
+      for (const step of ['connect', 'preflight', 'apply', 'verify'] as const) {
         const times = d.hosts.map((h) => h.timings[step] ?? 0);
         (row.steps[step] ??= []).push(median(times));
         (row.slowest[step] ??= []).push(Math.max(...times));
