@@ -148,7 +148,7 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
   const down: string[][] = [];
   const routeUp: string[] = [];
   const routeDown: string[] = [];
-  /** The routes' commands one by one, for the dry run's list of steps. */
+  /** routeUp with each route a command of its own, for the dry run's list of steps. */
   const routeSteps: string[] = [];
   const clamps: { dev: string; mss: number }[] = [];
 
@@ -164,6 +164,7 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
       if (net.mtu < plan.underlayMtu) clamps.push({ dev, mss: net.mss });
       const mine = routesOf(net, host.name);
       if (mine.length > 0) routeUp.push(cmd('ol_wait_link', dev));
+      if (mine.length > 0) routeSteps.push(cmd('ol_wait_link', dev));
       const replace = mine.map((r) => cmd('route', 'replace', r.dst, 'via', r.via, 'dev', dev));
       const del = mine.map((r) => cmd('route', 'del', r.dst, 'via', r.via, 'dev', dev));
       routeSteps.push(...replace.map((r) => `ip ${r}`));
@@ -186,13 +187,14 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
   const installs = files.map((f) => cmd('ol_install', f.mode.toString(8).padStart(4, '0'), f.path));
   const removes = files.map((f) => `rm -f ${q(f.path)}`);
 
-  const upBody = [
+  const body = (routes: readonly string[]): string[] => [
     ...(installs.length ? ['# Files', ...installs] : []),
     ...fwd.up,
     ...up,
-    ...(routeUp.length ? ['# Routes to the other sites', ...routeUp] : []),
+    ...(routes.length ? ['# Routes to the other sites', ...routes] : []),
     ...mss.up,
   ];
+  const upBody = body(routeUp);
   const upScript = script('up', plan, host.name, [...upBody, 'echo "overlab: up"']);
   const downScript = script('down', plan, host.name, [
     ...mss.down,
@@ -205,8 +207,7 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
     'echo "overlab: down"',
     'exit 0',
   ]);
-  const steps = [...(installs.length ? installs : []), ...fwd.up, ...up, ...routeSteps, ...mss.up].filter((l) => !l.startsWith('#'));
-  return { host: host.name, files, up: upScript, down: downScript, steps };
+  return { host: host.name, files, up: upScript, down: downScript, steps: body(routeSteps).filter((l) => !l.startsWith('#')) };
 }
 
 export function render(plan: Plan, registry: Registry, secret: SecretLookup): HostBundle[] {

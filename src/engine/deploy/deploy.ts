@@ -195,8 +195,9 @@ async function preflightStep(c: Ctx, host: string, conn: Connected, bundleHash: 
 
 /**
  * install: the bundle written into the private upload area and applied — the old bundle down
- * (kept aside), the new one in, its up.sh run — in one round trip (`installScript`). 'written'
- * says whether anything on the host changed (a failure before the swap leaves it as it was).
+ * (kept aside), the new one in, its up.sh run — in one round trip (`installScript`).
+ * 'failed-to-write' when the write failed before the swap (nothing on the host changed), else
+ * whether up.sh succeeded.
  */
 async function installStep(c: Ctx, host: string, conn: Connected, b: HostBundle, deployed: string, hash: string): Promise<'failed-to-write' | boolean> {
   const r = c.byHost.get(host)!;

@@ -76,8 +76,9 @@ export function startServer(servers: readonly { readonly port: number; readonly 
   for (const p of ports) if (!/^\d+$/.test(p)) throw new Error(`bug: port ${p}`);
   // As few processes as can be (under load each one waits for a core): the folder made once a
   // run, one `ss` for the ports in use (matched by the shell), one `ss` a poll.
+  const dir = q(path.posix.dirname(pidFile));
   return [
-    `[ -d ${q(path.posix.dirname(pidFile))} ] || mkdir -p ${q(path.posix.dirname(pidFile))}`,
+    `[ -d ${dir} ] || mkdir -p ${dir}`,
     'used=" $(ss -Hlntu 2>/dev/null) "',
     'port=',
     `for p in ${ports.join(' ')}; do case "$used" in *":$p "*) ;; *) port=$p; break ;; esac; done`,

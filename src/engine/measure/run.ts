@@ -196,9 +196,9 @@ async function startTestServer(c: Ctx, p: MeasuredPath, t: SuiteTest): Promise<S
   const seq = c.servers++;
   const pidFile = `${runDir(c.runId)}/${testName(t)}-${seq}.pid`;
   const outFile = `${runDir(c.runId)}/${testName(t)}-${seq}.out`;
-  const proto = serverFor(t, p.dst.address, 0).proto;
-  const servers = candidatePorts(seq).map((port) => ({ port, command: withTimeout(2 * testSeconds(t) + 60, serverFor(t, p.dst.address, port).command) }));
-  const up = await dst.exec(startServer(servers, pidFile, outFile, proto), 15);
+  const candidates = candidatePorts(seq).map((port) => ({ port, server: serverFor(t, p.dst.address, port) }));
+  const servers = candidates.map(({ port, server }) => ({ port, command: withTimeout(2 * testSeconds(t) + 60, server.command) }));
+  const up = await dst.exec(startServer(servers, pidFile, outFile, candidates[0]!.server.proto), 15);
   if (up.code !== 0) {
     await dst.exec(stopServer(pidFile, outFile), 10).catch(() => undefined);
     throw new Error(`the ${t.tool} server did not start on ${p.dst.host}: ${(up.stderr || up.stdout).trim().split('\n').slice(-3).join(' / ')}`);
