@@ -91,7 +91,7 @@ describe.skipIf(!isRoot)('results on the drawing', () => {
     const rtt = await strokes();
     await page.getByLabel('Metric').selectOption('tcp');
     await expect.poll(strokes).not.toEqual(rtt);
-    expect(await page.locator('.heat-legend .scale-title').innerText()).toContain('TCP throughput');
+    await expect.poll(() => page.locator('.heat-legend .scale-title').innerText()).toContain('TCP throughput');
     const absolute = await strokes();
     await page.getByLabel('Relative to underlay').check();
     await expect.poll(() => page.locator('.heat-legend .scale-title').innerText()).toContain('TCP throughput kept');
@@ -161,7 +161,7 @@ describe.skipIf(!isRoot)('results on the drawing', () => {
     expect(await runs.locator('tr.painted').getAttribute('data-run')).toBe(newest);
     await runs.locator('tbody tr').nth(1).getByRole('button', { name: 'Paint' }).click();
     await expect.poll(() => runs.locator('tr.painted').getAttribute('data-run')).toBe(older);
-    expect(await page.locator('.heat-legend .legend-caption').innerText()).toContain(older!);
+    await expect.poll(() => page.locator('.heat-legend .legend-caption').innerText()).toContain(older!);
     await runs.locator(`tr[data-run="${newest}"]`).getByRole('button', { name: 'Compare' }).click();
     await expect.poll(() => page.locator('.heat-legend .scale-title').innerText()).toContain('change');
     expect(await page.locator('.heat-stroke').count()).toBe(6);
