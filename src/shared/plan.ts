@@ -330,15 +330,21 @@ function planRoutes(t: Topology, registry: Registry, hosts: readonly PlanHost[],
     neighbours(l.b).push({ peer: l.a, li: l.index });
   }
   const routesByNet = new Map<string, NetRoute[]>();
+  // Routes lead to LANs only: a search from every host (N × (N + links)) is for nothing
+  // without any, and a search may stop once every LAN's host is reached.
+  const lanHosts = hosts.filter((h) => h.lan).length;
+  if (lanHosts === 0) return routesByNet;
   for (const src of hosts) {
+    let toFind = lanHosts - (src.lan ? 1 : 0);
     const firstHop = new Map<string, number>([[src.name, -1]]);
     const queue = [src.name];
-    for (let qi = 0; qi < queue.length; qi++) {
+    for (let qi = 0; qi < queue.length && toFind > 0; qi++) {
       const cur = queue[qi]!;
       for (const { peer, li } of adj.get(cur) ?? []) {
         if (firstHop.has(peer)) continue;
         firstHop.set(peer, cur === src.name ? li : firstHop.get(cur)!);
         queue.push(peer);
+        if (hostByName.get(peer)?.lan) toFind--;
       }
     }
     for (const dst of hosts) {

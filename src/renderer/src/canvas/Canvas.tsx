@@ -12,6 +12,7 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore as useFlowStore,
   ViewportPortal,
   applyEdgeChanges,
   applyNodeChanges,
@@ -31,7 +32,7 @@ import { paintOf } from '../results/paint';
 import { useStore } from '../store/hooks';
 import { lockReason } from '../store/index';
 import { store } from '../store/hooks';
-import { nodeTypes } from './HostNode';
+import { LITE_ZOOM, nodeTypes } from './HostNode';
 import { edgeTypes } from './LinkEdge';
 import { derivedFrom, LARGE, toFlow, type HostNodeData, type LinkEdgeData } from './toFlow';
 
@@ -55,31 +56,47 @@ export const BULK_LINKS = 3000;
 const NO_EDGES: Edge<LinkEdgeData>[] = [];
 
 /**
- * Edges of a very large drawing (a 200-host full mesh has 19,900): straight centre-to-centre
- * lines in a few SVG paths (one per colour with a heatmap), under the nodes. Thousands of edge
- * components cost seconds to mount and their lines cannot be told apart anyway; links are then
- * chosen in the inspector or the matrix, not by clicking a line.
+ * Edges of a very large drawing (a 200-host full mesh has 19,900), and of a large one while it
+ * is zoomed out: straight centre-to-centre lines in a few SVG paths (one per colour and width
+ * with a heatmap, each half of an edge in its own colour), under the nodes. Thousands of edge
+ * components cost seconds to mount and their lines cannot be told apart or clicked at that size
+ * anyway; zoomed in, a large drawing's visible edges are React Flow edges again.
  */
 function BulkEdges({ nodes, edges }: { nodes: readonly Node<HostNodeData>[]; edges: readonly Edge<LinkEdgeData>[] }) {
-  const paths = useMemo(() => {
+  const { paths, painted } = useMemo(() => {
     const at = new Map(nodes.map((n) => [n.id, n.position]));
-    const byColour = new Map<string, string[]>();
+    const groups = new Map<string, { colour: string; width: number; d: string[] }>();
+    const add = (colour: string, width: number, d: string): void => {
+      const key = `${colour} ${width}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { colour, width, d: [] }));
+      g.d.push(d);
+    };
+    const xy = (p: { x: number; y: number }): string => `${p.x.toFixed(1)} ${p.y.toFixed(1)}`;
+    let painted = 0;
     for (const e of edges) {
       const a = at.get(e.source);
       const b = at.get(e.target);
       if (!a || !b) continue;
-      const colour = e.data?.look?.halves[0]?.colour ?? '';
-      let list = byColour.get(colour);
-      if (!list) byColour.set(colour, (list = []));
-      list.push(`M${a.x.toFixed(1)} ${a.y.toFixed(1)}L${b.x.toFixed(1)} ${b.y.toFixed(1)}`);
+      const look = e.data?.look;
+      if (!look) {
+        add('', 1, `M${xy(a)}L${xy(b)}`);
+        continue;
+      }
+      painted++;
+      if (look.halves.length === 2) {
+        const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+        add(look.halves[0]!.colour, look.width, `M${xy(a)}L${xy(mid)}`);
+        add(look.halves[1]!.colour, look.width, `M${xy(mid)}L${xy(b)}`);
+      } else add(look.halves[0]!.colour, look.width, `M${xy(a)}L${xy(b)}`);
     }
-    return [...byColour].map(([colour, d]) => ({ colour, d: d.join('') }));
+    return { paths: [...groups.values()].map((g) => ({ ...g, d: g.d.join('') })), painted };
   }, [nodes, edges]);
   return (
     <ViewportPortal>
-      <svg className="bulk-edges" data-links={edges.length} aria-hidden="true">
+      <svg className="bulk-edges" data-links={edges.length} data-painted={painted} aria-hidden="true">
         {paths.map((p) => (
-          <path key={p.colour || 'plain'} d={p.d} className={p.colour ? 'bulk-path heat-stroke' : 'bulk-path'} {...(p.colour ? { stroke: p.colour } : {})} />
+          <path key={`${p.colour} ${p.width}`} d={p.d} className={p.colour ? 'bulk-path heat-stroke' : 'bulk-path'} {...(p.colour ? { stroke: p.colour, strokeWidth: p.width } : {})} />
         ))}
       </svg>
     </ViewportPortal>
@@ -118,7 +135,13 @@ export function Canvas() {
     setEdges((prev) => keepUnchanged(prev, flow.edges));
   }
   const large = (topology?.hosts.length ?? 0) + (topology?.links.length ?? 0) > LARGE;
-  const bulk = (topology?.links.length ?? 0) > BULK_LINKS;
+  // Before its first fit a large drawing's zoom is not known yet: its edges start as one layer.
+  const [fittedOnce, setFittedOnce] = useState(false);
+  // ...and its nodes start as plain boxes: the fit would make them so a frame later anyway,
+  // after the full nodes (with handles to measure) had cost their mounting.
+  const [initialViewport] = useState(() => ({ x: 0, y: 0, zoom: large ? LITE_ZOOM / 4 : 1 }));
+  const zoomedOut = useFlowStore((st) => st.transform[2] < LITE_ZOOM);
+  const bulk = (topology?.links.length ?? 0) > BULK_LINKS || (large && (zoomedOut || !fittedOnce));
 
   const onNodesChange = useCallback((changes: NodeChange<Node<HostNodeData>>[]) => setNodes((ns) => applyNodeChanges(changes, ns)), []);
   // Edges are not moved or removed here, but React Flow (de)selects them.
@@ -178,7 +201,7 @@ export function Canvas() {
   useEffect(() => {
     if (!fitted.current && nodes.length) {
       fitted.current = true;
-      requestAnimationFrame(() => void rf.fitView(FIT));
+      requestAnimationFrame(() => void rf.fitView(FIT).then(() => setFittedOnce(true)));
     }
   }, [nodes.length, rf]);
 
@@ -211,6 +234,7 @@ export function Canvas() {
       snapToGrid
       snapGrid={SNAP}
       onlyRenderVisibleElements={large}
+      defaultViewport={initialViewport}
       minZoom={0.05}
       maxZoom={2.5}
     >

@@ -1,5 +1,5 @@
-import { Handle, Position, useStore as useFlowStore, type Node, type NodeProps } from '@xyflow/react';
-import { memo } from 'react';
+import { Handle, Position, useStore as useFlowStore, useUpdateNodeInternals, type Node, type NodeProps } from '@xyflow/react';
+import { memo, useEffect, useRef } from 'react';
 import type { HostNodeData } from './toFlow';
 
 const STATE_TEXT: Readonly<Record<string, string>> = { 'not-deployed': 'not deployed', deploying: 'deploying…', up: 'up', failed: 'failed' };
@@ -11,16 +11,21 @@ const STATE_TEXT: Readonly<Record<string, string>> = { 'not-deployed': 'not depl
 /** Below this zoom a large drawing's hosts are drawn as plain boxes: text too small to read costs the most to paint. */
 export const LITE_ZOOM = 0.45;
 
-function HostNodeView({ data, selected }: NodeProps<Node<HostNodeData>>) {
+function HostNodeView({ id, data, selected }: NodeProps<Node<HostNodeData>>) {
   const state = data.state ?? 'not-deployed';
   const lite = useFlowStore((s) => !!data.light && s.transform[2] < LITE_ZOOM);
+  // A plain box has no handles (its edges are the canvas's bulk layer then, and 2,000 handles
+  // cost their measuring): React Flow measures the handles again when the full node returns.
+  const updateInternals = useUpdateNodeInternals();
+  const wasLite = useRef(lite);
+  useEffect(() => {
+    if (wasLite.current !== lite) {
+      wasLite.current = lite;
+      if (!lite) updateInternals(id);
+    }
+  }, [lite, id, updateInternals]);
   if (lite) {
-    return (
-      <div className={`host-node lite role-${data.role}${selected ? ' selected' : ''}${data.problem ? ` has-${data.problem}` : ''}`} data-state={state} title={data.name}>
-        <Handle type="target" position={Position.Left} className="link-handle" />
-        <Handle type="source" position={Position.Right} className="link-handle" />
-      </div>
-    );
+    return <div className={`host-node lite role-${data.role}${selected ? ' selected' : ''}${data.problem ? ` has-${data.problem}` : ''}`} data-state={state} title={data.name} />;
   }
   return (
     <div className={`host-node role-${data.role}${selected ? ' selected' : ''}${data.problem ? ` has-${data.problem}` : ''}`} data-state={state} title={data.problem ? 'This host has problems: see Problems' : undefined}>

@@ -2,8 +2,8 @@
  * Auto-layout per shape with elkjs (the bundled build, no worker): a hub-spoke or multi-site
  * radially around its hub, a mesh by stress (edge lengths as equal as they can be), a
  * site-to-site left to right. Positions are host centres, as the document keeps them.
+ * elkjs (1.6 MB) is fetched the first time a layout is asked for, not with the page.
  */
-import ELK from 'elkjs/lib/elk.bundled.js';
 import type { Topology } from '../../../shared/schema';
 
 const W = 160;
@@ -17,6 +17,7 @@ const ALGORITHMS: Readonly<Record<Topology['shape'], Record<string, string>>> = 
 };
 
 export async function autoLayout(t: Topology): Promise<Map<string, { x: number; y: number }>> {
+  const { default: ELK } = await import('elkjs/lib/elk.bundled.js');
   const elk = new ELK();
   // The hub first: the radial layout centres its first node.
   const hosts = [...t.hosts].sort((a, b) => Number(b.role === 'hub') - Number(a.role === 'hub'));

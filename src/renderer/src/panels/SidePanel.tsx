@@ -3,6 +3,7 @@
  * brings it into view), the inspector, and — with nothing selected — the hosts and links at a
  * glance with their planned MTU.
  */
+import { useMemo, useState } from 'react';
 import type { Diagnostic } from '../../../shared/diagnostics';
 import { targetText } from '../canvas/toFlow';
 import { check } from '../derived';
@@ -21,9 +22,11 @@ function ProblemList({ items }: { items: readonly Diagnostic[] }) {
     })();
     store.getState().view?.fit(hostIds);
   };
+  // Thousands of problems (a large generated drawing gone wrong) would cost seconds to draw.
+  const more = items.length - ROW_LIMIT;
   return (
     <ul className="problems">
-      {items.map((d, i) => (
+      {(more > 0 ? items.slice(0, ROW_LIMIT) : items).map((d, i) => (
         <li key={i} className={`diag ${d.severity}`}>
           <button type="button" className="problem" onClick={() => go(d)} title={d.subject ? 'Select what this is about' : undefined}>
             <code>{d.path || '(document)'}</code>
@@ -31,23 +34,60 @@ function ProblemList({ items }: { items: readonly Diagnostic[] }) {
           </button>
         </li>
       ))}
+      {more > 0 ? <li className="muted">and {more.toLocaleString('en')} more: fix these first, or open overlab.yaml</li> : null}
     </ul>
+  );
+}
+
+/**
+ * Rows a table draws at most: a 200-host full mesh has 19,900 links, and drawing every row
+ * (with its layout) cost seconds before the canvas could paint. Beyond it, a filter narrows.
+ */
+export const ROW_LIMIT = 200;
+
+/** The first ROW_LIMIT of `items` matching `filter` (case-insensitive, on `text`), and how many match. */
+export function limitRows<T>(items: readonly T[], filter: string, text: (x: T) => string): { shown: T[]; matching: number } {
+  const f = filter.trim().toLowerCase();
+  if (!f) return { shown: items.slice(0, ROW_LIMIT), matching: items.length };
+  const shown: T[] = [];
+  let matching = 0;
+  for (const x of items) {
+    if (!text(x).toLowerCase().includes(f)) continue;
+    matching++;
+    if (shown.length < ROW_LIMIT) shown.push(x);
+  }
+  return { shown, matching };
+}
+
+function RowsFilter({ what, total, shown, matching, value, onChange }: { what: string; total: number; shown: number; matching: number; value: string; onChange: (v: string) => void }) {
+  if (total <= ROW_LIMIT) return null;
+  return (
+    <div className="rows-filter">
+      <input type="search" aria-label={`Filter ${what}`} placeholder={`Filter ${total.toLocaleString('en')} ${what} by name or kind`} value={value} onChange={(e) => onChange(e.target.value)} />
+      <span className="muted" role="status">{shown < matching ? `first ${shown} of ${matching.toLocaleString('en')}` : `${matching.toLocaleString('en')} shown`}</span>
+    </div>
   );
 }
 
 function Overview() {
   const topology = useStore((s) => s.topology);
   const hostState = useStore((s) => s.hostState);
+  const [hostFilter, setHostFilter] = useState('');
+  const [linkFilter, setLinkFilter] = useState('');
+  const plan = topology ? check(topology).plan : undefined;
+  const planned = useMemo(() => new Map(plan?.links.map((p) => [p.id, p])), [plan]);
   if (!topology) return null;
-  const plan = check(topology).plan;
+  const hosts = limitRows(topology.hosts, hostFilter, (h) => `${h.name} ${h.role} ${targetText(h.target)} ${h.lan ?? ''}`);
+  const links = limitRows(topology.links, linkFilter, (l) => `${l.a} — ${l.b} ${l.kind}`);
   return (
     <>
       <section aria-labelledby="side-hosts">
         <h2 id="side-hosts">Hosts <span className="count">{topology.hosts.length}</span></h2>
+        <RowsFilter what="hosts" total={topology.hosts.length} shown={hosts.shown.length} matching={hosts.matching} value={hostFilter} onChange={setHostFilter} />
         <table className="rows" aria-label="Hosts">
           <thead><tr><th>Name</th><th>Role</th><th>Target</th><th>LAN</th><th>State</th></tr></thead>
           <tbody>
-            {topology.hosts.map((h) => (
+            {hosts.shown.map((h) => (
               <tr key={h.id} onClick={() => store.getState().select([h.id])}>
                 <td className="strong">{h.name}</td>
                 <td>{h.role}</td>
@@ -61,11 +101,12 @@ function Overview() {
       </section>
       <section aria-labelledby="side-links">
         <h2 id="side-links">Links <span className="count">{topology.links.length}</span></h2>
+        <RowsFilter what="links" total={topology.links.length} shown={links.shown.length} matching={links.matching} value={linkFilter} onChange={setLinkFilter} />
         <table className="rows" aria-label="Links">
           <thead><tr><th>Link</th><th>Kind</th><th title="Inner MTU planned from the tunnel's header overhead">MTU</th><th title="TCP MSS clamp">MSS</th></tr></thead>
           <tbody>
-            {topology.links.map((l) => {
-              const p = plan?.links.find((x) => x.id === l.id);
+            {links.shown.map((l) => {
+              const p = planned.get(l.id);
               return (
                 <tr key={l.id} onClick={() => store.getState().select([l.id])}>
                   <td className="strong">{l.a} — {l.b}</td>
