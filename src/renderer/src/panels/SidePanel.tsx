@@ -63,7 +63,7 @@ function RowsFilter({ what, total, shown, matching, value, onChange }: { what: s
   if (total <= ROW_LIMIT) return null;
   return (
     <div className="rows-filter">
-      <input type="search" aria-label={`Filter ${what}`} placeholder={`Filter ${total.toLocaleString('en')} ${what} by name or kind`} value={value} onChange={(e) => onChange(e.target.value)} />
+      <input type="search" aria-label={`Filter ${what}`} placeholder={`Filter ${total.toLocaleString('en')} ${what}`} title={`Shows the ${what} whose name, kind or address contains this`} value={value} onChange={(e) => onChange(e.target.value)} />
       <span className="muted" role="status">{shown < matching ? `first ${shown} of ${matching.toLocaleString('en')}` : `${matching.toLocaleString('en')} shown`}</span>
     </div>
   );
