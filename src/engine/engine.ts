@@ -81,7 +81,7 @@ export function createEngine({ registry, emit, password: askPassword }: EngineOp
       emit?.('progress', { ...e, runId, operation: e.operation ?? operation });
 
   return {
-    'project.open': ({ dir }) => openProject(dir, registry),
+    'project.open': ({ dir, warningPositions }) => openProject(dir, registry, warningPositions === undefined ? {} : { warningPositions }),
     'project.save': async ({ dir, topology, expectedRevision, force }) => {
       try {
         return await saveProject(dir, topology, registry, undefined, { ...(expectedRevision ? { expectedRevision } : {}), force: !!force });

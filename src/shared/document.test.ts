@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseProject, serializeProject } from './document.js';
+import { fastParse, fullParse, parseProject, serializeProject } from './document.js';
 import type { Topology } from './schema.js';
 import { SHAPES } from './schema.js';
 import { makeTemplate } from './templates.js';
@@ -181,5 +183,69 @@ describe('positions', () => {
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ code: 'yaml-syntax', line: 3, column: 8 });
     expect(ds[0]!.message).toContain('nope');
+  });
+});
+
+describe('the fast read (js-yaml) against the full read (yaml Document)', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const files = [
+    ...['resources/examples', 'tests/golden'].flatMap((top) =>
+      readdirSync(path.join(root, top), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => path.join(root, top, e.name, 'overlab.yaml')),
+    ),
+  ];
+  /** Whether the fast read took the file (with and without warning positions). */
+  const same = (text: string): [boolean, boolean] => {
+    const full = fullParse(text, defaultRegistry);
+    const fast = parseProject(text, defaultRegistry);
+    expect(fast).toEqual(full);
+    // Without positions for warnings: the same model and the same problems, lines aside.
+    const unplaced = parseProject(text, defaultRegistry, { warningPositions: false });
+    expect(unplaced.value).toEqual(full.value);
+    const bare = (ds: readonly { line?: number; column?: number }[]) => ds.map(({ line: _l, column: _c, ...d }) => d);
+    expect(bare(unplaced.diagnostics).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(bare(full.diagnostics).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+    return [!!fastParse(text, defaultRegistry, {}), !!fastParse(text, defaultRegistry, { warningPositions: false })];
+  };
+
+  it('reads every example and golden project to the same model', () => {
+    expect(files.length).toBeGreaterThan(5);
+    const taken = files.map((f) => same(readFileSync(f, 'utf8')));
+    // The comparison means something only if the fast read took them: all of them, without warning positions.
+    expect(taken.filter(([, loose]) => loose)).toHaveLength(files.length);
+    expect(taken.filter(([strict]) => strict).length).toBeGreaterThan(files.length / 2);
+  });
+
+  it('reads the round-trip documents and templates the same way', () => {
+    for (const text of [EVERYTHING, ...SHAPES.map((s) => serializeProject(template(s, 6)))]) expect(same(text)[1]).toBe(true);
+  });
+
+  // Scalars where js-yaml's own core schema and YAML 1.2's (yaml's) disagree, and their neighbours:
+  // the fast read must give what the full read gives (or leave the file to it).
+  it.each(['0b101', '+.5', '1_500', '0o2734', '0x5DC', '+1500', '1500.', '1.5e3', '.inf', '.NaN', '~', 'null', 'NULL', 'Null', 'nULL', 'yes', 'FALSE', 'fAlse', 'True', '"1500"', "'9000'", '01500'])('reads an MTU written %s the way the full read does', (v) => {
+    same(`schemaVersion: 3\nname: n\nshape: site-to-site\nunderlay: { mtu: ${v} }\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n`);
+    same(`schemaVersion: 3\nname: ${v}\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n`);
+    // A position takes any finite number: where the two schemas' numbers would show.
+    same(`schemaVersion: 3\nname: n\nshape: site-to-site\nhosts: [{ name: a, position: { x: ${v}, y: 0 } }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n`);
+  });
+
+  it('places a warning when asked (the default), and may leave it unplaced when not', () => {
+    const text = 'schemaVersion: 3\nname: x\nshape: mesh\nhosts: [{ name: a }, { name: b }, { name: c }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
+    expect(parseProject(text, defaultRegistry).diagnostics).toMatchObject([{ code: 'mesh-incomplete', line: 5 }]);
+    expect(parseProject(text, defaultRegistry, { warningPositions: false }).diagnostics).toMatchObject([{ code: 'mesh-incomplete' }]);
+  });
+
+  it('leaves anchors, aliases and tags to the full read (alias bombs are bounded there)', () => {
+    expect(fastParse('name: &n x\nshape: *n\n', defaultRegistry, { warningPositions: false })).toBeUndefined();
+    same('schemaVersion: 3\nname: &n x\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\nmeasurement: { tools: [ping] }\n');
+    same('schemaVersion: 3\nname: !!str 12\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n');
+  });
+
+  it('gives problems their positions even with the option (errors always take the full read)', () => {
+    const r = parseProject('schemaVersion: 3\nname: x\nname: y\nshape: mesh\nhosts: [{ name: a }]\n', defaultRegistry, { warningPositions: false });
+    expect(r.diagnostics).toMatchObject([{ code: 'yaml-syntax', line: 3, column: 1 }]);
+    const bad = parseProject('schemaVersion: 3\nname: x\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: zz, kind: clean }]\n', defaultRegistry, { warningPositions: false });
+    expect(bad.value).toBeUndefined();
+    expect(bad.diagnostics.find((d) => d.code === 'unknown-host')).toMatchObject({ line: 5 });
   });
 });

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ProjectSnapshot } from '../../shared/api.js';
 import { error, hasErrors, type Diagnostic } from '../../shared/diagnostics.js';
-import { parseProject, PROJECT_FILE, serializeProject } from '../../shared/document.js';
+import { parseProject, PROJECT_FILE, serializeProject, type ParseOptions } from '../../shared/document.js';
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { validateTopology } from '../../shared/validate.js';
@@ -57,7 +57,7 @@ export async function currentRevision(dir: string): Promise<string | undefined> 
   return fs.readFile(projectFile(dir)).then(revisionOf, () => undefined);
 }
 
-export async function openProject(dir: string, registry: Registry): Promise<ProjectSnapshot> {
+export async function openProject(dir: string, registry: Registry, opts: ParseOptions = {}): Promise<ProjectSnapshot> {
   const file = projectFile(dir);
   let text: string;
   try {
@@ -74,7 +74,7 @@ export async function openProject(dir: string, registry: Registry): Promise<Proj
             : `cannot read ${file} (${code ?? 'error'})`;
     return { dir, diagnostics: [error('cannot-read', [], msg)] };
   }
-  const parsed = parseProject(text, registry);
+  const parsed = parseProject(text, registry, opts);
   const revision = revisionOf(text);
   if (!parsed.value) return { dir, revision, diagnostics: parsed.diagnostics };
   return { dir, topology: parsed.value.topology, fromVersion: parsed.value.fromVersion, revision, diagnostics: parsed.diagnostics };

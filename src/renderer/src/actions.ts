@@ -41,7 +41,8 @@ async function busy<T>(env: Env, what: string, fn: () => Promise<T>): Promise<T 
 
 export async function openProject(env: Env, dir: string): Promise<boolean> {
   if (!env.client) return false;
-  const snap = await busy(env, `Open ${dir}`, () => env.client!['project.open']({ dir }));
+  const snap = await busy(env, `Open ${dir}`, () => env.client!['project.open']({ dir, warningPositions: false }));
+  // (The UI derives a loaded document's warnings itself; a file that does not load keeps every position.)
   if (!snap) return false;
   loadDocument(env.store, snap.dir, snap.topology, snap.revision, snap.fromVersion, snap.diagnostics);
   if (snap.topology) {
