@@ -22,6 +22,8 @@ export default defineConfig({
   renderer: {
     root: 'src/renderer',
     plugins: [react()],
+    // The checking worker (src/renderer/src/checker.ts) is an ES module like the page's code.
+    worker: { format: 'es' },
     build: {
       outDir: 'out/renderer',
       // electron-vite leaves the renderer unminified: 3.2 MB of App chunk to fetch and parse

@@ -1,4 +1,3 @@
-import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect } from 'react';
 import { openProject, type Env } from './actions';
 import { connect } from './api/client';
@@ -109,8 +108,10 @@ function Workspace() {
       <main className="canvas" aria-label="Topology">
         {topology ? (
           <>
-            <Canvas />
-            <Palette />
+            {/* A store of React Flow's own per project (see Canvas); the palette drops into it. */}
+            <Canvas key={store.getState().dir}>
+              <Palette />
+            </Canvas>
           </>
         ) : (
           <div className="empty">
@@ -189,7 +190,7 @@ export function App() {
   }, []);
 
   return (
-    <ReactFlowProvider>
+    <>
       <div className="app">
         <Toolbar />
         <Banners />
@@ -200,6 +201,6 @@ export function App() {
         <StatusBar />
         <Dialogs env={env} />
       </div>
-    </ReactFlowProvider>
+    </>
   );
 }

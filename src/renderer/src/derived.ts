@@ -12,7 +12,7 @@ import { validateTopology } from '../../shared/validate';
 export const registry = defaultRegistry;
 
 /** Whether `b` is `a` with some hosts moved and nothing else changed (a drag, a layout). */
-function onlyMoved(a: Topology, b: Topology): boolean {
+export function onlyMoved(a: Topology, b: Topology): boolean {
   if (a.links !== b.links || a.hosts.length !== b.hosts.length) return false;
   for (const k of Object.keys(b) as (keyof Topology)[]) if (k !== 'hosts' && a[k] !== b[k]) return false;
   if (Object.keys(a).length !== Object.keys(b).length) return false;
@@ -47,7 +47,8 @@ export interface Checked {
   readonly severity: ReadonlyMap<string, Severity>;
 }
 
-export const check = memo((t: Topology): Checked => {
+/** The check itself (pure; also what the checking worker runs). */
+export function computeChecked(t: Topology): Checked {
   const v = validateTopology(t, registry);
   const p = v.value && !hasErrors(v.diagnostics) ? planTopology(v.value, registry) : undefined;
   const diagnostics = [...v.diagnostics, ...(p?.diagnostics ?? [])];
@@ -57,7 +58,10 @@ export const check = memo((t: Topology): Checked => {
     if (severity.get(d.subject.id) !== 'error') severity.set(d.subject.id, d.severity);
   }
   return { diagnostics, ...(p?.value ? { plan: p.value } : {}), severity };
-});
+}
+
+/** On this thread, once per document version (see useChecked for large documents). */
+export const check = memo(computeChecked);
 
 /** The problems whose path points into a field of a host or link (`hosts[i].lan`), by field. */
 export function fieldProblems(diagnostics: readonly Diagnostic[], subjectId: string): Map<string, Diagnostic[]> {

@@ -11,8 +11,10 @@ import {
   Controls,
   MiniMap,
   ReactFlow,
+  ReactFlowProvider,
   useReactFlow,
   useStore as useFlowStore,
+  useStoreApi,
   ViewportPortal,
   applyEdgeChanges,
   applyNodeChanges,
@@ -23,10 +25,10 @@ import {
   type NodeChange,
   type OnSelectionChangeParams,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type Dispatch, type DragEvent, type MouseEvent as ReactMouseEvent, type ReactNode, type SetStateAction } from 'react';
 import { addHost, moveHosts } from '../../../shared/edit';
-import type { Role } from '../../../shared/schema';
-import { check } from '../derived';
+import type { Role, Topology } from '../../../shared/schema';
+import { useChecked } from '../checker';
 import { EdgeCard, HeatLegend } from '../results/Legend';
 import { paintOf } from '../results/paint';
 import { useStore } from '../store/hooks';
@@ -34,12 +36,13 @@ import { lockReason } from '../store/index';
 import { store } from '../store/hooks';
 import { LITE_ZOOM, nodeTypes } from './HostNode';
 import { edgeTypes } from './LinkEdge';
-import { derivedFrom, LARGE, toFlow, type HostNodeData, type LinkEdgeData } from './toFlow';
+import { derivedFrom, LARGE, LITE_BOX, toFlow, type HostNodeData, type LinkEdgeData } from './toFlow';
 
 const NODE_ORIGIN: [number, number] = [0.5, 0.5];
 const SNAP: [number, number] = [10, 10];
 // A small project is not blown up to fill the window: text stays at reading size.
 const FIT = { padding: 0.2, maxZoom: 1.2 };
+const MIN_ZOOM = 0.05;
 export const ROLE_MIME = 'application/x-overlab-role';
 
 /** `next`, but where an element is the one a current copy was made from, the copy. */
@@ -49,6 +52,22 @@ function keepUnchanged<T extends { id: string }>(current: readonly T[], next: re
     const copy = byId.get(x.id);
     return copy && derivedFrom(copy, x) ? copy : x;
   });
+}
+
+/**
+ * A large drawing's host as it first mounts: a plain box (zoomed out, without handles) of a
+ * size known from the stylesheet, given as already measured with no handles — React Flow then
+ * has nothing to measure and does not draw all 1,000 nodes a second time with their sizes.
+ * Zoomed in, a host becomes the full node and is measured then (HostNode); changed hosts come
+ * without these and are measured as usual.
+ */
+function premeasured(n: Node<HostNodeData>): Node<HostNodeData> {
+  return n.data.light ? { ...n, measured: { ...LITE_BOX }, handles: [] } : n;
+}
+
+function withoutHandles(n: Node<HostNodeData>): Node<HostNodeData> {
+  const { handles: _h, ...rest } = n;
+  return rest;
 }
 
 /** Above this many links the drawing's edges are one SVG layer, not React Flow edges (see BulkEdges). */
@@ -105,7 +124,12 @@ function BulkEdges({ nodes, edges }: { nodes: readonly Node<HostNodeData>[]; edg
 
 const sameSet = (a: ReadonlySet<string>, b: readonly string[]): boolean => a.size === b.length && b.every((x) => a.has(x));
 
-export function Canvas() {
+/**
+ * The canvas of the open document, in a React Flow store of its own that starts with the
+ * document's nodes: React mounts 1,000 nodes with their container instead of inserting them one
+ * by one into an empty one (each insertion looks for its next sibling: quadratic).
+ */
+export function Canvas({ children }: { children?: ReactNode }) {
   const topology = useStore((s) => s.topology);
   const selected = useStore((s) => s.selected);
   const hostState = useStore((s) => s.hostState);
@@ -116,15 +140,15 @@ export function Canvas() {
   const heat = useStore((s) => s.heat);
   const highlight = useStore((s) => s.highlight);
   const paint = paintOf(results, compare, heat);
-  const [hover, setHover] = useState<{ linkId: string; x: number; y: number }>();
-  const rf = useReactFlow<Node<HostNodeData>, Edge<LinkEdgeData>>();
-  const checked = topology ? check(topology) : undefined;
+  const checked = useChecked(topology);
   const flow = useMemo(
     () => (topology ? toFlow(topology, checked?.plan, checked?.severity ?? new Map(), hostState, verified, selected, paint, highlight) : { nodes: [], edges: [] }),
     [topology, checked, hostState, verified, selected, paint, highlight],
   );
+  const large = (topology?.hosts.length ?? 0) + (topology?.links.length ?? 0) > LARGE;
   // The canvas's own copy of the nodes: it moves while a drag lasts, the document when it ends.
-  const [nodes, setNodes] = useState(flow.nodes);
+  // A large drawing's first nodes come measured (see premeasured).
+  const [nodes, setNodes] = useState(() => (large ? flow.nodes.map(premeasured) : flow.nodes));
   const [edges, setEdges] = useState(flow.edges);
   const [from, setFrom] = useState(flow);
   if (from !== flow) {
@@ -134,18 +158,61 @@ export function Canvas() {
     setNodes((prev) => keepUnchanged(prev, flow.nodes));
     setEdges((prev) => keepUnchanged(prev, flow.edges));
   }
+  const [first] = useState(nodes);
+  // A large drawing starts fitted to about the canvas's size (the window less the side panel;
+  // the real fit follows once it is laid out): its hosts mount as the plain boxes they will be.
+  const [size] = useState(() => ({ width: Math.max(400, window.innerWidth - 380), height: Math.max(300, window.innerHeight - 100) }));
+  return (
+    <ReactFlowProvider
+      initialNodes={first}
+      nodeOrigin={NODE_ORIGIN}
+      {...(large ? { fitView: true, initialWidth: size.width, initialHeight: size.height, initialMinZoom: MIN_ZOOM, initialMaxZoom: FIT.maxZoom, initialFitViewOptions: { padding: FIT.padding } } : {})}
+    >
+      <CanvasView topology={topology} nodes={nodes} edges={edges} setNodes={setNodes} setEdges={setEdges} paint={paint} locked={locked} />
+      {children}
+    </ReactFlowProvider>
+  );
+}
+
+interface ViewProps {
+  readonly topology: Topology | undefined;
+  readonly nodes: Node<HostNodeData>[];
+  readonly edges: Edge<LinkEdgeData>[];
+  readonly setNodes: Dispatch<SetStateAction<Node<HostNodeData>[]>>;
+  readonly setEdges: Dispatch<SetStateAction<Edge<LinkEdgeData>[]>>;
+  readonly paint: ReturnType<typeof paintOf>;
+  readonly locked: boolean;
+}
+
+function CanvasView({ topology, nodes, edges, setNodes, setEdges, paint, locked }: ViewProps) {
+  const [hover, setHover] = useState<{ linkId: string; x: number; y: number }>();
+  const rf = useReactFlow<Node<HostNodeData>, Edge<LinkEdgeData>>();
   const large = (topology?.hosts.length ?? 0) + (topology?.links.length ?? 0) > LARGE;
+  const flowStore = useStoreApi();
   // Before its first fit a large drawing's zoom is not known yet: its edges start as one layer.
   const [fittedOnce, setFittedOnce] = useState(false);
   // ...and its nodes start as plain boxes: the fit would make them so a frame later anyway,
   // after the full nodes (with handles to measure) had cost their mounting.
-  const [initialViewport] = useState(() => ({ x: 0, y: 0, zoom: large ? LITE_ZOOM / 4 : 1 }));
+  const [initialViewport] = useState(() => {
+    // Where the store starts (fitted, for a large drawing; see Canvas).
+    const [x, y, zoom] = flowStore.getState().transform;
+    return { x, y, zoom };
+  });
   const zoomedOut = useFlowStore((st) => st.transform[2] < LITE_ZOOM);
   const bulk = (topology?.links.length ?? 0) > BULK_LINKS || (large && (zoomedOut || !fittedOnce));
 
-  const onNodesChange = useCallback((changes: NodeChange<Node<HostNodeData>>[]) => setNodes((ns) => applyNodeChanges(changes, ns)), []);
+  const onNodesChange = useCallback(
+    (changes: NodeChange<Node<HostNodeData>>[]) =>
+      setNodes((ns) => {
+        const next = applyNodeChanges(changes, ns);
+        // A node React Flow has measured keeps the handles it found, not premeasured's none.
+        const measured = new Set(changes.flatMap((c) => (c.type === 'dimensions' ? [c.id] : [])));
+        return measured.size ? next.map((n) => (n.handles && measured.has(n.id) ? withoutHandles(n) : n)) : next;
+      }),
+    [setNodes],
+  );
   // Edges are not moved or removed here, but React Flow (de)selects them.
-  const onEdgesChange = useCallback((changes: EdgeChange<Edge<LinkEdgeData>>[]) => setEdges((es) => applyEdgeChanges(changes, es)), []);
+  const onEdgesChange = useCallback((changes: EdgeChange<Edge<LinkEdgeData>>[]) => setEdges((es) => applyEdgeChanges(changes, es)), [setEdges]);
   const onNodeDragStop = useCallback((_e: unknown, _n: Node, dragged: Node[]) => {
     store.getState().edit((t) => moveHosts(t, new Map(dragged.map((n) => [n.id, n.position]))));
   }, []);
@@ -235,7 +302,7 @@ export function Canvas() {
       snapGrid={SNAP}
       onlyRenderVisibleElements={large}
       defaultViewport={initialViewport}
-      minZoom={0.05}
+      minZoom={MIN_ZOOM}
       maxZoom={2.5}
     >
       <Background gap={24} />

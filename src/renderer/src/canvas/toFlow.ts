@@ -40,6 +40,8 @@ export const targetText = (t: Topology['hosts'][number]['target']): string => (t
 
 /** Above this many elements the canvas draws light edges (no labels) and only what is visible. */
 export const LARGE = 400;
+/** The plain box a large drawing's host is when zoomed out, border included (styles.css, `.host-node.lite`). */
+export const LITE_BOX = { width: 150, height: 64 } as const;
 
 /**
  * The previous call's nodes and edges by id: an element whose inputs did not change is returned
@@ -90,6 +92,9 @@ export function toFlow(
       type: 'host',
       position: h.position ?? { x: (i % 6) * 200, y: Math.floor(i / 6) * 160 },
       selected: selected.has(h.id),
+      // A large drawing's hosts are plain boxes of this size at the zoom that shows them all: the
+      // canvas can fit the view before anything is measured, so nodes mount as boxes from the start.
+      ...(light ? { initialWidth: LITE_BOX.width, initialHeight: LITE_BOX.height } : {}),
       data: {
         name: h.name,
         role: h.role,

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { Diagnostic } from '../../../shared/diagnostics';
 import { fittingShape, renameHost, setLinkKind, updateHost, updateLink, updateProject } from '../../../shared/edit';
 import { MEASUREMENT_TOOLS, ROLES, SHAPES, type Host, type Link, type Topology } from '../../../shared/schema';
-import { check, fieldProblems, registry } from '../derived';
+import { useChecked } from '../checker';
+import { fieldProblems, registry } from '../derived';
 import { store, useStore } from '../store/hooks';
 import { lockReason } from '../store/index';
 
@@ -157,7 +158,7 @@ export function optionSpecs(schema: z.ZodType): OptionSpec[] {
 function LinkInspector({ link, problems, topology }: { link: Link; problems: Map<string, Diagnostic[]>; topology: Topology }) {
   const locked = useStore((s) => !!lockReason(s));
   const found = registry.kinds.find((k) => k.id === link.kind);
-  const planned = check(topology).plan?.links.find((l) => l.id === link.id);
+  const planned = useChecked(topology)?.plan?.links.find((l) => l.id === link.id);
   const computed = found ? topology.underlay.mtu - found.overhead(found.options.parse(found.options.safeParse(link.options).success ? link.options : {}), 4, topology.underlay.mtu) : undefined;
   const setOption = (name: string, value: unknown): void =>
     edit((t) => {
@@ -283,8 +284,9 @@ function ProjectInspector({ topology, diagnostics }: { topology: Topology; diagn
 export function Inspector() {
   const topology = useStore((s) => s.topology);
   const selected = useStore((s) => s.selected);
+  const checked = useChecked(topology);
   if (!topology) return null;
-  const { diagnostics } = check(topology);
+  const diagnostics = checked?.diagnostics ?? [];
   const ids = [...selected];
   if (ids.length === 1) {
     const host = topology.hosts.find((h) => h.id === ids[0]);

@@ -6,7 +6,7 @@
 import { useMemo, useState } from 'react';
 import { BUILTIN_SUITES, resolveSuite, testName, testSeconds } from '../../../shared/measure/suites';
 import type { Env } from '../actions';
-import { check } from '../derived';
+import { useChecked } from '../checker';
 import { Modal } from '../panels/Modal';
 import { store, useStore } from '../store/hooks';
 import { deployAndMeasure, measure } from './actions';
@@ -19,13 +19,14 @@ export function MeasureDialog({ env, deploy }: { env: Env; deploy: boolean }) {
   const [duration, setDuration] = useState('');
   const [repeat, setRepeat] = useState('');
   const names = useMemo(() => [...BUILTIN_SUITES, ...Object.keys(topology?.measurement.suites ?? {})], [topology]);
+  const checked = useChecked(topology);
   if (!topology) return null;
   const d = duration ? Number(duration) : undefined;
   const r = repeat ? Number(repeat) : undefined;
   const badDuration = d !== undefined && !(Number.isInteger(d) && d >= 1 && d <= 3600);
   const badRepeat = r !== undefined && !(Number.isInteger(r) && r >= 1 && r <= 100);
   const resolved = resolveSuite(suite, topology.measurement, { ...(d && !badDuration ? { duration: d } : {}), ...(r && !badRepeat ? { repeat: r } : {}) });
-  const links = check(topology).plan?.links.length ?? topology.links.length;
+  const links = checked?.plan?.links.length ?? topology.links.length;
   // Each link's tunnel and its underlay baseline, every test, every repetition (rounds overlap on meshes: an upper bound).
   const seconds = typeof resolved === 'string' ? 0 : resolved.tests.reduce((n, t) => n + testSeconds(t) * ('protocol' in t || t.tool === 'netperf' ? 2 : 1), 0) * resolved.repeat * links * (resolved.baseline ? 2 : 1);
   const go = (): void => {
