@@ -153,7 +153,8 @@ describe('the designer in a browser', () => {
     await page.getByRole('dialog', { name: 'Open a project folder' }).getByRole('button', { name: 'Branches', exact: true }).click();
     await expect.poll(() => page.locator('.toolbar .title').innerText()).toContain('Branches');
     await expect.poll(() => node('branch-1').count()).toBe(1);
-    expect(await positions()).toEqual(before);
+    // A node is placed (centred on its position) once measured, a frame after it mounts.
+    await expect.poll(() => positions()).toEqual(before);
     // Edge labels are laid out a frame after their nodes: before that innerText has no line break.
     await expect.poll(() => page.locator('.link-label').allInnerTexts()).toContain('wireguard\nMTU 1440');
     await shot('8-reloaded');
