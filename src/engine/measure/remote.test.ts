@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,9 +30,14 @@ describe('a client between two CPU reads', () => {
       const s = splitClient(r.stdout);
       expect(r.code).toBe(code);
       expect(s.output).toBe(output);
-      // Both reads are whole /proc/stat tables, whichever the client did between them.
-      expect(s.before).toMatch(/^cpu +\d+ /);
-      expect(s.after).toMatch(/^cpu +\d+ /);
+      // Both reads are /proc/stat's CPU lines (the aggregate, then one per CPU) and nothing else,
+      // whichever the client did between them.
+      for (const read of [s.before, s.after]) {
+        const lines = read.split('\n').filter(Boolean);
+        expect(lines[0]).toMatch(/^cpu +\d+ \d+ \d+ \d+/);
+        expect(lines.slice(1).length).toBe(os.cpus().length);
+        for (const l of lines.slice(1)) expect(l).toMatch(/^cpu\d+ \d+ /);
+      }
     }
   });
 
@@ -51,6 +57,8 @@ describe('a server started on a free port and stopped', () => {
     await new Promise<void>((r) => taken.listen(ports[0], '127.0.0.1', r));
   });
   afterAll(async () => {
+    // Servers a failed test left running: stopped, as a run's cleanup stops them.
+    for (const f of await fs.readdir(dir, { recursive: true })) if (f.endsWith('.pid')) await sh(stopServer(path.join(dir, f), path.join(dir, f.replace(/\.pid$/, '.out'))));
     await new Promise((r) => taken.close(r));
     await fs.rm(dir, { recursive: true, force: true });
   });
@@ -73,6 +81,72 @@ describe('a server started on a free port and stopped', () => {
     const state = await fs.readFile(`/proc/${pid}/stat`, 'utf8').then((x) => x.split(' ')[2], () => 'gone');
     expect(['gone', 'Z']).toContain(state);
     await expect(fs.stat(pidFile)).rejects.toThrow();
+  });
+
+  it('finds a server listening while established connections fill the table after the listeners', async () => {
+    // Connections of their own (established sockets, listed after the listening ones) on a
+    // listener outside the candidates: the wait must still see the new server's socket.
+    const other = net.createServer((s) => s.on('error', () => undefined));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const conns = await Promise.all([1, 2, 3].map(() => new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect((other.address() as net.AddressInfo).port, '127.0.0.1', () => resolve(s)).on('error', reject);
+    })));
+    try {
+      const servers = ports.slice(1).map((port) => ({ port, command: cmd('node', '-e', `require('net').createServer().listen(${port}, '127.0.0.1')`) }));
+      const pidFile = path.join(dir, 'est.pid');
+      const outFile = path.join(dir, 'est.out');
+      const up = await sh(startServer(servers, pidFile, outFile, 'tcp'));
+      expect(up.stderr).toBe('');
+      expect(up.stdout.trim()).toBe(`${PORT_PREFIX}${ports[1]}`);
+      await new Promise<void>((resolve, reject) => net.connect(ports[1]!, '127.0.0.1', resolve).on('error', reject).unref());
+      await sh(stopServer(pidFile, outFile));
+    } finally {
+      for (const c of conns) c.destroy();
+      await new Promise((r) => other.close(r));
+    }
+  });
+
+  it('skips a port taken over IPv6 (/proc/net/tcp6)', async () => {
+    const v6 = net.createServer();
+    const ok = await new Promise<boolean>((r) => v6.once('error', () => r(false)).listen(ports[1], '::1', () => r(true)));
+    if (!ok) return; // no IPv6 loopback on this machine
+    try {
+      const servers = ports.slice(1).map((port) => ({ port, command: cmd('node', '-e', `require('net').createServer().listen(${port}, '127.0.0.1')`) }));
+      const up = await sh(startServer(servers, path.join(dir, 'v6.pid'), path.join(dir, 'v6.out'), 'tcp'));
+      expect(up.stdout.trim()).toBe(`${PORT_PREFIX}${ports[2]}`);
+      await sh(stopServer(path.join(dir, 'v6.pid'), path.join(dir, 'v6.out')));
+    } finally {
+      await new Promise((r) => v6.close(r));
+    }
+  });
+
+  it('UDP: skips a bound UDP port and waits until the UDP server is bound', async () => {
+    const bound = dgram.createSocket('udp4');
+    await new Promise<void>((r) => bound.bind(ports[2], '127.0.0.1', r));
+    try {
+      // A UDP server that binds after a moment: the start returns only once it is bound.
+      const servers = ports.slice(2).map((port) => ({ port, command: cmd('node', '-e', `setTimeout(() => require('dgram').createSocket('udp4').bind(${port}, '127.0.0.1', () => console.log('bound')), 300)`) }));
+      const pidFile = path.join(dir, 'udp.pid');
+      const outFile = path.join(dir, 'udp.out');
+      const up = await sh(startServer(servers, pidFile, outFile, 'udp'));
+      expect(up.stderr).toBe('');
+      expect(up.stdout.trim()).toBe(`${PORT_PREFIX}${ports[3]}`);
+      // Bound when the start returned: binding the same port now fails.
+      const probe = dgram.createSocket('udp4');
+      await expect(new Promise<void>((resolve, reject) => probe.once('error', reject).bind(ports[3], '127.0.0.1', resolve))).rejects.toThrow(/EADDRINUSE/);
+      probe.close();
+      const stop = splitStop((await sh(stopServer(pidFile, outFile))).stdout);
+      expect(stop.output).toBe('bound\n');
+    } finally {
+      bound.close();
+    }
+  });
+
+  it('a server that exits before it listens ends the wait at once, with its output', async () => {
+    const up = await sh(startServer([{ port: ports[3]!, command: `sh -c 'echo "iperf3: error - bad option"; exit 2'` }], path.join(dir, 'dead.pid'), path.join(dir, 'dead.out'), 'tcp'));
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain(`the server exited before it listened on port ${ports[3]}:`);
+    expect(up.stderr).toContain('iperf3: error - bad option');
   });
 
   it('says which ports it tried when none is free', async () => {

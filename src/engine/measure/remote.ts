@@ -64,32 +64,70 @@ export const withTimeout = (seconds: number, command: string): string => `timeou
 export const PORT_PREFIX = 'port=';
 
 /**
- * One round trip that starts a test's server: the first candidate port nothing listens on (`ss`,
- * TCP and UDP), the server for that port in the background (its pid in `pidFile`, its output in
- * `outFile`), `port=N` printed, then a wait until it listens — polled every 20 ms for up to 5 s,
- * since a server binds within milliseconds and a coarser poll cost a tenth of a second a test.
- * `servers` holds the command for each candidate port (the ports are digits, the commands quoted).
+ * Shell functions over the kernel's socket tables (/proc/net/{tcp,udp}{,6}, those of the host's
+ * network namespace), read by the shell's own `read`: `ss` costs a fork and exec (20–30 ms on a
+ * loaded lab machine), and a server start used one for the free port and one per poll.
+ * `ol_ports STATE FILES…` sets `found` to the local ports (4 hex digits, as the tables have
+ * them, each followed by a space) of the sockets in STATE (0A: a listening TCP socket, 07: a
+ * bound, unconnected UDP one), without a subshell. A TCP table lists its listening sockets first
+ * (the kernel walks its listening hash before the established one), so the walk stops at the
+ * first socket in another state: thousands of connections cost no more than none.
+ */
+const OL_PORTS = `ol_ports() { want=$1; found=' '; shift; for f in "$@"; do [ -r "$f" ] || continue; while read -r _ l _ s _; do case "$s" in st) ;; "$want") found="$found\${l##*:} " ;; *) [ "$want" = 0A ] && break ;; esac; done < "$f"; done; }`;
+
+/**
+ * Alive and not a zombie: a server that ended by itself (iperf3 -1) is an unreaped zombie until
+ * its new parent reaps it — `kill -0` says yes to those, and a stop's wait took 1.2 s a test in
+ * the lab. The state is the third field of /proc/PID/stat (read, no fork).
+ */
+const ALIVE = 'alive() { [ -r "/proc/$1/stat" ] || return 1; read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null || return 1; [ "$st" != Z ]; }';
+
+/**
+ * The CPU lines of /proc/stat (the aggregate `cpu` line and one per CPU, all that `cpuUsage`
+ * reads), by the shell's own `read`: no `cat` to fork and exec just before and just after the
+ * client, where the time counts towards the test. The file's other lines (interrupts, the
+ * longest) come after the CPU lines and are not read.
+ */
+const OL_CPU = `ol_cpu() { while read -r l; do case "$l" in cpu*) printf '%s\\n' "$l" ;; *) break ;; esac; done < /proc/stat; }`;
+
+const hex4 = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
+
+/**
+ * One round trip that starts a test's server: the first candidate port nothing listens on (TCP
+ * and UDP, from the socket tables), the server for that port in the background (its pid in
+ * `pidFile`, its output in `outFile`), `port=N` printed, then a wait until it listens — the
+ * tables polled every 10 ms for at least 5 s, since a server binds within milliseconds; a server
+ * that exits before it listens (its port taken after all, a bad argument) ends the wait at once,
+ * with its output. `servers` holds the command for each candidate port (the ports are digits,
+ * the commands quoted).
  */
 export function startServer(servers: readonly { readonly port: number; readonly command: string }[], pidFile: string, outFile: string, proto: 'tcp' | 'udp'): string {
-  const flag = proto === 'udp' ? '-Hlnu' : '-Hlnt';
+  for (const s of servers) if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new Error(`bug: port ${s.port}`);
   const ports = servers.map((s) => String(s.port));
-  for (const p of ports) if (!/^\d+$/.test(p)) throw new Error(`bug: port ${p}`);
+  const [state, tables] = proto === 'udp' ? ['07', '/proc/net/udp /proc/net/udp6'] : ['0A', '/proc/net/tcp /proc/net/tcp6'];
   // As few processes as can be (under load each one waits for a core): the folder made once a
-  // run, one `ss` for the ports in use (matched by the shell), one `ss` a poll.
+  // run, the server (under timeout), one sleep a poll; everything else is the shell's own.
   const dir = q(path.posix.dirname(pidFile));
   return [
+    OL_PORTS,
+    ALIVE,
     `[ -d ${dir} ] || mkdir -p ${dir}`,
-    'used=" $(ss -Hlntu 2>/dev/null) "',
+    'ol_ports 0A /proc/net/tcp /proc/net/tcp6; used=$found; ol_ports 07 /proc/net/udp /proc/net/udp6; used="$used$found"',
     'port=',
-    `for p in ${ports.join(' ')}; do case "$used" in *":$p "*) ;; *) port=$p; break ;; esac; done`,
+    `for p in ${servers.map((s) => `${s.port}:${hex4(s.port)}`).join(' ')}; do case "$used" in *" \${p#*:} "*) ;; *) port=\${p%:*} hex=\${p#*:}; break ;; esac; done`,
     `[ -n "$port" ] || { echo "no free port among ${ports.join(', ')}" >&2; exit 1; }`,
     'case "$port" in',
     ...servers.map((s) => `${s.port}) ${s.command} > ${q(outFile)} 2>&1 & ;;`),
     'esac',
-    `echo $! > ${q(pidFile)}`,
+    'pid=$!',
+    `echo "$pid" > ${q(pidFile)}`,
     `echo "${PORT_PREFIX}$port"`,
     'i=0',
-    `until [ -n "$(ss ${flag} "sport = :$port" 2>/dev/null)" ]; do i=$((i + 1)); if [ "$i" -gt 250 ]; then echo "the server did not listen on port $port:" >&2; cat ${q(outFile)} >&2; exit 1; fi; sleep 0.02; done`,
+    `until ol_ports ${state} ${tables}; case "$found" in *" $hex "*) true ;; *) false ;; esac; do`,
+    `  alive "$pid" || { echo "the server exited before it listened on port $port:" >&2; cat ${q(outFile)} >&2; exit 1; }`,
+    `  i=$((i + 1)); if [ "$i" -gt 500 ]; then echo "the server did not listen on port $port within 5 s:" >&2; cat ${q(outFile)} >&2; exit 1; fi`,
+    '  sleep 0.01',
+    'done',
   ].join('\n');
 }
 
@@ -104,7 +142,7 @@ const CPU_AFTER = '@@overlab-cpu-after';
  * status. `splitClient` takes the output apart again.
  */
 export const clientWithCpu = (command: string): string =>
-  [`echo ${CPU_BEFORE}; cat /proc/stat; echo ${CPU_RUN}`, command, 'rc=$?', `printf '\\n%s\\n' ${CPU_AFTER}; cat /proc/stat`, 'exit "$rc"'].join('\n');
+  [OL_CPU, `echo ${CPU_BEFORE}; ol_cpu; echo ${CPU_RUN}`, command, 'rc=$?', `printf '\\n%s\\n' ${CPU_AFTER}; ol_cpu`, 'exit "$rc"'].join('\n');
 
 /** What `clientWithCpu` printed: the counters before and after, and the client's own output as it printed it. */
 export function splitClient(stdout: string): { before: string; output: string; after: string } {
@@ -123,13 +161,11 @@ const CPU_END = '@@overlab-cpu-end';
  */
 export function stopServer(pidFile: string, outFile: string): string {
   return [
-    `cat /proc/stat; echo ${CPU_END}`,
-    // Alive and not a zombie: a server that ended by itself (iperf3 -1) is an unreaped zombie
-    // until its new parent reaps it — `kill -0` says yes to those, and the wait below took 1.2 s
-    // a test in the lab. The state is the third field of /proc/PID/stat (read, no fork).
-    'alive() { [ -r "/proc/$1/stat" ] || return 1; read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null || return 1; [ "$st" != Z ]; }',
-    `if [ -f ${q(pidFile)} ]; then p=$(cat ${q(pidFile)}); if alive "$p"; then kill -INT "$p" 2>/dev/null; i=0; while alive "$p" && [ "$i" -lt 100 ]; do sleep 0.02; i=$((i + 1)); [ "$i" = 5 ] && kill -INT "$p" 2>/dev/null; done; alive "$p" && kill -KILL "$p" 2>/dev/null; fi; rm -f ${q(pidFile)}; fi`,
-    `cat ${q(outFile)} 2>/dev/null; rm -f ${q(outFile)}`,
+    OL_CPU,
+    ALIVE,
+    `ol_cpu; echo ${CPU_END}`,
+    `if [ -f ${q(pidFile)} ] && read -r p < ${q(pidFile)} && alive "$p"; then kill -INT "$p" 2>/dev/null; i=0; while alive "$p" && [ "$i" -lt 100 ]; do sleep 0.02; i=$((i + 1)); [ "$i" = 5 ] && kill -INT "$p" 2>/dev/null; done; alive "$p" && kill -KILL "$p" 2>/dev/null; fi`,
+    `cat ${q(outFile)} 2>/dev/null; rm -f ${q(pidFile)} ${q(outFile)}`,
     'exit 0',
   ].join('\n');
 }
