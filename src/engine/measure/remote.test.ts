@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmd } from '../../shared/shell.js';
-import { candidatePorts, clientWithCpu, PORT_PREFIX, splitClient, splitStop, startServer, stopServer } from './remote.js';
+import { candidatePorts, clientWithCpu, PORT_PREFIX, splitClient, splitStop, startServer, stopServer, withTimeout } from './remote.js';
 
 const sh = (script: string): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
@@ -147,6 +147,24 @@ describe('a server started on a free port and stopped', () => {
     expect(up.code).toBe(1);
     expect(up.stderr).toContain(`the server exited before it listened on port ${ports[3]}:`);
     expect(up.stderr).toContain('iperf3: error - bad option');
+  });
+
+  it('a server that ignores INT and TERM is killed, under its timeout too (KILL to timeout alone would orphan it)', async () => {
+    const port = ports[3]!;
+    const stubborn = `process.on('SIGINT', () => undefined); process.on('SIGTERM', () => undefined); require('net').createServer().listen(${port}, '127.0.0.1')`;
+    const pidFile = path.join(dir, 'stubborn.pid');
+    const outFile = path.join(dir, 'stubborn.out');
+    const up = await sh(startServer([{ port, command: withTimeout(60, cmd('node', '-e', stubborn)) }], pidFile, outFile, 'tcp'));
+    expect(up.stderr).toBe('');
+    const timeoutPid = Number(await fs.readFile(pidFile, 'utf8'));
+    const [serverPid] = (await fs.readFile(`/proc/${timeoutPid}/task/${timeoutPid}/children`, 'utf8')).trim().split(' ').map(Number);
+    expect(serverPid).toBeGreaterThan(0);
+    await sh(stopServer(pidFile, outFile));
+    const state = (pid: number): Promise<string> => fs.readFile(`/proc/${pid}/stat`, 'utf8').then((x) => x.split(' ')[2]!, () => 'gone');
+    // SIGKILL is delivered at once; the state may show the zombie until it is reaped.
+    for (const pid of [serverPid!, timeoutPid]) expect(['gone', 'Z']).toContain(await state(pid));
+    // The port is free again.
+    await new Promise<void>((resolve, reject) => net.createServer().once('error', reject).listen(port, '127.0.0.1', function (this: net.Server) { this.close(() => resolve()); }));
   });
 
   it('says which ports it tried when none is free', async () => {

@@ -90,6 +90,13 @@ const ALIVE = 'alive() { [ -r "/proc/$1/stat" ] || return 1; read -r _ _ st _ < 
  */
 const OL_CPU = `ol_cpu() { while read -r l; do case "$l" in cpu*) printf '%s\\n' "$l" ;; *) break ;; esac; done < /proc/stat; }`;
 
+/**
+ * SIGKILL to a pid file's process and to its children: the pid is `timeout`'s (withTimeout), and
+ * KILL to timeout alone leaves the server running without a parent — and without the KILL that
+ * timeout's `-k` would have sent it. The children from /proc (read, no fork).
+ */
+const KILL_TREE = 'kill_tree() { kids=; [ -r "/proc/$1/task/$1/children" ] && read -r kids < "/proc/$1/task/$1/children"; kill -KILL $kids "$1" 2>/dev/null; }';
+
 const hex4 = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
 
 /**
@@ -157,14 +164,16 @@ const CPU_END = '@@overlab-cpu-end';
 /**
  * Stops a server by its pid file, after reading the host's CPU counters (the end of the test's
  * window on that host): SIGINT twice (iperf 2 waits for its threads on the first), then SIGKILL
- * if it is still there; prints its output. Never fails. `splitStop` takes the output apart.
+ * to it and its children if it is still there 2 s later; prints its output. Never fails.
+ * `splitStop` takes the output apart.
  */
 export function stopServer(pidFile: string, outFile: string): string {
   return [
     OL_CPU,
     ALIVE,
+    KILL_TREE,
     `ol_cpu; echo ${CPU_END}`,
-    `if [ -f ${q(pidFile)} ] && read -r p < ${q(pidFile)} && alive "$p"; then kill -INT "$p" 2>/dev/null; i=0; while alive "$p" && [ "$i" -lt 100 ]; do sleep 0.02; i=$((i + 1)); [ "$i" = 5 ] && kill -INT "$p" 2>/dev/null; done; alive "$p" && kill -KILL "$p" 2>/dev/null; fi`,
+    `if [ -f ${q(pidFile)} ] && read -r p < ${q(pidFile)} && alive "$p"; then kill -INT "$p" 2>/dev/null; i=0; while alive "$p" && [ "$i" -lt 100 ]; do sleep 0.02; i=$((i + 1)); [ "$i" = 5 ] && kill -INT "$p" 2>/dev/null; done; alive "$p" && kill_tree "$p"; fi`,
     `cat ${q(outFile)} 2>/dev/null; rm -f ${q(pidFile)} ${q(outFile)}`,
     'exit 0',
   ].join('\n');
@@ -183,5 +192,5 @@ export function splitStop(stdout: string): { cpu: string; output: string } {
  */
 export function cleanupRun(runId: string): string {
   const d = q(runDir(runId));
-  return `if [ -d ${d} ]; then left=; for f in ${d}/*.pid; do [ -f "$f" ] && left=1 && kill -TERM "$(cat "$f")" 2>/dev/null; done; if [ -n "$left" ]; then sleep 0.2; for f in ${d}/*.pid; do kill -KILL "$(cat "$f")" 2>/dev/null; done; fi; rm -rf ${d}; fi; exit 0`;
+  return `${ALIVE}\n${KILL_TREE}\nif [ -d ${d} ]; then left=; for f in ${d}/*.pid; do [ -f "$f" ] && read -r p < "$f" && left=1 && kill -TERM "$p" 2>/dev/null; done; if [ -n "$left" ]; then sleep 0.2; for f in ${d}/*.pid; do [ -f "$f" ] && read -r p < "$f" && alive "$p" && kill_tree "$p"; done; fi; rm -rf ${d}; fi; exit 0`;
 }
