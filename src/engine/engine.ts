@@ -221,7 +221,7 @@ export function createEngine({ registry, emit, password: askPassword }: EngineOp
       return { campaign, analysis: await campaignAnalysis(dir, campaign) };
     },
     'runs.list': ({ dir }) => listRuns(dir),
-    'runs.get': ({ dir, runId }) => readRun(dir, runId),
+    'runs.get': ({ dir, runId, lean }) => readRun(dir, runId, { lean: lean === true }),
     'report.pdf': (args) =>
       runs.run('report', undefined, async (run) => {
         const { report } = await import('./report/report.js');

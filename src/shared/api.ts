@@ -227,7 +227,8 @@ export interface OverlabApi {
   /** The project's measurement runs, newest first. */
   'runs.list': (args: { dir: string }) => readonly RunListing[];
   /** One run's results.json. */
-  'runs.get': (args: { dir: string; runId: string }) => RunResults;
+  /** `lean`: without the tests' series (RunResults.lean), for painting a large run at once. */
+  'runs.get': (args: { dir: string; runId: string; lean?: boolean }) => RunResults;
   /**
    * A report of a run (default: the newest) or of a campaign: `pdf` (default) and `html` printed from
    * the renderer's report route, `csv` one row per link per metric, `json` the results file. `file`
@@ -327,7 +328,7 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'campaigns.list': z.strictObject({ dir }),
   'campaigns.get': z.strictObject({ dir, campaignId: runId }),
   'runs.list': z.strictObject({ dir }),
-  'runs.get': z.strictObject({ dir, runId }),
+  'runs.get': z.strictObject({ dir, runId, lean: z.boolean().optional() }),
   'report.pdf': z.strictObject({ dir, runId: runId.optional(), campaignId: runId.optional(), metric: z.enum(REPORT_METRICS).optional(), format: z.enum(REPORT_FORMATS).optional(), file: z.string().min(1).max(4096).optional() }),
   'report.appendix': z.strictObject({ dir }),
   'export.ansible': z.strictObject({ dir, out: dir, force: z.boolean().optional() }),

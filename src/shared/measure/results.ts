@@ -82,6 +82,12 @@ export interface RunResults {
   readonly paths: readonly MeasuredPath[];
   readonly tests: readonly TestRecord[];
   readonly summary: RunSummary;
+  /**
+   * Set on a run read lean (runs.get with `lean`): its tests without their series (ping
+   * samples, throughput intervals, netperf and CPU figures) — what a heatmap needs, a fifth of a
+   * large run's bytes. Never written to a results file.
+   */
+  readonly lean?: true;
 }
 
 /** A short description of a run for lists (the runs browser, `overlab measure --json`). */
@@ -108,3 +114,12 @@ export const listingOf = (r: RunResults): RunListing => ({
   tests: r.tests.length,
   ...(r.campaign ? { campaign: r.campaign } : {}),
 });
+
+/** The run without its tests' series (see RunResults.lean): everything else as it is. */
+export function leanOf(r: RunResults): RunResults {
+  return {
+    ...r,
+    tests: r.tests.map(({ ping: _p, throughput: _t, netperf: _n, cpu: _c, ...rest }) => rest),
+    lean: true,
+  };
+}

@@ -42,7 +42,8 @@ const NODE_ORIGIN: [number, number] = [0.5, 0.5];
 const SNAP: [number, number] = [10, 10];
 // A small project is not blown up to fill the window: text stays at reading size.
 const FIT = { padding: 0.2, maxZoom: 1.2 };
-const MIN_ZOOM = 0.05;
+// Low enough for "fit" to show a 200-host full mesh (its template circle needs about 0.045).
+const MIN_ZOOM = 0.02;
 export const ROLE_MIME = 'application/x-overlab-role';
 
 /** `next`, but where an element is the one a current copy was made from, the copy. */

@@ -88,7 +88,9 @@ export function ChartsTab() {
         {subject?.type === 'link' ? <span className="muted">one link: click another row or edge to change</span> : <span className="muted">click a row or an edge for one link&apos;s charts</span>}
       </div>
       <LinkTable rows={rows} {...(subject?.type === 'link' ? { picked: subject.linkId } : {})} />
-      {subject?.type === 'link' ? <LinkCharts results={results} linkId={subject.linkId} /> : <RunFigures results={results} showEmpty={false} />}
+      {results.lean ? (
+        <p className="muted" role="status">Loading the run&apos;s series (RTT samples, intervals, CPU)…</p>
+      ) : subject?.type === 'link' ? <LinkCharts results={results} linkId={subject.linkId} /> : <RunFigures results={results} showEmpty={false} />}
     </div>
   );
 }

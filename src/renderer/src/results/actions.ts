@@ -5,7 +5,7 @@
  * are the project's runs/ folder, read through the engine.
  */
 import type { RunResults } from '../../../shared/measure/results';
-import { getRun, loadRuns, message, savedFirst, statesAfter, summaryOf, uiRunId, type Env } from '../actions';
+import { getRun, loadRuns, message, paintRun, savedFirst, statesAfter, summaryOf, uiRunId, type Env } from '../actions';
 
 export { loadRuns, paintRun } from '../actions';
 
@@ -100,8 +100,7 @@ export async function measure(env: Env, choice: MeasureChoice): Promise<void> {
 
 async function measureAs(env: Env, dir: string, runId: string, choice: MeasureChoice, label: string): Promise<void> {
   const m = await env.client!['measure.run']({ dir, runId, suite: choice.suite, ...(choice.duration ? { duration: choice.duration } : {}), ...(choice.repeat ? { repeat: choice.repeat } : {}) });
-  const r = await env.client!['runs.get']({ dir, runId: m.runId });
-  env.store.getState().paint(r);
+  await paintRun(env, m.runId);
   await loadRuns(env);
   const problems = m.problems.length ? ` — ${m.problems.slice(0, 3).join('; ')}${m.problems.length > 3 ? ` (+${m.problems.length - 3} more)` : ''}` : '';
   env.store.getState().endRun(m.status === 'complete', `${label}: ${m.tests} tests, ${m.status}; the heatmap shows run ${m.runId}${problems}`);

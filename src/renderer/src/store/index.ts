@@ -166,6 +166,8 @@ export interface Actions {
   setRuns(runs: readonly RunListing[], campaigns: readonly CampaignListing[]): void;
   /** Paints a run (heatmap on); undefined clears the drawing. */
   paint(r: RunResults | undefined): void;
+  /** The whole of the painted run when it was painted lean (the view stays as it is). */
+  fill(r: RunResults): void;
   setCompare(r: RunResults | undefined): void;
   setHeat(patch: Partial<HeatSettings>): void;
   setHighlight(linkIds: Iterable<string>): void;
@@ -264,6 +266,10 @@ export function createOverlabStore() {
         setHostStates: (hostState, verified) => set({ hostState, ...(verified ? { verified } : {}) }),
         setRuns: (runs, campaigns) => set({ runs, campaigns }),
         paint: (results) => set({ results, compare: undefined, heat: { ...get().heat, on: !!results, at: undefined }, highlight: new Set() }),
+        fill: (full) => {
+          const now = get().results;
+          if (now?.lean && now.runId === full.runId) set({ results: full });
+        },
         setCompare: (compare) => set({ compare }),
         setHeat: (patch) => set({ heat: { ...get().heat, ...patch } }),
         setHighlight: (ids) => set({ highlight: new Set(ids) }),
