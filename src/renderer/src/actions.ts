@@ -39,6 +39,9 @@ async function busy<T>(env: Env, what: string, fn: () => Promise<T>): Promise<T 
   }
 }
 
+/** Resolves once the page has drawn what is pending (two frames, then a task). */
+const afterPaint = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))));
+
 export async function openProject(env: Env, dir: string): Promise<boolean> {
   if (!env.client) return false;
   const snap = await busy(env, `Open ${dir}`, () => env.client!['project.open']({ dir, warningPositions: false }));
@@ -48,7 +51,9 @@ export async function openProject(env: Env, dir: string): Promise<boolean> {
   if (snap.topology) {
     void env.client['recent.add']({ dir: snap.dir, name: snap.topology.name }).catch(() => undefined);
     env.store.getState().view?.fit();
-    void refreshHostStates(env);
+    // Once the drawing is on screen: the dry run behind the hosts' states costs the engine
+    // seconds for a 200-host mesh, on the same two cores as the first render.
+    void afterPaint().then(() => refreshHostStates(env));
     // A project that has runs opens with its latest one painted.
     void loadRuns(env, { paintLatest: true });
   }
@@ -260,12 +265,39 @@ export async function paintRun(env: Env, runId: string): Promise<void> {
   const dir = env.store.getState().dir;
   if (!env.client || !dir) return;
   try {
-    env.store.getState().paint(await env.client['runs.get']({ dir, runId, lean: true }));
-    // After the heatmap is on screen: reading 54 MB would hold the page before it is drawn.
-    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))));
-    env.store.getState().fill(await env.client['runs.get']({ dir, runId }));
+    const lean = await env.client['runs.get']({ dir, runId, lean: true });
+    env.store.getState().paint(lean);
+    // A small run is filled in at once, after the heatmap is on screen; a large one when its
+    // series are asked for (charts, replay): parsing 54 MB holds the page for a second or more.
+    if (lean.tests.length <= FILL_AT_ONCE) {
+      await afterPaint();
+      await fillRun(env);
+    }
   } catch (e) {
     env.store.getState().notify('error', `Run ${runId}: ${message(e)}`);
   }
+}
+
+/** Runs with more tests than this are filled in only when their series are needed. */
+const FILL_AT_ONCE = 2000;
+const filling = new Map<string, Promise<void>>();
+
+/** The whole of the painted run, when it was painted lean (once, however many ask). */
+export function fillRun(env: Env): Promise<void> {
+  const s = env.store.getState();
+  const r = s.results;
+  if (!env.client || !s.dir || !r?.lean) return Promise.resolve();
+  const key = `${s.dir}\n${r.runId}`;
+  let p = filling.get(key);
+  if (!p) {
+    const client = env.client;
+    const dir = s.dir;
+    p = client['runs.get']({ dir, runId: r.runId })
+      .then((full) => env.store.getState().fill(full))
+      .catch((e: unknown) => env.store.getState().notify('error', `Run ${r.runId}: ${message(e)}`))
+      .finally(() => filling.delete(key));
+    filling.set(key, p);
+  }
+  return p;
 }
 

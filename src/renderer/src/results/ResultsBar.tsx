@@ -9,7 +9,7 @@ import { drawingSvg } from '../../../shared/view/drawing-svg';
 import { METRIC_IDS, METRICS, timeline, type Metric } from '../../../shared/view/metrics';
 import type { Second } from '../../../shared/view/heatmap';
 import { runCommand, commandById, isEnabled, shortcutText } from '../commands/index';
-import type { Env } from '../actions';
+import { fillRun, type Env } from '../actions';
 import { store, useStore } from '../store/hooks';
 import { compareWith } from './actions';
 import { download, svgToPng } from './download';
@@ -25,8 +25,10 @@ function CommandButton({ env, id, label, primary }: { env: Env; id: string; labe
   );
 }
 
-function Replay() {
+function Replay({ env }: { env: Env }) {
   const results = useStore((s) => s.results);
+  // Each moment's values come from the run's series: a run painted lean is filled in first.
+  const needSeries = (): void => void fillRun(env);
   const at = useStore((s) => s.heat.at);
   const [playing, setPlaying] = useState(false);
   const line = useMemo(() => (results ? timeline(results) : undefined), [results]);
@@ -50,7 +52,7 @@ function Replay() {
   const secs = (value - line.start) / 1000;
   return (
     <div className="replay" role="group" aria-label="Replay">
-      <button type="button" className="icon" aria-label={playing ? 'Pause the replay' : 'Play the run'} onClick={() => { if (!playing && at === undefined) store.getState().setHeat({ at: line.start }); setPlaying(!playing); }}>{playing ? '❚❚' : '▶'}</button>
+      <button type="button" className="icon" aria-label={playing ? 'Pause the replay' : 'Play the run'} onClick={() => { needSeries(); if (!playing && at === undefined) store.getState().setHeat({ at: line.start }); setPlaying(!playing); }}>{playing ? '❚❚' : '▶'}</button>
       <input
         type="range"
         aria-label="Replay position"
@@ -58,12 +60,15 @@ function Replay() {
         max={line.end}
         step={Math.max(50, Math.round((line.end - line.start) / 500))}
         value={value}
+        onPointerDown={needSeries}
+        onFocus={needSeries}
         onChange={(e) => {
+          needSeries();
           const v = Number(e.target.value);
           store.getState().setHeat({ at: v >= line.end ? undefined : v });
         }}
       />
-      <span className="muted replay-time">{at === undefined ? 'whole run' : `${secs.toFixed(1)} s of ${((line.end - line.start) / 1000).toFixed(0)} s`}</span>
+      <span className="muted replay-time">{results?.lean && at !== undefined ? 'loading the series… ' : ''}{at === undefined ? 'whole run' : `${secs.toFixed(1)} s of ${((line.end - line.start) / 1000).toFixed(0)} s`}</span>
       {at !== undefined ? <button type="button" onClick={() => { setPlaying(false); store.getState().setHeat({ at: undefined }); }}>Whole run</button> : null}
     </div>
   );
@@ -138,7 +143,7 @@ export function ResultsBar({ env }: { env: Env }) {
           <label className="check">
             <input type="checkbox" checked={heat.widthByThroughput} disabled={!!compare} onChange={(e) => set({ widthByThroughput: e.target.checked, on: true })} aria-label="Width by TCP throughput" /> width = TCP
           </label>
-          {compare ? null : <Replay />}
+          {compare ? null : <Replay env={env} />}
           <label className="compare">compare with
             <select aria-label="Compare with" value={compare?.runId ?? ''} onChange={(e) => void compareWith(env, e.target.value || undefined)}>
               <option value="">—</option>

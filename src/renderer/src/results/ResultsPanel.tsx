@@ -4,10 +4,10 @@
  * what was deployed there), the all-pairs matrix (linked with the drawing both ways: a cell
  * lights its path, a selected link marks its cells), and the charts.
  */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { matrix, BANDS, type Thresholds } from '../../../shared/view/matrix';
 import { METRICS } from '../../../shared/view/metrics';
-import type { Env } from '../actions';
+import { fillRun, type Env } from '../actions';
 import { store, useStore } from '../store/hooks';
 import { compareWith, openCampaign, paintRun } from './actions';
 import { ChartsTab, LinkCharts } from './ChartsTab';
@@ -168,6 +168,11 @@ export function textOn(colour: string): string {
 
 export function ResultsPanel({ env }: { env: Env }) {
   const tab = useStore((s) => s.resultsTab);
+  const lean = useStore((s) => !!s.results?.lean);
+  // The charts draw the run's series: a run painted lean is filled in when they open.
+  useEffect(() => {
+    if (tab === 'charts' && lean) void fillRun(env);
+  }, [tab, lean, env]);
   if (!tab) return null;
   const titles = { runs: 'Runs and campaigns', matrix: 'All-pairs matrix', charts: 'Charts' } as const;
   return (
