@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { createEngine } from '../src/engine/engine.js';
-import { writeListing } from '../src/engine/measure/store.js';
+import { writeSidecars } from '../src/engine/measure/store.js';
 import type { RunResults } from '../src/shared/measure/results.js';
 import type { Topology, TopologyInput } from '../src/shared/schema.js';
 import { makeTemplate } from '../src/shared/templates.js';
@@ -55,8 +55,8 @@ async function project(topology: TopologyInput, painted = false): Promise<string
     const r = synthesisedRun(snap.topology, JSON.parse(await fs.readFile(path.join(ROOT, 'tests/fixtures/results/mesh4/results.json'), 'utf8')) as RunResults);
     await fs.mkdir(path.join(dir, 'runs', r.runId), { recursive: true });
     await fs.writeFile(path.join(dir, 'runs', r.runId, 'results.json'), JSON.stringify(r));
-    // As a run that Overlab measured has it (what the runs list reads).
-    await writeListing(path.join(dir, 'runs', r.runId), r);
+    // As a run that Overlab measured has them: its listing and its lean copy (what the list and a first paint read).
+    await writeSidecars(path.join(dir, 'runs', r.runId), r);
   }
   return dir;
 }

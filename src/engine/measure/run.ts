@@ -10,7 +10,7 @@
  * stops answering is that host's failure: the run goes on for the rest and is marked partial;
  * a cancelled run keeps what it measured. Nothing here prints or stores a secret.
  */
-import { writeListing } from './store.js';
+import { writeSidecars } from './store.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ProgressEvent } from '../../shared/api.js';
@@ -418,7 +418,7 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
     summary: analyse(paths, ctx.records),
   };
   await writeFileAtomic(path.join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`, 0o644);
-  await writeListing(dir, results);
+  await writeSidecars(dir, results);
   progress(ctx, 'end', status === 'complete' ? 'done' : status === 'cancelled' ? 'skipped' : 'failed', undefined, `${status}: ${ctx.records.length} tests`);
   return { runId: opts.runId, dir, results };
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { leanOf, listingOf, type RunResults } from '../../shared/measure/results.js';
-import { listRuns, readRun, writeListing } from './store.js';
+import { listRuns, readRun, writeSidecars } from './store.js';
 
 // A real run: the 4-host VXLAN mesh measured in the lab (tests/fixtures/results).
 const fixture = path.resolve(import.meta.dirname, '../../../tests/fixtures/results/mesh4/results.json');
@@ -21,7 +21,7 @@ async function put(r: RunResults, listing?: 'fresh' | 'stale' | 'foreign'): Prom
   await fs.mkdir(runDir, { recursive: true });
   await fs.writeFile(path.join(runDir, 'results.json'), JSON.stringify(r));
   if (listing) {
-    await writeListing(runDir, listing === 'foreign' ? { ...r, runId: '20200101T000000-other0' } : r);
+    await writeSidecars(runDir, listing === 'foreign' ? { ...r, runId: '20200101T000000-other0' } : r);
     if (listing === 'stale') {
       // The results were rewritten after their listing.
       const later = new Date(Date.now() + 5_000);
@@ -47,10 +47,25 @@ describe('the runs store', () => {
     expect(await listRuns(dir)).toEqual([listingOf(real)]);
   });
 
-  it('writes a listing equal to what the results give', async () => {
+  it('writes a listing and a lean read equal to what the results give', async () => {
     const runDir = await put(real);
-    await writeListing(runDir, real);
+    await writeSidecars(runDir, real);
     expect(JSON.parse(await fs.readFile(path.join(runDir, 'listing.json'), 'utf8'))).toEqual(listingOf(real));
+    expect(JSON.parse(await fs.readFile(path.join(runDir, 'lean.json'), 'utf8'))).toEqual(leanOf(real));
+  });
+
+  it('reads a run lean from its lean copy while that is as new as the results, else from the results', async () => {
+    const runDir = await put(real, 'fresh');
+    // A lean copy that says something the results do not: proof that the read took it.
+    const marked = { ...leanOf(real), problems: ['from the lean copy'] };
+    await fs.writeFile(path.join(runDir, 'lean.json'), JSON.stringify(marked));
+    const later = new Date(Date.now() + 5_000);
+    await fs.utimes(path.join(runDir, 'lean.json'), later, later);
+    expect(await readRun(dir, real.runId, { lean: true })).toEqual(marked);
+    // The results rewritten after it: the copy is stale.
+    const latest = new Date(Date.now() + 10_000);
+    await fs.utimes(path.join(runDir, 'results.json'), latest, latest);
+    expect(await readRun(dir, real.runId, { lean: true })).toEqual(leanOf(real));
   });
 
   it('reads a run lean: the same figures, the tests without their series', async () => {

@@ -1,7 +1,8 @@
 /**
- * The project's runs/: each run's results.json, listed newest first. Beside each, listing.json
- * holds what the list shows (written with the results): listing a project's runs then reads a
- * few hundred bytes per run instead of parsing every results file (a 2,000-link run's is 54 MB).
+ * The project's runs/: each run's results.json, listed newest first. Beside each, written with
+ * the results: listing.json, what the list shows (listing a project's runs then reads a few
+ * hundred bytes per run instead of parsing every results file: a 2,000-link run's is 54 MB), and
+ * lean.json, the run read lean (11 MB of those 54: what painting it first reads).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,18 @@ import { ApiError } from '../api-error.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
 const LISTING = 'listing.json';
+const LEAN = 'lean.json';
+
+/** A file beside results.json that is at least as new as it (written after it), parsed; else undefined. */
+async function sidecar<T>(runDir: string, name: string, results: { mtimeMs: number }): Promise<T | undefined> {
+  const st = await fs.stat(path.join(runDir, name)).catch(() => undefined);
+  if (!st || st.mtimeMs < results.mtimeMs) return undefined;
+  try {
+    return JSON.parse(await fs.readFile(path.join(runDir, name), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The last run read, parsed, while its file is unchanged: painting reads a run twice (lean,
@@ -25,6 +38,10 @@ export async function readRun(projectDir: string, runId: string, opts: { lean?: 
   const missing = (): ApiError => new ApiError('invalid-arguments', `there is no run ${runId} in ${path.join(projectDir, 'runs')} (overlab measure ${projectDir} makes one)`);
   const st = await fs.stat(file).catch(() => undefined);
   if (!st) throw missing();
+  if (opts.lean && !(lastRead && lastRead.file === file && lastRead.mtimeMs === st.mtimeMs && lastRead.size === st.size)) {
+    const lean = await sidecar<RunResults>(path.dirname(file), LEAN, st);
+    if (lean?.format === RESULTS_FORMAT && lean.runId === runId && lean.lean) return lean;
+  }
   let r: RunResults;
   if (lastRead && lastRead.file === file && lastRead.mtimeMs === st.mtimeMs && lastRead.size === st.size) {
     r = lastRead.results;
@@ -42,23 +59,17 @@ export async function readRun(projectDir: string, runId: string, opts: { lean?: 
   return opts.lean ? leanOf(r) : r;
 }
 
-/** Writes the run's listing beside its results (after them: a listing is never older than its results). */
-export async function writeListing(runDir: string, r: RunResults): Promise<void> {
+/** Writes the run's listing and lean read beside its results (after them: never older than the results). */
+export async function writeSidecars(runDir: string, r: RunResults): Promise<void> {
+  await writeFileAtomic(path.join(runDir, LEAN), JSON.stringify(leanOf(r)), 0o644);
   await writeFileAtomic(path.join(runDir, LISTING), `${JSON.stringify(listingOf(r))}\n`, 0o644);
 }
 
 /** The listing of a run folder: listing.json when it is as new as results.json and names this run, else from the results. */
 async function listingIn(projectDir: string, runId: string): Promise<RunListing> {
   const dir = path.join(projectDir, 'runs', runId);
-  const [results, listing] = await Promise.all([fs.stat(path.join(dir, 'results.json')), fs.stat(path.join(dir, LISTING)).catch(() => undefined)]);
-  if (listing && listing.mtimeMs >= results.mtimeMs) {
-    try {
-      const l = JSON.parse(await fs.readFile(path.join(dir, LISTING), 'utf8')) as RunListing;
-      if (l.runId === runId && typeof l.startedAt === 'string') return l;
-    } catch {
-      // Unreadable: the results say it.
-    }
-  }
+  const l = await sidecar<RunListing>(dir, LISTING, await fs.stat(path.join(dir, 'results.json')));
+  if (l?.runId === runId && typeof l.startedAt === 'string') return l;
   return listingOf(await readRun(projectDir, runId));
 }
 

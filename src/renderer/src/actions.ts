@@ -51,11 +51,13 @@ export async function openProject(env: Env, dir: string): Promise<boolean> {
   if (snap.topology) {
     void env.client['recent.add']({ dir: snap.dir, name: snap.topology.name }).catch(() => undefined);
     env.store.getState().view?.fit();
-    // Once the drawing is on screen: the dry run behind the hosts' states costs the engine
-    // seconds for a 200-host mesh, on the same two cores as the first render.
-    void afterPaint().then(() => refreshHostStates(env));
-    // A project that has runs opens with its latest one painted.
-    void loadRuns(env, { paintLatest: true });
+    // A project that has runs opens with its latest one painted; the hosts' states are asked
+    // for after that, once the drawing is on screen: the dry run behind them holds the engine
+    // for a second or more on a large project (on the same two cores as the first render), and
+    // the run's reading would wait behind it.
+    void loadRuns(env, { paintLatest: true })
+      .then(afterPaint)
+      .then(() => refreshHostStates(env));
   }
   return true;
 }

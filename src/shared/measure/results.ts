@@ -85,7 +85,7 @@ export interface RunResults {
   /**
    * Set on a run read lean (runs.get with `lean`): its tests without their series (ping
    * samples, throughput intervals, netperf and CPU figures) — what a heatmap needs, a fifth of a
-   * large run's bytes. Never written to a results file.
+   * large run's bytes. Never in a results.json (the engine keeps a copy read lean beside it).
    */
   readonly lean?: true;
 }
