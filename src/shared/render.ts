@@ -37,6 +37,23 @@ const HELPERS: readonly { name: string; uses?: readonly string[]; text: string }
     name: 'ol_wait_link',
     text: 'ol_wait_link() { i=0; while ! ip link show dev "$1" >/dev/null 2>&1; do i=$((i + 1)); if [ "$i" -gt 100 ]; then echo "overlab: interface $1 did not appear" >&2; exit 1; fi; sleep 0.1; done; }',
   },
+  // ol_wait_sock PATH: waits up to 10 s for a daemon to open its control socket PATH.
+  {
+    name: 'ol_wait_sock',
+    text: 'ol_wait_sock() { i=0; while [ ! -S "$1" ]; do i=$((i + 1)); if [ "$i" -gt 100 ]; then echo "overlab: control socket $1 did not appear" >&2; exit 1; fi; sleep 0.1; done; }',
+  },
+  // ol_started PIDFILE NAME: true if the process just started in the background is NAME and still
+  // runs half a second on (a bad key or a taken port ends a daemon at once). A busy machine can
+  // take longer than that to exec it, so it first waits, up to 5 s, while the child is still the shell.
+  {
+    name: 'ol_started',
+    uses: ['ol_running'],
+    text: `ol_started() {
+  i=0; while ! ol_running "$1" "$2" && [ "$i" -lt 50 ] && read -r _ _ st _ < "/proc/$(cat "$1")/stat" 2>/dev/null && [ "$st" != Z ]; do sleep 0.1; i=$((i + 1)); done
+  sleep 0.5
+  ol_running "$1" "$2"
+}`,
+  },
   // ol_mkdir DIR: creates DIR and its missing parents, recording each so that down.sh removes only those.
   { name: 'ol_mkdir', text: 'ol_mkdir() { [ -d "$1" ] && return 0; ol_mkdir "$(dirname "$1")"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }' },
   // ol_install MODE PATH: installs files/PATH from the bundle at PATH.

@@ -99,6 +99,12 @@ async function snapshot(L: LabLayout, host: string): Promise<string> {
 
 // ---- the run ----------------------------------------------------------------------------------
 
+/** What a failed run says of itself: every `fatal:` and `failed:` line (they come before the retries' noise), then the end. */
+function why(stdout: string): string {
+  const lines = stdout.split('\n').filter((l) => /^(fatal|failed):/.test(l)).map((l) => l.slice(0, 1500));
+  return [...lines, '…', stdout.slice(-1500)].join('\n');
+}
+
 /** `host : ok=N changed=N unreachable=N failed=N …` per host, from the PLAY RECAP. */
 function recap(stdout: string): Map<string, Record<string, number>> {
   const out = new Map<string, Record<string, number>>();
@@ -224,7 +230,7 @@ describe.skipIf(!root || !ansible)('the Ansible export, run by ansible-playbook 
 
   it('deploys every bundle byte for byte, and the tunnels pass the proofs', async () => {
     const r = await playbook('deploy.yml');
-    expect(r.code, r.stdout.slice(-3000)).toBe(0);
+    expect(r.code, why(r.stdout)).toBe(0);
     for (const h of hosts) expect(r.recap.get(h), h).toMatchObject({ failed: 0, unreachable: 0 });
     for (const h of hosts) expect(r.recap.get(h)!.changed, h).toBeGreaterThan(0);
     for (const b of bundles) {
@@ -251,7 +257,7 @@ describe.skipIf(!root || !ansible)('the Ansible export, run by ansible-playbook 
 
   it('changes nothing the second time, and overlab deploy sees every host unchanged', async () => {
     const r = await playbook('deploy.yml');
-    expect(r.code, r.stdout.slice(-3000)).toBe(0);
+    expect(r.code, why(r.stdout)).toBe(0);
     for (const h of hosts) expect(r.recap.get(h), h).toMatchObject({ changed: 0, failed: 0 });
     const dry = await engine['deploy.apply']({ dir, dryRun: true });
     expect(dry.hosts.map((h) => [h.host, h.status])).toEqual(hosts.map((h) => [h, 'unchanged']));
@@ -259,7 +265,7 @@ describe.skipIf(!root || !ansible)('the Ansible export, run by ansible-playbook 
 
   it('tears down to the hosts as they were, and a host deployed by overlab is unchanged for the playbook', async () => {
     const down = await playbook('teardown.yml');
-    expect(down.code, down.stdout.slice(-3000)).toBe(0);
+    expect(down.code, why(down.stdout)).toBe(0);
     for (const h of hosts) expect(down.recap.get(h)!.changed, h).toBe(1);
     for (const h of hosts) expect(await snapshot(L, h), `${h} after teardown.yml`).toBe(before.get(h));
     // The other way round: overlab deploys, the playbook finds its own bundle there.

@@ -195,7 +195,7 @@ export const openconnect = defineKind<Options, OpenconnectParams>({
         up: [
           cmd('ol_mkdir', LOG_DIR),
           `ol_running ${q(pid)} ocserv-main || { ocserv --foreground --config ${q(files[0]!.path)} </dev/null >${q(log)} 2>&1 & echo $! > ${q(pid)}; }`,
-          `sleep 0.5; ol_running ${q(pid)} ocserv-main || { echo ${q(`overlab: ocserv for ${me.ifname} exited; see ${log}`)} >&2; exit 1; }`,
+          `ol_started ${q(pid)} ocserv-main || { echo ${q(`overlab: ocserv for ${me.ifname} exited; see ${log}`)} >&2; exit 1; }`,
         ],
         down: [`ol_stop ${q(pid)} ocserv-main`, `rm -f ${q(log)}`],
       };

@@ -222,7 +222,7 @@ export const openvpn = defineKind<Options, OpenvpnParams>({
         // In the foreground, in the background: the pid is the daemon's own, for down.sh.
         `ol_running ${q(pid)} openvpn || { openvpn --config ${q(conf)} </dev/null >/dev/null 2>&1 & echo $! > ${q(pid)}; }`,
         // A bad key, a taken port: OpenVPN exits at once and says why in its log.
-        `sleep 0.5; ol_running ${q(pid)} openvpn || { echo ${q(`overlab: openvpn for ${me.ifname} exited; see ${log}`)} >&2; exit 1; }`,
+        `ol_started ${q(pid)} openvpn || { echo ${q(`overlab: openvpn for ${me.ifname} exited; see ${log}`)} >&2; exit 1; }`,
       ],
       down: [`ol_stop ${q(pid)} openvpn`, deleteLink(me.ifname), `rm -f ${q(log)}`],
       routeDev: me.ifname,

@@ -111,6 +111,9 @@ export const wireguard = defineKind<Options, WireguardParams>({
             // Foreground mode keeps the real pid, so down.sh stops exactly this process.
             `ol_running ${q(pid)} wireguard-go || { WG_PROCESS_FOREGROUND=1 wireguard-go -f ${q(me.ifname)} >/dev/null 2>&1 & echo $! > ${q(pid)}; }`,
             cmd('ol_wait_link', me.ifname),
+            // It opens its control socket after it made the TUN device: wg setconf in between
+            // finds no socket, falls back to the kernel's netlink and fails.
+            cmd('ol_wait_sock', `/run/wireguard/${me.ifname}.sock`),
           ];
     return {
       files: [{ path: conf, mode: 0o600, content: `${lines.join('\n')}\n`, secret: true }],

@@ -6,6 +6,11 @@ RUN=/run/overlab
 mkdir -p "$RUN"
 BUNDLE=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)
 ol_running() { [ -f "$1" ] && pid=$(cat "$1") && [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; }
+ol_started() {
+  i=0; while ! ol_running "$1" "$2" && [ "$i" -lt 50 ] && read -r _ _ st _ < "/proc/$(cat "$1")/stat" 2>/dev/null && [ "$st" != Z ]; do sleep 0.1; i=$((i + 1)); done
+  sleep 0.5
+  ol_running "$1" "$2"
+}
 ol_mkdir() { [ -d "$1" ] && return 0; ol_mkdir "$(dirname "$1")"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }
 ol_install() { ol_mkdir "$(dirname "$2")"; install -m "$1" "$BUNDLE/files$2" "$2"; }
 # Files
@@ -21,5 +26,5 @@ sysctl -qw net.ipv4.ip_forward=1
 # n0: OpenConnect (ocserv), 198.19.0.1/29 on oloc0, MTU 1434
 ol_mkdir /var/log/overlab
 ol_running /run/overlab/oloc0.pid ocserv-main || { ocserv --foreground --config /etc/ocserv/oloc0/ocserv.conf </dev/null >/var/log/overlab/ocserv-oloc0.log 2>&1 & echo $! > /run/overlab/oloc0.pid; }
-sleep 0.5; ol_running /run/overlab/oloc0.pid ocserv-main || { echo 'overlab: ocserv for oloc0 exited; see /var/log/overlab/ocserv-oloc0.log' >&2; exit 1; }
+ol_started /run/overlab/oloc0.pid ocserv-main || { echo 'overlab: ocserv for oloc0 exited; see /var/log/overlab/ocserv-oloc0.log' >&2; exit 1; }
 echo "overlab: up"

@@ -7,6 +7,11 @@ mkdir -p "$RUN"
 BUNDLE=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)
 ol_running() { [ -f "$1" ] && pid=$(cat "$1") && [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; }
 ol_wait_link() { i=0; while ! ip link show dev "$1" >/dev/null 2>&1; do i=$((i + 1)); if [ "$i" -gt 100 ]; then echo "overlab: interface $1 did not appear" >&2; exit 1; fi; sleep 0.1; done; }
+ol_started() {
+  i=0; while ! ol_running "$1" "$2" && [ "$i" -lt 50 ] && read -r _ _ st _ < "/proc/$(cat "$1")/stat" 2>/dev/null && [ "$st" != Z ]; do sleep 0.1; i=$((i + 1)); done
+  sleep 0.5
+  ol_running "$1" "$2"
+}
 ol_mkdir() { [ -d "$1" ] && return 0; ol_mkdir "$(dirname "$1")"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }
 ol_install() { ol_mkdir "$(dirname "$2")"; install -m "$1" "$BUNDLE/files$2" "$2"; }
 # Files
@@ -24,7 +29,7 @@ ip addr replace 198.19.0.1/29 dev olovpn0
 ip link set dev olovpn0 up
 ol_mkdir /var/log/overlab
 ol_running /run/overlab/olovpn0.pid openvpn || { openvpn --config /etc/openvpn/server/olovpn0.conf </dev/null >/dev/null 2>&1 & echo $! > /run/overlab/olovpn0.pid; }
-sleep 0.5; ol_running /run/overlab/olovpn0.pid openvpn || { echo 'overlab: openvpn for olovpn0 exited; see /var/log/overlab/openvpn-olovpn0.log' >&2; exit 1; }
+ol_started /run/overlab/olovpn0.pid openvpn || { echo 'overlab: openvpn for olovpn0 exited; see /var/log/overlab/openvpn-olovpn0.log' >&2; exit 1; }
 # Routes to the other sites
 ol_wait_link olovpn0
 ip -batch - <<'OVERLAB_IP_BATCH'
