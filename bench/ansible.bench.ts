@@ -5,7 +5,8 @@
  * count, and one plain `ssh HOST true` per host in parallel as the floor. Every deploy is a fresh
  * one (the hosts are torn down, untimed, before each run). Prints each figure (median, min–max of
  * the runs), the ratios, and overlab's per-host step times; no assertion.
- *   sudo node scripts/run-ts.mjs bench/ansible.bench.ts [--sizes 10,20] [--runs 3]
+ *   sudo node scripts/run-ts.mjs bench/ansible.bench.ts [--sizes 10,20] [--runs 3] [--no-ansible]
+ * --no-ansible: the floor and overlab deploy only (a quick check of a deploy change).
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -25,6 +26,7 @@ const arg = (name: string, dflt: string): string => {
 };
 const sizes = arg('--sizes', '10,20').split(',').map(Number);
 const runs = Number(arg('--runs', '3'));
+const withAnsible = !process.argv.includes('--no-ansible');
 const registry = defaultRegistry;
 
 if (process.getuid?.() !== 0) {
@@ -48,7 +50,7 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-const spread = (xs: readonly number[]): string => `${sec(median(xs))} (${(Math.min(...xs) / 1000).toFixed(2)}–${(Math.max(...xs) / 1000).toFixed(2)})`;
+const spread = (xs: readonly number[]): string => xs.length === 0 ? 'not run' : `${sec(median(xs))} (${(Math.min(...xs) / 1000).toFixed(2)}–${(Math.max(...xs) / 1000).toFixed(2)})`;
 
 interface Row {
   n: number;
@@ -59,13 +61,15 @@ interface Row {
   /** Per step, the median over hosts of overlab's step times, per run. */
   steps: Record<string, number[]>;
   slowest: Record<string, number[]>;
+  /** Wall time of each phase of the deploy (every host through it), per run. */
+  phases: Record<string, number[]>;
 }
 
 const rows: Row[] = [];
 for (const n of sizes) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), `overlab-ansible-bench-${n}-`));
   const out = path.join(dir, 'ansible');
-  const row: Row = { n, floor: [], overlab: [], ansible5: [], ansibleN: [], steps: {}, slowest: {} };
+  const row: Row = { n, floor: [], overlab: [], ansible5: [], ansibleN: [], steps: {}, slowest: {}, phases: {} };
   try {
     const made = makeTemplate({ template: 'hub-spoke', hosts: n, kind: 'vxlan' }, registry).value!;
     // The same management range as tests/lab/ansible.lab.test.ts: clear of the other lab tests'.
@@ -104,6 +108,7 @@ for (const n of sizes) {
       const d = await deploy(dir, registry);
       row.overlab.push(Date.now() - t0);
       ok(d);
+      for (const [ph, ms] of Object.entries(d.phases ?? {})) (row.phases[ph] ??= []).push(ms);
       for (const step of ['connect', 'preflight', 'apply', 'verify'] as const) {
         const times = d.hosts.map((h) => h.timings[step] ?? 0);
         (row.steps[step] ??= []).push(median(times));
@@ -111,10 +116,12 @@ for (const n of sizes) {
       }
     }
 
-    for (const [forks, into] of [
-      [undefined, row.ansible5],
-      [n, row.ansibleN],
-    ] as const) {
+    for (const [forks, into] of withAnsible
+      ? ([
+          [undefined, row.ansible5],
+          [n, row.ansibleN],
+        ] as const)
+      : []) {
       for (let r = 0; r < runs; r++) {
         await fresh();
         // A control-socket folder per run: each run opens its own SSH connections, as overlab deploy does.
@@ -143,3 +150,5 @@ for (const r of rows) {
 }
 console.log("overlab deploy's steps per host (median over hosts / slowest host, median of the runs):");
 for (const r of rows) console.log(`${String(r.n).padStart(5)}  ${Object.keys(r.steps).map((s) => `${s} ${sec(median(r.steps[s]!))} / ${sec(median(r.slowest[s]!))}`).join(', ')}`);
+console.log("overlab deploy's phases, wall time over all hosts (median of the runs):");
+for (const r of rows) console.log(`${String(r.n).padStart(5)}  ${Object.keys(r.phases).map((p) => `${p} ${sec(median(r.phases[p]!))}`).join(', ')}`);

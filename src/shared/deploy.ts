@@ -43,4 +43,6 @@ export interface DeployRun {
   readonly hosts: readonly HostResult[];
   readonly diagnostics: readonly Diagnostic[];
   readonly durationMs: number;
+  /** Wall time of each phase of the run, in ms: every host connected and checked, every host applied, every host verified. */
+  readonly phases?: Readonly<Partial<Record<'check' | 'apply' | 'verify', number>>>;
 }

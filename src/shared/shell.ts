@@ -13,3 +13,18 @@ export function q(value: string | number): string {
 
 /** A command line from words, each quoted. */
 export const cmd = (...words: readonly (string | number)[]): string => words.map(q).join(' ');
+
+/**
+ * Shell functions over the kernel's socket tables (/proc/net/{tcp,udp}{,6}, those of the host's
+ * network namespace), read by the shell's own `read`: `ss` costs a fork and exec (20–30 ms on a
+ * loaded lab machine): a measurement's server start and the deploy preflight's port check use it.
+ * `ol_ports STATE FILES…` sets `found` to the local ports (4 hex digits, as the tables have
+ * them, each followed by a space) of the sockets in STATE (0A: a listening TCP socket, 07: a
+ * bound, unconnected UDP one), without a subshell. A TCP table lists its listening sockets first
+ * (the kernel walks its listening hash before the established one), so the walk stops at the
+ * first socket in another state: thousands of connections cost no more than none.
+ */
+export const OL_PORTS = `ol_ports() { want=$1; found=' '; shift; for f in "$@"; do [ -r "$f" ] || continue; while read -r _ l _ s _; do case "$s" in st) ;; "$want") found="$found\${l##*:} " ;; *) [ "$want" = 0A ] && break ;; esac; done < "$f"; done; }`;
+
+/** A port as the socket tables write it: 4 hex digits, upper case. */
+export const hex4 = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');

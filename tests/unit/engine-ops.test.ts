@@ -116,4 +116,17 @@ describe('preflight', () => {
     await expect(fs.stat(path.join(root, 'probed'))).rejects.toThrow();
     expect(preflightScript(needs, hash)).not.toContain('"$deployed" !=');
   });
+
+  it('skips a kernel probe when every module of the kind is loaded, and runs it when one is not', async () => {
+    const loaded = (await fs.readdir('/sys/module'))[0]!;
+    const mark = path.join(root, 'probed-modules');
+    const needsWith = (modules: string[]) => [{ kind: 'k', requirements: { modules, packages: ['p'], binaries: ['sh'], probe: `echo probed > ${mark}` } }];
+    const script = preflightScript(needsWith([loaded]), path.join(root, 'no-hash'));
+    expect(script.indexOf(`/sys/module/${loaded}`)).toBeLessThan(script.indexOf('ip netns add'));
+    spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
+    await expect(fs.stat(mark)).rejects.toThrow();
+    // Not loaded: the probe runs (as root, in its scratch namespace; not as root, ip netns add fails first).
+    spawnSync('sh', ['-s'], { input: preflightScript(needsWith([loaded, 'overlab_no_such_module']), path.join(root, 'no-hash')), encoding: 'utf8' });
+    if (process.getuid?.() === 0) expect((await fs.readFile(mark, 'utf8')).trim()).toBe('probed');
+  });
 });

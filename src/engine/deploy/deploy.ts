@@ -84,6 +84,8 @@ interface Ctx {
   readonly selected: readonly string[];
   readonly byHost: ReadonlyMap<string, HostResult>;
   readonly conns: Map<string, Connected>;
+  /** Wall time of each phase so far (DeployRun.phases). */
+  readonly phases: Partial<Record<'check' | 'apply' | 'verify', number>>;
 }
 
 function emit(c: Ctx, host: string | undefined, step: string, status: StepStatus, message?: string, fraction?: number): void {
@@ -120,6 +122,7 @@ async function context(operation: Ctx['operation'], projectDir: string, topology
     selected,
     byHost: new Map(selected.map((host) => [host, { host, hostId: idOf.get(host) ?? '', status: operation === 'deploy' ? 'unchanged' : 'absent', timings: {} } satisfies HostResult])),
     conns: new Map(),
+    phases: {},
   };
 }
 
@@ -133,7 +136,15 @@ const result = (c: Ctx, started: number, diagnostics: readonly Diagnostic[] = []
   hosts: c.selected.map((h) => c.byHost.get(h)!),
   diagnostics,
   durationMs: Date.now() - started,
+  ...(Object.keys(c.phases).length ? { phases: { ...c.phases } } : {}),
 });
+
+/** Runs one phase over every host and records its wall time. */
+async function phase(c: Ctx, name: 'check' | 'apply' | 'verify', hosts: readonly string[], work: (host: string) => Promise<void>): Promise<void> {
+  const t0 = Date.now();
+  await pool(hosts, c.limit, work);
+  c.phases[name] = Date.now() - t0;
+}
 
 // ---- the steps ---------------------------------------------------------------------------
 
@@ -295,7 +306,7 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
 
   try {
     // Connect and preflight everywhere; nothing changes until every host passed.
-    await pool(c.selected, c.limit, async (host) => {
+    await phase(c, 'check', c.selected, async (host) => {
       if (cancelled(c)) return;
       const conn = await connectStep(c, host);
       const d = conn ? await preflightStep(c, host, conn, bundles.get(host)?.hash) : undefined;
@@ -318,7 +329,7 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
 
     const changed: string[] = [];
     let done = 0;
-    await pool(c.selected, c.limit, async (host) => {
+    await phase(c, 'apply', c.selected, async (host) => {
       if (cancelled(c)) return;
       const conn = c.conns.get(host)!;
       const { bundle, hash } = bundles.get(host)!;
@@ -328,7 +339,7 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
       if (installed) emit(c, host, 'apply', 'done', undefined, ++done / c.selected.length);
     });
 
-    if (!anyFailed(c) && !cancelled(c)) await pool(c.selected, c.limit, async (host) => verifyStep(c, host, c.conns.get(host)!));
+    if (!anyFailed(c) && !cancelled(c)) await phase(c, 'verify', c.selected, async (host) => verifyStep(c, host, c.conns.get(host)!));
 
     if ((anyFailed(c) && !opts.keepGoing) || cancelled(c)) {
       // A host whose bundle was already there, and whose up.sh succeeded, is left as it was:

@@ -3,7 +3,7 @@
  * its form. Every value is quoted; nothing here carries a secret.
  */
 import path from 'node:path';
-import { q } from '../../shared/shell.js';
+import { hex4, OL_PORTS, q } from '../../shared/shell.js';
 import { MISSING_PREFIX } from '../../shared/preflight.js';
 
 /** Per-run state on a host: the pid files of the servers the run started, removed at the end. */
@@ -63,17 +63,6 @@ export const withTimeout = (seconds: number, command: string): string => `timeou
 /** The line a server start prints with the port it took. */
 export const PORT_PREFIX = 'port=';
 
-/**
- * Shell functions over the kernel's socket tables (/proc/net/{tcp,udp}{,6}, those of the host's
- * network namespace), read by the shell's own `read`: `ss` costs a fork and exec (20–30 ms on a
- * loaded lab machine), and a server start used one for the free port and one per poll.
- * `ol_ports STATE FILES…` sets `found` to the local ports (4 hex digits, as the tables have
- * them, each followed by a space) of the sockets in STATE (0A: a listening TCP socket, 07: a
- * bound, unconnected UDP one), without a subshell. A TCP table lists its listening sockets first
- * (the kernel walks its listening hash before the established one), so the walk stops at the
- * first socket in another state: thousands of connections cost no more than none.
- */
-const OL_PORTS = `ol_ports() { want=$1; found=' '; shift; for f in "$@"; do [ -r "$f" ] || continue; while read -r _ l _ s _; do case "$s" in st) ;; "$want") found="$found\${l##*:} " ;; *) [ "$want" = 0A ] && break ;; esac; done < "$f"; done; }`;
 
 /**
  * Alive and not a zombie: a server that ended by itself (iperf3 -1) is an unreaped zombie until
@@ -96,8 +85,6 @@ const OL_CPU = `ol_cpu() { while read -r l; do case "$l" in cpu*) printf '%s\\n'
  * timeout's `-k` would have sent it. The children from /proc (read, no fork).
  */
 const KILL_TREE = 'kill_tree() { kids=; [ -r "/proc/$1/task/$1/children" ] && read -r kids < "/proc/$1/task/$1/children"; kill -KILL $kids "$1" 2>/dev/null; }';
-
-const hex4 = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
 
 /**
  * One round trip that starts a test's server: the first candidate port nothing listens on (TCP
