@@ -55,9 +55,10 @@ const HELPERS: readonly { name: string; uses?: readonly string[]; text: string }
 }`,
   },
   // ol_mkdir DIR: creates DIR and its missing parents, recording each so that down.sh removes only those.
-  { name: 'ol_mkdir', text: 'ol_mkdir() { [ -d "$1" ] && return 0; ol_mkdir "$(dirname "$1")"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }' },
+  // (The parent by the shell's own ${1%/*}: a $(dirname) is a fork and an exec per level.)
+  { name: 'ol_mkdir', text: 'ol_mkdir() { [ -z "$1" ] || [ -d "$1" ] && return 0; ol_mkdir "${1%/*}"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }' },
   // ol_install MODE PATH: installs files/PATH from the bundle at PATH.
-  { name: 'ol_install', uses: ['ol_mkdir'], text: 'ol_install() { ol_mkdir "$(dirname "$2")"; install -m "$1" "$BUNDLE/files$2" "$2"; }' },
+  { name: 'ol_install', uses: ['ol_mkdir'], text: 'ol_install() { ol_mkdir "${2%/*}"; install -m "$1" "$BUNDLE/files$2" "$2"; }' },
   // ol_stop PIDFILE NAME: stops the process the pid file names, only if it is still NAME; never fails.
   {
     name: 'ol_stop',
@@ -94,9 +95,9 @@ function script(kind: 'up' | 'down', plan: Plan, host: string, body: readonly st
     '#!/bin/sh',
     `# Overlab ${kind}.sh for host ${host} of project ${JSON.stringify(plan.name)}.`,
     '# Generated from overlab.yaml: change the project, not this file.',
-    ...(kind === 'up' ? ['set -eu', `RUN=${q(RUN_DIR)}`, 'mkdir -p "$RUN"'] : ['set -u', `RUN=${q(RUN_DIR)}`]),
-    // The bundle's own folder, for the files it installs.
-    ...(/ol_install |\$BUNDLE/.test(body.join('\n')) ? ['BUNDLE=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)'] : []),
+    ...(kind === 'up' ? ['set -eu', `RUN=${q(RUN_DIR)}`, '[ -d "$RUN" ] || mkdir -p "$RUN"'] : ['set -u', `RUN=${q(RUN_DIR)}`]),
+    // The bundle's own folder, for the files it installs (by the shell alone: no process).
+    ...(/ol_install |\$BUNDLE/.test(body.join('\n')) ? ['case $0 in */*) BUNDLE=${0%/*} ;; *) BUNDLE=. ;; esac', 'case $BUNDLE in /*) ;; *) BUNDLE=$PWD/$BUNDLE ;; esac'] : []),
     ...helpersFor(body),
     ...body,
     '',
@@ -135,9 +136,11 @@ function forwarding(host: PlanHost, family: 4 | 6): { up: string[]; down: string
   if (!host.forwards) return { up: [], down: [] };
   const key = family === 4 ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding';
   const saved = `"$RUN/${key}.orig"`;
+  // /proc/sys read and written by the shell itself (what sysctl does, without two processes).
+  const file = `/proc/sys/${key.replace(/\./g, '/')}`;
   return {
-    up: ['# This host forwards between its LAN and the tunnels.', `[ -f ${saved} ] || sysctl -n ${key} > ${saved}`, `sysctl -qw ${key}=1`],
-    down: [`if [ -f ${saved} ]; then sysctl -qw ${key}="$(cat ${saved})"; rm -f ${saved}; fi`],
+    up: ['# This host forwards between its LAN and the tunnels.', `[ -f ${saved} ] || { read -r v < ${file} && echo "$v" > ${saved}; }`, `echo 1 > ${file}`],
+    down: [`if [ -f ${saved} ]; then read -r v < ${saved} && echo "$v" > ${file}; rm -f ${saved}; fi`],
   };
 }
 
@@ -179,9 +182,8 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
       const dev = part.routeDev;
       // Clamping only matters where the tunnel shrinks the MTU.
       if (net.mtu < plan.underlayMtu) clamps.push({ dev, mss: net.mss });
+      // The kind's own up lines leave routeDev there (a daemon's device is waited for by the kind).
       const mine = routesOf(net, host.name);
-      if (mine.length > 0) routeUp.push(cmd('ol_wait_link', dev));
-      if (mine.length > 0) routeSteps.push(cmd('ol_wait_link', dev));
       const replace = mine.map((r) => cmd('route', 'replace', r.dst, 'via', r.via, 'dev', dev));
       const del = mine.map((r) => cmd('route', 'del', r.dst, 'via', r.via, 'dev', dev));
       routeSteps.push(...replace.map((r) => `ip ${r}`));

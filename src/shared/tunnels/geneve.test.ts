@@ -21,7 +21,7 @@ describe('geneve', () => {
         // iproute2 has no local/dev for geneve: the source comes from the route to remote.
         expect(words).not.toContain('local');
         seen.add(`${after(words, 'id')} ${after(words, 'dstport')} ${after(words, 'df')}`);
-        expect(x.up).toContain(`ip addr replace ${m.address} dev ${m.ifname}`);
+        expect(x.up).toContain(`addr replace ${m.address} dev ${m.ifname}`);
         expect(x.down).toContain(`ip link del dev ${m.ifname} 2>/dev/null`);
       }
       expect([...seen]).toEqual([`${String(net.params.vni)} 6081 unset`]);

@@ -20,8 +20,8 @@ describe('gre', () => {
         expect(after(words, 'type')).toBe('gre');
         expect(after(words, 'local')).toBe(m.underlay);
         expect(after(words, 'remote')).toBe(peer.underlay);
-        expect(up).toContain(`ip addr replace ${m.address} dev ${m.ifname}`);
-        expect(up).toContain(`ip link set dev ${m.ifname} mtu ${net.mtu}`);
+        expect(up).toContain(`addr replace ${m.address} dev ${m.ifname}`);
+        expect(up).toContain(`link set dev ${m.ifname} mtu ${net.mtu}`);
         expect(b.find((x) => x.host === m.host)!.down).toContain(`ip link del dev ${m.ifname} 2>/dev/null`);
       }
     }
@@ -71,7 +71,7 @@ describe('gre', () => {
     expect(p.links[0]!.mss).toBe(1476 - 60);
     const up = bundles(p)[0]!.up;
     expect(after(linkAdd(up, 'olgre0'), 'type')).toBe('gre');
-    expect(up).toContain(`ip addr replace ${p.networks[0]!.members[0]!.address} dev olgre0`);
+    expect(up).toContain(`addr replace ${p.networks[0]!.members[0]!.address} dev olgre0`);
   });
 
   it('reports bad options at their path', () => {

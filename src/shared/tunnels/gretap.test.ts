@@ -17,7 +17,7 @@ describe('gretap', () => {
         expect(after(words, 'type')).toBe('gretap');
         expect(after(words, 'local')).toBe(m.underlay);
         expect(after(words, 'remote')).toBe(net.members[1 - i]!.underlay);
-        expect(x.up).toContain(`ip addr replace ${m.address} dev ${m.ifname}`);
+        expect(x.up).toContain(`addr replace ${m.address} dev ${m.ifname}`);
         expect(x.down).toContain(`ip link del dev ${m.ifname} 2>/dev/null`);
       }
     }

@@ -17,8 +17,8 @@ describe('ipip', () => {
         expect([after(words, 'type'), after(words, 'mode')]).toEqual(['ipip', 'ipip']);
         expect(after(words, 'local')).toBe(m.underlay);
         expect(after(words, 'remote')).toBe(net.members[1 - i]!.underlay);
-        expect(x.up).toContain(`ip addr replace ${m.address} dev ${m.ifname}`);
-        expect(x.up).toContain(`ip link set dev ${m.ifname} mtu ${net.mtu}`);
+        expect(x.up).toContain(`addr replace ${m.address} dev ${m.ifname}`);
+        expect(x.up).toContain(`link set dev ${m.ifname} mtu ${net.mtu}`);
         expect(x.down).toContain(`ip link del dev ${m.ifname} 2>/dev/null`);
       }
     }

@@ -34,8 +34,8 @@ describe('ipsec-tunnel', () => {
       const me = built.plan.networks[0]!.members[0]!;
       const up = built.bundles[0]!.up;
       expect(up).toContain(`ip link add ${me.ifname} type dummy`);
-      expect(up).toContain(`ip link set dev ${me.ifname} mtu ${mtu - 54}`);
-      expect(up).toContain(`ip addr replace ${me.address} dev ${me.ifname}`);
+      expect(up).toContain(`link set dev ${me.ifname} mtu ${mtu - 54}`);
+      expect(up).toContain(`addr replace ${me.address} dev ${me.ifname}`);
       expect(up).toMatch(new RegExp(`ip route replace \\S+ via \\S+ dev ${me.ifname}`));
       expect(built.bundles[0]!.down).toContain(`ip link del dev ${me.ifname} 2>/dev/null`);
     }

@@ -22,7 +22,7 @@ describe('ipsec-vti', () => {
   });
 
   it('sets the planned MTU (the VTI would follow the underlay) and uses vti6 on an IPv6 underlay', () => {
-    expect(build('ipsec-vti', { mtu: 9000 }).bundles[0]!.up).toContain('ip link set dev olvti0 mtu 8946');
+    expect(build('ipsec-vti', { mtu: 9000 }).bundles[0]!.up).toContain('link set dev olvti0 mtu 8946');
     const v6 = build('ipsec-vti', { v6: true });
     expect(v6.bundles[0]!.up).toMatch(/ip link add olvti0 type vti6 local 2001:db8/);
     expect(v6.plan.links[0]!.mtu).toBe(1426);

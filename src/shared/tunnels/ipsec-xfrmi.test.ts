@@ -19,7 +19,7 @@ describe('ipsec-xfrmi', () => {
   });
 
   it('sets the MTU itself: an XFRM interface stays at 1500 on a 9000-byte underlay', () => {
-    expect(build('ipsec-xfrmi', { mtu: 9000 }).bundles[0]!.up).toContain('ip link set dev ipsec100 mtu 8946');
+    expect(build('ipsec-xfrmi', { mtu: 9000 }).bundles[0]!.up).toContain('link set dev ipsec100 mtu 8946');
   });
 
   it('gives every XFRMi network of a host its own if_id; the ifId option wins', () => {

@@ -44,7 +44,7 @@ describe('macsec', () => {
         // The receive channel is the peer's SCI: its MAC and port 1.
         expect(rxSc).toEqual(['rx', 'port', '1', 'address', peerMac]);
         expect(rxSa!.slice(0, 11)).toEqual(['rx', 'port', '1', 'address', peerMac, 'sa', '0', 'pn', '1', 'on', 'key']);
-        expect(mine.up).toContain(`ip addr replace ${m.address} dev ${m.ifname}`);
+        expect(mine.up).toContain(`addr replace ${m.address} dev ${m.ifname}`);
         expect(mine.down).toContain(`ip link del dev ${m.ifname} 2>/dev/null`);
       }
     }

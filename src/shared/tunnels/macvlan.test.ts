@@ -15,7 +15,7 @@ describe('macvlan', () => {
         const x = b.find((y) => y.host === m.host)!;
         const line = x.up.split('\n').find((l) => l.includes(`name ${m.ifname} `))!;
         expect(line).toContain(`ip link add link ${m.underlayDev} name ${m.ifname} type macvlan mode bridge`);
-        expect(x.up).toContain(`ip addr replace ${m.address} dev ${m.ifname}`);
+        expect(x.up).toContain(`addr replace ${m.address} dev ${m.ifname}`);
         expect(x.down).toContain(`ip link del dev ${m.ifname} 2>/dev/null`);
       }
     }

@@ -86,7 +86,7 @@ describe('openconnect plan', () => {
       expect(setting(user, 'iroute')).toEqual([p.hosts.find((h) => h.name === m.host)!.lan]);
       expect(clientCommand(b[i]!.up)).toEqual(['openconnect', '--config', '/etc/openconnect/oloc0/openconnect.conf', `https://${net.members[0]!.underlay}:443/`]);
       expect(clientOptions(b[i]!).interface).toBe(m.ifname);
-      expect(b[i]!.up).toContain(`ip addr replace ${m.address} dev ${m.ifname}`);
+      expect(b[i]!.up).toContain(`addr replace ${m.address} dev ${m.ifname}`);
     }
     // The hub routes to spoke LANs through ocserv's iroutes (on the per-client devices), not through a device of its own.
     expect(b[0]!.up).not.toContain('ip route replace');
@@ -154,7 +154,7 @@ describe('openconnect plan', () => {
     expect(setting(conf, 'mtu')).toEqual([String(mtu)]);
     expect(setting(conf, 'tls-priorities')[0]).toMatch(new RegExp(`-CIPHER-ALL:\\+${cipher}"$`));
     expect(clientOptions(b[1]!)['base-mtu']).toBe(String(mtu));
-    expect(b[1]!.up).toContain(`ip link set dev oloc0 mtu ${expected}`);
+    expect(b[1]!.up).toContain(`link set dev oloc0 mtu ${expected}`);
   });
 
   it('follows a smaller MTU override: ocserv is given the link MTU that yields it', () => {

@@ -186,7 +186,7 @@ describe('tinc: daemon, options and scripts', () => {
   it('up.sh starts tincd once, in the foreground with its pid file; down.sh stops exactly it and removes its log', () => {
     const [a] = render(planned(topology('site-to-site', 2)), registry, secret);
     expect(a!.up).toMatch(/ol_running \/run\/overlab\/tinc-overlab-n0\.pid tincd \|\| \{ tincd -n overlab-n0 -D --pidfile=\/run\/overlab\/tinc-overlab-n0\.pid /);
-    expect(a!.up.indexOf('ol_wait_link oltinc0')).toBeLessThan(a!.up.indexOf('ip link set dev oltinc0 mtu 1437'));
+    expect(a!.up.indexOf('ol_wait_link oltinc0')).toBeLessThan(a!.up.indexOf('link set dev oltinc0 mtu 1437'));
     expect(a!.down).toContain('ol_stop /run/overlab/tinc-overlab-n0.pid tincd');
     expect(a!.down).toContain('rm -f /run/overlab/tinc-overlab-n0.log');
   });

@@ -128,7 +128,10 @@ export interface HostPart {
   readonly up: readonly string[];
   /** Lines for down.sh; each must succeed when there is nothing to remove. */
   readonly down: readonly string[];
-  /** Interface that carries the routes (usually the member's ifname; may appear only after a daemon starts). */
+  /**
+   * Interface that carries the routes (usually the member's ifname). It exists once the kind's
+   * `up` lines have run: a device a daemon makes is waited for there (`ol_wait_link`).
+   */
   readonly routeDev?: string;
 }
 

@@ -38,7 +38,7 @@ export function udpEncapTests(h: KindHarness, s: UdpEncapSpec): void {
         expect([after(words, 'type'), after(words, 'local'), after(words, 'remote')]).toEqual(['ipip', m.underlay, net.members[1 - i]!.underlay]);
         expect([after(words, 'encap'), after(words, 'encap-sport'), after(words, 'encap-dport')]).toEqual([encap, 'auto', String(port)]);
         expect(x.up).toContain(`ip fou add ${listener(port, carries(4))}`);
-        expect(x.up).toContain(`ip addr replace ${m.address} dev ${m.ifname}`);
+        expect(x.up).toContain(`addr replace ${m.address} dev ${m.ifname}`);
         expect(x.down).toContain(`ip link del dev ${m.ifname} 2>/dev/null`);
         expect(x.down).toContain(`ip fou del port ${port} 2>/dev/null`);
       }

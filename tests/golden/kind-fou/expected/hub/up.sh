@@ -3,34 +3,28 @@
 # Generated from overlab.yaml: change the project, not this file.
 set -eu
 RUN=/run/overlab
-mkdir -p "$RUN"
-BUNDLE=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)
-ol_wait_link() { i=0; while ! ip link show dev "$1" >/dev/null 2>&1; do i=$((i + 1)); if [ "$i" -gt 100 ]; then echo "overlab: interface $1 did not appear" >&2; exit 1; fi; sleep 0.1; done; }
-ol_mkdir() { [ -d "$1" ] && return 0; ol_mkdir "$(dirname "$1")"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }
-ol_install() { ol_mkdir "$(dirname "$2")"; install -m "$1" "$BUNDLE/files$2" "$2"; }
+[ -d "$RUN" ] || mkdir -p "$RUN"
+case $0 in */*) BUNDLE=${0%/*} ;; *) BUNDLE=. ;; esac
+case $BUNDLE in /*) ;; *) BUNDLE=$PWD/$BUNDLE ;; esac
+ol_mkdir() { [ -z "$1" ] || [ -d "$1" ] && return 0; ol_mkdir "${1%/*}"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }
+ol_install() { ol_mkdir "${2%/*}"; install -m "$1" "$BUNDLE/files$2" "$2"; }
 # Files
 ol_install 0644 /etc/overlab/mss.nft
 # This host forwards between its LAN and the tunnels.
-[ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
-sysctl -qw net.ipv4.ip_forward=1
+[ -f "$RUN/net.ipv4.ip_forward.orig" ] || { read -r v < /proc/sys/net/ipv4/ip_forward && echo "$v" > "$RUN/net.ipv4.ip_forward.orig"; }
+echo 1 > /proc/sys/net/ipv4/ip_forward
 # n0: IPIP over FOU, 198.19.0.0/31 on olfou0, MTU 1472
 modprobe -q fou 2>/dev/null || true
 ip fou show 2>/dev/null | grep -qx 'port 5555 ipproto 4' || ip fou add port 5555 ipproto 4
 ip link show dev olfou0 >/dev/null 2>&1 || ip link add olfou0 type ipip mode ipip local 198.18.0.1 remote 198.18.0.2 encap fou encap-sport auto encap-dport 5555
-ip link set dev olfou0 mtu 1472
-ip addr replace 198.19.0.0/31 dev olfou0
-ip link set dev olfou0 up
+printf '%s\n' 'link set dev olfou0 mtu 1472' 'addr replace 198.19.0.0/31 dev olfou0' 'link set dev olfou0 up' | ip -batch -
 # n1: IPIP over FOU, 198.19.0.2/31 on olfou1, MTU 1472
 modprobe -q fou 2>/dev/null || true
 ip fou show 2>/dev/null | grep -qx 'port 5555 ipproto 4' || ip fou add port 5555 ipproto 4
 ip link show dev olfou1 >/dev/null 2>&1 || ip link add olfou1 type ipip mode ipip local 198.18.0.1 remote 198.18.0.3 encap fou encap-sport auto encap-dport 5555
-ip link set dev olfou1 mtu 1472
-ip addr replace 198.19.0.2/31 dev olfou1
-ip link set dev olfou1 up
+printf '%s\n' 'link set dev olfou1 mtu 1472' 'addr replace 198.19.0.2/31 dev olfou1' 'link set dev olfou1 up' | ip -batch -
 # Routes to the other sites
-ol_wait_link olfou0
 ip route replace 198.18.17.0/24 via 198.19.0.1 dev olfou0
-ol_wait_link olfou1
 ip route replace 198.18.18.0/24 via 198.19.0.3 dev olfou1
 # TCP MSS clamping (nftables)
 nft -f /etc/overlab/mss.nft

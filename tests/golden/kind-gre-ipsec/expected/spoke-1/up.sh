@@ -3,12 +3,12 @@
 # Generated from overlab.yaml: change the project, not this file.
 set -eu
 RUN=/run/overlab
-mkdir -p "$RUN"
-BUNDLE=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)
+[ -d "$RUN" ] || mkdir -p "$RUN"
+case $0 in */*) BUNDLE=${0%/*} ;; *) BUNDLE=. ;; esac
+case $BUNDLE in /*) ;; *) BUNDLE=$PWD/$BUNDLE ;; esac
 ol_running() { [ -f "$1" ] && pid=$(cat "$1") && [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; }
-ol_wait_link() { i=0; while ! ip link show dev "$1" >/dev/null 2>&1; do i=$((i + 1)); if [ "$i" -gt 100 ]; then echo "overlab: interface $1 did not appear" >&2; exit 1; fi; sleep 0.1; done; }
-ol_mkdir() { [ -d "$1" ] && return 0; ol_mkdir "$(dirname "$1")"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }
-ol_install() { ol_mkdir "$(dirname "$2")"; install -m "$1" "$BUNDLE/files$2" "$2"; }
+ol_mkdir() { [ -z "$1" ] || [ -d "$1" ] && return 0; ol_mkdir "${1%/*}"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }
+ol_install() { ol_mkdir "${2%/*}"; install -m "$1" "$BUNDLE/files$2" "$2"; }
 # Files
 ol_install 0644 /etc/overlab/ipsec/ipsec.conf
 ol_install 0600 /etc/overlab/ipsec/ipsec.secrets
@@ -16,16 +16,14 @@ ol_install 0644 /etc/ipsec.d/overlab-n0.conf
 ol_install 0600 /etc/ipsec.d/overlab-n0.secrets
 ol_install 0644 /etc/overlab/mss.nft
 # This host forwards between its LAN and the tunnels.
-[ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
-sysctl -qw net.ipv4.ip_forward=1
+[ -f "$RUN/net.ipv4.ip_forward.orig" ] || { read -r v < /proc/sys/net/ipv4/ip_forward && echo "$v" > "$RUN/net.ipv4.ip_forward.orig"; }
+echo 1 > /proc/sys/net/ipv4/ip_forward
 # n0: GRE over IPsec transport (Libreswan), 198.19.0.1/31 on olgres0, MTU 1442
 # Without its SA, nothing the SA will carry passes in clear (see libreswan.ts)
 ip xfrm policy update src 198.18.0.2/32 dst 198.18.0.1/32 proto 47 dir out mark 0 mask 1 priority 4294967295 action block
 ip xfrm policy update src 198.18.0.1/32 dst 198.18.0.2/32 proto 47 dir in mark 0 mask 1 priority 4294967295 action block
 ip link show dev olgres0 >/dev/null 2>&1 || ip link add olgres0 type gre local 198.18.0.2 remote 198.18.0.1
-ip link set dev olgres0 mtu 1442
-ip addr replace 198.19.0.1/31 dev olgres0
-ip link set dev olgres0 up
+printf '%s\n' 'link set dev olgres0 mtu 1442' 'addr replace 198.19.0.1/31 dev olgres0' 'link set dev olgres0 up' | ip -batch -
 # Libreswan: this host's pluto, shared by its IPsec networks (started once)
 if ! ol_running /run/overlab/pluto.pid pluto; then
   if [ -S /run/pluto/pluto.ctl ] && ipsec whack --ctlsocket /run/pluto/pluto.ctl --status >/dev/null 2>&1; then echo "overlab: the system's Libreswan (pluto, /run/pluto/pluto.ctl) is running; stop it (systemctl stop ipsec): Overlab runs its own pluto" >&2; exit 1; fi
@@ -45,7 +43,6 @@ if [ "$(cat /run/overlab/pluto/overlab-n0.loaded 2>/dev/null)" != "$loaded" ]; t
   echo "$loaded" > /run/overlab/pluto/overlab-n0.loaded
 fi
 # Routes to the other sites
-ol_wait_link olgres0
 ip -batch - <<'OVERLAB_IP_BATCH'
 route replace 198.18.16.0/24 via 198.19.0.0 dev olgres0
 route replace 198.18.18.0/24 via 198.19.0.0 dev olgres0

@@ -3,19 +3,20 @@
 # Generated from overlab.yaml: change the project, not this file.
 set -eu
 RUN=/run/overlab
-mkdir -p "$RUN"
-BUNDLE=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd)
+[ -d "$RUN" ] || mkdir -p "$RUN"
+case $0 in */*) BUNDLE=${0%/*} ;; *) BUNDLE=. ;; esac
+case $BUNDLE in /*) ;; *) BUNDLE=$PWD/$BUNDLE ;; esac
 ol_running() { [ -f "$1" ] && pid=$(cat "$1") && [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; }
-ol_mkdir() { [ -d "$1" ] && return 0; ol_mkdir "$(dirname "$1")"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }
-ol_install() { ol_mkdir "$(dirname "$2")"; install -m "$1" "$BUNDLE/files$2" "$2"; }
+ol_mkdir() { [ -z "$1" ] || [ -d "$1" ] && return 0; ol_mkdir "${1%/*}"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }
+ol_install() { ol_mkdir "${2%/*}"; install -m "$1" "$BUNDLE/files$2" "$2"; }
 # Files
 ol_install 0644 /etc/overlab/ipsec/ipsec.conf
 ol_install 0600 /etc/overlab/ipsec/ipsec.secrets
 ol_install 0644 /etc/ipsec.d/overlab-n0.conf
 ol_install 0600 /etc/ipsec.d/overlab-n0.secrets
 # This host forwards between its LAN and the tunnels.
-[ -f "$RUN/net.ipv4.ip_forward.orig" ] || sysctl -n net.ipv4.ip_forward > "$RUN/net.ipv4.ip_forward.orig"
-sysctl -qw net.ipv4.ip_forward=1
+[ -f "$RUN/net.ipv4.ip_forward.orig" ] || { read -r v < /proc/sys/net/ipv4/ip_forward && echo "$v" > "$RUN/net.ipv4.ip_forward.orig"; }
+echo 1 > /proc/sys/net/ipv4/ip_forward
 # n0: IPsec transport mode (Libreswan, host to host), 198.18.0.2/32 on eth0, MTU 1466
 # Without its SA, nothing the SA will carry passes in clear (see libreswan.ts)
 ip xfrm policy update src 198.18.0.2/32 dst 198.18.0.1/32 dir out mark 0 mask 1 priority 4294967295 action block

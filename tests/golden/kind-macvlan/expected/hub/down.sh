@@ -9,7 +9,7 @@ ip route del 198.18.18.0/24 via 198.19.0.3 dev olmv1 2>/dev/null
 ip link del dev olmv1 2>/dev/null
 # n0: MACVLAN (bridge mode; hosts on one L2 segment)
 ip link del dev olmv0 2>/dev/null
-if [ -f "$RUN/net.ipv4.ip_forward.orig" ]; then sysctl -qw net.ipv4.ip_forward="$(cat "$RUN/net.ipv4.ip_forward.orig")"; rm -f "$RUN/net.ipv4.ip_forward.orig"; fi
+if [ -f "$RUN/net.ipv4.ip_forward.orig" ]; then read -r v < "$RUN/net.ipv4.ip_forward.orig" && echo "$v" > /proc/sys/net/ipv4/ip_forward; rm -f "$RUN/net.ipv4.ip_forward.orig"; fi
 if [ -f "$RUN/created-dirs" ]; then sort -r "$RUN/created-dirs" | while read -r d; do rmdir "$d" 2>/dev/null; done; rm -f "$RUN/created-dirs"; fi
 rmdir "$RUN" 2>/dev/null
 echo "overlab: down"

@@ -38,7 +38,7 @@ rm -f /etc/overlab/ipsec/ipsec.secrets
 rm -f /etc/ipsec.d/overlab-n0.conf
 rm -f /etc/ipsec.d/overlab-n0.secrets
 rm -f /etc/overlab/mss.nft
-if [ -f "$RUN/net.ipv4.ip_forward.orig" ]; then sysctl -qw net.ipv4.ip_forward="$(cat "$RUN/net.ipv4.ip_forward.orig")"; rm -f "$RUN/net.ipv4.ip_forward.orig"; fi
+if [ -f "$RUN/net.ipv4.ip_forward.orig" ]; then read -r v < "$RUN/net.ipv4.ip_forward.orig" && echo "$v" > /proc/sys/net/ipv4/ip_forward; rm -f "$RUN/net.ipv4.ip_forward.orig"; fi
 if [ -f "$RUN/created-dirs" ]; then sort -r "$RUN/created-dirs" | while read -r d; do rmdir "$d" 2>/dev/null; done; rm -f "$RUN/created-dirs"; fi
 rmdir "$RUN" 2>/dev/null
 echo "overlab: down"
