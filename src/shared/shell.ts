@@ -8,8 +8,14 @@ export function q(value: string | number): string {
   const s = String(value);
   if (/[\0\n\r]/.test(s)) throw new Error(`bug: a value with a NUL or line break reached a shell script: ${JSON.stringify(s.slice(0, 40))}`);
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'"'"'`)}'`;
+  return quotedText(s);
 }
+
+/**
+ * Any text as one single-quoted word, line breaks included: for a file's content written by the
+ * script (`q` refuses line breaks, which no value has). Only NUL cannot be in a shell word.
+ */
+export const quotedText = (text: string): string => `'${text.replace(/'/g, `'"'"'`)}'`;
 
 /** A command line from words, each quoted. */
 export const cmd = (...words: readonly (string | number)[]): string => words.map(q).join(' ');

@@ -4,7 +4,7 @@
  * (keys travel on the script's stdin into files, never on a command line).
  */
 import path from 'node:path';
-import { q } from '../../shared/shell.js';
+import { q, quotedText } from '../../shared/shell.js';
 
 /** Where a bundle lives on a host. */
 export const REMOTE_ROOT = '/var/lib/overlab';
@@ -47,26 +47,23 @@ export function installScript(files: readonly { readonly path: string; readonly 
   const chmods = new Map<number, string[]>();
   for (const f of files) {
     const file = `${INCOMING}/${f.path}`;
-    if (f.content.includes('\0')) {
+    // A new file (the area was emptied) gets 0666 less the umask: the mode itself when it has no
+    // execute or special bits; those are added by chmod below, the file private until then.
+    const binary = f.content.includes('\0');
+    const plain = !binary && (f.mode & 0o7111) === 0;
+    if (binary) {
       // Not text (no bundle file is today): base64 has no quoting to get wrong.
       const body = Buffer.from(f.content).toString('base64').replace(/.{1,76}/g, '$&\n');
       lines.push(`base64 -d > ${q(file)} <<'__OVERLAB_B64__' || written ${q(f.path)}`, `${body}__OVERLAB_B64__`);
-      (chmods.get(f.mode) ?? chmods.set(f.mode, []).get(f.mode)!).push(file);
-      continue;
+    } else {
+      lines.push(`umask ${(plain ? 0o777 & ~f.mode : 0o077).toString(8).padStart(3, '0')}; printf '%s' ${quotedText(f.content)} > ${q(file)} || written ${q(f.path)}`);
     }
-    // A new file (the area was emptied) gets 0666 less the umask: the mode itself when it has no
-    // execute or special bits; those are added by chmod below, the file private until then.
-    const plain = (f.mode & 0o7111) === 0;
-    lines.push(`umask ${(plain ? 0o777 & ~f.mode : 0o077).toString(8).padStart(3, '0')}; printf '%s' ${literal(f.content)} > ${q(file)} || written ${q(f.path)}`);
-    if (!plain) (chmods.get(f.mode) ?? chmods.set(f.mode, []).get(f.mode)!).push(file);
+    if (!plain) chmods.set(f.mode, [...(chmods.get(f.mode) ?? []), file]);
   }
   for (const [mode, paths] of chmods) lines.push(`chmod ${mode.toString(8)} ${paths.map(q).join(' ')} || written ${q(paths.map((p) => path.posix.relative(INCOMING, p)).join(', '))}`);
   lines.push(`echo ${WRITTEN}`, 'umask "$umask_was"', applyScript(replacesOther), '');
   return lines.join('\n');
 }
-
-/** Any text as one single-quoted shell word, line breaks included (only NUL cannot be in one). */
-const literal = (text: string): string => `'${text.replace(/'/g, `'"'"'`)}'`;
 
 /**
  * Swaps the uploaded bundle in and runs its up.sh. A different bundle deployed earlier goes

@@ -38,13 +38,14 @@ export async function readRun(projectDir: string, runId: string, opts: { lean?: 
   const missing = (): ApiError => new ApiError('invalid-arguments', `there is no run ${runId} in ${path.join(projectDir, 'runs')} (overlab measure ${projectDir} makes one)`);
   const st = await fs.stat(file).catch(() => undefined);
   if (!st) throw missing();
-  if (opts.lean && !(lastRead && lastRead.file === file && lastRead.mtimeMs === st.mtimeMs && lastRead.size === st.size)) {
+  const cached = lastRead && lastRead.file === file && lastRead.mtimeMs === st.mtimeMs && lastRead.size === st.size ? lastRead.results : undefined;
+  if (opts.lean && !cached) {
     const lean = await sidecar<RunResults>(path.dirname(file), LEAN, st);
     if (lean?.format === RESULTS_FORMAT && lean.runId === runId && lean.lean) return lean;
   }
   let r: RunResults;
-  if (lastRead && lastRead.file === file && lastRead.mtimeMs === st.mtimeMs && lastRead.size === st.size) {
-    r = lastRead.results;
+  if (cached) {
+    r = cached;
   } else {
     let text: string;
     try {
