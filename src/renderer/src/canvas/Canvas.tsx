@@ -83,44 +83,62 @@ const NO_EDGES: Edge<LinkEdgeData>[] = [];
  * anyway; zoomed in, a large drawing's visible edges are React Flow edges again.
  */
 function BulkEdges({ nodes, edges }: { nodes: readonly Node<HostNodeData>[]; edges: readonly Edge<LinkEdgeData>[] }) {
-  const { paths, painted } = useMemo(() => {
-    const at = new Map(nodes.map((n) => [n.id, n.position]));
-    const groups = new Map<string, { colour: string; width: number; d: string[] }>();
-    const add = (colour: string, width: number, d: string): void => {
-      const key = `${colour} ${width}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { colour, width, d: [] }));
-      g.d.push(d);
-    };
-    const xy = (p: { x: number; y: number }): string => `${p.x.toFixed(1)} ${p.y.toFixed(1)}`;
-    let painted = 0;
-    for (const e of edges) {
-      const a = at.get(e.source);
-      const b = at.get(e.target);
-      if (!a || !b) continue;
-      const look = e.data?.look;
-      if (!look) {
-        add('', 1, `M${xy(a)}L${xy(b)}`);
-        continue;
-      }
-      painted++;
-      if (look.halves.length === 2) {
-        const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
-        add(look.halves[0]!.colour, look.width, `M${xy(a)}L${xy(mid)}`);
-        add(look.halves[1]!.colour, look.width, `M${xy(mid)}L${xy(b)}`);
-      } else add(look.halves[0]!.colour, look.width, `M${xy(a)}L${xy(b)}`);
-    }
-    return { paths: [...groups.values()].map((g) => ({ ...g, d: g.d.join('') })), painted };
-  }, [nodes, edges]);
+  // While hosts are dragged, only their own edges are drawn again each frame: the rest stay one
+  // layer built from the positions the drag started from (theirs left out of it).
+  const moving = nodes.filter((n) => n.dragging).map((n) => n.id);
+  const key = moving.join('\0');
+  const [frozen, setFrozen] = useState<{ key: string; nodes: readonly Node<HostNodeData>[] }>();
+  if ((frozen?.key ?? '') !== key) setFrozen(key ? { key, nodes } : undefined);
+  const base = key && frozen?.key === key ? frozen.nodes : nodes;
+  const [still, live] = useMemo(() => {
+    if (!key) return [edges, []] as const;
+    const ids = new Set(key.split('\0'));
+    const touched = (e: Edge<LinkEdgeData>): boolean => ids.has(e.source) || ids.has(e.target);
+    return [edges.filter((e) => !touched(e)), edges.filter(touched)] as const;
+  }, [edges, key]);
+  const stillPaths = useMemo(() => bulkPaths(base, still), [base, still]);
+  const livePaths = useMemo(() => bulkPaths(nodes, live), [nodes, live]);
   return (
     <ViewportPortal>
-      <svg className="bulk-edges" data-links={edges.length} data-painted={painted} aria-hidden="true">
-        {paths.map((p) => (
-          <path key={`${p.colour} ${p.width}`} d={p.d} className={p.colour ? 'bulk-path heat-stroke' : 'bulk-path'} {...(p.colour ? { stroke: p.colour, strokeWidth: p.width } : {})} />
+      <svg className="bulk-edges" data-links={edges.length} data-painted={stillPaths.painted + livePaths.painted} aria-hidden="true">
+        {[...stillPaths.paths.map((p) => ['still', p] as const), ...livePaths.paths.map((p) => ['live', p] as const)].map(([layer, p]) => (
+          <path key={`${layer} ${p.colour} ${p.width}`} d={p.d} className={p.colour ? 'bulk-path heat-stroke' : 'bulk-path'} {...(p.colour ? { stroke: p.colour, strokeWidth: p.width } : {})} />
         ))}
       </svg>
     </ViewportPortal>
   );
+}
+
+/** `edges` as straight lines between their hosts' centres, one path per colour and width (each half of a two-figure edge in its own). */
+function bulkPaths(nodes: readonly Node<HostNodeData>[], edges: readonly Edge<LinkEdgeData>[]): { paths: { colour: string; width: number; d: string }[]; painted: number } {
+  if (!edges.length) return { paths: [], painted: 0 };
+  const at = new Map(nodes.map((n) => [n.id, n.position]));
+  const groups = new Map<string, { colour: string; width: number; d: string[] }>();
+  const add = (colour: string, width: number, d: string): void => {
+    const key = `${colour} ${width}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { colour, width, d: [] }));
+    g.d.push(d);
+  };
+  const xy = (p: { x: number; y: number }): string => `${p.x.toFixed(1)} ${p.y.toFixed(1)}`;
+  let painted = 0;
+  for (const e of edges) {
+    const a = at.get(e.source);
+    const b = at.get(e.target);
+    if (!a || !b) continue;
+    const look = e.data?.look;
+    if (!look) {
+      add('', 1, `M${xy(a)}L${xy(b)}`);
+      continue;
+    }
+    painted++;
+    if (look.halves.length === 2) {
+      const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+      add(look.halves[0]!.colour, look.width, `M${xy(a)}L${xy(mid)}`);
+      add(look.halves[1]!.colour, look.width, `M${xy(mid)}L${xy(b)}`);
+    } else add(look.halves[0]!.colour, look.width, `M${xy(a)}L${xy(b)}`);
+  }
+  return { paths: [...groups.values()].map((g) => ({ ...g, d: g.d.join('') })), painted };
 }
 
 const sameSet = (a: ReadonlySet<string>, b: readonly string[]): boolean => a.size === b.length && b.every((x) => a.has(x));
@@ -201,6 +219,12 @@ function CanvasView({ topology, nodes, edges, setNodes, setEdges, paint, locked 
   });
   const zoomedOut = useFlowStore((st) => st.transform[2] < LITE_ZOOM);
   const bulk = (topology?.links.length ?? 0) > BULK_LINKS || (large && (zoomedOut || !fittedOnce));
+  // While the view moves (a pan, a wheel zoom, a fit), the drawing is one composited layer that
+  // the compositor moves: no repaint of 1,000 nodes and 2,000 lines per frame. Set on the element,
+  // not in React state: a re-render per gesture would cost more than it saves.
+  const root = useRef<HTMLDivElement>(null);
+  const onMoveStart = useCallback(() => root.current?.classList.add('moving'), []);
+  const onMoveEnd = useCallback(() => root.current?.classList.remove('moving'), []);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<Node<HostNodeData>>[]) =>
@@ -275,6 +299,7 @@ function CanvasView({ topology, nodes, edges, setNodes, setEdges, paint, locked 
 
   return (
     <ReactFlow
+      ref={root}
       nodes={nodes}
       edges={bulk ? NO_EDGES : edges}
       nodeTypes={nodeTypes}
@@ -291,6 +316,8 @@ function CanvasView({ topology, nodes, edges, setNodes, setEdges, paint, locked 
       onEdgeClick={onEdgeClick}
       onDragOver={onDragOver}
       onDrop={onDrop}
+      onMoveStart={onMoveStart}
+      onMoveEnd={onMoveEnd}
       connectionMode={ConnectionMode.Loose}
       nodesDraggable={!locked}
       nodesConnectable={!locked}
@@ -306,7 +333,8 @@ function CanvasView({ topology, nodes, edges, setNodes, setEdges, paint, locked 
       minZoom={MIN_ZOOM}
       maxZoom={2.5}
     >
-      <Background gap={24} />
+      {/* Zoomed out, the grid's dots would be a fraction of a pixel apart and wide: noise that costs a full repaint per frame of a pan. */}
+      {zoomedOut ? null : <Background gap={24} />}
       {bulk ? <BulkEdges nodes={nodes} edges={edges} /> : null}
       <Controls showInteractive={false} />
       {large ? null : <MiniMap pannable zoomable ariaLabel="Minimap" style={{ width: 150, height: 100 }} nodeColor="#c9d3e6" />}
