@@ -227,7 +227,7 @@ export interface OverlabApi {
   /** The project's measurement runs, newest first. */
   'runs.list': (args: { dir: string }) => readonly RunListing[];
   /** One run's results.json. */
-  /** `lean`: without the tests' series (RunResults.lean), for painting a large run at once. */
+  /** `lean`: without the tests and the paths' summaries, with their digest (RunResults.lean): for painting a large run at once. */
   'runs.get': (args: { dir: string; runId: string; lean?: boolean }) => RunResults;
   /**
    * A report of a run (default: the newest) or of a campaign: `pdf` (default) and `html` printed from

@@ -2,7 +2,7 @@
  * The project's runs/: each run's results.json, listed newest first. Beside each, written with
  * the results: listing.json, what the list shows (listing a project's runs then reads a few
  * hundred bytes per run instead of parsing every results file: a 2,000-link run's is 54 MB), and
- * lean.json, the run read lean (11 MB of those 54: what painting it first reads).
+ * lean.json, the run read lean (5 MB of those 54: what painting it first reads).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -41,7 +41,8 @@ export async function readRun(projectDir: string, runId: string, opts: { lean?: 
   const cached = lastRead && lastRead.file === file && lastRead.mtimeMs === st.mtimeMs && lastRead.size === st.size ? lastRead.results : undefined;
   if (opts.lean && !cached) {
     const lean = await sidecar<RunResults>(path.dirname(file), LEAN, st);
-    if (lean?.format === RESULTS_FORMAT && lean.runId === runId && lean.lean) return lean;
+    // (A copy written before lean reads carried their digest is not taken.)
+    if (lean?.format === RESULTS_FORMAT && lean.runId === runId && lean.lean && lean.digest) return lean;
   }
   let r: RunResults;
   if (cached) {
@@ -57,7 +58,12 @@ export async function readRun(projectDir: string, runId: string, opts: { lean?: 
     if (r.format !== RESULTS_FORMAT) throw new ApiError('failed', `${file} is not an Overlab results file`);
     lastRead = { file, mtimeMs: st.mtimeMs, size: st.size, results: r };
   }
-  return opts.lean ? leanOf(r) : r;
+  if (!opts.lean) return r;
+  const lean = leanOf(r);
+  // A run without a lean copy that serves (an earlier version's, or its writing failed) gets one
+  // now, for the next first paint; where the folder cannot be written, it is read whole again.
+  if (!cached) await writeFileAtomic(path.join(path.dirname(file), LEAN), JSON.stringify(lean), 0o644).catch(() => undefined);
+  return lean;
 }
 
 /** Writes the run's listing and lean read beside its results (after them: never older than the results). */

@@ -9,6 +9,7 @@
  */
 import { scaleDiverging, scaleLinear, scaleSequential } from 'd3-scale';
 import { interpolateInferno, interpolatePuOr, interpolateViridis } from 'd3-scale-chromatic';
+import { hostTestsOf, sparkOf } from '../measure/figures.js';
 import type { Direction, RunResults } from '../measure/results.js';
 import { figuresAt, figuresOfRun, formatValue, METRICS, relativeValue, valueOf, type Metric, type PathFigures, type Value } from './metrics.js';
 
@@ -123,7 +124,6 @@ interface Figure {
 /** Lookups by id over one run, made once per run (a 2,000-link run has 12,000 tests). */
 interface RunIndex {
   readonly links: ReadonlyMap<string, RunResults['links'][number]>;
-  readonly paths: ReadonlyMap<string, RunResults['paths'][number]>;
   readonly tests: ReadonlyMap<string, RunResults['tests'][number][]>;
 }
 const indexes = new WeakMap<RunResults, RunIndex>();
@@ -136,7 +136,7 @@ function indexOf(r: RunResults): RunIndex {
       if (list) list.push(t);
       else tests.set(t.pathId, [t]);
     }
-    x = { links: new Map(r.links.map((l) => [l.id, l])), paths: new Map(r.paths.map((p) => [p.id, p])), tests };
+    x = { links: new Map(r.links.map((l) => [l.id, l])), tests };
     indexes.set(r, x);
   }
   return x;
@@ -220,7 +220,7 @@ export function heatmap(r: RunResults, opts: HeatmapOptions): HeatmapView {
       ...(u ? { uncertain: u } : {}),
       failures,
       details,
-      spark: sparkOf(r, `${f.linkId}.tunnel`, opts.at),
+      spark: sparkFor(r, `${f.linkId}.tunnel`, opts.at),
     });
   }
 
@@ -248,45 +248,27 @@ function uncertainty(figs: readonly Figure[]): Map<string, NonNullable<EdgePaint
   return out;
 }
 
-function sparkOf(r: RunResults, pathId: string, at?: number): number[] {
-  const samples = (indexOf(r).tests.get(pathId) ?? []).filter((t) => t.ping).flatMap((t) => t.ping!.samples.filter((s) => !s.dup && (at === undefined || s.t * 1000 <= at)).map((s) => s.rtt));
-  if (samples.length <= 60) return samples;
-  // Mean of equal buckets: the shape of the series at 60 points.
-  const out: number[] = [];
-  for (let i = 0; i < 60; i++) {
-    const part = samples.slice(Math.floor((i * samples.length) / 60), Math.floor(((i + 1) * samples.length) / 60));
-    out.push(part.reduce((a, b) => a + b, 0) / part.length);
-  }
-  return out;
+/** The sparkline of a path: from a lean read's digest, else from its tests' series. */
+function sparkFor(r: RunResults, pathId: string, at?: number): readonly number[] {
+  if (r.digest && at === undefined) return r.digest.spark[pathId] ?? [];
+  return sparkOf(indexOf(r).tests.get(pathId) ?? [], at);
 }
 
 function hostPaint(r: RunResults, figs: ReadonlyMap<string, PathFigures>): Map<string, HostPaint> {
   const cpu = new Map<string, number>();
-  const tests = new Map<string, { all: number; failed: number; why?: string }>();
+  const tests = r.digest ? new Map(Object.entries(r.digest.hostTests)) : hostTestsOf(r);
   for (const p of r.paths) {
     const f = figs.get(p.id);
     for (const [end, v] of [[p.src.hostId, f?.cpu?.src], [p.dst.hostId, f?.cpu?.dst]] as const) {
       if (v !== undefined) cpu.set(end, Math.max(cpu.get(end) ?? 0, v));
     }
   }
-  for (const t of r.tests) {
-    const p = indexOf(r).paths.get(t.pathId);
-    if (!p) continue;
-    for (const id of [p.src.hostId, p.dst.hostId]) {
-      const n = tests.get(id) ?? { all: 0, failed: 0 };
-      n.all++;
-      if (t.error) {
-        n.failed++;
-        n.why ??= `${t.test} on ${p.label}: ${t.error}`;
-      }
-      tests.set(id, n);
-    }
-  }
+  const reached = new Set(r.environment.map((e) => e.hostId));
   const out = new Map<string, HostPaint>();
   for (const h of r.topology.hosts) {
     const id = h.id!;
     const n = tests.get(id);
-    const gone = !r.environment.some((e) => e.hostId === id);
+    const gone = !reached.has(id);
     // A host is marked failed when it was not reached at all, or every test it took part in failed.
     const failed = gone && n ? 'not reached: no environment read from it' : n && n.all > 0 && n.failed === n.all ? `every test failed (${n.why})` : undefined;
     out.set(id, { hostId: id, ...(cpu.has(id) ? { cpu: cpu.get(id)! } : {}), ...(failed ? { failed } : {}) });

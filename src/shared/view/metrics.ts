@@ -4,8 +4,10 @@
  * (the replay). Pure: a function of results.json.
  */
 import { describe, meanInterval, rfc3550Jitter } from '../stats/index.js';
-import type { PathSummary } from '../measure/analyse.js';
+import { figuresOfSummary, type PathFigures, type Value } from '../measure/figures.js';
 import type { Direction, RunResults, TestRecord } from '../measure/results.js';
+
+export type { PathFigures, Value } from '../measure/figures.js';
 
 export const METRIC_IDS = ['rtt-mean', 'rtt-p95', 'jitter', 'loss', 'tcp', 'udp', 'udp-loss', 'cpu-per-gbps'] as const;
 export type Metric = (typeof METRIC_IDS)[number];
@@ -36,54 +38,6 @@ export const METRICS: Readonly<Record<Metric, MetricInfo>> = {
   'udp-loss': { id: 'udp-loss', label: 'UDP loss', unit: '%', better: 'lower', directional: true, zero: true, relative: added('UDP loss added', 'points') },
   'cpu-per-gbps': { id: 'cpu-per-gbps', label: 'CPU per Gbit/s', unit: '% CPU per Gbit/s', better: 'lower', directional: false, zero: true, relative: { label: 'CPU per Gbit/s against the underlay', unit: '× underlay', better: 'lower', how: 'ratio', zero: true } },
 };
-
-/** One figure with its 95 % interval when the data gives one. */
-export interface Value {
-  readonly value: number;
-  readonly low?: number;
-  readonly high?: number;
-}
-
-/** What one path measured, in the metrics' units; absent where it was not measured. */
-export interface PathFigures {
-  readonly rttMean?: Value;
-  readonly rttP95?: Value;
-  readonly jitter?: Value;
-  readonly loss?: Value;
-  /** `<protocol>:<direction>` → Mbit/s (iperf 3 when the run has it, else iperf 2). */
-  readonly rate: Readonly<Partial<Record<`${'tcp' | 'udp'}:${Direction}`, Value>>>;
-  readonly udpLoss: Readonly<Partial<Record<Direction, Value>>>;
-  readonly cpuPerGbps?: Value;
-  /** Busy % of each end's CPUs during throughput tests. */
-  readonly cpu?: { readonly src?: number; readonly dst?: number };
-  /** Tests that gave no figure, with the tool's (or Overlab's) words. */
-  readonly failures: readonly string[];
-}
-
-const rateKeys = (protocol: 'tcp' | 'udp', d: Direction): string[] => [`iperf3-${protocol}:${d}`, `iperf2-${protocol}:${d}`];
-
-export function figuresOfSummary(s: PathSummary): PathFigures {
-  const rate: Record<string, Value> = {};
-  const udpLoss: Record<string, Value> = {};
-  for (const protocol of ['tcp', 'udp'] as const) {
-    for (const d of ['forward', 'reverse'] as const) {
-      const t = rateKeys(protocol, d).map((k) => s.throughput[k]).find((x) => x);
-      if (!t) continue;
-      rate[`${protocol}:${d}`] = { value: t.mbps.mean, ...(t.mbps.ci95 ? { low: t.mbps.ci95.low, high: t.mbps.ci95.high } : {}) };
-      if (protocol === 'udp' && t.lossPercent !== undefined) udpLoss[d] = { value: t.lossPercent };
-    }
-  }
-  const r = s.rtt;
-  return {
-    ...(r ? { rttMean: { value: r.ms.mean, ...(r.ci95 ? { low: r.ci95.low, high: r.ci95.high } : {}) }, rttP95: { value: r.ms.p95 }, loss: { value: r.lossPercent } } : {}),
-    ...(r?.jitterMs !== undefined ? { jitter: { value: r.jitterMs } } : {}),
-    rate,
-    udpLoss,
-    ...(s.cpuPerGbps !== undefined ? { cpuPerGbps: { value: s.cpuPerGbps } } : {}),
-    ...(s.cpu ? { cpu: s.cpu } : {}),
-    failures: s.failures.map((f) => `${f.test}: ${f.error}`),
-  };
-}
 
 /** The figures of the metric on a path (and direction, for directional metrics). */
 export function valueOf(f: PathFigures | undefined, metric: Metric, d: Direction = 'forward'): Value | undefined {
@@ -213,8 +167,9 @@ export function figuresAt(r: RunResults, at: number): Map<string, PathFigures> {
   return out;
 }
 
-/** Each path's figures over the whole run (its summary). */
+/** Each path's figures over the whole run (its summary, or a lean read's digest of it). */
 export function figuresOfRun(r: RunResults): Map<string, PathFigures> {
+  if (r.digest) return new Map(Object.entries(r.digest.figures));
   return new Map(Object.values(r.summary.paths).map((s) => [s.pathId, figuresOfSummary(s)]));
 }
 

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { interpolateViridis } from 'd3-scale-chromatic';
 import { describe, expect, it } from 'vitest';
-import type { RunResults } from '../measure/results.js';
+import { leanOf, type RunResults } from '../measure/results.js';
 import { defaultRegistry } from '../tunnels/index.js';
 import { drawingSvg } from './drawing-svg.js';
 import { diff, heatmap, MISSING } from './heatmap.js';
@@ -171,6 +171,52 @@ describe('heatmap', () => {
     const spark = heatmap(hub, { metric: 'rtt-mean' }).edges.get(l.id)!.spark;
     if (samples.length <= 60) expect(spark).toEqual(samples);
     else expect(spark).toHaveLength(60);
+  });
+});
+
+describe('a run read lean (its digest, without its tests)', () => {
+  // What the first paint of a large run reads: it must paint exactly what the whole run paints.
+  const l = mesh.links[0]!;
+  const a = mesh.topology.hosts.find((h) => h.name === l.a)!.id!;
+  const failing: RunResults = {
+    ...mesh,
+    status: 'partial',
+    tests: mesh.tests.map((t) => {
+      const p = mesh.paths.find((x) => x.id === t.pathId)!;
+      return p.src.hostId === a || p.dst.hostId === a ? { ...t, error: 'host gone' } : t;
+    }),
+    summary: { ...mesh.summary, paths: { ...mesh.summary.paths, [`${l.id}.tunnel`]: { ...tunnel(mesh, l.id), failures: [{ test: 'iperf3-udp:forward#1', error: 'host gone' }] } } },
+  };
+  const runs = { mesh, hub, failing, ...Object.fromEntries(cells.map((c) => [`${c.campaign!.kind}@${c.campaign!.mtu}`, c])) };
+
+  it.each(Object.keys(runs))('%s: the heatmap of every metric, option and second figure is the whole run’s', (name) => {
+    const r = runs[name as keyof typeof runs] as RunResults;
+    const lean = leanOf(r);
+    expect(lean.tests).toEqual([]);
+    expect(lean.summary.paths).toEqual({});
+    expect(lean.digest!.tests).toBe(r.tests.length);
+    for (const metric of METRIC_IDS) {
+      for (const relative of [false, true]) {
+        for (const second of ['none', 'reverse', 'tcp'] as const) {
+          const opts = { metric, relative, second, widthByThroughput: true };
+          expect(heatmap(lean, opts)).toEqual(heatmap(r, opts));
+        }
+        expect(matrix(lean, { metric, relative })).toEqual(matrix(r, { metric, relative }));
+      }
+    }
+  });
+
+  it('keeps the sparklines and the host marks, and is a fraction of the whole run', () => {
+    const v = heatmap(leanOf(hub), { metric: 'rtt-mean' });
+    expect([...v.edges.values()].every((e) => e.spark.length > 1)).toBe(true);
+    expect(heatmap(leanOf(failing), { metric: 'rtt-mean' }).hosts.get(a)!.failed).toMatch(/every test failed.*host gone/);
+    expect(heatmap(leanOf(failing), { metric: 'rtt-mean' }).edges.get(l.id)!.failures).toEqual(['iperf3-udp:forward#1: host gone']);
+    expect(JSON.stringify(leanOf(mesh)).length).toBeLessThan(JSON.stringify(mesh).length / 4);
+  });
+
+  it('compared with another run: the same difference as the whole runs give', () => {
+    const [x, y] = [cell('vxlan', 1500), cell('vxlan', 9000)];
+    for (const metric of METRIC_IDS) expect(diff(leanOf(x), leanOf(y), { metric })).toEqual(diff(x, y, { metric }));
   });
 });
 

@@ -69,7 +69,7 @@ export function ChartsTab() {
   const subject = useStore((s) => s.charts);
   const campaign = useStore((s) => s.campaign);
   const runs = useMemo(() => (campaign ? Object.values(campaign.runs) : []), [campaign]);
-  const rows = useMemo(() => (results ? linkRows(results, registry) : []), [results]);
+  const rows = useMemo(() => (results && !results.lean ? linkRows(results, registry) : []), [results]);
   if (subject?.type === 'campaign' && campaign) {
     const skipped = campaign.file.cells.filter((c) => c.status === 'skipped' || c.status === 'failed');
     return (
@@ -87,10 +87,15 @@ export function ChartsTab() {
         <button type="button" aria-pressed={subject?.type !== 'link'} onClick={() => store.getState().showResults('charts', { type: 'run' })}>The whole run</button>
         {subject?.type === 'link' ? <span className="muted">one link: click another row or edge to change</span> : <span className="muted">click a row or an edge for one link&apos;s charts</span>}
       </div>
-      <LinkTable rows={rows} {...(subject?.type === 'link' ? { picked: subject.linkId } : {})} />
       {results.lean ? (
-        <p className="muted" role="status">Loading the run&apos;s series (RTT samples, intervals, CPU)…</p>
-      ) : subject?.type === 'link' ? <LinkCharts results={results} linkId={subject.linkId} /> : <RunFigures results={results} showEmpty={false} />}
+        // (A run read lean has no per-path summaries: the table waits for the whole run too.)
+        <p className="muted" role="status">Loading the run&apos;s tests and series (RTT samples, intervals, CPU)…</p>
+      ) : (
+        <>
+          <LinkTable rows={rows} {...(subject?.type === 'link' ? { picked: subject.linkId } : {})} />
+          {subject?.type === 'link' ? <LinkCharts results={results} linkId={subject.linkId} /> : <RunFigures results={results} showEmpty={false} />}
+        </>
+      )}
     </div>
   );
 }
