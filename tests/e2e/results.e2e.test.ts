@@ -21,6 +21,7 @@ let server: ChildProcess | undefined;
 let browser: Browser | undefined;
 let page: Page;
 let problems: string[] = [];
+let url: string;
 const shot = (name: string) => screenshot(page, `results-${name}`);
 
 /** The colours the drawing's heatmap strokes have now, in document order. */
@@ -49,6 +50,7 @@ beforeAll(async () => {
   await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace(/management: \S+/, 'management: 198.18.232.0/24'));
   const started = await startServe(project, { ...process.env, OVERLAB_CONFIG_DIR: path.join(tmp, 'config') });
   server = started.child;
+  url = started.url;
   ({ browser, page, problems } = await openBrowser());
   await page.goto(started.url);
   // (expect.poll belongs in tests: wait with the locator here.)
@@ -172,6 +174,25 @@ describe.skipIf(!isRoot)('results on the drawing', () => {
     expect(svg).toContain('change');
     for (const name of ['node-1', 'node-2', 'node-3', 'node-4']) expect(svg).toContain(`>${name}<`);
   }, 240_000);
+
+  it('opened again, the project shows its newest run painted at once, then whole for its charts', async () => {
+    await page.goto('about:blank');
+    await page.goto(url);
+    await page.locator('.react-flow__node').nth(3).waitFor({ timeout: 15_000 });
+    // The run is read with the project (lean) and painted in the same render as the hosts.
+    await expect.poll(() => page.locator('.heat-stroke').count(), { timeout: 15_000 }).toBe(6);
+    await page.getByRole('button', { name: /^Runs/ }).click();
+    const runs = page.getByRole('table', { name: 'Runs' });
+    await expect.poll(() => runs.locator('tbody tr').count()).toBe(2);
+    const newest = await runs.locator('tbody tr').nth(0).getAttribute('data-run');
+    expect(await runs.locator('tr.painted').getAttribute('data-run')).toBe(newest);
+    expect(await page.locator('.heat-legend .legend-caption').innerText()).toContain(newest!);
+    expect(new Set(await strokes()).size).toBeGreaterThan(1);
+    // A small run is filled in at once: its charts and per-link table are there without waiting on a click.
+    await page.getByRole('tab', { name: 'Charts' }).click();
+    await expect.poll(() => page.getByRole('table', { name: 'Links measured' }).locator('tbody tr').count(), { timeout: 15_000 }).toBe(6);
+    await shot('10-reopened');
+  }, 60_000);
 
   it('printed no console errors', () => {
     expect(problems).toEqual([]);

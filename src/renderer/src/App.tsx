@@ -21,15 +21,18 @@ let started = false;
 function startOnce(): void {
   if (started || !connection) return;
   started = true;
-  // The catalogue without probes at once (the picker needs it), the kernel probes after the
-  // project is open: on one engine they would only delay the drawing.
+  // The catalogue without probes at once (the picker needs it), the kernel probes once the
+  // project is drawn and painted: on one engine (and two cores) they would only delay it.
   const kinds = (probe: boolean) => connection.client['kinds.list']({ probe }).then((k) => store.getState().setKinds(k), () => undefined);
   void kinds(false);
+  const probe = () => void kinds(true);
   connection
     .startDir()
-    .then((dir) => (dir ? openProject(env, dir) : undefined))
-    .catch((e: unknown) => store.getState().notify('error', e instanceof Error ? e.message : String(e)))
-    .finally(() => void kinds(true));
+    .then((dir) => (dir ? openProject(env, dir, { then: probe }) : probe()))
+    .catch((e: unknown) => {
+      store.getState().notify('error', e instanceof Error ? e.message : String(e));
+      probe();
+    });
 }
 
 function Button({ id, label, primary }: { id: string; label?: string; primary?: boolean }) {

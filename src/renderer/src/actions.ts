@@ -42,23 +42,45 @@ async function busy<T>(env: Env, what: string, fn: () => Promise<T>): Promise<T 
 /** Resolves once the page has drawn what is pending (two frames, then a task). */
 const afterPaint = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))));
 
-export async function openProject(env: Env, dir: string): Promise<boolean> {
+/**
+ * How long the first render of a project waits for its latest run, read lean, to be painted
+ * with it (one render instead of two); a run slower to read than this is painted when it comes.
+ */
+const PAINT_WITH_OPEN_MS = 400;
+
+/**
+ * Opens a project. Its runs, and the latest one read lean, are asked for together with it: the
+ * engine reads them while it reads the project, and a project that has runs opens painted in
+ * one render. `then` runs once the drawing (and its paint) is on screen and the hosts' states
+ * are known.
+ */
+export async function openProject(env: Env, dir: string, opts: { then?: () => unknown } = {}): Promise<boolean> {
   if (!env.client) return false;
-  const snap = await busy(env, `Open ${dir}`, () => env.client!['project.open']({ dir, warningPositions: false }));
+  const client = env.client;
+  const early = readRuns(client, dir, true);
+  const snap = await busy(env, `Open ${dir}`, () => client['project.open']({ dir, warningPositions: false }));
   // (The UI derives a loaded document's warnings itself; a file that does not load keeps every position.)
-  if (!snap) return false;
-  loadDocument(env.store, snap.dir, snap.topology, snap.revision, snap.fromVersion, snap.diagnostics);
-  if (snap.topology) {
-    void env.client['recent.add']({ dir: snap.dir, name: snap.topology.name }).catch(() => undefined);
-    env.store.getState().view?.fit();
-    // A project that has runs opens with its latest one painted; the hosts' states are asked
-    // for after that, once the drawing is on screen: the dry run behind them holds the engine
-    // for a second or more on a large project (on the same two cores as the first render), and
-    // the run's reading would wait behind it.
-    void loadRuns(env, { paintLatest: true })
-      .then(afterPaint)
-      .then(() => refreshHostStates(env));
+  if (!snap) {
+    void early.finally(() => opts.then?.());
+    return false;
   }
+  const ready = snap.topology ? await Promise.race([early, new Promise<undefined>((r) => setTimeout(r, PAINT_WITH_OPEN_MS))]) : undefined;
+  loadDocument(env.store, snap.dir, snap.topology, snap.revision, snap.fromVersion, snap.diagnostics);
+  if (!snap.topology) {
+    void early.finally(() => opts.then?.());
+    return true;
+  }
+  void client['recent.add']({ dir: snap.dir, name: snap.topology.name }).catch(() => undefined);
+  env.store.getState().view?.fit();
+  // The hosts' states are asked for once the drawing is on screen: the dry run behind them
+  // holds the engine for a second or more on a large project (on the same two cores as the
+  // first render).
+  // (Shown at once when they came in time: the paint then joins the document's first render.)
+  const shown = ready ? showRuns(env, snap.dir, ready, true) : early.then((x) => showRuns(env, snap.dir, x, true));
+  void shown
+    .then(afterPaint)
+    .then(() => refreshHostStates(env))
+    .finally(() => opts.then?.());
   return true;
 }
 
@@ -232,19 +254,42 @@ export async function pickFolder(env: Env, mode: 'open' | 'save'): Promise<strin
 
 // ---- runs: measured from the CLI or the UI alike, read through the engine ----
 
+interface ReadRuns {
+  readonly runs: Awaited<ReturnType<OverlabClient['runs.list']>>;
+  readonly campaigns: Awaited<ReturnType<OverlabClient['campaigns.list']>>;
+  /** The newest run, read lean (when asked for). */
+  readonly latest?: RunResults;
+}
+
+/** The project's runs and campaigns, and with `latest` the newest run read lean; or what went wrong. */
+async function readRuns(client: OverlabClient, dir: string, latest: boolean): Promise<ReadRuns | Error> {
+  try {
+    const [runs, campaigns] = await Promise.all([client['runs.list']({ dir }), client['campaigns.list']({ dir })]);
+    const newest = latest ? runs[0] : undefined;
+    // (A run that does not read here is read again by paintRun, which says why it cannot be.)
+    const lean = newest ? await client['runs.get']({ dir, runId: newest.runId, lean: true }).catch(() => undefined) : undefined;
+    return { runs, campaigns, ...(lean ? { latest: lean } : {}) };
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+/** Shows what readRuns read, while the same project is open; with `paintLatest`, the newest run is painted if nothing is. */
+async function showRuns(env: Env, dir: string, x: ReadRuns | Error, paintLatest: boolean): Promise<void> {
+  const s = env.store.getState();
+  if (s.dir !== dir) return;
+  if (x instanceof Error) return s.notify('error', `Runs: ${x.message}`);
+  s.setRuns(x.runs, x.campaigns);
+  if (!paintLatest || !x.runs.length || env.store.getState().results) return;
+  if (x.latest?.runId === x.runs[0]!.runId) await painted(env, x.latest);
+  else await paintRun(env, x.runs[0]!.runId);
+}
+
 /** The project's runs and campaigns; with `paintLatest`, the newest run is painted if nothing is. */
 export async function loadRuns(env: Env, opts: { paintLatest?: boolean } = {}): Promise<void> {
-  const s = env.store.getState();
-  if (!env.client || !s.dir) return;
-  const dir = s.dir;
-  try {
-    const [runs, campaigns] = await Promise.all([env.client['runs.list']({ dir }), env.client['campaigns.list']({ dir })]);
-    if (env.store.getState().dir !== dir) return;
-    env.store.getState().setRuns(runs, campaigns);
-    if (opts.paintLatest && runs.length && !env.store.getState().results) await paintRun(env, runs[0]!.runId);
-  } catch (e) {
-    env.store.getState().notify('error', `Runs: ${message(e)}`);
-  }
+  const dir = env.store.getState().dir;
+  if (!env.client || !dir) return;
+  await showRuns(env, dir, await readRuns(env.client, dir, false), !!opts.paintLatest);
 }
 
 export async function getRun(env: Env, runId: string): Promise<RunResults | undefined> {
@@ -267,16 +312,22 @@ export async function paintRun(env: Env, runId: string): Promise<void> {
   const dir = env.store.getState().dir;
   if (!env.client || !dir) return;
   try {
-    const lean = await env.client['runs.get']({ dir, runId, lean: true });
-    env.store.getState().paint(lean);
-    // A small run is filled in at once, after the heatmap is on screen; a large one when its
-    // series are asked for (charts, replay): parsing 54 MB holds the page for a second or more.
-    if ((lean.digest?.tests ?? lean.tests.length) <= FILL_AT_ONCE) {
-      await afterPaint();
-      await fillRun(env);
-    }
+    await painted(env, await env.client['runs.get']({ dir, runId, lean: true }));
   } catch (e) {
     env.store.getState().notify('error', `Run ${runId}: ${message(e)}`);
+  }
+}
+
+/**
+ * Paints a run read lean. A small run is filled in at once, after the heatmap is on screen; a
+ * large one when its series are asked for (charts, replay): parsing 54 MB holds the page for a
+ * second or more.
+ */
+async function painted(env: Env, lean: RunResults): Promise<void> {
+  env.store.getState().paint(lean);
+  if ((lean.digest?.tests ?? lean.tests.length) <= FILL_AT_ONCE) {
+    await afterPaint();
+    await fillRun(env);
   }
 }
 
