@@ -39,8 +39,11 @@ async function busy<T>(env: Env, what: string, fn: () => Promise<T>): Promise<T 
   }
 }
 
-/** Resolves once the page has drawn what is pending (two frames, then a task). */
-const afterPaint = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))));
+/**
+ * Resolves once the page has drawn what is pending: a task first (React renders a store change
+ * in a task of its own, queued before this one), then two frames, then a task.
+ */
+const afterPaint = (): Promise<void> => new Promise((resolve) => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))), 0));
 
 /**
  * How long the first render of a project waits for its latest run, read lean, to be painted

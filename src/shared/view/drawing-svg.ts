@@ -115,8 +115,11 @@ export function drawingSvg(input: DrawingInput): string {
     out.push(`<rect x="${n(gx)}" y="${n(ly + 18)}" width="${n(gw)}" height="12" fill="url(#${id})" stroke="#99a"/>`);
     const [lo, hi] = lg.domain;
     for (const tk of lg.ticks) {
-      const tx = gx + (hi === lo ? 0 : ((tk.value - lo) / (hi - lo)) * gw);
-      out.push(`<line x1="${n(tx)}" y1="${n(ly + 30)}" x2="${n(tx)}" y2="${n(ly + 34)}" stroke="#556"/><text x="${n(tx)}" y="${n(ly + 45)}" text-anchor="middle" font-size="10" fill="#334">${escapeXml(tk.label)}</text>`);
+      const at = hi === lo ? 0 : (tk.value - lo) / (hi - lo);
+      const tx = gx + at * gw;
+      // Near the ends a label starts (or ends) at its tick, as in the app's legend.
+      const anchor = at < 0.12 ? 'start' : at > 0.88 ? 'end' : 'middle';
+      out.push(`<line x1="${n(tx)}" y1="${n(ly + 30)}" x2="${n(tx)}" y2="${n(ly + 34)}" stroke="#556"/><text x="${n(tx)}" y="${n(ly + 45)}" text-anchor="${anchor}" font-size="10" fill="#334">${escapeXml(tk.label)}</text>`);
     }
     out.push(`<rect x="${n(gx + gw + 20)}" y="${n(ly + 18)}" width="12" height="12" fill="${lg.missing}"/><text x="${n(gx + gw + 38)}" y="${n(ly + 28)}" font-size="10" fill="#334">not measured</text>`);
     ly += 54;

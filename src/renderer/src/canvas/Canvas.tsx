@@ -187,7 +187,7 @@ export function Canvas({ children }: { children?: ReactNode }) {
       nodeOrigin={NODE_ORIGIN}
       {...(large ? { fitView: true, initialWidth: size.width, initialHeight: size.height, initialMinZoom: MIN_ZOOM, initialMaxZoom: FIT.maxZoom, initialFitViewOptions: { padding: FIT.padding } } : {})}
     >
-      <CanvasView topology={topology} nodes={nodes} edges={edges} setNodes={setNodes} setEdges={setEdges} paint={paint} locked={locked} />
+      <CanvasView topology={topology} large={large} nodes={nodes} edges={edges} setNodes={setNodes} setEdges={setEdges} paint={paint} locked={locked} />
       {children}
     </ReactFlowProvider>
   );
@@ -195,6 +195,8 @@ export function Canvas({ children }: { children?: ReactNode }) {
 
 interface ViewProps {
   readonly topology: Topology | undefined;
+  /** More hosts and links than LARGE: drawn lighter (see Canvas). */
+  readonly large: boolean;
   readonly nodes: Node<HostNodeData>[];
   readonly edges: Edge<LinkEdgeData>[];
   readonly setNodes: Dispatch<SetStateAction<Node<HostNodeData>[]>>;
@@ -203,10 +205,9 @@ interface ViewProps {
   readonly locked: boolean;
 }
 
-function CanvasView({ topology, nodes, edges, setNodes, setEdges, paint, locked }: ViewProps) {
+function CanvasView({ topology, large, nodes, edges, setNodes, setEdges, paint, locked }: ViewProps) {
   const [hover, setHover] = useState<{ linkId: string; x: number; y: number }>();
   const rf = useReactFlow<Node<HostNodeData>, Edge<LinkEdgeData>>();
-  const large = (topology?.hosts.length ?? 0) + (topology?.links.length ?? 0) > LARGE;
   const flowStore = useStoreApi();
   // Before its first fit a large drawing's zoom is not known yet: its edges start as one layer.
   const [fittedOnce, setFittedOnce] = useState(false);

@@ -18,9 +18,13 @@ export function ScaleLegend({ legend }: { legend: Legend }) {
       </div>
       <div className="scale-bar" style={{ background: gradient }} />
       <div className="scale-ticks">
-        {legend.ticks.map((t) => (
-          <span key={t.value} style={{ left: `${hi === lo ? 0 : ((t.value - lo) / (hi - lo)) * 100}%` }}>{t.label}</span>
-        ))}
+        {legend.ticks.map((t) => {
+          const at = hi === lo ? 0 : ((t.value - lo) / (hi - lo)) * 100;
+          // Centred on its tick, except near the ends: there a label starts (or ends) at its tick, inside the legend.
+          return (
+            <span key={t.value} className={at < 12 ? 'start' : at > 88 ? 'end' : undefined} style={{ left: `${at}%` }}>{t.label}</span>
+          );
+        })}
       </div>
     </div>
   );
