@@ -343,7 +343,8 @@ export function diff(before: RunResults, after: RunResults, opts: { metric: Metr
       changed: x.changed,
     });
   });
-  const ticks = lin.ticks(3);
+  // Its ends and no change: five signed labels in the unit do not fit the legend's width.
+  const ticks = [-bound, 0, bound];
   return {
     before: before.runId,
     after: after.runId,

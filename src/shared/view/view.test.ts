@@ -273,6 +273,14 @@ describe('two runs compared', () => {
     expect(d.legend.domain[0]).toBe(-d.legend.domain[1]);
   });
 
+  it('the change legend is centred on no change, ticked at its ends and at zero', () => {
+    const d = diff(cell('vxlan', 1500), cell('wireguard:implementation=go', 1500), { metric: 'rtt-mean' });
+    const [lo, hi] = d.legend.domain;
+    expect(lo).toBe(-hi);
+    expect(d.legend.ticks.map((t) => t.value)).toEqual([lo, 0, hi]);
+    expect(d.legend.ticks[1]!.label).toBe('0 ms');
+  });
+
   it('MTU 1500 against 9000 says the MTU changed', () => {
     const d = diff(cell('vxlan', 1500), cell('vxlan', 9000), { metric: 'tcp' });
     expect([...d.edges.values()][0]!.changed.some((c) => /^MTU \d+ → \d+$/.test(c))).toBe(true);
