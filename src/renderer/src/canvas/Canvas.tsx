@@ -46,12 +46,19 @@ const FIT = { padding: 0.2, maxZoom: 1.2 };
 const MIN_ZOOM = 0.02;
 export const ROLE_MIME = 'application/x-overlab-role';
 
-/** `next`, but where an element is the one a current copy was made from, the copy. */
-function keepUnchanged<T extends { id: string }>(current: readonly T[], next: readonly T[]): T[] {
+/**
+ * `next`, but where an element is the one a current copy was made from, the copy. A changed
+ * node keeps its copy's measured size: React Flow then keeps its handles' places (and the
+ * edges drawn) until it measures the node again, instead of dropping every edge of the host
+ * for a frame each time its state or paint changes.
+ */
+function keepUnchanged<T extends { id: string; measured?: unknown }>(current: readonly T[], next: readonly T[]): T[] {
   const byId = new Map(current.map((x) => [x.id, x]));
   return next.map((x) => {
     const copy = byId.get(x.id);
-    return copy && derivedFrom(copy, x) ? copy : x;
+    if (!copy) return x;
+    if (derivedFrom(copy, x)) return copy;
+    return copy.measured && !x.measured ? { ...x, measured: copy.measured } : x;
   });
 }
 
