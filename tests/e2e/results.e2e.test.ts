@@ -178,18 +178,10 @@ describe.skipIf(!isRoot)('results on the drawing', () => {
   it('opened again, the project shows its newest run painted at once, then whole for its charts', async () => {
     // Frames in which a painted edge went missing again (a host's state or the run filled in
     // must not drop and redraw its edges).
-    await page.addInitScript(() => {
-      const w = window as unknown as { __gaps: number };
-      w.__gaps = 0;
-      let seen = false;
-      const tick = (): void => {
-        const n = document.querySelectorAll('.heat-stroke').length;
-        if (n >= 6) seen = true;
-        else if (seen) w.__gaps++;
-        requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    });
+    // (A string: this file is typed for Node, the script runs in the page.)
+    await page.addInitScript(`window.__gaps = 0; let seen = false;
+      const tick = () => { const n = document.querySelectorAll('.heat-stroke').length; if (n >= 6) seen = true; else if (seen) window.__gaps++; requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);`);
     await page.goto('about:blank');
     await page.goto(url);
     await page.locator('.react-flow__node').nth(3).waitFor({ timeout: 15_000 });
@@ -207,7 +199,7 @@ describe.skipIf(!isRoot)('results on the drawing', () => {
     await page.getByRole('tab', { name: 'Charts' }).click();
     await expect.poll(() => page.getByRole('table', { name: 'Links measured' }).locator('tbody tr').count(), { timeout: 15_000 }).toBe(6);
     await shot('10-reopened');
-    expect(await page.evaluate(() => (window as unknown as { __gaps: number }).__gaps)).toBe(0);
+    expect(await page.evaluate<number>('window.__gaps')).toBe(0);
   }, 60_000);
 
   it('printed no console errors', () => {
