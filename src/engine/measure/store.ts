@@ -62,13 +62,15 @@ export async function readRun(projectDir: string, runId: string, opts: { lean?: 
   const lean = leanOf(r);
   // A run without a lean copy that serves (an earlier version's, or its writing failed) gets one
   // now, for the next first paint; where the folder cannot be written, it is read whole again.
-  if (!cached) await writeFileAtomic(path.join(path.dirname(file), LEAN), JSON.stringify(lean), 0o644).catch(() => undefined);
+  if (!cached) await writeLean(path.dirname(file), lean).catch(() => undefined);
   return lean;
 }
 
+const writeLean = (runDir: string, lean: RunResults): Promise<void> => writeFileAtomic(path.join(runDir, LEAN), JSON.stringify(lean), 0o644);
+
 /** Writes the run's listing and lean read beside its results (after them: never older than the results). */
 export async function writeSidecars(runDir: string, r: RunResults): Promise<void> {
-  await writeFileAtomic(path.join(runDir, LEAN), JSON.stringify(leanOf(r)), 0o644);
+  await writeLean(runDir, leanOf(r));
   await writeFileAtomic(path.join(runDir, LISTING), `${JSON.stringify(listingOf(r))}\n`, 0o644);
 }
 

@@ -54,6 +54,22 @@ export function figuresOfSummary(s: PathSummary): PathFigures {
   };
 }
 
+/** Each path's figures, by path id, from the paths' summaries. */
+export function figuresOfPaths(paths: Readonly<Record<string, PathSummary>>): Map<string, PathFigures> {
+  return new Map(Object.values(paths).map((s) => [s.pathId, figuresOfSummary(s)]));
+}
+
+/** The tests of each path, by path id, in the run's order. */
+export function testsByPath(tests: readonly TestRecord[]): Map<string, TestRecord[]> {
+  const out = new Map<string, TestRecord[]>();
+  for (const t of tests) {
+    const list = out.get(t.pathId);
+    if (list) list.push(t);
+    else out.set(t.pathId, [t]);
+  }
+  return out;
+}
+
 /** How many tests a host took part in, how many failed, and the first failure's words. */
 export interface HostTests {
   readonly all: number;
@@ -115,12 +131,7 @@ export function hostTestsOf(r: Pick<RunResults, 'paths' | 'tests'>): Map<string,
 }
 
 export function digestOf(r: RunResults): RunDigest {
-  const byPath = new Map<string, TestRecord[]>();
-  for (const t of r.tests) {
-    const list = byPath.get(t.pathId);
-    if (list) list.push(t);
-    else byPath.set(t.pathId, [t]);
-  }
+  const byPath = testsByPath(r.tests);
   const spark: Record<string, number[]> = {};
   for (const p of r.paths) {
     const s = p.type === 'tunnel' ? sparkOf(byPath.get(p.id) ?? []) : [];
@@ -128,7 +139,7 @@ export function digestOf(r: RunResults): RunDigest {
   }
   return {
     tests: r.tests.length,
-    figures: Object.fromEntries(Object.values(r.summary.paths).map((s) => [s.pathId, figuresOfSummary(s)])),
+    figures: Object.fromEntries(figuresOfPaths(r.summary.paths)),
     spark,
     hostTests: Object.fromEntries(hostTestsOf(r)),
   };

@@ -5,7 +5,7 @@
  * report and scales in a paper; the UI's "Export SVG/PNG" and the PDF report draw from it.
  */
 import type { Topology } from '../schema.js';
-import type { Legend } from './heatmap.js';
+import { tickPlace, type Legend } from './heatmap.js';
 
 export interface DrawnEdge {
   readonly halves: readonly { readonly colour: string; readonly text: string; readonly direction?: string }[];
@@ -113,13 +113,10 @@ export function drawingSvg(input: DrawingInput): string {
     out.push(`<defs><linearGradient id="${id}" x1="0" x2="1" y1="0" y2="0">${lg.stops.map((c, k) => `<stop offset="${n((k / Math.max(1, lg.stops.length - 1)) * 100)}%" stop-color="${c}"/>`).join('')}</linearGradient></defs>`);
     out.push(`<text x="${n(gx)}" y="${n(ly + 12)}" font-size="12" fill="#223"><tspan font-weight="bold">${escapeXml(lg.title)}</tspan> (${escapeXml(lg.unit)}; ${lg.better} is better)</text>`);
     out.push(`<rect x="${n(gx)}" y="${n(ly + 18)}" width="${n(gw)}" height="12" fill="url(#${id})" stroke="#99a"/>`);
-    const [lo, hi] = lg.domain;
     for (const tk of lg.ticks) {
-      const at = hi === lo ? 0 : (tk.value - lo) / (hi - lo);
+      const { at, align } = tickPlace(lg, tk);
       const tx = gx + at * gw;
-      // Near the ends a label starts (or ends) at its tick, as in the app's legend.
-      const anchor = at < 0.12 ? 'start' : at > 0.88 ? 'end' : 'middle';
-      out.push(`<line x1="${n(tx)}" y1="${n(ly + 30)}" x2="${n(tx)}" y2="${n(ly + 34)}" stroke="#556"/><text x="${n(tx)}" y="${n(ly + 45)}" text-anchor="${anchor}" font-size="10" fill="#334">${escapeXml(tk.label)}</text>`);
+      out.push(`<line x1="${n(tx)}" y1="${n(ly + 30)}" x2="${n(tx)}" y2="${n(ly + 34)}" stroke="#556"/><text x="${n(tx)}" y="${n(ly + 45)}" text-anchor="${align}" font-size="10" fill="#334">${escapeXml(tk.label)}</text>`);
     }
     out.push(`<rect x="${n(gx + gw + 20)}" y="${n(ly + 18)}" width="12" height="12" fill="${lg.missing}"/><text x="${n(gx + gw + 38)}" y="${n(ly + 28)}" font-size="10" fill="#334">not measured</text>`);
     ly += 54;

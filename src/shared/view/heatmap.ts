@@ -9,7 +9,7 @@
  */
 import { scaleDiverging, scaleLinear, scaleSequential } from 'd3-scale';
 import { interpolateInferno, interpolatePuOr, interpolateViridis } from 'd3-scale-chromatic';
-import { hostTestsOf, sparkOf } from '../measure/figures.js';
+import { hostTestsOf, sparkOf, testsByPath } from '../measure/figures.js';
 import type { Direction, RunResults } from '../measure/results.js';
 import { figuresAt, figuresOfRun, formatValue, METRICS, relativeValue, valueOf, type Metric, type PathFigures, type Value } from './metrics.js';
 
@@ -86,6 +86,17 @@ export interface HeatmapView {
 }
 
 export const MISSING = '#b7bcc6';
+
+/**
+ * Where a tick sits along its legend's bar (0 to 1), and how its label aligns: centred on the
+ * tick, except near the ends, where a label starts (or ends) at its tick so that it stays
+ * inside the legend. The app's legend and the SVG drawing place their ticks with this.
+ */
+export function tickPlace(legend: Legend, tick: Legend['ticks'][number]): { at: number; align: 'start' | 'middle' | 'end' } {
+  const [lo, hi] = legend.domain;
+  const at = hi === lo ? 0 : (tick.value - lo) / (hi - lo);
+  return { at, align: at < 0.12 ? 'start' : at > 0.88 ? 'end' : 'middle' };
+}
 const WIDTH = { min: 2, max: 10, plain: 3.5 };
 
 /** A sequential scale over the figures (from 0 where the metric's scale starts there), and its legend. */
@@ -130,13 +141,7 @@ const indexes = new WeakMap<RunResults, RunIndex>();
 function indexOf(r: RunResults): RunIndex {
   let x = indexes.get(r);
   if (!x) {
-    const tests = new Map<string, RunResults['tests'][number][]>();
-    for (const t of r.tests) {
-      const list = tests.get(t.pathId);
-      if (list) list.push(t);
-      else tests.set(t.pathId, [t]);
-    }
-    x = { links: new Map(r.links.map((l) => [l.id, l])), tests };
+    x = { links: new Map(r.links.map((l) => [l.id, l])), tests: testsByPath(r.tests) };
     indexes.set(r, x);
   }
   return x;

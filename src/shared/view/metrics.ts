@@ -4,7 +4,7 @@
  * (the replay). Pure: a function of results.json.
  */
 import { describe, meanInterval, rfc3550Jitter } from '../stats/index.js';
-import { figuresOfSummary, type PathFigures, type Value } from '../measure/figures.js';
+import { figuresOfPaths, type PathFigures, type Value } from '../measure/figures.js';
 import type { Direction, RunResults, TestRecord } from '../measure/results.js';
 
 export type { PathFigures, Value } from '../measure/figures.js';
@@ -170,7 +170,7 @@ export function figuresAt(r: RunResults, at: number): Map<string, PathFigures> {
 /** Each path's figures over the whole run (its summary, or a lean read's digest of it). */
 export function figuresOfRun(r: RunResults): Map<string, PathFigures> {
   if (r.digest) return new Map(Object.entries(r.digest.figures));
-  return new Map(Object.values(r.summary.paths).map((s) => [s.pathId, figuresOfSummary(s)]));
+  return figuresOfPaths(r.summary.paths);
 }
 
 /** A figure for people: three significant digits, Mbit/s above 1000 as Gbit/s. */

@@ -4,12 +4,11 @@
  * overlapping its neighbour's, ✕ failed tests, grey not measured), what the width means; and the
  * card an edge shows on hover: its figures, its RTT over the run as a sparkline.
  */
-import type { Legend } from '../../../shared/view/heatmap';
+import { tickPlace, type Legend } from '../../../shared/view/heatmap';
 import type { Topology } from '../../../shared/schema';
 import type { EdgeLook, Paint } from './paint';
 
 export function ScaleLegend({ legend }: { legend: Legend }) {
-  const [lo, hi] = legend.domain;
   const gradient = `linear-gradient(to right, ${legend.stops.join(', ')})`;
   return (
     <div className="scale" data-legend={legend.title}>
@@ -19,10 +18,9 @@ export function ScaleLegend({ legend }: { legend: Legend }) {
       <div className="scale-bar" style={{ background: gradient }} />
       <div className="scale-ticks">
         {legend.ticks.map((t) => {
-          const at = hi === lo ? 0 : ((t.value - lo) / (hi - lo)) * 100;
-          // Centred on its tick, except near the ends: there a label starts (or ends) at its tick, inside the legend.
+          const { at, align } = tickPlace(legend, t);
           return (
-            <span key={t.value} className={at < 12 ? 'start' : at > 88 ? 'end' : undefined} style={{ left: `${at}%` }}>{t.label}</span>
+            <span key={t.value} className={align === 'middle' ? undefined : align} style={{ left: `${at * 100}%` }}>{t.label}</span>
           );
         })}
       </div>
