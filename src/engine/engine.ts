@@ -24,6 +24,7 @@ import { planProject, renderProject, writeBundles } from './services/bundles.js'
 import { listFolders } from './folders.js';
 import { Prompts } from './prompts.js';
 import { addRecent, recentProjects } from './recent.js';
+import { resolvePath, TooLargeError, UnsafePathError } from './safe-fs.js';
 import { createProject, openProject, SaveConflict, saveProject } from './store/project.js';
 
 export { ApiError };
@@ -69,7 +70,38 @@ export async function kindInfos(registry: Registry, probe: boolean): Promise<Kin
 
 const notPlanned = (dir: string, diagnostics: readonly Diagnostic[]): ApiError => new ApiError('invalid-arguments', `${dir} does not plan; fix its problems first`, diagnostics);
 
-export function createEngine({ registry, emit, password: askPassword }: EngineOptions): Handlers {
+/**
+ * Every folder an operation is given (`dir`, `out`) is made real once, here, for every door:
+ * links on the way are followed only when a trusted user made them in a trusted folder
+ * (safe-fs `resolvePath`), so that everything below works on a path with no link in it. A path
+ * that cannot be trusted is the caller's to fix.
+ */
+function withRealPaths(h: Handlers): Handlers {
+  const out: Record<string, (a: unknown) => Promise<unknown>> = {};
+  for (const [name, handler] of Object.entries(h) as [string, (a: unknown) => Promise<unknown>][]) {
+    out[name] = async (args) => {
+      const a = args as Record<string, unknown> | undefined;
+      if (!a || (typeof a.dir !== 'string' && typeof a.out !== 'string')) return handler(args);
+      try {
+        return await handler({
+          ...a,
+          ...(typeof a.dir === 'string' ? { dir: await resolvePath(a.dir) } : {}),
+          ...(typeof a.out === 'string' ? { out: await resolvePath(a.out) } : {}),
+        });
+      } catch (e) {
+        if (e instanceof UnsafePathError || e instanceof TooLargeError) throw new ApiError('invalid-arguments', e.message);
+        throw e;
+      }
+    };
+  }
+  return out as unknown as Handlers;
+}
+
+export function createEngine(options: EngineOptions): Handlers {
+  return withRealPaths(engineHandlers(options));
+}
+
+function engineHandlers({ registry, emit, password: askPassword }: EngineOptions): Handlers {
   const runs = new Runs();
   // A door that cannot ask on a terminal (serve, the desktop app) asks with a prompt event.
   const prompts = new Prompts(emit);

@@ -4,8 +4,9 @@
  *
  *  - A folder is trusted when it is a real folder (not a link), owned by root or by the person
  *    running Overlab (the invoking user behind sudo or pkexec), and nobody else can write it
- *    (no group/other write bit, except a user-private group; a sticky world-writable folder
- *    such as /tmp is allowed *above* a path, since its entries still need a trusted owner).
+ *    (no group/other write bit, except a user-private group; a sticky folder of root's such
+ *    as /tmp is allowed, since its entries can only be replaced by their owners and every
+ *    entry Overlab uses must itself have a trusted owner).
  *    Every folder from / down is checked on every call: no cache an attacker could outlive.
  *  - Within a path, no symbolic link is followed; the one exception is `resolvePath`, which
  *    the doors use once on a folder or file the person named, and which follows only links
@@ -107,13 +108,17 @@ function privateGroupOf(st: Stats): boolean {
   return !!u && !!g && u.gid === st.gid && g.name === u.name && g.members.every((m) => m === u.name);
 }
 
-/** Why a folder on the way to a path cannot be trusted, or undefined. `above`: a folder above the part Overlab works in (/tmp, home). */
-function folderProblem(st: Stats, above: boolean): { reason: string; fix: string } | undefined {
+/**
+ * Why a folder on the way to a path cannot be trusted, or undefined. A sticky folder of root's
+ * (/tmp) may be world-writable: its entries can be replaced only by their owners, and every entry
+ * Overlab reads or replaces must itself have a trusted owner; new files are made with O_EXCL.
+ */
+function folderProblem(st: Stats): { reason: string; fix: string } | undefined {
   if (st.isSymbolicLink()) return { reason: 'is a symbolic link', fix: 'give the real folder instead (a link here could have been made by someone else)' };
   if (!st.isDirectory()) return { reason: 'is not a folder', fix: 'give a folder' };
   if (!trustedUids().has(st.uid)) return { reason: `is owned by ${userName(st.uid)}, not by root or by you`, fix: 'copy the project into a folder of your own' };
   const sticky = (st.mode & 0o1000) !== 0;
-  if (above && sticky && st.uid === 0) return undefined;
+  if (sticky && st.uid === 0) return undefined;
   if ((st.mode & 0o002) !== 0) return { reason: 'can be written by every user', fix: 'remove that permission (chmod o-w) or use another folder' };
   if ((st.mode & 0o020) !== 0 && !privateGroupOf(st)) return { reason: `can be written by the group ${accountsDb().groups.get(st.gid)?.name ?? st.gid}`, fix: 'remove that permission (chmod g-w) or use another folder' };
   return undefined;
@@ -144,7 +149,7 @@ export async function ensureDir(dir: string, createMode?: number): Promise<void>
   const abs = path.resolve(dir);
   let at = '/';
   const root = await fs.lstat('/');
-  const bad = folderProblem(root, true);
+  const bad = folderProblem(root);
   if (bad) throw new UnsafePathError('/', bad.reason, bad.fix);
   const parts = components(abs);
   for (let i = 0; i < parts.length; i++) {
@@ -159,8 +164,7 @@ export async function ensureDir(dir: string, createMode?: number): Promise<void>
       }
       st = await fs.lstat(at);
     }
-    // Folders above the last one may be shared sticky folders (/tmp); the last one may not.
-    const problem = folderProblem(st, i < parts.length - 1);
+    const problem = folderProblem(st);
     if (problem) throw new UnsafePathError(at, problem.reason, problem.fix);
   }
 }
@@ -195,7 +199,7 @@ export async function resolvePath(p: string): Promise<string> {
       continue;
     }
     if (st.isDirectory()) {
-      const problem = folderProblem(st, true);
+      const problem = folderProblem(st);
       if (problem) throw new UnsafePathError(next, problem.reason, problem.fix);
     } else if (todo.length) {
       throw new UnsafePathError(next, 'is not a folder', 'give a path through folders');
@@ -243,6 +247,7 @@ export async function readFile(file: string, opts: ReadOptions): Promise<Buffer 
   }
   try {
     const st = await h.stat();
+    if (st.isDirectory()) throw Object.assign(new Error(`${abs} is a folder, not a file`), { code: 'EISDIR', path: abs });
     const problem = fileProblem(st);
     if (problem) throw new UnsafePathError(abs, problem.reason, problem.fix);
     if (st.size > opts.maxBytes) throw new TooLargeError(abs, st.size, opts.maxBytes);
@@ -285,11 +290,11 @@ export interface WriteOptions {
   /** Mode for folders made on the way (default: the parent must exist). */
   readonly dirMode?: number;
   /**
-   * An existing file is replaced only when this says yes, given its first bytes (up to 64 KiB):
-   * for files at a path a person named, "it is one Overlab wrote". Without it any regular file
-   * of a trusted owner is replaced (the project's own files).
+   * An existing file is replaced only when this says yes, given its first and last bytes (up to
+   * 64 KiB each): for files at a path a person named, "it is one Overlab wrote". Without it any
+   * regular file of a trusted owner is replaced (the project's own files).
    */
-  readonly replaceIf?: (head: Buffer) => boolean;
+  readonly replaceIf?: (head: Buffer, tail: Buffer) => boolean;
   /** What to say when `replaceIf` says no. */
   readonly notOurs?: string;
   /** Test seam: called between the fsync of the temporary file and the rename (a crash there). */
@@ -314,14 +319,17 @@ export async function writeFile(file: string, data: string | Uint8Array, opts: W
     if (opts.replaceIf) {
       const h = await openChecked(abs, READ_FLAGS);
       let head: Buffer;
+      let tail: Buffer;
       try {
-        const buf = Buffer.alloc(Math.min(existing.size, 64 * 1024));
-        const { bytesRead } = await h.read(buf, 0, buf.length, 0);
-        head = buf.subarray(0, bytesRead);
+        const n = Math.min(existing.size, 64 * 1024);
+        const buf = Buffer.alloc(n);
+        head = buf.subarray(0, (await h.read(buf, 0, n, 0)).bytesRead);
+        const end = Buffer.alloc(n);
+        tail = end.subarray(0, (await h.read(end, 0, n, Math.max(0, existing.size - n))).bytesRead);
       } finally {
         await h.close();
       }
-      if (!opts.replaceIf(head)) throw new UnsafePathError(abs, 'exists and was not written by Overlab', opts.notOurs ?? 'pick a new file name, or remove the file first');
+      if (!opts.replaceIf(head, tail)) throw new UnsafePathError(abs, 'exists and was not written by Overlab', opts.notOurs ?? 'pick a new file name, or remove the file first');
     }
   }
   const temp = path.join(dir, `.${path.basename(abs)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -399,7 +407,7 @@ export async function removeTree(dir: string, what: string): Promise<void> {
   await checkDir(path.dirname(abs));
   const st = await lstatOrUndefined(abs);
   if (!st) return;
-  const problem = folderProblem(st, false);
+  const problem = folderProblem(st);
   if (problem) throw new UnsafePathError(abs, problem.reason, problem.fix);
   const marker = await readFile(path.join(abs, MARKER), { maxBytes: 4096 }).catch(() => undefined);
   if (marker === undefined) {

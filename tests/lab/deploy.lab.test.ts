@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, teardown } from '../../src/engine/deploy/deploy.js';
 import { run } from '../../src/engine/exec.js';
-import { chooseLabLayout, knownHostsPath, labDown, labExecArgv, labUp, type LabLayout } from '../../src/engine/lab/lab.js';
+import { chooseLabLayout, knownHostsPath, labDown, labExecArgv, labSshdPid, labUp, type LabLayout } from '../../src/engine/lab/lab.js';
 import { createProject, openProject, saveProject } from '../../src/engine/store/project.js';
 import { plan } from '../../src/shared/plan.js';
 import { makeTemplate } from '../../src/shared/templates.js';
@@ -131,7 +131,7 @@ describe.skipIf(!root)('deploy over SSH to the embedded lab', () => {
   }, 60_000);
 
   it('stops before any change when one host’s sshd is down, with a clear error for that host', async () => {
-    const pid = Number((await fs.readFile(path.join(L.state, 'spoke-3', 'sshd.pid'), 'utf8')).trim());
+    const pid = (await labSshdPid(L, 'spoke-3'))!;
     process.kill(pid, 'SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
     try {

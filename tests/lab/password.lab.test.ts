@@ -43,14 +43,16 @@ describe.skipIf(!root)('password logins (real sshd in a lab host)', () => {
     await inHost('useradd', '-M', '-N', '-d', '/', '-s', '/bin/sh', 'oltest');
     await run(labExecArgv(L, 'site-a', ['chpasswd']), { input: `oltest:${USER_PW}\n` });
     await inHost('sh', '-c', "echo 'oltest ALL=(ALL) ALL' > /etc/sudoers.d/oltest && chmod 0440 /etc/sudoers.d/oltest");
-    const d = path.join(L.state, 'site-a');
+    // The host's sshd files sit in its own /run (the lab state's site-a/run on this machine).
+    const d = path.join(L.state, 'site-a', 'run', 'overlab-lab');
+    const inside = '/run/overlab-lab';
     await fs.writeFile(
       path.join(d, 'sshd_password_config'),
       [
         'Port 2222',
         `ListenAddress ${L.hosts[0]!.mgmtAddress}`,
-        `HostKey ${path.join(d, 'ssh_host_ed25519_key')}`,
-        `PidFile ${path.join(d, 'sshd-password.pid')}`,
+        `HostKey ${inside}/ssh_host_ed25519_key`,
+        `PidFile ${inside}/sshd-password.pid`,
         'PermitRootLogin yes',
         'PasswordAuthentication yes',
         'KbdInteractiveAuthentication no',
@@ -60,7 +62,7 @@ describe.skipIf(!root)('password logins (real sshd in a lab host)', () => {
       ].join('\n'),
       { mode: 0o600 },
     );
-    await inHost('/usr/sbin/sshd', '-f', path.join(d, 'sshd_password_config'));
+    await inHost('/usr/sbin/sshd', '-f', `${inside}/sshd_password_config`);
     // sshd writes its pid file from the daemon child, after the parent has returned: wait for it
     // (on a loaded machine it was not there yet when read at once).
     const pidFile = path.join(d, 'sshd-password.pid');

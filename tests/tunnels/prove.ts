@@ -342,7 +342,11 @@ async function proveCase(c: Case, g: GroupLab, index: number): Promise<Out> {
       else o.bad(`${h}: teardown left residue:`, diff(before.get(h)!, after.get(h)!));
     }
     o.step('snapshot after');
-    await check('down.sh of the rendered bundle succeeds when nothing is there', hosts[0]!, ['sh', path.join(out, hosts[0]!, 'down.sh')]);
+    // On the script's stdin: a lab host has its own /tmp, where the rendered folder is not.
+    const downSh = await fs.readFile(path.join(out, hosts[0]!, 'down.sh'), 'utf8');
+    const downAgain = await sh(labExecArgv(L, hosts[0]!, ['sh', '-s']), 60_000, downSh);
+    if (downAgain.code === 0) o.ok('down.sh of the rendered bundle succeeds when nothing is there');
+    else o.bad('down.sh of the rendered bundle succeeds when nothing is there', downAgain.stderr || downAgain.stdout);
     return o;
   } catch (e) {
     o.bad('the case ran to its end', e instanceof Error ? (e.stack ?? e.message) : String(e));

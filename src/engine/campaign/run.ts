@@ -7,7 +7,6 @@
  * cannot carry is skipped with the preflight's reason; one that fails is recorded and the
  * campaign goes on.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ProgressEvent } from '../../shared/api.js';
 import { hasErrors } from '../../shared/diagnostics.js';
@@ -19,7 +18,7 @@ import { labDown, labUp, chooseLabLayout } from '../lab/lab.js';
 import { readRun } from '../measure/store.js';
 import { newRunId } from '../runs.js';
 import { planProject } from '../services/bundles.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { ensureDir, readText, statFile, writeFile } from '../safe-fs.js';
 import { openProject, saveProject } from '../store/project.js';
 
 export interface CampaignOptions {
@@ -44,14 +43,18 @@ export interface CampaignOutcome {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** The largest campaign.json read (a cell is a few hundred bytes). */
+const CAMPAIGN_MAX = 16 << 20;
 export const campaignDir = (projectDir: string, id: string): string => path.join(projectDir, 'campaigns', id);
 
 export async function readCampaign(projectDir: string, id: string): Promise<CampaignFile> {
   const file = path.join(campaignDir(projectDir, id), 'campaign.json');
+  const text = await readText(file, { maxBytes: CAMPAIGN_MAX });
+  if (text === undefined) throw new ApiError('invalid-arguments', `there is no campaign ${id} in ${path.join(projectDir, 'campaigns')}`);
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as CampaignFile;
-  } catch {
-    throw new ApiError('invalid-arguments', `there is no campaign ${id} in ${path.join(projectDir, 'campaigns')}`);
+    return JSON.parse(text) as CampaignFile;
+  } catch (e) {
+    throw new ApiError('failed', `${file} is not valid JSON (${message(e)}): it was cut short or changed by hand; start a new campaign, or remove that folder`);
   }
 }
 
@@ -90,13 +93,13 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
   if (opts.resume) c = await readCampaign(projectDir, opts.id);
   else {
     for (const s of opts.kinds) if (!registry.kinds.some((k) => k.id === s.kind)) throw new ApiError('invalid-arguments', `unknown tunnel kind "${s.kind}"; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}`);
-    if (await fs.stat(file).then(() => true, () => false)) throw new ApiError('invalid-arguments', `campaign ${opts.id} exists already: resume it with --resume ${opts.id}, or give another id`);
+    if (await statFile(file)) throw new ApiError('invalid-arguments', `campaign ${opts.id} exists already: resume it with --resume ${opts.id}, or give another id`);
     c = newCampaign(opts.id, base.name, opts.kinds, opts.mtus, opts.suite, opts.repeat ?? 1, opts.duration);
   }
-  await fs.mkdir(dir, { recursive: true });
+  await ensureDir(dir, 0o755);
   const save = async (): Promise<void> => {
     c.updatedAt = new Date().toISOString();
-    await writeFileAtomic(file, `${JSON.stringify(c, null, 1)}\n`, 0o644);
+    await writeFile(file, `${JSON.stringify(c, null, 1)}\n`, { mode: 0o644 });
   };
   await save();
   const labHosts = base.hosts.some((h) => h.target.type === 'lab');
@@ -114,9 +117,10 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
     emit(cell, 'cell', 'running');
     let labUpHere = false;
     try {
-      await fs.mkdir(path.join(cdir, '.overlab'), { recursive: true, mode: 0o700 });
+      await ensureDir(path.join(cdir, '.overlab'), 0o700);
       // SSH hosts keep the host keys the project pinned; lab hosts get their own lab.
-      await fs.copyFile(path.join(projectDir, '.overlab', 'known_hosts'), path.join(cdir, '.overlab', 'known_hosts')).catch(() => undefined);
+      const pinned = await readText(path.join(projectDir, '.overlab', 'known_hosts'), { maxBytes: 1 << 20 });
+      if (pinned !== undefined) await writeFile(path.join(cdir, '.overlab', 'known_hosts'), pinned, { mode: 0o644 });
       const saved = await saveProject(cdir, cellTopology(base, cell), registry);
       if (!saved.topology) {
         cell.status = 'skipped';

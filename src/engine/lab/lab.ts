@@ -5,10 +5,19 @@
  *  - a shared WAN bridge (the underlay), in a namespace of its own, at the project's MTU,
  *  - its own LAN (`lan0`, a veth pair inside the host).
  * Each host sees a private /etc, /var/lib, /var/log (overlays: reads fall through to the
- * machine's files, writes stay with the host), a private /run and an empty /root, so two
- * lab hosts never share a config, pid file or socket, and bundles land where daemons look.
+ * machine's files, writes stay with the host), its own empty /run, /root, /home, /tmp,
+ * /var/tmp and /dev/shm, and the rest of the machine's file system read-only (/usr, /boot,
+ * /opt …), so two lab hosts never share a config, pid file or socket, bundles land where
+ * daemons look, and a script run in a lab host does not change the machine by accident. It
+ * is not a security boundary: root in a lab host shares this machine's kernel and processes
+ * (the full-kernel runner is one).
  * Names carry a short id derived from the project folder, so `lab down` finds leftovers
  * of a crashed run by name alone.
+ *
+ * Root works in a project folder someone else may have written: every file of the project it
+ * reads or writes goes through safe-fs (no link followed, trusted owners only, exclusive
+ * creation), keys are generated in root's own state folder and copied in, and a public key is
+ * always derived from its private key, never read from a `.pub` file beside it.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -19,11 +28,21 @@ import type { Plan } from '../../shared/plan.js';
 import type { Topology } from '../../shared/schema.js';
 import { run, succeeds } from '../exec.js';
 import { pool } from '../pool.js';
+import { createFile, ensureDir, ensureRootDir, readText, UnsafePathError, writeFile } from '../safe-fs.js';
 import { SECRETS_DIR } from '../store/project.js';
-import { writeFileAtomic } from '../store/atomic.js';
 
-/** Lab state on the machine (pid files, overlay upper dirs, mount-namespace handles). Not under /run: hosts get a private /run. */
-export const LAB_STATE_ROOT = '/var/tmp/overlab-lab';
+/**
+ * Lab state on the machine (overlay upper dirs, the hosts' private folders, mount-namespace
+ * handles, sshd files), one tmpfs per lab. Under /run, where only root can make a folder, and
+ * checked (root-owned, 0700, not a link) every time: a folder another user made first (in a
+ * world-writable place such as /var/tmp) would let them redirect root's mounts and writes.
+ */
+export const LAB_STATE_ROOT = '/run/overlab-lab';
+/** Where an earlier Overlab kept lab state: `lab down` still clears labs left there. */
+const LEGACY_STATE_ROOT = '/var/tmp/overlab-lab';
+
+/** The largest known_hosts or key file Overlab reads. */
+const KEY_FILE_MAX = 1 << 20;
 
 export interface LabHost {
   /** The topology host's stable id: its slot follows it across renames and reorders. */
@@ -149,8 +168,17 @@ async function prefixesInUse(ownBridge: string): Promise<Prefix[]> {
 
 /** What `lab up` saved: the layout it brought up (lab.json). */
 async function savedLab(projectDir: string): Promise<LabLayout | undefined> {
+  let text: string | undefined;
   try {
-    const saved = JSON.parse(await fs.readFile(path.join(LAB_STATE_ROOT, labId(projectDir), 'lab.json'), 'utf8')) as Partial<LabLayout>;
+    text = await readText(path.join(LAB_STATE_ROOT, labId(projectDir), 'lab.json'), { maxBytes: 16 << 20 });
+  } catch (e) {
+    // Nothing of a lab (or no state folder at all): not up. Anything else (a planted state folder) is said.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EACCES') return undefined;
+    throw e;
+  }
+  if (text === undefined) return undefined;
+  try {
+    const saved = JSON.parse(text) as Partial<LabLayout>;
     return saved.mgmtBlock && Array.isArray(saved.hosts) ? (saved as LabLayout) : undefined;
   } catch {
     return undefined;
@@ -183,16 +211,37 @@ export async function chooseLabLayout(projectDir: string, t: Topology, plan: Pla
   return labLayout(projectDir, t, plan, free.text, assignSlots(t, new Map()));
 }
 
-const hostDir = (L: LabLayout, h: LabHost): string => path.join(L.state, h.name);
+const hostDir = (L: { state: string }, h: { name: string }): string => path.join(L.state, h.name);
 const mntHandle = (L: LabLayout, h: LabHost): string => path.join(hostDir(L, h), 'mnt');
 const vethMgmt = (L: { id: string }, h: { slot: number }): string => `olm${L.id}${h.slot}`;
 const vethWan = (L: { id: string }, h: { slot: number }): string => `olw${L.id}${h.slot}`;
 
+/**
+ * The host's own folders, each bound over the machine's inside its mount namespace (name in the
+ * host's state folder, where it is mounted, mode). /run last: the state folder itself is under
+ * the machine's /run, and is hidden once the host's own /run is in place.
+ */
+const PRIVATE_DIRS: readonly { readonly name: string; readonly at: string; readonly mode: number }[] = [
+  { name: 'root', at: '/root', mode: 0o700 },
+  { name: 'home', at: '/home', mode: 0o755 },
+  { name: 'tmp', at: '/tmp', mode: 0o1777 },
+  { name: 'vartmp', at: '/var/tmp', mode: 0o1777 },
+  { name: 'shm', at: '/dev/shm', mode: 0o1777 },
+  { name: 'run', at: '/run', mode: 0o755 },
+];
+/** Folders the host's /run starts with (sshd's privilege-separation folder, lock and user folders). */
+const RUN_SUBDIRS = ['sshd', 'lock', 'user'];
+/** The host's sshd files, inside its own /run (so the path is the same for sshd and for nothing else). */
+const SSHD_DIR_IN_HOST = '/run/overlab-lab';
+/** The same folder seen from the machine. */
+const sshdDir = (L: { state: string }, h: { name: string }): string => path.join(hostDir(L, h), 'run', 'overlab-lab');
+
 export const labKeyPath = (projectDir: string): string => path.join(projectDir, SECRETS_DIR, 'lab', 'id_ed25519');
 export const knownHostsPath = (projectDir: string): string => path.join(projectDir, '.overlab', 'known_hosts');
+const hostKeyPath = (projectDir: string, host: string): string => path.join(projectDir, SECRETS_DIR, 'lab', 'hostkeys', host);
 
 async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
+  return fs.lstat(p).then(() => true, () => false);
 }
 
 async function netnsList(): Promise<string[]> {
@@ -227,28 +276,58 @@ async function linkExists(name: string, ns?: string): Promise<boolean> {
   return succeeds(ns ? ['ip', '-n', ns, 'link', 'show', 'dev', name] : ['ip', 'link', 'show', 'dev', name]);
 }
 
-/** ssh-keygen key pair at `file`, made once. */
-async function ensureKey(file: string, comment: string): Promise<void> {
-  if (await exists(file)) return;
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+/** `type base64` of an OpenSSH private key file root made itself (ssh-keygen -y: derived, never read from a .pub). */
+async function publicKeyOf(privateKeyFile: string): Promise<string> {
+  const { stdout } = await run(['ssh-keygen', '-y', '-f', privateKeyFile]);
+  const fields = stdout.trim().split(/\s+/);
+  if (fields.length < 2 || !/^ssh-[a-z0-9-]+$/.test(fields[0]!)) throw new Error(`bug: ssh-keygen -y printed no public key for ${privateKeyFile}`);
+  return `${fields[0]} ${fields[1]}`;
+}
+
+/**
+ * A lab key pair kept in the project (so host keys stay pinned across reboots and the person can
+ * `ssh -i` into a lab host): made by ssh-keygen inside root's own state folder and created in the
+ * project with O_EXCL, or, when the project has one, read without following a link, from a file
+ * of a trusted owner that nobody else can read. Returns the private key's text and its public
+ * key, and leaves a copy of the private key at `copyTo` (0600, root's) for sshd or ssh to use.
+ */
+async function labKeyPair(file: string, comment: string, scratch: string, copyTo: string): Promise<{ publicKey: string }> {
+  await ensureDir(path.dirname(file), 0o700);
+  let text = await readText(file, { maxBytes: KEY_FILE_MAX });
+  if (text !== undefined) {
+    const st = await fs.lstat(file);
+    if ((st.mode & 0o077) !== 0) throw new UnsafePathError(file, `is a private key others can read (mode ${(st.mode & 0o777).toString(8)})`, `chmod 600 ${file}, or remove it and let Overlab make a new one`);
+  } else {
+    const tmp = await fs.mkdtemp(path.join(scratch, '.keygen-'));
+    try {
+      await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path.join(tmp, 'key')]);
+      text = await fs.readFile(path.join(tmp, 'key'), 'utf8');
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+    if (!(await createFile(file, text, { mode: 0o600 }))) throw new UnsafePathError(file, 'appeared while Overlab was making it', 'run lab up again');
+  }
+  await writeFile(copyTo, text, { mode: 0o600 });
+  const publicKey = await publicKeyOf(copyTo);
+  // For the person (ssh -i, ssh-copy-id): the public half beside it, always the derived one.
+  await writeFile(`${file}.pub`, `${publicKey} ${comment}\n`, { mode: 0o644 });
+  return { publicKey };
 }
 
 function sshdConfig(L: LabLayout, h: LabHost): string {
-  const d = hostDir(L, h);
   return [
     '# sshd of an Overlab lab host; started by `overlab lab up`.',
     'Port 22',
     `ListenAddress ${h.mgmtAddress}`,
-    `HostKey ${path.join(d, 'ssh_host_ed25519_key')}`,
-    `PidFile ${path.join(d, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${path.join(L.state, 'authorized_keys')}`,
+    `HostKey ${SSHD_DIR_IN_HOST}/ssh_host_ed25519_key`,
+    `PidFile ${SSHD_DIR_IN_HOST}/sshd.pid`,
+    `AuthorizedKeysFile ${SSHD_DIR_IN_HOST}/authorized_keys`,
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
     'UsePAM no',
-    // Lab files sit under /var/tmp, which is world-writable; they are root-owned 0600 themselves.
-    'StrictModes no',
+    // Its files sit in the host's own /run (root's, 0755) in a root-only folder: StrictModes holds.
+    'StrictModes yes',
     'PrintMotd no',
     'UseDNS no',
     'MaxStartups 100:30:200',
@@ -259,41 +338,54 @@ function sshdConfig(L: LabLayout, h: LabHost): string {
   ].join('\n');
 }
 
+/**
+ * The host's mount namespace: overlays on /etc, /var/lib, /var/log; its own /root, /home, /tmp,
+ * /var/tmp, /dev/shm and /run (folders in its state, bound over the machine's); the rest of the
+ * machine's file system read-only. The paths are Overlab's own (no user text): the id is hex
+ * and host names match HOST_NAME_RE.
+ */
 async function ensureMountNs(L: LabLayout, h: LabHost): Promise<void> {
   const handle = mntHandle(L, h);
   if (await isMountpoint(handle)) return;
   const d = hostDir(L, h);
   for (const sub of ['etc', 'varlib', 'varlog']) {
-    await fs.mkdir(path.join(d, `${sub}.upper`), { recursive: true });
-    await fs.mkdir(path.join(d, `${sub}.work`), { recursive: true });
+    await fs.mkdir(path.join(d, `${sub}.upper`), { recursive: true, mode: 0o755 });
+    await fs.mkdir(path.join(d, `${sub}.work`), { recursive: true, mode: 0o700 });
   }
+  for (const p of PRIVATE_DIRS) {
+    await fs.mkdir(path.join(d, p.name), { recursive: true });
+    await fs.chmod(path.join(d, p.name), p.mode);
+  }
+  for (const sub of RUN_SUBDIRS) await fs.mkdir(path.join(d, 'run', sub), { recursive: true, mode: 0o755 });
   await fs.writeFile(handle, '');
   await run(['unshare', `--mount=${handle}`, '--propagation', 'private', 'true']);
   const overlay = (target: string, sub: string): string =>
     `mount -t overlay overlay -o lowerdir=${target},upperdir=${path.join(d, `${sub}.upper`)},workdir=${path.join(d, `${sub}.work`)} ${target}`;
-  // Paths here are Overlab's own (no user text): the id is hex and host names match HOST_NAME_RE.
   const script = [
     'set -e',
     overlay('/etc', 'etc'),
     overlay('/var/lib', 'varlib'),
     overlay('/var/log', 'varlog'),
-    'mount -t tmpfs -o mode=0755 tmpfs /run',
-    'mkdir -p /run/sshd /run/lock /run/user',
-    'mount -t tmpfs -o mode=0700 tmpfs /root',
+    ...PRIVATE_DIRS.filter((p) => p.at !== '/run').map((p) => `if [ -d ${p.at} ]; then mount --bind ${path.join(d, p.name)} ${p.at}; fi`),
+    // The machine's own files read-only: / and whatever else is a mount of a real file system
+    // holding programs or data (a bind remount changes this namespace's view only).
+    'mount -o remount,bind,ro /',
+    'for m in /usr /boot /opt /srv /usr/local; do if mountpoint -q "$m"; then mount -o remount,bind,ro "$m"; fi; done',
     // A clean login: root's shell is /bin/sh with an empty home, so no dotfiles run on each SSH command.
     "sed -i 's#^root:\\([^:]*\\):0:0:\\([^:]*\\):[^:]*:[^:]*$#root:\\1:0:0:\\2:/root:/bin/sh#' /etc/passwd",
     `echo ${h.name} > /etc/hostname`,
+    `mount --bind ${path.join(d, 'run')} /run`,
   ].join('\n');
   await run(['nsenter', `--mount=${handle}`, '--', 'sh', '-c', script]);
 }
 
-async function sshdRunning(L: LabLayout, h: LabHost): Promise<boolean> {
-  const pidFile = path.join(hostDir(L, h), 'sshd.pid');
+/** The pid of a lab host's sshd, or undefined when it is not running. */
+export async function labSshdPid(L: LabLayout, host: string): Promise<number | undefined> {
   try {
-    const pid = Number((await fs.readFile(pidFile, 'utf8')).trim());
-    return (await fs.readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'sshd';
+    const pid = Number((await fs.readFile(path.join(sshdDir(L, { name: host }), 'sshd.pid'), 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 1 && (await fs.readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'sshd' ? pid : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -325,19 +417,26 @@ export async function requireRoot(): Promise<void> {
   }
 }
 
+/** The lab's state folder: a tmpfs of its own in root's checked state root, made private. */
+async function ensureState(L: LabLayout): Promise<void> {
+  await ensureRootDir(LAB_STATE_ROOT, 0o700);
+  if (!(await isMountpoint(L.state))) {
+    await ensureRootDir(L.state, 0o700);
+    // A tmpfs of its own: persistent mount-namespace handles need a mount that does not
+    // propagate, and overlay upper dirs cannot sit on an overlayfs (as / is in the full-kernel
+    // VM). A lab does not outlive the machine's uptime anyway.
+    await run(['mount', '-t', 'tmpfs', '-o', 'mode=0700,nosuid,nodev', `overlab-lab-${L.id}`, L.state]);
+    await run(['mount', '--make-private', L.state]);
+  }
+  await ensureRootDir(L.state, 0o700);
+}
+
 /** Brings the lab up; idempotent. Returns what it created. */
 export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) => void = () => undefined): Promise<{ created: string[]; removed: string[] }> {
   await requireRoot();
   const created: string[] = [];
   const removed: string[] = [];
-  await fs.mkdir(L.state, { recursive: true, mode: 0o700 });
-  // The state lives on a tmpfs of its own: persistent mount-namespace handles need a mount
-  // that does not propagate, and overlay upper dirs cannot sit on an overlayfs (as / is in the
-  // full-kernel VM). A lab does not outlive the machine's uptime anyway.
-  if (!(await isMountpoint(L.state))) {
-    await run(['mount', '-t', 'tmpfs', '-o', 'mode=0700', `overlab-lab-${L.id}`, L.state]);
-    await run(['mount', '--make-private', L.state]);
-  }
+  await ensureState(L);
   // Hosts the last `lab up` made that are gone from the project, renamed or moved: take them
   // down first (their namespace is named after the old name, their veths after the old slot).
   const before = await savedLab(projectDir);
@@ -347,9 +446,7 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
     // (A lab.json of an older Overlab has no slots: its hosts sat at their index.)
     removed.push(...(await removeHost(L, { ...old, slot: old.slot ?? (old as { index?: number }).index ?? 0 })));
   }
-  const key = labKeyPath(projectDir);
-  await ensureKey(key, `overlab-lab-${L.id}`);
-  await writeFileAtomic(path.join(L.state, 'authorized_keys'), await fs.readFile(`${key}.pub`, 'utf8'), 0o600);
+  const { publicKey: clientKey } = await labKeyPair(labKeyPath(projectDir), `overlab-lab-${L.id}`, L.state, path.join(L.state, 'id_ed25519'));
 
   onEvent({ step: 'bridges' });
   if (!(await linkExists(L.mgmtBridge))) {
@@ -408,25 +505,25 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
       ...(h.lanGateway ? [...(have.has('lan0') ? [] : ['link add lan0 type veth peer name lan0p']), `addr replace ${h.lanGateway} dev lan0`, 'link set lan0 up', 'link set lan0p up'] : []),
     ]);
     await ensureMountNs(L, h);
-    // sshd with a host key kept in the project, so the pin survives a reboot of the machine.
-    const d = hostDir(L, h);
-    const hostKey = path.join(projectDir, SECRETS_DIR, 'lab', 'hostkeys', h.name);
-    await ensureKey(hostKey, `${h.name}@overlab-lab`);
-    await fs.copyFile(hostKey, path.join(d, 'ssh_host_ed25519_key'));
-    await fs.chmod(path.join(d, 'ssh_host_ed25519_key'), 0o600);
-    await writeFileAtomic(path.join(d, 'sshd_config'), sshdConfig(L, h), 0o600);
-    if (!(await sshdRunning(L, h))) {
-      await run(inHost(L, h, '/usr/sbin/sshd', '-f', path.join(d, 'sshd_config')));
+    // sshd with a host key kept in the project, so the pin survives a reboot of the machine; its
+    // files in the host's own /run, in a folder only root can enter.
+    const sd = sshdDir(L, h);
+    await fs.mkdir(sd, { recursive: true, mode: 0o700 });
+    await fs.chmod(sd, 0o700);
+    const { publicKey } = await labKeyPair(hostKeyPath(projectDir, h.name), `${h.name}@overlab-lab`, L.state, path.join(sd, 'ssh_host_ed25519_key'));
+    await writeFile(path.join(sd, 'authorized_keys'), `${clientKey} overlab-lab-${L.id}\n`, { mode: 0o600 });
+    await writeFile(path.join(sd, 'sshd_config'), sshdConfig(L, h), { mode: 0o600 });
+    if ((await labSshdPid(L, h.name)) === undefined) {
+      await run(inHost(L, h, '/usr/sbin/sshd', '-f', `${SSHD_DIR_IN_HOST}/sshd_config`));
       created.push(`sshd ${h.name}`);
     }
-    const pub = (await fs.readFile(`${hostKey}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
-    return `${h.mgmtAddress} ${pub}`;
+    return { host: h.name, line: `${h.mgmtAddress} ${publicKey}` };
   });
   await pinHostKeys(projectDir, known);
   onEvent({ step: 'wait-sshd' });
   const down = (await Promise.all(L.hosts.map(async (h) => ((await waitPort(h.mgmtAddress, 22, 10_000)) ? undefined : h.name)))).filter(Boolean);
-  if (down.length) throw new Error(`sshd did not start on lab host(s) ${down.join(', ')}; see ${L.state}/<host>/`);
-  await writeFileAtomic(path.join(L.state, 'lab.json'), `${JSON.stringify(L, null, 2)}\n`, 0o600);
+  if (down.length) throw new Error(`sshd did not start on lab host(s) ${down.join(', ')}; see ${L.state}/<host>/run/overlab-lab/`);
+  await writeFile(path.join(L.state, 'lab.json'), `${JSON.stringify(L, null, 2)}\n`, { mode: 0o600 });
   return { created, removed };
 }
 
@@ -480,19 +577,36 @@ async function clearNamespace(ns: string): Promise<string[]> {
   return out;
 }
 
-/** Pins the lab hosts' keys in the project's known_hosts, replacing older lines for the same addresses. */
-async function pinHostKeys(projectDir: string, lines: readonly string[]): Promise<void> {
+/**
+ * Pins the lab hosts' keys in the project's known_hosts, replacing older lines for the same
+ * addresses. The old file is read without following a link: a known_hosts planted as a link to
+ * a root-only file must not have that file copied into the project.
+ */
+async function pinHostKeys(projectDir: string, pins: readonly { host: string; line: string }[]): Promise<void> {
   const file = knownHostsPath(projectDir);
-  const addrs = new Set(lines.map((l) => l.split(' ')[0]));
-  const old = (await fs.readFile(file, 'utf8').catch(() => '')).split('\n').filter((l) => l && !addrs.has(l.split(' ')[0]));
-  await writeFileAtomic(file, `${[...old, ...lines].join('\n')}\n`, 0o644);
+  const addrs = new Set(pins.map((p) => p.line.split(' ')[0]));
+  const old = ((await readText(file, { maxBytes: KEY_FILE_MAX })) ?? '').split('\n').filter((l) => l && !addrs.has(l.split(' ')[0]));
+  await writeFile(file, `${[...old, ...pins.map((p) => `${p.line} overlab:host=${p.host}`)].join('\n')}\n`, { mode: 0o644, dirMode: 0o700 });
+}
+
+/** Unmounts what is mounted at or below `state` (deepest first) and removes it. */
+async function clearState(state: string): Promise<boolean> {
+  if (!(await exists(state))) return false;
+  const info = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const below = info
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => !!m && (m === state || m.startsWith(`${state}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const m of below) await run(['umount', m]).catch(() => undefined);
+  await fs.rm(state, { recursive: true, force: true });
+  return true;
 }
 
 /** Removes every namespace, link, process, mount and file of this project's lab, found by name. */
 export async function labDown(projectDir: string): Promise<{ removed: string[] }> {
   await requireRoot();
   const id = labId(projectDir);
-  const state = path.join(LAB_STATE_ROOT, id);
   const removed: string[] = [];
   const prefix = `olab-${id}-`;
   // Namespaces are independent: clear them in parallel.
@@ -508,16 +622,23 @@ export async function labDown(projectDir: string): Promise<{ removed: string[] }
       removed.push(`link ${name}`);
     }
   }
-  if (await exists(state)) {
-    for (const entry of await fs.readdir(state)) {
-      const handle = path.join(state, entry, 'mnt');
-      if (await isMountpoint(handle)) await run(['umount', handle]);
-    }
-    if (await isMountpoint(state)) await run(['umount', state]);
-    await fs.rm(state, { recursive: true, force: true });
-    removed.push(`state ${state}`);
+  // State is cleared only under a state root that root made (checked, as lab up does); a lab
+  // left by an earlier Overlab under /var/tmp only when that folder passes the same check,
+  // since anyone could have made it first.
+  if (await exists(LAB_STATE_ROOT)) {
+    await ensureRootDir(LAB_STATE_ROOT, 0o700);
+    if (await clearState(path.join(LAB_STATE_ROOT, id))) removed.push(`state ${path.join(LAB_STATE_ROOT, id)}`);
+  }
+  if (await isRootOnlyDir(LEGACY_STATE_ROOT)) {
+    if (await clearState(path.join(LEGACY_STATE_ROOT, id))) removed.push(`state ${path.join(LEGACY_STATE_ROOT, id)}`);
   }
   return { removed };
+}
+
+/** Whether `dir` is a real folder of root's, mode 0700 (false when absent or anything else). */
+async function isRootOnlyDir(dir: string): Promise<boolean> {
+  const st = await fs.lstat(dir).catch(() => undefined);
+  return !!st && st.isDirectory() && st.uid === 0 && (st.mode & 0o7777) === 0o700;
 }
 
 /** argv that runs a command inside a lab host (its network and mount namespaces), for `lab exec` and tests. */

@@ -9,18 +9,26 @@ import path from 'node:path';
 import { leanOf, listingOf, RESULTS_FORMAT, type RunListing, type RunResults } from '../../shared/measure/results.js';
 import { RUN_ID_RE } from '../../shared/api.js';
 import { ApiError } from '../api-error.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { readText, statFile, TooLargeError, UnsafePathError, writeFile } from '../safe-fs.js';
 
 const LISTING = 'listing.json';
 const LEAN = 'lean.json';
 
+/**
+ * The largest results.json read: a 2,000-link run is 54 MB. Past this a file is not one Overlab
+ * wrote, and parsing it would take the engine's memory.
+ */
+export const RESULTS_MAX = 512 << 20;
+
 /** A file beside results.json that is at least as new as it (written after it), parsed; else undefined. */
 async function sidecar<T>(runDir: string, name: string, results: { mtimeMs: number }): Promise<T | undefined> {
-  const st = await fs.stat(path.join(runDir, name)).catch(() => undefined);
-  if (!st || st.mtimeMs < results.mtimeMs) return undefined;
   try {
-    return JSON.parse(await fs.readFile(path.join(runDir, name), 'utf8')) as T;
+    const st = await statFile(path.join(runDir, name));
+    if (!st || st.mtimeMs < results.mtimeMs) return undefined;
+    const text = await readText(path.join(runDir, name), { maxBytes: RESULTS_MAX });
+    return text === undefined ? undefined : (JSON.parse(text) as T);
   } catch {
+    // Unreadable, unsafe or not JSON: derived from results.json instead (and rewritten).
     return undefined;
   }
 }
@@ -36,7 +44,12 @@ export async function readRun(projectDir: string, runId: string, opts: { lean?: 
   if (!RUN_ID_RE.test(runId)) throw new ApiError('invalid-arguments', `"${runId}" is not a run id`);
   const file = path.join(projectDir, 'runs', runId, 'results.json');
   const missing = (): ApiError => new ApiError('invalid-arguments', `there is no run ${runId} in ${path.join(projectDir, 'runs')} (overlab measure ${projectDir} makes one)`);
-  const st = await fs.stat(file).catch(() => undefined);
+  let st: Awaited<ReturnType<typeof statFile>>;
+  try {
+    st = await statFile(file);
+  } catch (e) {
+    throw unreadableRun(file, e);
+  }
   if (!st) throw missing();
   const cached = lastRead && lastRead.file === file && lastRead.mtimeMs === st.mtimeMs && lastRead.size === st.size ? lastRead.results : undefined;
   if (opts.lean && !cached) {
@@ -48,13 +61,19 @@ export async function readRun(projectDir: string, runId: string, opts: { lean?: 
   if (cached) {
     r = cached;
   } else {
-    let text: string;
+    let text: string | undefined;
     try {
-      text = await fs.readFile(file, 'utf8');
-    } catch {
-      throw missing();
+      text = await readText(file, { maxBytes: RESULTS_MAX });
+    } catch (e) {
+      throw unreadableRun(file, e);
     }
-    r = JSON.parse(text) as RunResults;
+    if (text === undefined) throw missing();
+    try {
+      r = JSON.parse(text) as RunResults;
+    } catch (e) {
+      throw new ApiError('failed', `${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): it was cut short or changed by hand; measure again, or remove that run folder`);
+    }
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new ApiError('failed', `${file} is not an Overlab results file`);
     if (r.format !== RESULTS_FORMAT) throw new ApiError('failed', `${file} is not an Overlab results file`);
     lastRead = { file, mtimeMs: st.mtimeMs, size: st.size, results: r };
   }
@@ -66,18 +85,26 @@ export async function readRun(projectDir: string, runId: string, opts: { lean?: 
   return lean;
 }
 
-const writeLean = (runDir: string, lean: RunResults): Promise<void> => writeFileAtomic(path.join(runDir, LEAN), JSON.stringify(lean), 0o644);
+const writeLean = (runDir: string, lean: RunResults): Promise<void> => writeFile(path.join(runDir, LEAN), JSON.stringify(lean), { mode: 0o644 });
+
+/** A results file that cannot be read as one: said with the file and what to do. */
+function unreadableRun(file: string, e: unknown): ApiError {
+  if (e instanceof UnsafePathError || e instanceof TooLargeError) return new ApiError('failed', e.message);
+  return new ApiError('failed', `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+}
 
 /** Writes the run's listing and lean read beside its results (after them: never older than the results). */
 export async function writeSidecars(runDir: string, r: RunResults): Promise<void> {
   await writeLean(runDir, leanOf(r));
-  await writeFileAtomic(path.join(runDir, LISTING), `${JSON.stringify(listingOf(r))}\n`, 0o644);
+  await writeFile(path.join(runDir, LISTING), `${JSON.stringify(listingOf(r))}\n`, { mode: 0o644 });
 }
 
 /** The listing of a run folder: listing.json when it is as new as results.json and names this run, else from the results. */
 async function listingIn(projectDir: string, runId: string): Promise<RunListing> {
   const dir = path.join(projectDir, 'runs', runId);
-  const l = await sidecar<RunListing>(dir, LISTING, await fs.stat(path.join(dir, 'results.json')));
+  const results = await statFile(path.join(dir, 'results.json'));
+  if (!results) throw new Error('no results');
+  const l = await sidecar<RunListing>(dir, LISTING, results);
   if (l?.runId === runId && typeof l.startedAt === 'string') return l;
   return listingOf(await readRun(projectDir, runId));
 }

@@ -120,6 +120,11 @@ const STANDALONE_HTML = `(() => {
   meta.setAttribute('content', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
   const charset = head.querySelector('meta[charset]');
   if (charset) charset.after(meta); else head.prepend(meta);
+  // Says "Overlab wrote this": a later report replaces only such a file at its path.
+  const generator = document.createElement('meta');
+  generator.setAttribute('name', 'generator');
+  generator.setAttribute('content', 'Overlab');
+  meta.after(generator);
   const style = document.createElement('style');
   style.textContent = css.join('\\n');
   head.append(style);

@@ -8,6 +8,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { readText } from '../safe-fs.js';
+import { SECRET_FILE_MAX } from '../secrets/store.js';
 import { SECRETS_DIR } from '../store/project.js';
 
 /** Shorter values would redact innocent text (every secret here is far longer). */
@@ -77,7 +79,10 @@ export async function readSecretValues(projectDir: string): Promise<SecretValue[
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && e.name !== 'spec.json') out.push({ name: path.relative(root, p).split(path.sep).join('/'), value: await fs.readFile(p, 'utf8') });
+      else if (e.isFile() && e.name !== 'spec.json') {
+        const value = await readText(p, { maxBytes: SECRET_FILE_MAX });
+        if (value !== undefined) out.push({ name: path.relative(root, p).split(path.sep).join('/'), value });
+      }
     }
   };
   await walk(root);

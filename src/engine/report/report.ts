@@ -15,9 +15,10 @@ import { ApiError } from '../api-error.js';
 import type { Handlers } from '../engine.js';
 import { listRuns, readRun } from '../measure/store.js';
 import { renderProject } from '../services/bundles.js';
-import { writeFileAtomic } from '../store/atomic.js';
-import { promises as fs } from 'node:fs';
-import { reportCsv } from './csv.js';
+import { RESULTS_FORMAT } from '../../shared/measure/results.js';
+import { CAMPAIGN_FORMAT } from '../../shared/measure/campaign.js';
+import { ensureDir, resolvePath, writeFile } from '../safe-fs.js';
+import { CSV_COLUMNS, csvLine, reportCsv } from './csv.js';
 import { printRoute, pdfPageCount, type PrintTarget } from './print.js';
 import { projectRedactor } from './redact.js';
 
@@ -46,6 +47,33 @@ const APPENDIX_FILE_BYTES = 8192;
 
 const EXT: Readonly<Record<ReportFormat, string>> = { pdf: 'pdf', html: 'html', csv: 'csv', json: 'json' };
 
+/** Every printed report's title starts with this (the report route sets it): a PDF's /Title says it. */
+export const REPORT_TITLE_PREFIX = 'Overlab report';
+/** What the standalone HTML report carries in its head. */
+export const HTML_GENERATOR = '<meta name="generator" content="Overlab">';
+
+const utf16Hex = (s: string): string => [...s].map((c) => c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')).join('');
+
+/**
+ * Whether a file already at the report's path is a report Overlab wrote (of this format), the
+ * only kind of file a report replaces: the path is one a person named, and root must not
+ * overwrite whatever a mistyped or planted name points at.
+ */
+export function isOverlabReport(format: ReportFormat, head: Buffer): boolean {
+  const text = head.toString('latin1');
+  switch (format) {
+    case 'pdf':
+      // Chromium writes the page's title into the Info dictionary at the top, as a literal or UTF-16BE hex string.
+      return text.startsWith('%PDF-') && (text.includes(`/Title (${REPORT_TITLE_PREFIX}`) || text.includes(`/Title <FEFF${utf16Hex(REPORT_TITLE_PREFIX)}`));
+    case 'html':
+      return /^\s*<!doctype html>/i.test(text) && text.includes(HTML_GENERATOR);
+    case 'csv':
+      return head.toString('utf8').startsWith(csvLine(CSV_COLUMNS));
+    case 'json':
+      return /^\{\s*"(format|campaign)"/.test(text) && (text.includes(`"${RESULTS_FORMAT}"`) || text.includes(`"${CAMPAIGN_FORMAT}"`));
+  }
+}
+
 /** What the report is of: the run named, the campaign named, or the newest run. */
 async function subject(dir: string, runId?: string, campaignId?: string): Promise<{ kind: 'run'; run: RunResults } | { kind: 'campaign'; id: string }> {
   if (runId && campaignId) throw new ApiError('invalid-arguments', 'a report is of one run or one campaign: give --run or --campaign, not both');
@@ -72,8 +100,8 @@ export async function report(args: ReportArgs, deps: ReportDeps): Promise<Report
   step('load');
   const s = await subject(dir, args.runId, args.campaignId);
   const name = s.kind === 'run' ? `report-${s.run.runId}` : `report-campaign-${s.id}`;
-  const file = args.file ? path.resolve(dir, args.file) : path.join(dir, 'reports', `${name}.${EXT[format]}`);
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  const file = args.file ? await resolvePath(path.resolve(dir, args.file)) : path.join(dir, 'reports', `${name}.${EXT[format]}`);
+  await ensureDir(path.dirname(file), 0o755);
   // Last wall: whatever the engine writes passes the redactor, even data that should hold no secret.
   const redactor = await projectRedactor(dir);
   const started = Date.now();
@@ -104,7 +132,11 @@ export async function report(args: ReportArgs, deps: ReportDeps): Promise<Report
     if (format === 'pdf') pages = pdfPageCount(data as Buffer);
   }
   step('write', file);
-  await writeFileAtomic(file, data);
+  await writeFile(file, data, {
+    mode: 0o644,
+    replaceIf: (head) => isOverlabReport(format, head),
+    notOurs: `a report replaces only a ${format.toUpperCase()} report Overlab wrote; give another file name, or remove ${file} first`,
+  });
   return { file, format, bytes: Buffer.byteLength(data), ...(pages !== undefined ? { pages } : {}), ms: Date.now() - started };
 }
 

@@ -2,7 +2,6 @@
  * Plan and render for a project folder: opens the project, plans, makes sure the secrets
  * the plan refers to exist, renders the bundles and writes them out.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { error, hasErrors, type Diagnostic } from '../../shared/diagnostics.js';
 import { plan, type Plan } from '../../shared/plan.js';
@@ -10,7 +9,7 @@ import { render, type HostBundle } from '../../shared/render.js';
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ensureSecrets, type SecretSet } from '../secrets/store.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { ensureDir, removeTree, writeFile, writeMarker } from '../safe-fs.js';
 import { openProject } from '../store/project.js';
 
 export interface Planned {
@@ -38,24 +37,32 @@ export async function renderProject(dir: string, registry: Registry): Promise<Re
   return { ...planned, bundles: render(planned.plan, registry, secrets.lookup), secrets };
 }
 
-/** Writes `OUT/<host>/{up.sh,down.sh,files/...}`; files keep their modes (secrets 0600). */
+/** What `render --out` writes into each host folder's marker: only such a folder is replaced. */
+const RENDERED_BY = 'overlab render';
+
+/**
+ * Writes `OUT/<host>/{up.sh,down.sh,files/...}`; files keep their modes (secrets 0600). A host
+ * folder already there is replaced only when `overlab render` made it (its marker file), never
+ * through a link: OUT is a place the person named, and may hold anything.
+ */
 export async function writeBundles(out: string, bundles: readonly HostBundle[]): Promise<Diagnostic[]> {
   const problems: Diagnostic[] = [];
+  await ensureDir(out, 0o755);
   for (const b of bundles) {
     const root = path.join(out, b.host);
-    await fs.rm(root, { recursive: true, force: true });
-    await fs.mkdir(path.join(root, 'files'), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(path.join(root, 'up.sh'), b.up, 0o755);
-    await writeFileAtomic(path.join(root, 'down.sh'), b.down, 0o755);
+    await removeTree(root, RENDERED_BY);
+    // The folder holds secrets (keys, PSKs): private to root until the person reads it.
+    await ensureDir(path.join(root, 'files'), 0o700);
+    await writeFile(path.join(root, 'up.sh'), b.up, { mode: 0o755 });
+    await writeFile(path.join(root, 'down.sh'), b.down, { mode: 0o755 });
     for (const f of b.files) {
       if (!path.isAbsolute(f.path) || path.normalize(f.path) !== f.path) {
         problems.push(error('bad-bundle-path', [], `bug: ${b.host} bundle file path ${JSON.stringify(f.path)} is not absolute and normal`));
         continue;
       }
-      const target = path.join(root, 'files', f.path);
-      await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
-      await writeFileAtomic(target, f.content, f.mode);
+      await writeFile(path.join(root, 'files', f.path), f.content, { mode: f.mode, dirMode: 0o755 });
     }
+    await writeMarker(root, RENDERED_BY);
   }
   return problems;
 }

@@ -122,13 +122,20 @@ describe('the folder layout', () => {
     expect(await mode(path.join(dir, '.overlab', 'secrets'))).toBe(0o700);
   });
 
-  it('tightens .overlab folders that exist with looser permissions', async () => {
-    await fs.mkdir(path.join(dir, '.overlab', 'secrets'), { recursive: true, mode: 0o777 });
+  it('tightens .overlab folders that others can read', async () => {
+    await fs.mkdir(path.join(dir, '.overlab', 'secrets'), { recursive: true, mode: 0o755 });
     await fs.chmod(path.join(dir, '.overlab'), 0o755);
-    await fs.chmod(path.join(dir, '.overlab', 'secrets'), 0o777);
+    await fs.chmod(path.join(dir, '.overlab', 'secrets'), 0o755);
     await ensureLayout(dir);
     expect(await mode(path.join(dir, '.overlab'))).toBe(0o700);
     expect(await mode(path.join(dir, '.overlab', 'secrets'))).toBe(0o700);
+  });
+
+  it('refuses a secrets folder every user could have written, naming it (anything could have been planted there)', async () => {
+    await fs.mkdir(path.join(dir, '.overlab', 'secrets'), { recursive: true });
+    await fs.chmod(path.join(dir, '.overlab', 'secrets'), 0o777);
+    await expect(ensureLayout(dir)).rejects.toThrow(`${path.join(dir, '.overlab', 'secrets')} can be written by every user`);
+    expect(await mode(path.join(dir, '.overlab', 'secrets'))).toBe(0o777);
   });
 
   it('keeps .overlab/secrets/ out of git, and nothing else', async () => {

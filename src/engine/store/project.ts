@@ -12,23 +12,51 @@ import { parseProject, PROJECT_FILE, serializeProject, type ParseOptions } from 
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { validateTopology } from '../../shared/validate.js';
-import { writeFileAtomic, type AtomicWriteHooks } from './atomic.js';
+import { ensureDir, readFile, statFile, TooLargeError, UnsafePathError, writeFile } from '../safe-fs.js';
+import type { AtomicWriteHooks } from './atomic.js';
 
 export const SECRETS_DIR = path.join('.overlab', 'secrets');
 
 export const projectFile = (dir: string): string => path.join(dir, PROJECT_FILE);
 
+/**
+ * The largest overlab.yaml read: a 200-host full mesh (19,900 links) is about 3 MB; anything far
+ * larger is not a project Overlab wrote, and parsing it would hold the engine.
+ */
+export const PROJECT_FILE_MAX = 32 << 20;
+
 /** Creates the folder layout with its permissions; safe to call on an existing project. */
 export async function ensureLayout(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
-  for (const sub of ['runs', 'reports']) await fs.mkdir(path.join(dir, sub), { recursive: true });
-  await fs.mkdir(path.join(dir, '.overlab'), { recursive: true, mode: 0o700 });
-  await fs.chmod(path.join(dir, '.overlab'), 0o700);
-  await fs.mkdir(path.join(dir, SECRETS_DIR), { recursive: true, mode: 0o700 });
-  await fs.chmod(path.join(dir, SECRETS_DIR), 0o700);
+  await ensureDir(dir, 0o755);
+  for (const sub of ['runs', 'reports']) await ensureDir(path.join(dir, sub), 0o755);
+  // .overlab holds the secrets: private, whoever made it (checked: no link, a trusted owner).
+  await ensureDir(path.join(dir, SECRETS_DIR), 0o700);
+  for (const d of [path.join(dir, '.overlab'), path.join(dir, SECRETS_DIR)]) {
+    const st = await statFile(d);
+    if (st && (st.mode & 0o077) !== 0) await fs.chmod(d, 0o700);
+  }
   // The ignore rule lives inside .overlab/, so it holds whatever the user's own .gitignore says.
-  await writeFileAtomic(path.join(dir, '.overlab', '.gitignore'), '# Generated keys and PSKs never leave this machine.\nsecrets/\n', 0o644);
+  await writeFile(path.join(dir, '.overlab', '.gitignore'), '# Generated keys and PSKs never leave this machine.\nsecrets/\n', { mode: 0o644 });
 }
+
+/** Why a project file cannot be read, as a diagnostic (unsafe, too large, absent …). */
+function unreadable(file: string, dir: string, e: unknown): Diagnostic {
+  if (e instanceof UnsafePathError) return error('unsafe-path', [], e.message);
+  if (e instanceof TooLargeError) return error('too-large', [], e.message);
+  const code = (e as NodeJS.ErrnoException).code;
+  const msg =
+    code === 'ENOENT'
+      ? `there is no ${PROJECT_FILE} in ${dir}; create a project with \`overlab new ${dir} --template site-to-site\``
+      : code === 'EACCES'
+        ? `cannot read ${file}: permission denied`
+        : code === 'EISDIR'
+          ? `${file} is a directory, not a project file`
+          : `cannot read ${file} (${code ?? 'error'})`;
+  return error('cannot-read', [], msg);
+}
+
+/** The project file's bytes (undefined when absent); refuses links, foreign owners and oversized files. */
+const readProjectFile = (dir: string): Promise<Buffer | undefined> => readFile(projectFile(dir), { maxBytes: PROJECT_FILE_MAX });
 
 export interface CreateOptions {
   /** Overwrite an existing overlab.yaml. */
@@ -37,13 +65,8 @@ export interface CreateOptions {
 
 export async function createProject(dir: string, topology: Topology, registry: Registry, opts: CreateOptions = {}): Promise<ProjectSnapshot> {
   const file = projectFile(dir);
-  if (!opts.force) {
-    try {
-      await fs.access(file);
-      return { dir, diagnostics: [error('project-exists', [], `${file} already exists; pick another folder or pass --force to overwrite it`)] };
-    } catch {
-      // Absent: go on.
-    }
+  if (!opts.force && (await statFile(file))) {
+    return { dir, diagnostics: [error('project-exists', [], `${file} already exists; pick another folder or pass --force to overwrite it`)] };
   }
   await ensureLayout(dir);
   return saveProject(dir, topology, registry);
@@ -54,26 +77,20 @@ export const revisionOf = (text: string | Buffer): string => createHash('sha256'
 
 /** The file's current revision, or undefined when there is none. */
 export async function currentRevision(dir: string): Promise<string | undefined> {
-  return fs.readFile(projectFile(dir)).then(revisionOf, () => undefined);
+  const bytes = await readProjectFile(dir).catch(() => undefined);
+  return bytes === undefined ? undefined : revisionOf(bytes);
 }
 
 export async function openProject(dir: string, registry: Registry, opts: ParseOptions = {}): Promise<ProjectSnapshot> {
   const file = projectFile(dir);
-  let text: string;
+  let bytes: Buffer | undefined;
   try {
-    text = await fs.readFile(file, 'utf8');
+    bytes = await readProjectFile(dir);
+    if (bytes === undefined) throw Object.assign(new Error('absent'), { code: 'ENOENT' });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const msg =
-      code === 'ENOENT'
-        ? `there is no ${PROJECT_FILE} in ${dir}; create a project with \`overlab new ${dir} --template site-to-site\``
-        : code === 'EACCES'
-          ? `cannot read ${file}: permission denied`
-          : code === 'EISDIR'
-            ? `${file} is a directory, not a project file`
-            : `cannot read ${file} (${code ?? 'error'})`;
-    return { dir, diagnostics: [error('cannot-read', [], msg)] };
+    return { dir, diagnostics: [unreadable(file, dir, e)] };
   }
+  const text = bytes.toString('utf8');
   const parsed = parseProject(text, registry, opts);
   const revision = revisionOf(text);
   if (!parsed.value) return { dir, revision, diagnostics: parsed.diagnostics };
@@ -102,6 +119,6 @@ export async function saveProject(dir: string, topology: Topology, registry: Reg
   }
   await ensureLayout(dir);
   const text = serializeProject(checked.value);
-  await writeFileAtomic(projectFile(dir), text, 0o644, hooks);
+  await writeFile(projectFile(dir), text, { mode: 0o644, ...(hooks?.beforeRename ? { beforeRename: hooks.beforeRename } : {}) });
   return { dir, topology: checked.value, revision: revisionOf(text), diagnostics };
 }

@@ -49,7 +49,8 @@ export function Report({ params, connection }: { params: ReportParams; connectio
   useEffect(() => {
     const root = document.getElementById('root');
     if (!root) return;
-    if (data) document.title = data.kind === 'run' ? `${data.results.project.name} — report of run ${data.results.runId}` : `${data.campaign.project} — report of campaign ${data.campaign.id}`;
+    // "Overlab report" first: it becomes the PDF's /Title, by which a later report knows the file at its path is one it may replace.
+    if (data) document.title = data.kind === 'run' ? `Overlab report — ${data.results.project.name} — run ${data.results.runId}` : `Overlab report — ${data.campaign.project} — campaign ${data.campaign.id}`;
     if (problem) root.setAttribute('data-report-error', problem);
     else if (data) void document.fonts.ready.then(() => requestAnimationFrame(() => root.setAttribute('data-report-ready', 'true')));
   }, [data, problem]);
