@@ -284,6 +284,31 @@ export async function statFile(file: string): Promise<Stats | undefined> {
   return lstatOrUndefined(abs);
 }
 
+/** An existing file that a write may replace (its stat), undefined when absent; else the reason it may not. */
+async function replaceable(abs: string): Promise<Stats | undefined> {
+  const existing = await lstatOrUndefined(abs);
+  if (!existing) return undefined;
+  if (existing.isSymbolicLink()) throw new UnsafePathError(abs, 'is a symbolic link', 'remove the link (Overlab writes the file itself, never through a link)');
+  const problem = fileProblem(existing);
+  if (problem) throw new UnsafePathError(abs, problem.reason, problem.fix);
+  return existing;
+}
+
+/**
+ * Checks, without writing, that `writeFile` could write `file`: the folders on the way (those
+ * that exist) and the file if it is there. For refusing early, before anything else is made.
+ */
+export async function checkWritable(file: string): Promise<void> {
+  const abs = path.resolve(file);
+  try {
+    await checkDir(path.dirname(abs));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  await replaceable(abs);
+}
+
 export interface WriteOptions {
   /** The file's mode (set exactly, whatever the umask). */
   readonly mode: number;
@@ -311,11 +336,8 @@ export async function writeFile(file: string, data: string | Uint8Array, opts: W
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
   await ensureDir(dir, opts.dirMode);
-  const existing = await lstatOrUndefined(abs);
+  const existing = await replaceable(abs);
   if (existing) {
-    if (existing.isSymbolicLink()) throw new UnsafePathError(abs, 'is a symbolic link', 'remove the link (Overlab writes the file itself, never through a link)');
-    const problem = fileProblem(existing);
-    if (problem) throw new UnsafePathError(abs, problem.reason, problem.fix);
     if (opts.replaceIf) {
       const h = await openChecked(abs, READ_FLAGS);
       let head: Buffer;

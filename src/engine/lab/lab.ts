@@ -28,7 +28,7 @@ import type { Plan } from '../../shared/plan.js';
 import type { Topology } from '../../shared/schema.js';
 import { run, succeeds } from '../exec.js';
 import { pool } from '../pool.js';
-import { createFile, ensureDir, ensureRootDir, readText, UnsafePathError, writeFile } from '../safe-fs.js';
+import { checkWritable, createFile, ensureDir, ensureRootDir, readText, UnsafePathError, writeFile } from '../safe-fs.js';
 import { SECRETS_DIR } from '../store/project.js';
 
 /**
@@ -431,9 +431,39 @@ async function ensureState(L: LabLayout): Promise<void> {
   await ensureRootDir(L.state, 0o700);
 }
 
-/** Brings the lab up; idempotent. Returns what it created. */
+/**
+ * The project files `lab up` reads and writes, checked before anything is made on the machine:
+ * a planted link, a key of another user's or one others can read stops it here, naming the file.
+ */
+async function checkProjectFiles(projectDir: string, L: LabLayout): Promise<void> {
+  await readText(knownHostsPath(projectDir), { maxBytes: KEY_FILE_MAX });
+  await checkWritable(knownHostsPath(projectDir));
+  for (const key of [labKeyPath(projectDir), ...L.hosts.map((h) => hostKeyPath(projectDir, h.name))]) {
+    if ((await readText(key, { maxBytes: KEY_FILE_MAX })) !== undefined) {
+      const st = await fs.lstat(key);
+      if ((st.mode & 0o077) !== 0) throw new UnsafePathError(key, `is a private key others can read (mode ${(st.mode & 0o777).toString(8)})`, `chmod 600 ${key}, or remove it and let Overlab make a new one`);
+    }
+    await checkWritable(`${key}.pub`);
+  }
+}
+
+/**
+ * Brings the lab up; idempotent. Returns what it created. A first `lab up` that fails removes
+ * what it made (a lab that was up stays as it was, less what failed).
+ */
 export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) => void = () => undefined): Promise<{ created: string[]; removed: string[] }> {
   await requireRoot();
+  await checkProjectFiles(projectDir, L);
+  const wasUp = (await savedLab(projectDir)) !== undefined;
+  try {
+    return await bringUp(projectDir, L, onEvent);
+  } catch (e) {
+    if (!wasUp) await labDown(projectDir).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function bringUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) => void): Promise<{ created: string[]; removed: string[] }> {
   const created: string[] = [];
   const removed: string[] = [];
   await ensureState(L);
@@ -446,7 +476,17 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
     // (A lab.json of an older Overlab has no slots: its hosts sat at their index.)
     removed.push(...(await removeHost(L, { ...old, slot: old.slot ?? (old as { index?: number }).index ?? 0 })));
   }
+  // The project's files first, before anything is made on the machine: a planted key or link
+  // stops the lab up here, with nothing half made.
   const { publicKey: clientKey } = await labKeyPair(labKeyPath(projectDir), `overlab-lab-${L.id}`, L.state, path.join(L.state, 'id_ed25519'));
+  // (Read now only to refuse a planted known_hosts before anything is made; pinned at the end.)
+  await readText(knownHostsPath(projectDir), { maxBytes: KEY_FILE_MAX });
+  const hostKeys = new Map<string, string>();
+  for (const h of L.hosts) {
+    const copy = path.join(L.state, 'hostkeys', h.name);
+    await ensureDir(path.dirname(copy), 0o700);
+    hostKeys.set(h.name, (await labKeyPair(hostKeyPath(projectDir, h.name), `${h.name}@overlab-lab`, L.state, copy)).publicKey);
+  }
 
   onEvent({ step: 'bridges' });
   if (!(await linkExists(L.mgmtBridge))) {
@@ -510,14 +550,14 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
     const sd = sshdDir(L, h);
     await fs.mkdir(sd, { recursive: true, mode: 0o700 });
     await fs.chmod(sd, 0o700);
-    const { publicKey } = await labKeyPair(hostKeyPath(projectDir, h.name), `${h.name}@overlab-lab`, L.state, path.join(sd, 'ssh_host_ed25519_key'));
+    await writeFile(path.join(sd, 'ssh_host_ed25519_key'), (await fs.readFile(path.join(L.state, 'hostkeys', h.name), 'utf8')), { mode: 0o600 });
     await writeFile(path.join(sd, 'authorized_keys'), `${clientKey} overlab-lab-${L.id}\n`, { mode: 0o600 });
     await writeFile(path.join(sd, 'sshd_config'), sshdConfig(L, h), { mode: 0o600 });
     if ((await labSshdPid(L, h.name)) === undefined) {
       await run(inHost(L, h, '/usr/sbin/sshd', '-f', `${SSHD_DIR_IN_HOST}/sshd_config`));
       created.push(`sshd ${h.name}`);
     }
-    return { host: h.name, line: `${h.mgmtAddress} ${publicKey}` };
+    return { host: h.name, line: `${h.mgmtAddress} ${hostKeys.get(h.name)!}` };
   });
   await pinHostKeys(projectDir, known);
   onEvent({ step: 'wait-sshd' });
