@@ -100,7 +100,9 @@ export async function report(args: ReportArgs, deps: ReportDeps): Promise<Report
   step('load');
   const s = await subject(dir, args.runId, args.campaignId);
   const name = s.kind === 'run' ? `report-${s.run.runId}` : `report-campaign-${s.id}`;
-  const file = args.file ? await resolvePath(path.resolve(dir, args.file)) : path.join(dir, 'reports', `${name}.${EXT[format]}`);
+  // The folder named is made real (links a trusted user made are followed); the file's own name never is.
+  const named = args.file ? path.resolve(dir, args.file) : undefined;
+  const file = named ? path.join(await resolvePath(path.dirname(named)), path.basename(named)) : path.join(dir, 'reports', `${name}.${EXT[format]}`);
   await ensureDir(path.dirname(file), 0o755);
   // Last wall: whatever the engine writes passes the redactor, even data that should hold no secret.
   const redactor = await projectRedactor(dir);
