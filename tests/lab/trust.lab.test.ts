@@ -190,6 +190,6 @@ describe.skipIf(!root)('what a lab host can change on the machine', () => {
 
   it('starts with an empty /tmp and /root and a /run holding only its own sshd files', async () => {
     expect((await inHost('site-b', 'ls -A /tmp /root /home')).stdout.split('\n').filter((l) => l && !l.endsWith(':'))).toEqual([]);
-    expect((await inHost('site-b', 'ls -A /run')).stdout.trim().split('\n').sort()).toEqual(['lock', 'overlab-lab', 'sshd', 'user']);
+    expect((await inHost('site-b', 'ls -A /run')).stdout.trim().split('\n').sort()).toEqual(['lock', 'mount', 'overlab-lab', 'sshd', 'user']);
   });
 });

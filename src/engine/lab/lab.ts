@@ -229,8 +229,12 @@ const PRIVATE_DIRS: readonly { readonly name: string; readonly at: string; reado
   { name: 'shm', at: '/dev/shm', mode: 0o1777 },
   { name: 'run', at: '/run', mode: 0o755 },
 ];
-/** Folders the host's /run starts with (sshd's privilege-separation folder, lock and user folders). */
-const RUN_SUBDIRS = ['sshd', 'lock', 'user'];
+/**
+ * Folders the host's /run starts with, as a machine's has them: sshd's privilege-separation
+ * folder, lock and user folders, and libmount's (made by the first umount, e.g. the preflight's,
+ * it would otherwise read as residue of a deploy).
+ */
+const RUN_SUBDIRS = ['sshd', 'lock', 'user', 'mount'];
 /** The host's sshd files, inside its own /run (so the path is the same for sshd and for nothing else). */
 const SSHD_DIR_IN_HOST = '/run/overlab-lab';
 /** The same folder seen from the machine. */
