@@ -374,13 +374,15 @@ async function ensureMountNs(L: LabLayout, h: LabHost): Promise<void> {
     // The machine's own files read-only: / and whatever else is a mount of a real file system
     // holding programs or data (a bind remount changes this namespace's view only).
     'mount -o remount,bind,ro /',
-    'for m in /usr /boot /opt /srv /usr/local; do if mountpoint -q "$m"; then mount -o remount,bind,ro "$m"; fi; done',
+    // (Found in mountinfo by the shell itself: under emulation every process counts.)
+    'while read -r _ _ _ _ mp _; do case "$mp" in /usr|/usr/local|/boot|/opt|/srv) mount -o remount,bind,ro "$mp" ;; esac; done < /proc/self/mountinfo',
     // A clean login: root's shell is /bin/sh with an empty home, so no dotfiles run on each SSH command.
     "sed -i 's#^root:\\([^:]*\\):0:0:\\([^:]*\\):[^:]*:[^:]*$#root:\\1:0:0:\\2:/root:/bin/sh#' /etc/passwd",
     `echo ${h.name} > /etc/hostname`,
     `mount --bind ${path.join(d, 'run')} /run`,
   ].join('\n');
-  await run(['nsenter', `--mount=${handle}`, '--', 'sh', '-c', script]);
+  // A dozen mounts: seconds on a loaded machine, much more in the emulated full-kernel VM.
+  await run(['nsenter', `--mount=${handle}`, '--', 'sh', '-c', script], { timeoutMs: 300_000 });
 }
 
 /** The pid of a lab host's sshd, or undefined when it is not running. */
