@@ -15,7 +15,9 @@ import { analyseCampaign, cellId, kindFigures, newCampaign, specLabel, type Camp
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
-import { labDown, labUp, chooseLabLayout } from '../lab/lab.js';
+import { readKnownHostsText } from '../deploy/hostkeys.js';
+import { knownHostsPath, labDown, labUp, chooseLabLayout } from '../lab/lab.js';
+import { writeFile } from '../safe-fs.js';
 import { readRun } from '../measure/store.js';
 import { newRunId } from '../runs.js';
 import { planProject } from '../services/bundles.js';
@@ -116,7 +118,8 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
     try {
       await fs.mkdir(path.join(cdir, '.overlab'), { recursive: true, mode: 0o700 });
       // SSH hosts keep the host keys the project pinned; lab hosts get their own lab.
-      await fs.copyFile(path.join(projectDir, '.overlab', 'known_hosts'), path.join(cdir, '.overlab', 'known_hosts')).catch(() => undefined);
+      const pinned = await readKnownHostsText(knownHostsPath(projectDir));
+      if (pinned) await writeFile(knownHostsPath(cdir), pinned, { mode: 0o644 });
       const saved = await saveProject(cdir, cellTopology(base, cell), registry);
       if (!saved.topology) {
         cell.status = 'skipped';

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { formatAddress, parsePrefix, prefixesOverlap, subnetAt, type Prefix } from '../../shared/net.js';
 import type { Plan } from '../../shared/plan.js';
 import type { Topology } from '../../shared/schema.js';
+import { KnownHosts } from '../deploy/hostkeys.js';
 import { run, succeeds } from '../exec.js';
 import { pool } from '../pool.js';
 import { SECRETS_DIR } from '../store/project.js';
@@ -419,8 +420,8 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
       await run(inHost(L, h, '/usr/sbin/sshd', '-f', path.join(d, 'sshd_config')));
       created.push(`sshd ${h.name}`);
     }
-    const pub = (await fs.readFile(`${hostKey}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
-    return `${h.mgmtAddress} ${pub}`;
+    const pub = (await fs.readFile(`${hostKey}.pub`, 'utf8')).trim().split(' ');
+    return { name: h.mgmtAddress, key: Buffer.from(pub[1] ?? '', 'base64'), host: h.name };
   });
   await pinHostKeys(projectDir, known);
   onEvent({ step: 'wait-sshd' });
@@ -480,12 +481,13 @@ async function clearNamespace(ns: string): Promise<string[]> {
   return out;
 }
 
-/** Pins the lab hosts' keys in the project's known_hosts, replacing older lines for the same addresses. */
-async function pinHostKeys(projectDir: string, lines: readonly string[]): Promise<void> {
-  const file = knownHostsPath(projectDir);
-  const addrs = new Set(lines.map((l) => l.split(' ')[0]));
-  const old = (await fs.readFile(file, 'utf8').catch(() => '')).split('\n').filter((l) => l && !addrs.has(l.split(' ')[0]));
-  await writeFileAtomic(file, `${[...old, ...lines].join('\n')}\n`, 0o644);
+/**
+ * Pins the lab hosts' keys in the project's known_hosts, replacing older lines for the same
+ * addresses: the lab made these keys itself, so the lab never trusts on first use. Under the
+ * known_hosts lock, so that a deploy accepting a key at the same moment keeps its line.
+ */
+async function pinHostKeys(projectDir: string, entries: readonly { name: string; key: Buffer; host: string }[]): Promise<void> {
+  await KnownHosts.pinOwn(knownHostsPath(projectDir), entries);
 }
 
 /** Removes every namespace, link, process, mount and file of this project's lab, found by name. */
