@@ -58,14 +58,23 @@ export interface HostKeyReport {
 /** Relative to the project folder, as the advice is read there. */
 const knownHostsFile = '.overlab/known_hosts';
 
-/** How to read a host's key on the host itself, to compare with a fingerprint shown here. */
-export const CHECK_ON_HOST = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub (or the .pub of the key type shown)';
+/** OpenSSH's host key file for a key type (`ssh-ed25519` → ssh_host_ed25519_key.pub). */
+const hostKeyFile = (keyType: string): string => {
+  const t = /ed25519/.test(keyType) ? 'ed25519' : /ecdsa/.test(keyType) ? 'ecdsa' : /rsa/.test(keyType) ? 'rsa' : /dss/.test(keyType) ? 'dsa' : '*';
+  return `/etc/ssh/ssh_host_${t}_key.pub`;
+};
 
-/** What to do about a changed key: the one explanation every door gives. */
-export function changedKeyAdvice(r: Pick<HostKeyReport, 'host' | 'address'>): string {
+/** The command that prints, on the host itself, the fingerprint to compare with the one shown. */
+export const checkOnHostCommand = (keyType: string): string => `ssh-keygen -lf ${hostKeyFile(keyType)}`;
+
+/** The command that removes the pin of an address, run in the project folder (it takes the `[address]:port` form). */
+export const removePinCommand = (address: string): string => `ssh-keygen -R '${address}' -f ${knownHostsFile}`;
+
+/** What to do about a changed key: the one explanation the engine's errors and the CLI give (the app lays the same steps out). */
+export function changedKeyAdvice(r: Pick<HostKeyReport, 'host' | 'address' | 'keyType'>): string {
   return (
-    `If ${r.host} was re-installed or its host key re-created, check the new fingerprint on the host (${CHECK_ON_HOST}); ` +
-    `if it matches, remove the old pin (ssh-keygen -R '${r.address}' -f ${knownHostsFile}, in the project folder) and run again: the new key is then offered for you to accept. ` +
+    `If ${r.host} was re-installed or its host key re-created, check the new fingerprint on the host: ${checkOnHostCommand(r.keyType)}. ` +
+    `If it matches, remove the old pin, in the project folder: ${removePinCommand(r.address)}, and run again: the new key is then offered for you to accept. ` +
     `If nothing changed on the host, do not connect: someone may be between you and ${r.host}.`
   );
 }
@@ -79,9 +88,9 @@ export function hostKeyMessage(r: HostKeyReport, acceptHint: (r: HostKeyReport) 
     return `${r.host}: the host key at ${r.address} CHANGED: it presents ${r.fingerprint} (${r.keyType}), but ${old} is pinned for that address; refusing to connect. ${changedKeyAdvice(r)}`;
   }
   if (r.accepted !== undefined) {
-    return `${r.host}: the host key at ${r.address} is ${r.fingerprint} (${r.keyType}), not ${r.accepted}, the one accepted for it; refused (the key changed since it was checked, or the fingerprint was mistyped). Check the key on the host again (${CHECK_ON_HOST}); if it shows ${r.fingerprint}, ${acceptHint(r)}`;
+    return `${r.host}: the host key at ${r.address} is ${r.fingerprint} (${r.keyType}), not ${r.accepted}, the one accepted for it; refused (the key changed since it was checked, or the fingerprint was mistyped). Check the key on the host again, with ${checkOnHostCommand(r.keyType)}; if it shows ${r.fingerprint}, ${acceptHint(r)}`;
   }
-  return `${r.host}: unknown host key at ${r.address}: ${r.fingerprint} (${r.keyType}); check it on the host (${CHECK_ON_HOST}) and, if it matches, ${acceptHint(r)}`;
+  return `${r.host}: unknown host key at ${r.address}: ${r.fingerprint} (${r.keyType}); check it on the host, with ${checkOnHostCommand(r.keyType)}, and if it matches, ${acceptHint(r)}`;
 }
 
 /** The CLI's way to accept (also what engine errors say, since the CLI is the door that prints them). */

@@ -11,7 +11,7 @@
  *   first (Overlab never replaces a pin on a click).
  */
 import type { HostKeyConsent, HostKeyReport } from '../../../shared/hostkeys';
-import { changedKeyAdvice, CHECK_ON_HOST } from '../../../shared/hostkeys';
+import { checkOnHostCommand, removePinCommand } from '../../../shared/hostkeys';
 import { Modal } from './Modal';
 
 const ACCEPT_LABEL = { deploy: 'Accept and deploy', teardown: 'Accept and tear down', 'deploy-measure': 'Accept, deploy and measure', measure: 'Accept and measure' } as const;
@@ -54,13 +54,17 @@ export function HostKeyDialog({ keys, retry, onAccept, onClose }: { keys: readon
               <tr className="hostkey-new"><td className="strong">Presented now</td><td>{k.keyType}</td><td><code>{k.fingerprint}</code></td><td /></tr>
             </tbody>
           </table>
-          <p className="hostkey-advice">{changedKeyAdvice(k)}</p>
+          <ul className="hostkey-advice" aria-label={`What to do about ${k.host}`}>
+            <li>If {k.host} was re-installed or its host key re-created, check the new fingerprint on the host: <code>{checkOnHostCommand(k.keyType)}</code></li>
+            <li>If it matches, remove the old pin (in the project folder): <code>{removePinCommand(k.address)}</code>, and run again: the new key is then offered for you to accept.</li>
+            <li>If nothing changed on the host, do not connect: someone may be between you and {k.host}.</li>
+          </ul>
         </section>
       ))}
       {unknown.length ? (
         <section aria-label="Unknown host keys">
           <p>
-            {unknown.length === 1 ? 'This host presented a key' : 'These hosts presented keys'} Overlab has not seen. Check each fingerprint on the host (<code>{CHECK_ON_HOST}</code>) before you accept:
+            {unknown.length === 1 ? 'This host presented a key' : 'These hosts presented keys'} Overlab has not seen. Check each fingerprint on the host (<code>{checkOnHostCommand(new Set(unknown.map((k) => k.keyType)).size === 1 ? unknown[0]!.keyType : '')}</code>) before you accept:
             an accepted key is pinned in the project&apos;s <code>.overlab/known_hosts</code>, and only a key with exactly this fingerprint, at this address, is let in.
           </p>
           <table className="rows" aria-label="Unknown host keys">
