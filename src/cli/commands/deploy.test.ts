@@ -43,3 +43,11 @@ describe('--accept-host-key', () => {
     expect(r.out.replace(/\s+/g, ' ')).toMatch(/--accept-host-key <host=fp> accept and pin the unknown SSH host key of HOST whose fingerprint is FP/);
   });
 });
+
+describe('overlab measure --accept-host-key', () => {
+  it('takes the same HOST=FINGERPRINT form and refuses a bare host name', async () => {
+    const r = await cli('measure', '/nonexistent', '--accept-host-key', 'hub');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--accept-host-key HOST=SHA256:');
+  });
+});
