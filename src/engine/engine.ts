@@ -186,11 +186,12 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
         if (result.hosts.length === 0 && hasErrors(result.diagnostics) && !result.diagnostics.some((d) => d.path === '--hosts')) throw notPlanned(dir, result.diagnostics);
         return result;
       }),
-    'deploy.teardown': ({ dir, runId, hosts, concurrency }) =>
+    'deploy.teardown': ({ dir, runId, hosts, acceptHostKeys, concurrency }) =>
       runs.run('teardown', runId, async (run) => {
         const { teardown } = await import('./deploy/deploy.js');
         const result = await teardown(dir, registry, {
           ...(hosts ? { hosts } : {}),
+          ...(acceptHostKeys ? { acceptHostKeys } : {}),
           ...(concurrency ? { concurrency } : {}),
           ...(password ? { password } : {}),
           onProgress: progressOf(run.id, 'teardown'),
@@ -207,7 +208,7 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
       return { ok: true as const };
     },
     'prompt.answer': ({ promptId, value }) => Promise.resolve({ ok: prompts.answer(promptId, value) }),
-    'measure.run': ({ dir, runId, suite, duration, repeat, hosts }) =>
+    'measure.run': ({ dir, runId, suite, duration, repeat, hosts, acceptHostKeys }) =>
       runs.run('measure', runId, async (run) => {
         const { measure } = await import('./measure/run.js');
         const r = await measure(dir, registry, {
@@ -216,6 +217,7 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
           ...(duration ? { duration } : {}),
           ...(repeat ? { repeat } : {}),
           ...(hosts ? { hosts } : {}),
+          ...(acceptHostKeys ? { acceptHostKeys } : {}),
           signal: run.signal,
           onProgress: progressOf(run.id, 'measure'),
           ...(password ? { password } : {}),

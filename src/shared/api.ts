@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { DeployRun } from './deploy.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { AnsibleExportResult } from './export/ansible.js';
+import { FINGERPRINT_RE, type HostKeyConsent, type HostKeyReport } from './hostkeys.js';
 import { SHAPES, type Shape, type Topology } from './schema.js';
 import type { CampaignAnalysis, CampaignFile } from './measure/campaign.js';
 import type { RunListing, RunResults, RunStatus } from './measure/results.js';
@@ -204,8 +205,13 @@ export interface OverlabApi {
   'render.bundles': (args: { dir: string; out: string }) => RenderResult;
   'lab.up': (args: RunArgs & { dir: string }) => LabUpResult;
   'lab.down': (args: RunArgs & { dir: string }) => { removed: readonly string[] };
-  'deploy.apply': (args: RunArgs & { dir: string; hosts?: readonly string[]; dryRun?: boolean; keepGoing?: boolean; acceptHostKeys?: readonly string[] | 'all'; concurrency?: number }) => DeployRun;
-  'deploy.teardown': (args: RunArgs & { dir: string; hosts?: readonly string[]; concurrency?: number }) => DeployRun;
+  /**
+   * `acceptHostKeys`: unknown host keys the person checked, each by host and fingerprint (and the
+   * address it was met at): a key with another fingerprint is refused again. A host whose key
+   * is refused reports it in its `hostKey`.
+   */
+  'deploy.apply': (args: RunArgs & { dir: string; hosts?: readonly string[]; dryRun?: boolean; keepGoing?: boolean; acceptHostKeys?: readonly HostKeyConsent[]; concurrency?: number }) => DeployRun;
+  'deploy.teardown': (args: RunArgs & { dir: string; hosts?: readonly string[]; acceptHostKeys?: readonly HostKeyConsent[]; concurrency?: number }) => DeployRun;
   /** Folders under `path` (default: the home folder), for picking a project folder in the browser. */
   'fs.list': (args: { path?: string }) => FolderListing;
   /** Recently opened projects, newest first. */
@@ -216,7 +222,8 @@ export interface OverlabApi {
   /** Stops a run that is under way (it cleans up and reports what it did); false when no such run is going. */
   'run.cancel': (args: { runId: string }) => { cancelled: boolean };
   /** Runs a suite on the deployed project (every link, its underlay baseline, LAN to LAN) and writes runs/<id>/. */
-  'measure.run': (args: RunArgs & { dir: string; suite?: string; duration?: number; repeat?: number; hosts?: readonly string[] }) => MeasureAnswer;
+  /** A refused host key fails the call with the error's `hostKeys` (as `deploy.apply` reports them); `acceptHostKeys` as for a deploy. */
+  'measure.run': (args: RunArgs & { dir: string; suite?: string; duration?: number; repeat?: number; hosts?: readonly string[]; acceptHostKeys?: readonly HostKeyConsent[] }) => MeasureAnswer;
   /**
    * The paper's study: for each kind × underlay MTU, re-plan, deploy, measure, tear down.
    * Resumable (`resume` with the campaign's id: finished cells are skipped).
@@ -267,6 +274,8 @@ export interface ApiErrorData {
   readonly code: 'invalid-arguments' | 'not-implemented' | 'forbidden' | 'failed' | 'cancelled' | 'conflict';
   readonly message: string;
   readonly diagnostics?: readonly Diagnostic[];
+  /** Host keys that stopped the operation (a measurement that could not connect): the app shows them in its host-key dialog. */
+  readonly hostKeys?: readonly HostKeyReport[];
 }
 
 /** The engine's answer to one call, as every transport carries it. */
@@ -278,6 +287,16 @@ const hostList = z.array(z.string()).readonly();
 export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const runId = z.string().regex(RUN_ID_RE, { error: 'must be 1–64 letters, digits, "_" or "-"' });
 const concurrency = z.number().int().min(1).max(1024);
+/** A consent names one host and the exact fingerprint checked: there is no "accept whatever answers". */
+const hostKeyConsents = z
+  .array(
+    z.strictObject({
+      host: z.string().min(1).max(64),
+      fingerprint: z.string().regex(FINGERPRINT_RE, { error: 'must be the SHA256 fingerprint shown for the host (SHA256: and 43 base64 characters)' }),
+      address: z.string().min(1).max(300).optional(),
+    }),
+  )
+  .readonly();
 
 /**
  * Argument schemas: the transports check every call against these before a handler runs,
@@ -304,16 +323,16 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
     hosts: hostList.optional(),
     dryRun: z.boolean().optional(),
     keepGoing: z.boolean().optional(),
-    acceptHostKeys: z.union([z.literal('all'), hostList]).optional(),
+    acceptHostKeys: hostKeyConsents.optional(),
     concurrency: concurrency.optional(),
   }),
-  'deploy.teardown': z.strictObject({ dir, runId: runId.optional(), hosts: hostList.optional(), concurrency: concurrency.optional() }),
+  'deploy.teardown': z.strictObject({ dir, runId: runId.optional(), hosts: hostList.optional(), acceptHostKeys: hostKeyConsents.optional(), concurrency: concurrency.optional() }),
   'run.cancel': z.strictObject({ runId }),
   'fs.list': z.strictObject({ path: z.string().min(1).max(4096).optional() }),
   'recent.list': z.strictObject({}),
   'recent.add': z.strictObject({ dir, name: z.string().max(200) }),
   'prompt.answer': z.strictObject({ promptId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), value: z.string().max(4096).optional() }),
-  'measure.run': z.strictObject({ dir, runId: runId.optional(), suite: z.string().optional(), duration: z.number().int().min(1).max(3600).optional(), repeat: z.number().int().min(1).max(100).optional(), hosts: hostList.optional() }),
+  'measure.run': z.strictObject({ dir, runId: runId.optional(), suite: z.string().optional(), duration: z.number().int().min(1).max(3600).optional(), repeat: z.number().int().min(1).max(100).optional(), hosts: hostList.optional(), acceptHostKeys: hostKeyConsents.optional() }),
   'campaign.run': z.strictObject({
     dir,
     runId: runId.optional(),

@@ -3,6 +3,7 @@
  * every door shows it: the CLI prints it (`--json` as is), the UI paints each host's state.
  */
 import type { Diagnostic } from './diagnostics.js';
+import type { HostKeyReport } from './hostkeys.js';
 
 /**
  * - `unchanged`: the bundle already deployed is the same (it was re-applied: up.sh is idempotent);
@@ -27,11 +28,10 @@ export interface HostResult {
   /** For --dry-run: what would change. */
   changes?: string[];
   /**
-   * The host's SSH key when it is not the one pinned: `unknown` (accept it after checking its
-   * fingerprint on the host) or `changed` (refused: the host was reinstalled, or someone is in
-   * between).
+   * The host's SSH key when it was refused: `unknown` (accept it after checking its fingerprint
+   * on the host) or `changed` (refused: the host was re-installed, or someone is in between).
    */
-  hostKey?: { readonly status: 'unknown' | 'changed'; readonly fingerprint: string; readonly keyType?: string; readonly expected?: readonly string[] };
+  hostKey?: HostKeyReport;
   /** SHA-256 of the bundle now deployed on the host (absent when none is). */
   bundleHash?: string;
   /** Milliseconds per step (connect, preflight, upload, apply, verify, down). */

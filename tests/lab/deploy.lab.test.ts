@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, teardown } from '../../src/engine/deploy/deploy.js';
+import { fingerprint } from '../../src/engine/deploy/hostkeys.js';
 import { run } from '../../src/engine/exec.js';
 import { chooseLabLayout, knownHostsPath, labDown, labExecArgv, labSshdPid, labUp, type LabLayout } from '../../src/engine/lab/lab.js';
 import { createProject, openProject, saveProject } from '../../src/engine/store/project.js';
@@ -175,11 +176,13 @@ describe.skipIf(!root)('deploy over SSH to the embedded lab', () => {
     lines[hub] = `${L.hosts[0]!.mgmtAddress} ${other.split(' ').slice(1).join(' ')}`;
     await fs.writeFile(file, `${lines.join('\n')}\n`);
     try {
-      const r = await deploy(dir, registry, { acceptHostKeys: 'all' });
+      // Even an accept with the key's own fingerprint does not override a pin.
+      const real = Buffer.from(original.split('\n')[hub]!.split(' ')[2]!, 'base64');
+      const r = await deploy(dir, registry, { acceptHostKeys: [{ host: 'hub', fingerprint: fingerprint(real) }] });
       expect(r.ok).toBe(false);
       const hubResult = r.hosts.find((h) => h.host === 'hub')!;
       expect(hubResult.failedStep).toBe('connect');
-      expect(hubResult.error).toMatch(/host key CHANGED to SHA256:[A-Za-z0-9+/]{43}/);
+      expect(hubResult.error).toMatch(/host key at \S+ CHANGED: it presents SHA256:[A-Za-z0-9+/]{43}/);
       for (const h of hosts) expect(await bundlePresent(h)).toBe(false);
     } finally {
       await fs.writeFile(file, original);
@@ -212,9 +215,12 @@ describe.skipIf(!root)('deploy over SSH to the embedded lab', () => {
     await fs.writeFile(file, original.split('\n').filter((l) => l !== hubLine).join('\n'));
     const refused = await deploy(dir, registry);
     expect(refused.ok).toBe(false);
-    expect(refused.hosts.find((h) => h.host === 'hub')!.error).toMatch(/unknown host key SHA256:\S+ \(ssh-ed25519\); .*--accept-host-key hub/);
-    const accepted = await deploy(dir, registry, { acceptHostKeys: ['hub'] });
+    const hubKey = refused.hosts.find((h) => h.host === 'hub')!.hostKey!;
+    expect(refused.hosts.find((h) => h.host === 'hub')!.error).toMatch(/unknown host key at \S+: SHA256:\S+ \(ssh-ed25519\); .*--accept-host-key hub=SHA256:/);
+    const accepted = await deploy(dir, registry, { acceptHostKeys: [{ host: 'hub', fingerprint: hubKey.fingerprint }] });
     expect(accepted.ok).toBe(true);
+    // The same line as lab up wrote: the key, with the host and fingerprint in the comment field.
+    expect(hubLine).toContain(` overlab:host=hub overlab:fingerprint=${hubKey.fingerprint}`);
     expect((await fs.readFile(file, 'utf8')).split('\n')).toContain(hubLine.trim());
     expect((await teardown(dir, registry)).ok).toBe(true);
   }, 60_000);

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KnownHosts } from '../../src/engine/deploy/hostkeys.js';
+import { fingerprint, KnownHosts } from '../../src/engine/deploy/hostkeys.js';
 import { connect, type SshTarget } from '../../src/engine/deploy/ssh.js';
 import { run } from '../../src/engine/exec.js';
 import { chooseLabLayout, labDown, labExecArgv, labUp, type LabLayout } from '../../src/engine/lab/lab.js';
@@ -23,6 +23,8 @@ const USER_PW = "us'er-pw\\n;`x`";
 let dir = '';
 let L: LabLayout;
 let known: KnownHosts;
+/** The second sshd serves site-a's lab host key: accepted by its fingerprint, as a person would. */
+let accept: { host: string; fingerprint: string }[] = [];
 let sshdPid = 0;
 let shadowBefore = '';
 
@@ -72,6 +74,8 @@ describe.skipIf(!root)('password logins (real sshd in a lab host)', () => {
     }
     if (!sshdPid) throw new Error(`the password sshd wrote no pid file (${pidFile}) within 10 s`);
     known = await KnownHosts.load(path.join(dir, 'known_hosts'));
+    const pub = (await fs.readFile(path.join(dir, '.overlab', 'secrets', 'lab', 'hostkeys', 'site-a.pub'), 'utf8')).split(' ')[1]!;
+    accept = [{ host: 'site-a', fingerprint: fingerprint(Buffer.from(pub, 'base64')) }];
   }, 60_000);
 
   afterAll(async () => {
@@ -88,7 +92,7 @@ describe.skipIf(!root)('password logins (real sshd in a lab host)', () => {
   });
 
   it('logs in as root with a password, and runs commands with stdin', async () => {
-    const c = await connect(target({}), known, true, undefined, ROOT_PW);
+    const c = await connect(target({}), known, accept, undefined, ROOT_PW);
     try {
       expect((await c.exec('id -u')).stdout).toBe('0\n');
       expect((await c.exec('sh -s', 'read x; echo "got $x"\n')).stdout).toBe('got \n');
@@ -99,7 +103,7 @@ describe.skipIf(!root)('password logins (real sshd in a lab host)', () => {
   }, 30_000);
 
   it('runs as root through sudo -S for a login that is not root, the password never reaching the command', async () => {
-    const c = await connect(target({ user: 'oltest', sudo: true }), known, true, undefined, USER_PW);
+    const c = await connect(target({ user: 'oltest', sudo: true }), known, accept, undefined, USER_PW);
     try {
       expect((await c.exec('id -u')).stdout).toBe('0\n');
       // The script on stdin gets the rest of stdin, after sudo took its line.
@@ -114,7 +118,7 @@ describe.skipIf(!root)('password logins (real sshd in a lab host)', () => {
 
   it('refuses a wrong password with a message that says so and does not contain it', async () => {
     const wrong = 'not-the-password-123';
-    const e = await connect(target({}), known, true, 10_000, wrong).then(
+    const e = await connect(target({}), known, accept, 10_000, wrong).then(
       () => undefined,
       (x: unknown) => x as Error,
     );
@@ -123,6 +127,6 @@ describe.skipIf(!root)('password logins (real sshd in a lab host)', () => {
   }, 30_000);
 
   it('says how to give the password when none was given', async () => {
-    await expect(connect(target({}), known, true)).rejects.toThrow(/site-a: logs in with a password \(target\.password: true\) and none was given: run overlab deploy in a terminal to be asked, or set OVERLAB_SSH_PASSWORD/);
+    await expect(connect(target({}), known, accept)).rejects.toThrow(/site-a: logs in with a password \(target\.password: true\) and none was given: run overlab deploy in a terminal to be asked, or set OVERLAB_SSH_PASSWORD/);
   });
 });

@@ -1,5 +1,30 @@
+import { InvalidArgumentError } from 'commander';
 import type { DeployRun } from '../../shared/deploy.js';
+import { FINGERPRINT_RE, normalizeFingerprint, type HostKeyConsent } from '../../shared/hostkeys.js';
+import { HOST_NAME_RE } from '../../shared/names.js';
 import { call, Exit, hostListArg, intArg, printDiagnostics, progressPrinter, projectFile, type CliContext, type CliCommand } from '../common.js';
+
+const HOW = 'give each host with the fingerprint you checked on it: --accept-host-key HOST=SHA256:… (a refused deploy prints the line to copy, after checking the key on the host)';
+
+/**
+ * `--accept-host-key hub=SHA256:…,spoke-1=SHA256:…` (the option may be repeated). A host name
+ * alone, or `all`, is refused: it would let in whatever key answers next, not the one checked.
+ */
+export function hostKeyConsentArg(v: string, previous: readonly HostKeyConsent[] = []): HostKeyConsent[] {
+  const out = [...previous];
+  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      throw new InvalidArgumentError(`"${part}": ${part === 'all' ? 'accepting every host key' : 'a host name alone'} would let in whatever key the host presents, not the one you checked; ${HOW}`);
+    }
+    const host = part.slice(0, eq);
+    const fingerprint = normalizeFingerprint(part.slice(eq + 1));
+    if (!HOST_NAME_RE.test(host)) throw new InvalidArgumentError(`"${part}": "${host}" is not a host name; ${HOW}`);
+    if (!FINGERPRINT_RE.test(fingerprint)) throw new InvalidArgumentError(`"${part}": "${part.slice(eq + 1)}" is not a SHA256 fingerprint (SHA256: and 43 base64 characters, as ssh-keygen -lf prints it); ${HOW}`);
+    out.push({ host, fingerprint });
+  }
+  return out;
+}
 
 /** The run, one line per host (`--json`: the whole run). */
 export function printRun(ctx: CliContext, run: DeployRun, json: boolean | undefined, verb: string): void {
@@ -26,10 +51,10 @@ export const deployCommand: CliCommand = {
       .option('--hosts <a,b>', 'only these hosts', hostListArg)
       .option('--dry-run', 'show what would change on each host, change nothing')
       .option('--keep-going', 'do not roll back the other hosts when one fails')
-      .option('--accept-host-key <hosts>', 'accept and pin the unknown SSH host keys of these hosts (comma-separated, or "all")', hostListArg)
+      .option('--accept-host-key <host=fp>', 'accept and pin the unknown SSH host key of HOST whose fingerprint is FP (SHA256:…, as the refusal printed it and ssh-keygen -lf shows it on the host); comma-separated or repeated; a key with another fingerprint is refused', hostKeyConsentArg)
       .option('--concurrency <n>', 'hosts in parallel (default 32)', intArg('--concurrency'))
       .option('--json', 'print the run as JSON')
-      .action(async (dir: string, o: { hosts?: string[]; dryRun?: boolean; keepGoing?: boolean; acceptHostKey?: string[]; concurrency?: number; json?: boolean }) => {
+      .action(async (dir: string, o: { hosts?: string[]; dryRun?: boolean; keepGoing?: boolean; acceptHostKey?: HostKeyConsent[]; concurrency?: number; json?: boolean }) => {
         const engine = ctx.engine({ onProgress: progressPrinter(ctx.io, o.json) });
         const run = await call(
           ctx.io,
@@ -38,7 +63,7 @@ export const deployCommand: CliCommand = {
             ...(o.hosts ? { hosts: o.hosts } : {}),
             dryRun: !!o.dryRun,
             keepGoing: !!o.keepGoing,
-            ...(o.acceptHostKey ? { acceptHostKeys: o.acceptHostKey.includes('all') ? ('all' as const) : o.acceptHostKey } : {}),
+            ...(o.acceptHostKey ? { acceptHostKeys: o.acceptHostKey } : {}),
             ...(o.concurrency ? { concurrency: o.concurrency } : {}),
           }),
           projectFile(dir),

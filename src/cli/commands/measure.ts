@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { RunResults } from '../../shared/measure/results.js';
 import { newRunId } from '../../engine/runs.js';
+import type { HostKeyConsent } from '../../shared/hostkeys.js';
 import { call, Exit, hostListArg, intArg, projectFile, type CliCommand, type Io } from '../common.js';
+import { hostKeyConsentArg } from './deploy.js';
 
 const f = (x: number | undefined, digits = 3): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
 
@@ -51,8 +53,9 @@ export const measureCommand: CliCommand = {
       .option('--duration <s>', 'seconds per test (throughput tests and the ping series)', intArg('--duration'))
       .option('--repeat <n>', 'repetitions (confidence intervals across them)', intArg('--repeat'))
       .option('--hosts <a,b>', 'only paths between these hosts', hostListArg)
+      .option('--accept-host-key <host=fp>', 'accept and pin the unknown SSH host key of HOST whose fingerprint is FP (as for deploy)', hostKeyConsentArg)
       .option('--json', 'print { runId, dir, status, problems } and the summary as JSON')
-      .action(async (dir: string, o: { suite: string; duration?: number; repeat?: number; hosts?: string[]; json?: boolean }) => {
+      .action(async (dir: string, o: { suite: string; duration?: number; repeat?: number; hosts?: string[]; acceptHostKey?: HostKeyConsent[]; json?: boolean }) => {
         const runId = newRunId();
         const engine = ctx.engine({
           onProgress: (e) => {
@@ -68,7 +71,7 @@ export const measureCommand: CliCommand = {
         };
         process.once('SIGINT', stop);
         try {
-          const r = await call(ctx.io, engine['measure.run']({ dir, runId, suite: o.suite, ...(o.duration ? { duration: o.duration } : {}), ...(o.repeat ? { repeat: o.repeat } : {}), ...(o.hosts ? { hosts: o.hosts } : {}) }), projectFile(dir));
+          const r = await call(ctx.io, engine['measure.run']({ dir, runId, suite: o.suite, ...(o.duration ? { duration: o.duration } : {}), ...(o.repeat ? { repeat: o.repeat } : {}), ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.acceptHostKey ? { acceptHostKeys: o.acceptHostKey } : {}) }), projectFile(dir));
           const results = await engine['runs.get']({ dir, runId: r.runId });
           if (o.json) ctx.io.out(`${JSON.stringify({ ...r, summary: results.summary }, null, 2)}\n`);
           else {

@@ -14,7 +14,8 @@ import { analyseCampaign, cellId, kindFigures, newCampaign, specLabel, type Camp
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
-import { labDown, labUp, chooseLabLayout } from '../lab/lab.js';
+import { readKnownHostsText } from '../deploy/hostkeys.js';
+import { knownHostsPath, labDown, labUp, chooseLabLayout } from '../lab/lab.js';
 import { readRun } from '../measure/store.js';
 import { newRunId } from '../runs.js';
 import { planProject } from '../services/bundles.js';
@@ -119,8 +120,8 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
     try {
       await ensureDir(path.join(cdir, '.overlab'), 0o700);
       // SSH hosts keep the host keys the project pinned; lab hosts get their own lab.
-      const pinned = await readText(path.join(projectDir, '.overlab', 'known_hosts'), { maxBytes: 1 << 20 });
-      if (pinned !== undefined) await writeFile(path.join(cdir, '.overlab', 'known_hosts'), pinned, { mode: 0o644 });
+      const pinned = await readKnownHostsText(knownHostsPath(projectDir));
+      if (pinned) await writeFile(knownHostsPath(cdir), pinned, { mode: 0o644 });
       const saved = await saveProject(cdir, cellTopology(base, cell), registry);
       if (!saved.topology) {
         cell.status = 'skipped';

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { ProgressEvent, StepStatus } from '../../shared/api.js';
 import type { DeployRun, HostResult } from '../../shared/deploy.js';
 import { hasErrors, type Diagnostic } from '../../shared/diagnostics.js';
+import type { HostKeyConsent } from '../../shared/hostkeys.js';
 import type { Plan } from '../../shared/plan.js';
 import { parsePreflight, preflightScript, type PreflightNeed } from '../../shared/preflight.js';
 import type { HostBundle } from '../../shared/render.js';
@@ -36,8 +37,8 @@ export interface DeployOptions {
   readonly hosts?: readonly string[];
   readonly dryRun?: boolean;
   readonly keepGoing?: boolean;
-  /** Host names whose unknown host key may be accepted (and pinned), or 'all'. */
-  readonly acceptHostKeys?: readonly string[] | 'all';
+  /** Unknown host keys the person checked and accepted (pinned once the login works): each for one host, by fingerprint. */
+  readonly acceptHostKeys?: readonly HostKeyConsent[];
   readonly concurrency?: number;
   /** Seconds to wait for peers to answer over the tunnel. */
   readonly verifyTimeout?: number;
@@ -157,19 +158,15 @@ async function connectStep(c: Ctx, host: string): Promise<Connected | undefined>
   emit(c, host, 'connect', 'running');
   try {
     const target = targetOf(h, labHost ? { mgmtAddress: labHost.mgmtAddress, keyPath: c.keyPath } : undefined);
-    const accept = c.opts.acceptHostKeys === 'all' || (c.opts.acceptHostKeys ?? []).includes(host);
     const password = target.usesPassword ? await c.opts.password?.(host, `${target.user}@${target.address}`) : undefined;
     if (password) c.passwords.add(password);
-    const conn = await connect(target, c.knownHosts, accept, undefined, password);
+    const conn = await connect(target, c.knownHosts, c.opts.acceptHostKeys ?? [], undefined, password);
     r.timings.connect = Date.now() - t0;
     c.conns.set(host, conn);
     emit(c, host, 'connect', 'done');
     return conn;
   } catch (e) {
-    if (e instanceof HostKeyError && e.verdict.status !== 'trusted') {
-      const v = e.verdict;
-      r.hostKey = v.status === 'unknown' ? { status: 'unknown', fingerprint: v.fingerprint, keyType: v.keyType } : { status: 'changed', fingerprint: v.fingerprint, expected: v.expected };
-    }
+    if (e instanceof HostKeyError) r.hostKey = e.report();
     fail(c, r, 'connect', message(e));
     return undefined;
   }

@@ -7,7 +7,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import type { Host } from '../../shared/schema.js';
 import { q } from '../../shared/shell.js';
-import { KnownHosts, knownHostsName, type HostKeyVerdict } from './hostkeys.js';
+import { normalizeFingerprint, type HostKeyConsent } from '../../shared/hostkeys.js';
+import { consentMatches, HostKeyError, KnownHosts, knownHostsName } from './hostkeys.js';
+
+export { HostKeyError };
 
 export interface SshTarget {
   readonly host: string;
@@ -19,22 +22,6 @@ export interface SshTarget {
   readonly sudo: boolean;
   /** Whether the login takes a password (the target's `password: true`). */
   readonly usesPassword: boolean;
-}
-
-export class HostKeyError extends Error {
-  constructor(
-    readonly host: string,
-    readonly verdict: HostKeyVerdict,
-  ) {
-    super(
-      verdict.status === 'unknown'
-        ? `${host}: unknown host key ${verdict.fingerprint} (${verdict.keyType}); check it on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and accept it with --accept-host-key ${host}`
-        : verdict.status === 'changed'
-          ? `${host}: the host key CHANGED to ${verdict.fingerprint} (pinned: ${verdict.expected.join(', ')}); refusing to connect — if the host was reinstalled, remove its line from .overlab/known_hosts`
-          : `${host}: host key problem`,
-    );
-    this.name = 'HostKeyError';
-  }
 }
 
 export interface Connected {
@@ -50,13 +37,13 @@ const expandHome = (p: string): string => (p.startsWith('~/') ? `${os.homedir()}
  * `password`: for targets that log in with one (also given to sudo). It is never part of an
  * error message or a command line: sudo reads it on stdin (`sudo -S`).
  */
-export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptNew: boolean, timeoutMs = 15_000, password?: string): Promise<Connected> {
+export async function connect(target: SshTarget, knownHosts: KnownHosts, consents: readonly HostKeyConsent[], timeoutMs = 15_000, password?: string): Promise<Connected> {
   if (target.usesPassword && password === undefined) {
     throw new Error(`${target.host}: logs in with a password (target.password: true) and none was given: run overlab deploy in a terminal to be asked, or set OVERLAB_SSH_PASSWORD`);
   }
   const ssh = new NodeSSH();
   const name = knownHostsName(target.address, target.port);
-  let rejected: HostKeyVerdict | undefined;
+  let rejected: HostKeyError | undefined;
   let toAccept: Buffer | undefined;
   const privateKey = target.identityFile ? await fs.readFile(expandHome(target.identityFile), 'utf8') : undefined;
   try {
@@ -71,17 +58,21 @@ export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptN
       hostVerifier: (key: Buffer) => {
         const verdict = knownHosts.verify(name, key);
         if (verdict.status === 'trusted') return true;
-        if (verdict.status === 'unknown' && acceptNew) {
+        // An unknown key gets in only with the fingerprint the person checked, for this host at
+        // this address; a changed key never does.
+        if (verdict.status === 'unknown' && consents.some((c) => consentMatches(c, target.host, name, verdict.fingerprint))) {
           toAccept = key;
           return true;
         }
-        rejected = verdict;
+        // A consent for this host and address with another fingerprint: say which, so the person sees the key moved.
+        const other = consents.find((c) => c.host === target.host && (c.address === undefined || c.address === name));
+        rejected = new HostKeyError(target.host, name, verdict, verdict.status === 'unknown' && other ? normalizeFingerprint(other.fingerprint) : undefined);
         return false;
       },
     });
   } catch (e) {
     ssh.dispose();
-    if (rejected) throw new HostKeyError(target.host, rejected);
+    if (rejected) throw rejected;
     let msg = e instanceof Error ? e.message : String(e);
     if (password) msg = msg.split(password).join('[redacted]');
     if (/All configured authentication methods failed/i.test(msg)) {
@@ -89,7 +80,15 @@ export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptN
     }
     throw new Error(`${target.host}: cannot connect to ${target.user}@${target.address}:${target.port}: ${msg}`, { cause: e });
   }
-  if (toAccept) await knownHosts.accept(name, toAccept);
+  if (toAccept) {
+    // Pinned only once the login worked; a key pinned for the address meanwhile by someone else wins (refused).
+    try {
+      await knownHosts.accept(name, toAccept, target.host);
+    } catch (e) {
+      ssh.dispose();
+      throw e;
+    }
+  }
   const viaSudo = target.sudo && target.user !== 'root';
   // sudo -S reads the password's line from stdin byte by byte; the rest of stdin is the command's.
   const sudoPassword = viaSudo && target.usesPassword ? password : undefined;

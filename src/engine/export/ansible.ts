@@ -13,6 +13,7 @@ import { render } from '../../shared/render.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
 import { bundleHash } from '../deploy/deploy.js';
+import { readKnownHostsText } from '../deploy/hostkeys.js';
 import { applyScript, HASH_FILE, INCOMING, PREVIOUS, REMOVED, ROLLBACK, TEARDOWN } from '../deploy/remote.js';
 import { knownHostsPath, labKeyPath, loadLab } from '../lab/lab.js';
 import { renderProject } from '../services/bundles.js';
@@ -131,7 +132,7 @@ export async function exportAnsible(projectDir: string, out: string, registry: R
   });
   if (problems.length) throw new ApiError('invalid-arguments', `${projectDir} cannot be exported yet`, problems);
 
-  const knownHosts = await fs.readFile(knownHostsPath(projectDir), 'utf8').catch(() => '');
+  const knownHosts = await readKnownHostsText(knownHostsPath(projectDir));
   const x = ansibleExport({ plan, hosts, markers, remote: REMOTE, knownHosts });
   if (!x.value) throw new ApiError(x.diagnostics.some((d) => d.message.startsWith('bug:')) ? 'failed' : 'invalid-arguments', 'the project cannot be exported to Ansible', x.diagnostics);
   await writeTree(out, x.value.files);

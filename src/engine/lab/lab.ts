@@ -26,6 +26,7 @@ import path from 'node:path';
 import { formatAddress, parsePrefix, prefixesOverlap, subnetAt, type Prefix } from '../../shared/net.js';
 import type { Plan } from '../../shared/plan.js';
 import type { Topology } from '../../shared/schema.js';
+import { KnownHosts } from '../deploy/hostkeys.js';
 import { run, succeeds } from '../exec.js';
 import { pool } from '../pool.js';
 import { checkWritable, createFile, ensureDir, ensureRootDir, readText, UnsafePathError, writeFile } from '../safe-fs.js';
@@ -563,7 +564,8 @@ async function bringUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) 
       await run(inHost(L, h, '/usr/sbin/sshd', '-f', `${SSHD_DIR_IN_HOST}/sshd_config`));
       created.push(`sshd ${h.name}`);
     }
-    return { host: h.name, line: `${h.mgmtAddress} ${hostKeys.get(h.name)!}` };
+    const [, b64] = hostKeys.get(h.name)!.split(' ');
+    return { name: h.mgmtAddress, key: Buffer.from(b64 ?? '', 'base64'), host: h.name };
   });
   await pinHostKeys(projectDir, known);
   onEvent({ step: 'wait-sshd' });
@@ -625,14 +627,13 @@ async function clearNamespace(ns: string): Promise<string[]> {
 
 /**
  * Pins the lab hosts' keys in the project's known_hosts, replacing older lines for the same
- * addresses. The old file is read without following a link: a known_hosts planted as a link to
- * a root-only file must not have that file copied into the project.
+ * addresses: the lab made these keys itself, so the lab never trusts on first use. Under the
+ * known_hosts lock, so that a deploy accepting a key at the same moment keeps its line; read and
+ * written without following a link (a known_hosts planted as a link to a root-only file must not
+ * have that file copied into the project).
  */
-async function pinHostKeys(projectDir: string, pins: readonly { host: string; line: string }[]): Promise<void> {
-  const file = knownHostsPath(projectDir);
-  const addrs = new Set(pins.map((p) => p.line.split(' ')[0]));
-  const old = ((await readText(file, { maxBytes: KEY_FILE_MAX })) ?? '').split('\n').filter((l) => l && !addrs.has(l.split(' ')[0]));
-  await writeFile(file, `${[...old, ...pins.map((p) => `${p.line} overlab:host=${p.host}`)].join('\n')}\n`, { mode: 0o644, dirMode: 0o700 });
+async function pinHostKeys(projectDir: string, entries: readonly { name: string; key: Buffer; host: string }[]): Promise<void> {
+  await KnownHosts.pinOwn(knownHostsPath(projectDir), entries);
 }
 
 /** Unmounts what is mounted at or below `state` (deepest first) and removes it. */

@@ -15,6 +15,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ProgressEvent } from '../../shared/api.js';
 import { hasErrors } from '../../shared/diagnostics.js';
+import type { HostKeyConsent, HostKeyReport } from '../../shared/hostkeys.js';
 import { analyse } from '../../shared/measure/analyse.js';
 import { cpuUsage, CPU_READ } from '../../shared/measure/cpu.js';
 import { iperf2ClientCommand, iperf2ServerCommand, parseIperf2 } from '../../shared/measure/iperf2.js';
@@ -30,7 +31,7 @@ import { parsePreflight } from '../../shared/preflight.js';
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
-import { KnownHosts } from '../deploy/hostkeys.js';
+import { HostKeyError, KnownHosts } from '../deploy/hostkeys.js';
 import { HASH_FILE } from '../deploy/remote.js';
 import { connect, targetOf, type Connected } from '../deploy/ssh.js';
 import { knownHostsPath, labKeyPath, loadLab } from '../lab/lab.js';
@@ -53,6 +54,8 @@ export interface MeasureOptions {
   readonly campaign?: RunResults['campaign'];
   /** Folder for runs (default: the project's runs/). */
   readonly runsDir?: string;
+  /** Unknown host keys the person checked and accepted, by fingerprint (as for a deploy). */
+  readonly acceptHostKeys?: readonly HostKeyConsent[];
 }
 
 export interface MeasureOutcome {
@@ -289,24 +292,26 @@ function toolsOf(paths: readonly MeasuredPath[], suite: Suite): Map<string, Set<
   return need;
 }
 
-async function connectAll(projectDir: string, t: Topology, plan: Plan, names: readonly string[], opts: MeasureOptions): Promise<{ hosts: Map<string, Host>; failed: string[] }> {
+async function connectAll(projectDir: string, t: Topology, plan: Plan, names: readonly string[], opts: MeasureOptions): Promise<{ hosts: Map<string, Host>; failed: string[]; hostKeys: HostKeyReport[] }> {
   const lab = t.hosts.some((h) => h.target.type === 'lab') ? await loadLab(projectDir, t, plan) : undefined;
   const known = await KnownHosts.load(knownHostsPath(projectDir));
   const hosts = new Map<string, Host>();
   const failed: string[] = [];
+  const hostKeys: HostKeyReport[] = [];
   await pool(names, 32, async (name) => {
     const h = t.hosts.find((x) => x.name === name)!;
     const lh = lab?.hosts.find((x) => x.name === name);
     try {
       const target = targetOf(h, lh ? { mgmtAddress: lh.mgmtAddress, keyPath: labKeyPath(projectDir) } : undefined);
       const password = target.usesPassword ? await opts.password?.(name, `${target.user}@${target.address}`) : undefined;
-      // Host keys were pinned by the deploy: an unknown one is refused here too.
-      hosts.set(name, new Host(name, h.id, await connect(target, known, false, undefined, password)));
+      // Host keys were pinned by the deploy: an unknown one is refused here too, unless accepted by fingerprint.
+      hosts.set(name, new Host(name, h.id, await connect(target, known, opts.acceptHostKeys ?? [], undefined, password)));
     } catch (e) {
+      if (e instanceof HostKeyError) hostKeys.push(e.report());
       failed.push(`${name}: ${message(e)}`);
     }
   });
-  return { hosts, failed };
+  return { hosts, failed, hostKeys };
 }
 
 export async function measure(projectDir: string, registry: Registry, opts: MeasureOptions): Promise<MeasureOutcome> {
@@ -329,10 +334,10 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
   const problems: string[] = [];
   const environment: HostEnvironment[] = [];
 
-  const { hosts, failed } = await connectAll(projectDir, t, plan, names, opts);
+  const { hosts, failed, hostKeys } = await connectAll(projectDir, t, plan, names, opts);
   const ctx: Ctx = { runId: opts.runId, dir, hosts, suite, records: [], problems, opts, total: 0, done: 0, started: Date.now(), remaining: 0, servers: 0 };
   try {
-    if (failed.length) throw new ApiError('failed', `cannot reach ${failed.length === 1 ? 'a host' : 'hosts'} to measure: ${failed.join('; ')}`);
+    if (failed.length) throw new ApiError('failed', `cannot reach ${failed.length === 1 ? 'a host' : 'hosts'} to measure: ${failed.join('; ')}`, undefined, hostKeys);
     // Preflight: every tool on every host, before any test starts.
     const missing: string[] = [];
     const notDeployed: string[] = [];

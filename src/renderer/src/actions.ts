@@ -6,10 +6,11 @@
  */
 import type { OverlabClient, ProjectSnapshot } from '../../shared/api';
 import type { DeployRun } from '../../shared/deploy';
+import type { HostKeyConsent, HostKeyReport } from '../../shared/hostkeys';
 import type { RunResults } from '../../shared/measure/results';
 import { ClientError } from './api/client';
 import type { Bridge } from './api/transport';
-import { isDirty, loadDocument, type HostState, type OverlabStore } from './store/index';
+import { isDirty, loadDocument, type HostKeyRetry, type HostState, type OverlabStore } from './store/index';
 
 export interface Env {
   readonly store: OverlabStore;
@@ -211,7 +212,22 @@ export async function runLab(env: Env, op: 'lab.up' | 'lab.down'): Promise<void>
   }
 }
 
-export async function runDeploy(env: Env, op: 'deploy' | 'teardown', acceptHostKeys?: readonly string[]): Promise<void> {
+/**
+ * Opens the one host-key dialog on the keys a run refused (unknown ones offered for acceptance,
+ * changed ones explained); false when none was refused. Every run that connects ends here.
+ */
+export function hostKeysStop(env: Env, keys: readonly HostKeyReport[], retry: HostKeyRetry | undefined): boolean {
+  if (!keys.length) return false;
+  env.store.getState().setDialog({ type: 'host-keys', keys, ...(retry ? { retry } : {}) });
+  return true;
+}
+
+/** The host keys a run refused: per host in a deploy's result, or in the error of a call that could not connect. */
+export const refusedKeys = (from: DeployRun | unknown): readonly HostKeyReport[] =>
+  from instanceof ClientError ? (from.data.hostKeys ?? []) : isDeployRun(from) ? from.hosts.flatMap((h) => (h.hostKey ? [h.hostKey] : [])) : [];
+const isDeployRun = (x: unknown): x is DeployRun => typeof x === 'object' && x !== null && Array.isArray((x as { hosts?: unknown }).hosts);
+
+export async function runDeploy(env: Env, op: 'deploy' | 'teardown', acceptHostKeys?: readonly HostKeyConsent[]): Promise<void> {
   const s = env.store.getState();
   if (!env.client || !s.dir || !(await savedFirst(env))) return;
   const runId = uiRunId();
@@ -221,21 +237,11 @@ export async function runDeploy(env: Env, op: 'deploy' | 'teardown', acceptHostK
     const r =
       op === 'deploy'
         ? await env.client['deploy.apply']({ dir: s.dir, runId, ...(acceptHostKeys?.length ? { acceptHostKeys } : {}) })
-        : await env.client['deploy.teardown']({ dir: s.dir, runId });
+        : await env.client['deploy.teardown']({ dir: s.dir, runId, ...(acceptHostKeys?.length ? { acceptHostKeys } : {}) });
     env.store.getState().endRun(r.ok, summaryOf(r, label), r);
     statesAfter(env, r, op);
-    // An unknown host key stops the deploy before anything changed: offer to pin it.
-    const unknown = r.hosts.filter((h) => h.hostKey?.status === 'unknown').map((h) => ({ host: h.host, fingerprint: h.hostKey!.fingerprint, ...(h.hostKey!.keyType ? { keyType: h.hostKey!.keyType } : {}) }));
-    const changed = r.hosts.filter((h) => h.hostKey?.status === 'changed');
-    if (changed.length) {
-      env.store.getState().setDialog({
-        type: 'message',
-        title: 'A host key changed',
-        text: changed
-          .map((h) => `${h.host} now presents ${h.hostKey!.fingerprint}, not the key pinned for it (${(h.hostKey!.expected ?? []).join(', ')}). Overlab refuses to connect: if the host was reinstalled, remove its line from .overlab/known_hosts in the project folder; otherwise someone may be between you and the host.`)
-          .join('\n\n'),
-      });
-    } else if (unknown.length) env.store.getState().setDialog({ type: 'host-keys', hosts: unknown });
+    // A refused host key stops the run before anything changed: the dialog says which and why.
+    hostKeysStop(env, refusedKeys(r), { op });
   } catch (e) {
     env.store.getState().endRun(false, `${label}: ${message(e)}`);
   }

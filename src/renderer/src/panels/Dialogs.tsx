@@ -1,19 +1,20 @@
 /**
  * The dialogs: new project from a template, the folder browser (Open, Save as — in the browser,
  * where a page cannot name a local folder itself), unsaved changes, a file changed on disk,
- * unknown host keys to accept, a password to give, messages, the shortcuts and the command palette.
+ * host keys refused by a run (HostKeyDialog), a password to give, messages, the shortcuts and the command palette.
  */
 import { useEffect, useMemo, useState } from 'react';
 import type { FolderListing } from '../../../shared/api';
 import { SHAPES, type Shape } from '../../../shared/schema';
 import { TEMPLATE_MAX_HOSTS } from '../../../shared/templates';
-import { createProject, openProject, runDeploy, saveProject, type Env } from '../actions';
+import { createProject, openProject, saveProject, type Env } from '../actions';
 import { COMMANDS, isEnabled, runCommand, shortcutText } from '../commands/index';
 import { registry } from '../derived';
 import { store, useStore } from '../store/hooks';
 import type { Dialog } from '../store/index';
 import { MeasureDialog } from '../results/MeasureDialog';
-import { deployAndMeasure } from '../results/actions';
+import { retryWithKeys } from '../results/actions';
+import { HostKeyDialog } from './HostKeyDialog';
 import { Modal } from './Modal';
 import { TunnelPicker } from './TunnelPicker';
 
@@ -170,27 +171,6 @@ function Conflict({ env }: { env: Env }) {
   );
 }
 
-function HostKeys({ env, hosts, then }: { env: Env; hosts: readonly { host: string; fingerprint: string; keyType?: string }[]; then?: { suite: string; duration?: number; repeat?: number } }) {
-  const accept = (): void => {
-    close();
-    const names = hosts.map((h) => h.host);
-    void (then ? deployAndMeasure(env, then, names) : runDeploy(env, 'deploy', names));
-  };
-  return (
-    <Modal
-      title="Unknown SSH host keys"
-      onClose={close}
-      footer={<div className="buttons"><button type="button" onClick={close}>Refuse</button><button type="button" className="primary" onClick={accept}>{then ? 'Accept, deploy and measure' : 'Accept and deploy'}</button></div>}
-    >
-      <p>These hosts presented keys Overlab has not seen. Check each fingerprint on the host (<code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code>) before you accept: an accepted key is pinned in the project&apos;s <code>.overlab/known_hosts</code>.</p>
-      <table className="rows" aria-label="Host keys">
-        <thead><tr><th>Host</th><th>Type</th><th>Fingerprint</th></tr></thead>
-        <tbody>{hosts.map((h) => <tr key={h.host}><td className="strong">{h.host}</td><td>{h.keyType ?? ''}</td><td><code>{h.fingerprint}</code></td></tr>)}</tbody>
-      </table>
-    </Modal>
-  );
-}
-
 function Password({ env, prompt }: { env: Env; prompt: Extract<Dialog, { type: 'password' }>['prompt'] }) {
   const [value, setValue] = useState('');
   const answer = (v: string | undefined): void => {
@@ -279,7 +259,10 @@ export function Dialogs({ env }: { env: Env }) {
     case 'picker': return <TunnelPicker a={d.a} b={d.b} {...(d.linkId ? { linkId: d.linkId } : {})} />;
     case 'confirm-discard': return <ConfirmDiscard env={env} d={d} />;
     case 'conflict': return <Conflict env={env} />;
-    case 'host-keys': return <HostKeys env={env} hosts={d.hosts} {...(d.then ? { then: d.then } : {})} />;
+    case 'host-keys': {
+      const retry = d.retry;
+      return <HostKeyDialog keys={d.keys} {...(retry ? { retry: retry.op } : {})} onClose={close} onAccept={(accept) => { close(); if (retry) void retryWithKeys(env, retry, accept); }} />;
+    }
     case 'measure': return <MeasureDialog env={env} deploy={d.deploy} />;
     case 'password': return <Password env={env} prompt={d.prompt} />;
     case 'message': return <Modal title={d.title} onClose={close}><p className="pre">{d.text}</p></Modal>;

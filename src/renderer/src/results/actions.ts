@@ -5,7 +5,9 @@
  * are the project's runs/ folder, read through the engine.
  */
 import type { RunResults } from '../../../shared/measure/results';
-import { getRun, loadRuns, message, paintRun, savedFirst, statesAfter, summaryOf, uiRunId, type Env } from '../actions';
+import type { HostKeyConsent } from '../../../shared/hostkeys';
+import { getRun, hostKeysStop, loadRuns, message, paintRun, refusedKeys, runDeploy, savedFirst, statesAfter, summaryOf, uiRunId, type Env } from '../actions';
+import type { HostKeyRetry } from '../store/index';
 
 export { loadRuns, paintRun } from '../actions';
 
@@ -40,12 +42,17 @@ export interface MeasureChoice {
   readonly repeat?: number;
 }
 
-/** Offers the unknown host keys a deploy stopped at (accepting re-runs `then`). */
-function hostKeysStop(env: Env, hosts: readonly { host: string; hostKey?: { status: string; fingerprint: string; keyType?: string } }[], then: MeasureChoice | undefined): boolean {
-  const unknown = hosts.filter((h) => h.hostKey?.status === 'unknown').map((h) => ({ host: h.host, fingerprint: h.hostKey!.fingerprint, ...(h.hostKey!.keyType ? { keyType: h.hostKey!.keyType } : {}) }));
-  if (!unknown.length) return false;
-  env.store.getState().setDialog({ type: 'host-keys', hosts: unknown, ...(then ? { then } : {}) });
-  return true;
+/** The host-key dialog's Accept: the run it stopped, again, with the keys accepted by fingerprint. */
+export function retryWithKeys(env: Env, retry: HostKeyRetry, accept: readonly HostKeyConsent[]): Promise<void> {
+  switch (retry.op) {
+    case 'deploy':
+    case 'teardown':
+      return runDeploy(env, retry.op, accept);
+    case 'deploy-measure':
+      return deployAndMeasure(env, retry.choice, accept);
+    case 'measure':
+      return measure(env, retry.choice, accept);
+  }
 }
 
 /**
@@ -53,7 +60,7 @@ function hostKeysStop(env: Env, hosts: readonly { host: string; hostKey?: { stat
  * painted on the drawing. One progress view for the three (per host and per test, the end
  * time expected, Cancel stops the phase under way and the ones after it).
  */
-export async function deployAndMeasure(env: Env, choice: MeasureChoice = { suite: 'quick' }, acceptHostKeys?: readonly string[]): Promise<void> {
+export async function deployAndMeasure(env: Env, choice: MeasureChoice = { suite: 'quick' }, acceptHostKeys?: readonly HostKeyConsent[]): Promise<void> {
   const s = env.store.getState();
   if (!env.client || !s.dir || !s.topology || !(await savedFirst(env))) return;
   const dir = s.dir;
@@ -73,7 +80,7 @@ export async function deployAndMeasure(env: Env, choice: MeasureChoice = { suite
     statesAfter(env, d, 'deploy');
     if (!d.ok) {
       env.store.getState().endRun(false, summaryOf(d, 'Deploy'), d);
-      hostKeysStop(env, d.hosts, choice);
+      hostKeysStop(env, refusedKeys(d), { op: 'deploy-measure', choice });
       return;
     }
     if (cancelled()) return env.store.getState().endRun(false, `${label}: cancelled after deploy`, d);
@@ -82,24 +89,26 @@ export async function deployAndMeasure(env: Env, choice: MeasureChoice = { suite
     await measureAs(env, dir, runId, choice, label);
   } catch (e) {
     env.store.getState().endRun(false, `${label}: ${message(e)}`);
+    hostKeysStop(env, refusedKeys(e), { op: 'deploy-measure', choice });
   }
 }
 
 /** Measure alone, on what is deployed. */
-export async function measure(env: Env, choice: MeasureChoice): Promise<void> {
+export async function measure(env: Env, choice: MeasureChoice, acceptHostKeys?: readonly HostKeyConsent[]): Promise<void> {
   const s = env.store.getState();
   if (!env.client || !s.dir || !(await savedFirst(env))) return;
   const runId = uiRunId();
   s.startRun(runId, 'measure', `Measure (${choice.suite})`, { phase: 'measure' });
   try {
-    await measureAs(env, s.dir, runId, choice, 'Measure');
+    await measureAs(env, s.dir, runId, choice, 'Measure', acceptHostKeys);
   } catch (e) {
     env.store.getState().endRun(false, `Measure: ${message(e)}`);
+    hostKeysStop(env, refusedKeys(e), { op: 'measure', choice });
   }
 }
 
-async function measureAs(env: Env, dir: string, runId: string, choice: MeasureChoice, label: string): Promise<void> {
-  const m = await env.client!['measure.run']({ dir, runId, suite: choice.suite, ...(choice.duration ? { duration: choice.duration } : {}), ...(choice.repeat ? { repeat: choice.repeat } : {}) });
+async function measureAs(env: Env, dir: string, runId: string, choice: MeasureChoice, label: string, acceptHostKeys?: readonly HostKeyConsent[]): Promise<void> {
+  const m = await env.client!['measure.run']({ dir, runId, suite: choice.suite, ...(choice.duration ? { duration: choice.duration } : {}), ...(choice.repeat ? { repeat: choice.repeat } : {}), ...(acceptHostKeys?.length ? { acceptHostKeys } : {}) });
   await paintRun(env, m.runId);
   await loadRuns(env);
   const problems = m.problems.length ? ` — ${m.problems.slice(0, 3).join('; ')}${m.problems.length > 3 ? ` (+${m.problems.length - 3} more)` : ''}` : '';

@@ -10,6 +10,7 @@ import { createStore } from 'zustand/vanilla';
 import type { DeployRun } from '../../../shared/deploy.js';
 import type { KindInfo, ProgressEvent, PromptEvent, RunOperation } from '../../../shared/api.js';
 import type { Diagnostic } from '../../../shared/diagnostics.js';
+import type { HostKeyReport } from '../../../shared/hostkeys.js';
 import type { Clip } from '../../../shared/edit.js';
 import type { CampaignAnalysis, CampaignFile } from '../../../shared/measure/campaign.js';
 import type { RunListing, RunResults } from '../../../shared/measure/results.js';
@@ -58,13 +59,20 @@ export type Dialog =
   | { type: 'picker'; a: string; b: string; linkId?: string }
   | { type: 'confirm-discard'; then: 'new' | 'open' | 'open-recent'; dir?: string }
   | { type: 'conflict' }
-  /** `then`: a Deploy & measure to resume once the keys are accepted (else a deploy). */
-  | { type: 'host-keys'; hosts: readonly { host: string; fingerprint: string; keyType?: string }[]; then?: { suite: string; duration?: number; repeat?: number } }
+  /** The one host-key dialog: the keys a run refused, and the run to do again once unknown ones are accepted. */
+  | { type: 'host-keys'; keys: readonly HostKeyReport[]; retry?: HostKeyRetry }
   | { type: 'message'; title: string; text: string }
   | { type: 'password'; prompt: PromptEvent }
   | { type: 'help' }
   | { type: 'palette' }
   | { type: 'measure'; deploy: boolean };
+
+/** The run a host-key dialog starts again, with the accepted keys, when the person accepts them. */
+export type HostKeyRetry =
+  | { readonly op: 'deploy' }
+  | { readonly op: 'teardown' }
+  | { readonly op: 'deploy-measure'; readonly choice: { suite: string; duration?: number; repeat?: number } }
+  | { readonly op: 'measure'; readonly choice: { suite: string; duration?: number; repeat?: number } };
 
 /** How the heatmap paints the painted run. */
 export interface HeatSettings {

@@ -1,0 +1,53 @@
+/** `overlab deploy --accept-host-key`: consent by host and fingerprint; a bare host name or `all` is refused with how to give it. */
+import { describe, expect, it } from 'vitest';
+import { runCli, type Io } from '../main.js';
+import { hostKeyConsentArg } from './deploy.js';
+
+const FP = 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU';
+const FP2 = 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t) };
+  return { code: await runCli(argv, io), out, err };
+}
+
+describe('--accept-host-key', () => {
+  it('takes HOST=FINGERPRINT pairs, comma-separated or repeated, as people paste them', () => {
+    const first = hostKeyConsentArg(`hub=${FP}, spoke-1=sha256:${FP2.slice(7)}=`);
+    expect(first).toEqual([{ host: 'hub', fingerprint: FP }, { host: 'spoke-1', fingerprint: FP2 }]);
+    expect(hostKeyConsentArg(`spoke-2=${FP}`, first)).toHaveLength(3);
+  });
+
+  it('refuses a host name alone, saying how to give the fingerprint (usage error, exit 2)', async () => {
+    const r = await cli('deploy', '/nonexistent', '--accept-host-key', 'hub');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/"hub": a host name alone would let in whatever key the host presents, not the one you checked; give each host with the fingerprint you checked on it: --accept-host-key HOST=SHA256:…/);
+  });
+
+  it('refuses "all"', async () => {
+    const r = await cli('deploy', '/nonexistent', '--accept-host-key', `hub=${FP},all`);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/"all": accepting every host key would let in whatever key/);
+  });
+
+  it('refuses what is not a SHA256 fingerprint, or not a host name', async () => {
+    expect((await cli('deploy', '/nonexistent', '--accept-host-key', 'hub=SHA256:abc')).err).toMatch(/"SHA256:abc" is not a SHA256 fingerprint/);
+    expect((await cli('deploy', '/nonexistent', '--accept-host-key', `Hub Two=${FP}`)).err).toMatch(/"Hub Two" is not a host name/);
+  });
+
+  it('is documented in the help with its HOST=FINGERPRINT form', async () => {
+    const r = await cli('deploy', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out.replace(/\s+/g, ' ')).toMatch(/--accept-host-key <host=fp> accept and pin the unknown SSH host key of HOST whose fingerprint is FP/);
+  });
+});
+
+describe('overlab measure --accept-host-key', () => {
+  it('takes the same HOST=FINGERPRINT form and refuses a bare host name', async () => {
+    const r = await cli('measure', '/nonexistent', '--accept-host-key', 'hub');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--accept-host-key HOST=SHA256:');
+  });
+});
