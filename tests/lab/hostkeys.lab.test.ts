@@ -110,7 +110,7 @@ describe.skipIf(!root)('host-key consent over real SSH', () => {
 
   it('refuses a host key re-created for the same address, with both fingerprints, even when the new one is accepted', async () => {
     // The host re-created: a new key in the file its sshd serves (read again for each connection).
-    const served = path.join(L.state, 'site-a', 'ssh_host_ed25519_key');
+    const served = path.join(L.state, 'site-a', 'run', 'overlab-lab', 'ssh_host_ed25519_key');
     const saved = await fs.readFile(served);
     const fresh = path.join(dir, 'recreated');
     await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'recreated', '-f', fresh]);
