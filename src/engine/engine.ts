@@ -175,6 +175,7 @@ export function createEngine({ registry, emit, password: askPassword }: EngineOp
       return { ok: true as const };
     },
     'prompt.answer': ({ promptId, value }) => Promise.resolve({ ok: prompts.answer(promptId, value) }),
+    'prompt.pending': () => Promise.resolve(prompts.pending()),
     'measure.run': ({ dir, runId, suite, duration, repeat, hosts }) =>
       runs.run('measure', runId, async (run) => {
         const { measure } = await import('./measure/run.js');
