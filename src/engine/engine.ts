@@ -232,6 +232,7 @@ export function createEngine({ registry, emit, password: askPassword }: EngineOp
         return r;
       }),
     'report.appendix': async ({ dir }) => (await import('./report/report.js')).reportAppendix(dir, registry),
-    'export.ansible': async ({ dir, out, force }) => (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force }),
+    'export.ansible': async ({ dir, out, force, vaultPasswordFile }) =>
+      (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force, ...(vaultPasswordFile !== undefined ? { vaultPasswordFile } : {}) }),
   };
 }

@@ -239,8 +239,11 @@ export interface OverlabApi {
   'report.pdf': (args: { dir: string; runId?: string; campaignId?: string; metric?: Metric; format?: ReportFormat; file?: string }) => ReportAnswer;
   /** The report's appendix: each host's rendered scripts with secrets redacted. */
   'report.appendix': (args: { dir: string }) => ReportAppendix;
-  /** `overlab export ansible`: inventory, deploy/teardown playbooks and a vault file in `out` (written at once; a non-empty `out` only with `force`). */
-  'export.ansible': (args: { dir: string; out: string; force?: boolean }) => AnsibleExportResult;
+  /**
+   * `overlab export ansible`: inventory, deploy/teardown playbooks and a vault file in `out` (written at once; a non-empty `out`
+   * only with `force`, and only when an earlier export made it). With `vaultPasswordFile` the vault is encrypted with ansible-vault.
+   */
+  'export.ansible': (args: { dir: string; out: string; force?: boolean; vaultPasswordFile?: string }) => AnsibleExportResult;
 }
 
 export type OperationName = keyof OverlabApi;
@@ -345,7 +348,7 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'runs.get': z.strictObject({ dir, runId, lean: z.boolean().optional() }),
   'report.pdf': z.strictObject({ dir, runId: runId.optional(), campaignId: runId.optional(), metric: z.enum(REPORT_METRICS).optional(), format: z.enum(REPORT_FORMATS).optional(), file: z.string().min(1).max(4096).optional() }),
   'report.appendix': z.strictObject({ dir }),
-  'export.ansible': z.strictObject({ dir, out: dir, force: z.boolean().optional() }),
+  'export.ansible': z.strictObject({ dir, out: dir, force: z.boolean().optional(), vaultPasswordFile: z.string().min(1, { error: 'must name the vault password file' }).max(4096).optional() }),
 } as { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> };
 
 export const OPERATIONS = Object.keys(ARGUMENTS) as OperationName[];
