@@ -146,7 +146,7 @@ function encryptVault(vault: string, password: Buffer, passwordFile: string): Pr
  * folder beside OUTDIR, then renames it into place; an earlier export there is moved aside and
  * removed (safe-fs removeTree: only a folder with the marker, or an empty one).
  */
-async function writeTree(out: string, files: readonly ExportFile[], password: { data: Buffer; file: string } | undefined): Promise<void> {
+async function writeTree(out: string, files: readonly ExportFile[], password: { data: Buffer; file: string } | undefined, recheck: () => Promise<string | undefined>): Promise<void> {
   const o = path.resolve(out);
   const parent = path.dirname(o);
   // Every folder from / down, none a link, none another user's; the missing ones are made.
@@ -163,10 +163,11 @@ async function writeTree(out: string, files: readonly ExportFile[], password: { 
     await writeMarker(temp, MADE_BY);
     if (password) await encryptVault(path.join(temp, VAULT_FILE), password.data, password.file);
     await fs.chmod(temp, 0o755);
+    // Checked before the render; checked again right before the swap, as the time between was long.
+    const refused = await recheck();
+    if (refused) throw new ApiError('invalid-arguments', `${refused} (it changed while the export was made; nothing was replaced)`);
     const st = await fs.lstat(o).catch(() => undefined);
     if (st) {
-      // Checked before the render; checked again here, as the time between was long.
-      if (st.isSymbolicLink() || !st.isDirectory()) throw new ApiError('invalid-arguments', `--out ${out} changed while the export was made (it is no longer a folder); nothing was replaced`);
       old = `${temp}.old`;
       await fs.rename(o, old);
     }
@@ -231,7 +232,7 @@ export async function exportAnsible(projectDir: string, out: string, registry: R
   const knownHosts = await fs.readFile(knownHostsPath(projectDir), 'utf8').catch(() => '');
   const x = ansibleExport({ plan, hosts, markers, remote: REMOTE, knownHosts, vaultEncrypted: !!password });
   if (!x.value) throw new ApiError(x.diagnostics.some((d) => d.message.startsWith('bug:')) ? 'failed' : 'invalid-arguments', 'the project cannot be exported to Ansible', x.diagnostics);
-  await writeTree(out, x.value.files, password);
+  await writeTree(out, x.value.files, password, () => checkOut(projectDir, out, !!opts.force));
   return {
     out: path.resolve(out),
     hosts: hosts.map((h) => h.name),
