@@ -110,8 +110,8 @@ function privateGroupOf(st: Stats): boolean {
 }
 
 /**
- * Whom a check trusts. `ours`: what Overlab reads and writes (root, you, the sudo/pkexec user;
- * a user-private group may write). `rootOnly`: what root is to *run* — a program started through
+ * Whom a check trusts. OURS: what Overlab reads and writes (root, you, the sudo/pkexec user;
+ * a user-private group may write). ROOT_ONLY: what root is to *run* — a program started through
  * pkexec is as trustworthy as the least trusted person who could have changed it or any folder
  * above it, so there only root may own or write (no group write at all).
  */
