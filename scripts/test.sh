@@ -43,8 +43,10 @@ npm run --silent build
 stage "typecheck (shared, node: engine/main/preload/cli/tests, web: renderer)"
 npm run --silent typecheck
 
-stage "lint"
+stage "lint (eslint; Electronegativity on the built Electron app: HIGH/MEDIUM findings fail unless scripts/electronegativity-allow.txt justifies them)"
 npm run --silent lint
+# After the build: it reads out/main, out/preload and out/renderer. Prints its own time.
+node scripts/run-ts.mjs scripts/electronegativity.ts
 
 stage "unit tests"
 npx vitest run --project unit

@@ -208,6 +208,7 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
       return { ok: true as const };
     },
     'prompt.answer': ({ promptId, value }) => Promise.resolve({ ok: prompts.answer(promptId, value) }),
+    'prompt.pending': () => Promise.resolve(prompts.pending()),
     'measure.run': ({ dir, runId, suite, duration, repeat, hosts, acceptHostKeys }) =>
       runs.run('measure', runId, async (run) => {
         const { measure } = await import('./measure/run.js');
@@ -265,6 +266,7 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
         return r;
       }),
     'report.appendix': async ({ dir }) => (await import('./report/report.js')).reportAppendix(dir, registry),
-    'export.ansible': async ({ dir, out, force }) => (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force }),
+    'export.ansible': async ({ dir, out, force, vaultPasswordFile }) =>
+      (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force, ...(vaultPasswordFile !== undefined ? { vaultPasswordFile } : {}) }),
   };
 }

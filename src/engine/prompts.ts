@@ -4,7 +4,7 @@
  * which are handed to that login only and never stored or logged.
  */
 import { randomBytes } from 'node:crypto';
-import type { OverlabEvents } from '../shared/api.js';
+import type { OverlabEvents, PromptEvent } from '../shared/api.js';
 
 type Emit = <E extends keyof OverlabEvents>(event: E, payload: OverlabEvents[E]) => void;
 
@@ -13,6 +13,8 @@ const WAIT_MS = 5 * 60_000;
 
 export class Prompts {
   private readonly waiting = new Map<string, (value: string | undefined) => void>();
+  /** The questions of `waiting`, as their events said them: a page that missed an event re-reads them. */
+  private readonly questions = new Map<string, PromptEvent>();
   /** One question per login, asked once: hosts connect in parallel. */
   private readonly asked = new Map<string, Promise<string | undefined>>();
 
@@ -27,9 +29,12 @@ export class Prompts {
       timer.unref();
       this.waiting.set(promptId, (v) => {
         clearTimeout(timer);
+        this.questions.delete(promptId);
         resolve(v);
       });
-      this.emit?.('prompt', { promptId, kind: 'password', host, login, message: `Password for ${login} (host ${host})` });
+      const question: PromptEvent = { promptId, kind: 'password', host, login, message: `Password for ${login} (host ${host})` };
+      this.questions.set(promptId, question);
+      this.emit?.('prompt', question);
     });
     this.asked.set(login, p);
     // One answer serves the hosts of one run that share the login, then it is forgotten: a
@@ -39,6 +44,11 @@ export class Prompts {
       else setTimeout(() => this.asked.delete(login), 60_000).unref();
     });
     return p;
+  }
+
+  /** The questions waiting for an answer, oldest first. */
+  pending(): PromptEvent[] {
+    return [...this.questions.values()];
   }
 
   /** False when no such question is waiting (answered already, or timed out). */

@@ -20,6 +20,8 @@
  *    it is a regular file with a trusted owner (and, where a caller says so, one Overlab made:
  *    `replaceIf`).
  *  - A folder tree is removed only when it holds Overlab's marker file (`removeTree`).
+ *  - A file root is to run (`checkRunAsRoot`) is held to a stricter rule: it and every folder
+ *    above it owned by root and writable by root alone.
  *
  * Errors are `UnsafePathError`s that name the path, what is wrong and what to do.
  */
@@ -109,27 +111,44 @@ function privateGroupOf(st: Stats): boolean {
 }
 
 /**
+ * Whom a check trusts. OURS: what Overlab reads and writes (root, you, the sudo/pkexec user;
+ * a user-private group may write). ROOT_ONLY: what root is to *run* — a program started through
+ * pkexec is as trustworthy as the least trusted person who could have changed it or any folder
+ * above it, so there only root may own or write (no group write at all).
+ */
+interface Trust {
+  readonly owners: () => ReadonlySet<number>;
+  readonly ownersText: string;
+  readonly privateGroupMayWrite: boolean;
+}
+
+const OURS: Trust = { owners: trustedUids, ownersText: 'not by root or by you', privateGroupMayWrite: true };
+const ROOT_ONLY: Trust = { owners: () => new Set([0]), ownersText: 'not by root', privateGroupMayWrite: false };
+
+/**
  * Why a folder on the way to a path cannot be trusted, or undefined. A sticky folder of root's
  * (/tmp) may be world-writable: its entries can be replaced only by their owners, and every entry
  * Overlab reads or replaces must itself have a trusted owner; new files are made with O_EXCL.
+ * For what root is to run (ROOT_ONLY), only *above* the file's own folder: anyone could add
+ * files beside a program in a sticky folder.
  */
-function folderProblem(st: Stats): { reason: string; fix: string } | undefined {
+function folderProblem(st: Stats, trust: Trust = OURS, above = true): { reason: string; fix: string } | undefined {
   if (st.isSymbolicLink()) return { reason: 'is a symbolic link', fix: 'give the real folder instead (a link here could have been made by someone else)' };
   if (!st.isDirectory()) return { reason: 'is not a folder', fix: 'give a folder' };
-  if (!trustedUids().has(st.uid)) return { reason: `is owned by ${userName(st.uid)}, not by root or by you`, fix: 'copy the project into a folder of your own' };
+  if (!trust.owners().has(st.uid)) return { reason: `is owned by ${userName(st.uid)}, ${trust.ownersText}`, fix: 'copy the project into a folder of your own' };
   const sticky = (st.mode & 0o1000) !== 0;
-  if (sticky && st.uid === 0) return undefined;
+  if (sticky && st.uid === 0 && (above || trust === OURS)) return undefined;
   if ((st.mode & 0o002) !== 0) return { reason: 'can be written by every user', fix: 'remove that permission (chmod o-w) or use another folder' };
-  if ((st.mode & 0o020) !== 0 && !privateGroupOf(st)) return { reason: `can be written by the group ${accountsDb().groups.get(st.gid)?.name ?? st.gid}`, fix: 'remove that permission (chmod g-w) or use another folder' };
+  if ((st.mode & 0o020) !== 0 && !(trust.privateGroupMayWrite && privateGroupOf(st))) return { reason: `can be written by the group ${accountsDb().groups.get(st.gid)?.name ?? st.gid}`, fix: 'remove that permission (chmod g-w) or use another folder' };
   return undefined;
 }
 
 /** Why a file cannot be trusted, or undefined. */
-function fileProblem(st: Stats): { reason: string; fix: string } | undefined {
+function fileProblem(st: Stats, trust: Trust = OURS): { reason: string; fix: string } | undefined {
   if (!st.isFile()) return { reason: st.isDirectory() ? 'is a folder, not a file' : 'is not a regular file', fix: 'move it away' };
-  if (!trustedUids().has(st.uid)) return { reason: `is owned by ${userName(st.uid)}, not by root or by you`, fix: 'remove it (Overlab makes it again) or copy the project into a folder of your own' };
+  if (!trust.owners().has(st.uid)) return { reason: `is owned by ${userName(st.uid)}, ${trust.ownersText}`, fix: 'remove it (Overlab makes it again) or copy the project into a folder of your own' };
   if (st.nlink > 1) return { reason: 'has other hard links', fix: 'replace it with a copy of its own (cp, then mv)' };
-  if ((st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && !privateGroupOf(st))) return { reason: 'can be written by other users', fix: 'chmod go-w it' };
+  if ((st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && !(trust.privateGroupMayWrite && privateGroupOf(st)))) return { reason: 'can be written by other users', fix: 'chmod go-w it' };
   return undefined;
 }
 
@@ -207,6 +226,68 @@ export async function resolvePath(p: string): Promise<string> {
     at = next;
   }
   return at;
+}
+
+/** How `checkRunAsRoot` looks at the file system: Node's own calls, or ones a host process (Electron) must adjust. */
+export interface LinkIo {
+  lstat(p: string): Promise<Stats>;
+  readlink(p: string): Promise<string>;
+}
+
+const NODE_IO: LinkIo = { lstat: (p) => fs.lstat(p), readlink: (p) => fs.readlink(p) };
+
+/**
+ * A file root is about to *run* (a program, a script started through pkexec): it and every folder
+ * from / down to it must be owned by root and writable by nobody else (a root-owned sticky folder
+ * such as /tmp is allowed above its parent, as in `ensureDir`), or whoever could change them
+ * would get root. A symbolic link on the way is followed only when root made it. An Electron
+ * archive on the way (`….asar/out/cli/overlab.mjs`) is checked as the file: what is inside it is
+ * as trusted as the archive. Returns the real path; throws `UnsafePathError` naming the part
+ * at fault (or an ENOENT error when a part is missing).
+ */
+export async function checkRunAsRoot(file: string, io: LinkIo = NODE_IO): Promise<string> {
+  const fix = 'only files and folders that root owns and only root can change may run as root';
+  let todo = components(path.resolve(file));
+  let at = '/';
+  let hops = 0;
+  const rootProblem = folderProblem(await io.lstat('/'), ROOT_ONLY, true);
+  if (rootProblem) throw new UnsafePathError('/', rootProblem.reason, fix);
+  while (todo.length) {
+    const name = todo.shift()!;
+    if (name === '.') continue;
+    if (name === '..') {
+      at = path.dirname(at);
+      continue;
+    }
+    const next = path.join(at, name);
+    let st: Stats;
+    try {
+      st = await io.lstat(next);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw Object.assign(new Error(`${next} does not exist`), { code: 'ENOENT', path: next });
+      throw e;
+    }
+    if (st.isSymbolicLink()) {
+      if (st.uid !== 0) throw new UnsafePathError(next, `is a symbolic link made by ${userName(st.uid)}, not by root`, fix);
+      if (++hops > 40) throw new UnsafePathError(file, 'has too many symbolic links', fix);
+      const target = await io.readlink(next);
+      todo = [...components(target), ...todo];
+      if (path.isAbsolute(target)) at = '/';
+      continue;
+    }
+    if (st.isDirectory() && todo.length) {
+      // The folder that holds the file may not be a shared sticky one: anyone could add files beside it.
+      const problem = folderProblem(st, ROOT_ONLY, todo.length > 1);
+      if (problem) throw new UnsafePathError(next, problem.reason, fix);
+      at = next;
+      continue;
+    }
+    if (st.isFile() && todo.length && !name.endsWith('.asar')) throw new UnsafePathError(next, 'is not a folder', fix);
+    const problem = fileProblem(st, ROOT_ONLY);
+    if (problem) throw new UnsafePathError(next, problem.reason, fix);
+    return path.join(next, ...todo);
+  }
+  throw new UnsafePathError(file, 'is a folder, not a file', fix);
 }
 
 export interface ReadOptions {

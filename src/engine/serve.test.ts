@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { OPERATIONS, type OperationName } from '../shared/api.js';
 import { ApiError, type Handlers } from './engine.js';
-import { isLoopbackHost, startServe, type Serving } from './serve.js';
+import { isLoopbackHost, MAX_STREAM_BACKLOG, startServe, type Serving } from './serve.js';
 
 interface Answer {
   readonly status: number;
@@ -30,7 +30,7 @@ const noneCalled = (): void => {
 };
 
 async function serve(): Promise<Serving> {
-  server = await startServe({ projectDir: '/projects/demo', staticDir, engine: () => spyEngine() });
+  server = await startServe({ projectDir: '/projects/demo', staticDir, engine: () => spyEngine(), operations: 'all' });
   return server;
 }
 
@@ -74,13 +74,13 @@ describe('isLoopbackHost', () => {
 
 describe('startServe', () => {
   it('refuses to listen on a non-loopback address', async () => {
-    await expect(startServe({ projectDir: '/p', staticDir, host: '0.0.0.0', engine: () => spyEngine() })).rejects.toThrow(/loopback only/);
+    await expect(startServe({ projectDir: '/p', staticDir, host: '0.0.0.0', engine: () => spyEngine(), operations: 'all' })).rejects.toThrow(/loopback only/);
   });
 
   it('refuses to start without a built UI, saying how to build it', async () => {
     await fs.rm(path.join(staticDir, 'index.html'));
-    await expect(startServe({ projectDir: '/p', staticDir, engine: () => spyEngine() })).rejects.toThrow(/npm run build/);
-    await expect(startServe({ projectDir: '/p', staticDir: path.join(root, 'nowhere'), engine: () => spyEngine() })).rejects.toThrow(/npm run build/);
+    await expect(startServe({ projectDir: '/p', staticDir, engine: () => spyEngine(), operations: 'all' })).rejects.toThrow(/npm run build/);
+    await expect(startServe({ projectDir: '/p', staticDir: path.join(root, 'nowhere'), engine: () => spyEngine(), operations: 'all' })).rejects.toThrow(/npm run build/);
   });
 
   it('prints a loopback URL carrying a fresh random token in its fragment', async () => {
@@ -95,7 +95,7 @@ describe('startServe', () => {
 
   it('names a port in use and how to pick another', async () => {
     const a = await serve();
-    await expect(startServe({ projectDir: '/p', staticDir, port: a.port, engine: () => spyEngine() })).rejects.toThrow(/in use.*--port/);
+    await expect(startServe({ projectDir: '/p', staticDir, port: a.port, engine: () => spyEngine(), operations: 'all' })).rejects.toThrow(/in use.*--port/);
   });
 });
 
@@ -185,6 +185,22 @@ describe('the API', () => {
   });
 });
 
+describe('the allow-list of operations', () => {
+  it('runs only the listed operations; any other answers 403 without reading its body or running', async () => {
+    server = await startServe({ projectDir: '/p', staticDir, engine: () => spyEngine(), operations: ['kinds.list'] });
+    expect((await post('kinds.list', {})).status).toBe(200);
+    const r = await post('deploy.apply', { dir: '/p' });
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body)).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringContaining('deploy.apply is not served here') } });
+    // Refused before the body is read: even one too large to accept is never looked at.
+    expect((await request('POST', '/api/lab.up', { ...auth(), 'Content-Length': String(64 * 1024 * 1024) })).status).toBe(403);
+    expect(spies['deploy.apply']).not.toHaveBeenCalled();
+    expect(spies['lab.up']).not.toHaveBeenCalled();
+    // An unknown name is still "unknown", whatever the list.
+    expect((await post('project.nuke', {})).status).toBe(404);
+  });
+});
+
 describe('static files', () => {
   it('serves the built UI with its security headers', async () => {
     await serve();
@@ -264,6 +280,44 @@ describe('events', () => {
     await vi.waitFor(() => expect(b.text()).toContain(frames));
     a.close();
     b.close();
+  });
+
+  it('drops a page that stops reading once its backlog passes the limit: memory stays bounded, the stream is closed, other pages go on', async () => {
+    const s = await serve();
+    // A page that opens the stream and then never reads (a raw socket, paused after the headers).
+    const stalled = net.connect(s.port, s.host);
+    await new Promise<void>((resolve) => stalled.once('connect', resolve));
+    stalled.write(`GET /api/events HTTP/1.1\r\nHost: ${s.host}:${s.port}\r\nAuthorization: Bearer ${s.token}\r\n\r\n`);
+    await new Promise<void>((resolve) => stalled.once('data', () => resolve()));
+    stalled.pause();
+    const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    let received = 0;
+    stalled.on('data', (c: Buffer) => (received += c.length));
+    stalled.on('error', () => undefined);
+    // A page that reads: it keeps its stream.
+    const live = await listen({ Authorization: `Bearer ${s.token}` });
+    await vi.waitFor(() => expect(s.eventStreams().open).toBe(2));
+
+    const line = 'x'.repeat(1000);
+    const frame = `event: log\ndata: ${JSON.stringify({ runId: 'r1', stream: 'stdout', line })}\n\n`.length;
+    const total = 40 << 20;
+    let most = 0;
+    for (let sent = 0; sent < total; sent += frame) {
+      s.emit('log', { runId: 'r1', stream: 'stdout', line });
+      most = Math.max(most, s.eventStreams().backlog);
+      // Let the live page's socket drain now and then, as a page that reads does.
+      if (sent % (64 << 10) < frame) await new Promise((r) => setImmediate(r));
+    }
+    // Never more than the limit (plus one frame, and what the live page had not taken yet).
+    expect(most).toBeLessThan(2 * MAX_STREAM_BACKLOG + frame);
+    expect(s.eventStreams().open).toBe(1);
+    stalled.resume();
+    await closed;
+    // What the stalled page gets is what the kernel's socket buffers held, not the 40 MiB emitted.
+    expect(received).toBeLessThan(total / 2);
+    s.emit('log', { runId: 'r1', stream: 'info', line: 'still here' });
+    await vi.waitFor(() => expect(live.text()).toContain('"line":"still here"'));
+    live.close();
   });
 
   it('ends open streams on close, so the process can exit', async () => {

@@ -4,7 +4,9 @@
  *
  *   POST /api/<operation>   JSON body = the operation's arguments → `{ok, value} | {ok: false, error}`
  *   GET  /api/session       `{ dir }`: the project folder given on the command line
- *   GET  /api/events        Server-Sent Events: `event: progress|log`, `data: <JSON payload>`
+ *   GET  /api/events        Server-Sent Events: `event: progress|log|prompt`, `data: <JSON payload>`;
+ *                           a page that stops reading is dropped once it is MAX_STREAM_BACKLOG
+ *                           behind (its client reconnects and re-reads what it missed)
  *   GET  /<file>            the built renderer (out/renderer)
  *
  * Who may call: the engine runs commands as root on lab and remote hosts, so a page the user
@@ -15,13 +17,16 @@
  *    stays out of logs and Referer headers); compared in constant time;
  *  - a request whose `Host` is not our own address (DNS rebinding: evil.example resolving to
  *    127.0.0.1) or whose `Origin` is another site is refused before anything else.
+ * And what may be called at all: `operations` lists the operations this server runs (`overlab
+ * serve`: all of them; the report printer: the few read-only ones its page calls). Any other
+ * answers 403 before its body is read.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import type { ApiErrorData, OverlabEvents } from '../shared/api.js';
+import type { ApiErrorData, OperationName, OverlabEvents } from '../shared/api.js';
 import type { Reply } from '../shared/api.js';
 import { dispatch, isOperation } from './dispatch.js';
 import type { Emit, Handlers } from './engine.js';
@@ -37,6 +42,8 @@ export interface ServeOptions {
   readonly port?: number;
   /** Builds the engine; `emit` sends an event to every connected page. */
   readonly engine: (emit: Emit) => Handlers;
+  /** The operations served (an allow-list); every other one is refused with 403. `'all'`: the whole contract. */
+  readonly operations: 'all' | readonly OperationName[];
 }
 
 export interface Serving {
@@ -48,6 +55,8 @@ export interface Serving {
   readonly host: string;
   readonly port: number;
   readonly emit: Emit;
+  /** The open event streams and the bytes written to them that their pages have not taken yet. */
+  eventStreams(): { readonly open: number; readonly backlog: number };
   close(): Promise<void>;
 }
 
@@ -55,6 +64,12 @@ export interface Serving {
 const MAX_BODY = 8 * 1024 * 1024;
 /** SSE comment sent this often so proxies and browsers keep an idle stream open. */
 const HEARTBEAT_MS = 20_000;
+/**
+ * Bytes an event stream may have waiting for its page. A page that stops reading (a stalled or
+ * hostile tab) would otherwise make the engine keep every event of a long campaign in memory;
+ * past this the stream is dropped. A live page is far below it: events are small and read at once.
+ */
+export const MAX_STREAM_BACKLOG = 1 << 20;
 
 const MIME: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -76,7 +91,7 @@ const MIME: Readonly<Record<string, string>> = {
  * tag cannot say: no framing (clickjacking), no <base> rewriting, API calls to ourselves only.
  */
 const COMMON_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'Content-Security-Policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
@@ -135,15 +150,24 @@ function sessionToken(): { token: string; ok(header: string | undefined): boolea
   };
 }
 
-/** The pages listening on /api/events, and `emit` that writes one frame to each. */
-function eventHub(): { streams: Set<http.ServerResponse>; emit: Emit } {
+/** The pages listening on /api/events, `emit` that writes one frame to each, and `write` for one stream. */
+function eventHub(): { streams: Set<http.ServerResponse>; emit: Emit; write(res: http.ServerResponse, frame: string): void } {
   const streams = new Set<http.ServerResponse>();
+  const write = (res: http.ServerResponse, frame: string): void => {
+    res.write(frame);
+    if (res.writableLength > MAX_STREAM_BACKLOG) {
+      streams.delete(res);
+      // Destroyed, not ended: end() would keep the backlog queued until the page reads it, which
+      // is the memory this bounds. The page's client sees the stream break and reconnects.
+      res.destroy();
+    }
+  };
   const emit: Emit = <E extends keyof OverlabEvents>(event: E, payload: OverlabEvents[E]) => {
     // JSON.stringify never emits a raw line break, so one data: line carries the payload.
     const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
-    for (const res of streams) res.write(frame);
+    for (const res of streams) write(res, frame);
   };
-  return { streams, emit };
+  return { streams, emit, write };
 }
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
@@ -171,6 +195,7 @@ interface ApiContext {
   readonly token: ReturnType<typeof sessionToken>;
   readonly streams: Set<http.ServerResponse>;
   readonly handlers: Handlers;
+  readonly served: (op: OperationName) => boolean;
 }
 
 /** /api/*: nothing is read or run for an untrusted caller, not even the body. */
@@ -194,6 +219,7 @@ async function api(c: ApiContext, req: http.IncomingMessage, res: http.ServerRes
     return;
   }
   if (!isOperation(route)) return sendReply(res, fail('invalid-arguments', `unknown operation ${JSON.stringify(route)}`), 404);
+  if (!c.served(route)) return sendReply(res, fail('forbidden', `${route} is not served here: this server only serves what printing a report needs`), 403, { Connection: 'close' });
   if (req.method !== 'POST') return sendReply(res, fail('invalid-arguments', `use POST /api/${route}`), 405, { Allow: 'POST' });
   let args: unknown;
   try {
@@ -266,8 +292,9 @@ export async function startServe(opts: ServeOptions): Promise<Serving> {
   }
 
   const token = sessionToken();
-  const { streams, emit } = eventHub();
-  const c: ApiContext = { projectDir: opts.projectDir, token, streams, handlers: opts.engine(emit) };
+  const { streams, emit, write } = eventHub();
+  const allowed = opts.operations === 'all' ? undefined : new Set<OperationName>(opts.operations);
+  const c: ApiContext = { projectDir: opts.projectDir, token, streams, handlers: opts.engine(emit), served: (op) => !allowed || allowed.has(op) };
   // Filled in once the port is known.
   let allowedHosts = new Set<string>();
   let allowedOrigins = new Set<string>();
@@ -297,7 +324,7 @@ export async function startServe(opts: ServeOptions): Promise<Serving> {
   const origin = `http://${hostInUrl}:${port}`;
 
   const heartbeat = setInterval(() => {
-    for (const res of streams) res.write(': ping\n\n');
+    for (const res of streams) write(res, ': ping\n\n');
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
@@ -308,6 +335,7 @@ export async function startServe(opts: ServeOptions): Promise<Serving> {
     host: bindHost,
     port,
     emit,
+    eventStreams: () => ({ open: streams.size, backlog: [...streams].reduce((n, res) => n + res.writableLength, 0) }),
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(heartbeat);

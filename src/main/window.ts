@@ -71,6 +71,10 @@ export function hardenWebContents(contents: HardenableContents, rendererUrl: str
   contents.on('will-navigate', (event, url) => {
     if (!isTrustedSenderUrl(url, rendererUrl)) event.preventDefault();
   });
+  // A server redirect (the dev server, or any http page that got in) is not a will-navigate.
+  contents.on('will-redirect', (event, url) => {
+    if (!isTrustedSenderUrl(url, rendererUrl)) event.preventDefault();
+  });
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   hardenSession(contents.session);

@@ -219,6 +219,8 @@ export interface OverlabApi {
   'recent.add': (args: { dir: string; name: string }) => { ok: true };
   /** Answers a prompt event (the password is used for that login only, never stored); `value` absent = refused. */
   'prompt.answer': (args: { promptId: string; value?: string }) => { ok: boolean };
+  /** The questions still waiting for an answer: a page whose event stream broke re-reads them (it missed their events). */
+  'prompt.pending': (args: Record<string, never>) => readonly PromptEvent[];
   /** Stops a run that is under way (it cleans up and reports what it did); false when no such run is going. */
   'run.cancel': (args: { runId: string }) => { cancelled: boolean };
   /** Runs a suite on the deployed project (every link, its underlay baseline, LAN to LAN) and writes runs/<id>/. */
@@ -244,11 +246,22 @@ export interface OverlabApi {
   'report.pdf': (args: { dir: string; runId?: string; campaignId?: string; metric?: Metric; format?: ReportFormat; file?: string }) => ReportAnswer;
   /** The report's appendix: each host's rendered scripts with secrets redacted. */
   'report.appendix': (args: { dir: string }) => ReportAppendix;
-  /** `overlab export ansible`: inventory, deploy/teardown playbooks and a vault file in `out` (written at once; a non-empty `out` only with `force`). */
-  'export.ansible': (args: { dir: string; out: string; force?: boolean }) => AnsibleExportResult;
+  /**
+   * `overlab export ansible`: inventory, deploy/teardown playbooks and a vault file in `out` (written at once; a non-empty `out`
+   * only with `force`, and only when an earlier export made it). With `vaultPasswordFile` the vault is encrypted with ansible-vault.
+   */
+  'export.ansible': (args: { dir: string; out: string; force?: boolean; vaultPasswordFile?: string }) => AnsibleExportResult;
 }
 
 export type OperationName = keyof OverlabApi;
+
+/**
+ * What the report route (src/renderer/src/report) calls, all read-only: the printer's own
+ * `overlab serve` serves these and refuses every other operation, so that the page it prints
+ * (and anything that reaches its port while it prints) cannot deploy, bring a lab up or write.
+ */
+export const REPORT_OPERATIONS = ['runs.get', 'campaigns.get', 'report.appendix'] as const satisfies readonly OperationName[];
+export type ReportOperation = (typeof REPORT_OPERATIONS)[number];
 export type OperationArgs<K extends OperationName> = Parameters<OverlabApi[K]>[0];
 export type OperationResult<K extends OperationName> = ReturnType<OverlabApi[K]>;
 
@@ -268,6 +281,9 @@ export type OverlabClient = {
 } & {
   on<E extends EventName>(event: E, cb: (payload: OverlabEvents[E]) => void): () => void;
 };
+
+/** The part of the client the report route may use (the compiler keeps it to REPORT_OPERATIONS). */
+export type ReportClient = Pick<OverlabClient, ReportOperation>;
 
 /** Errors cross the contract as data, with a code the UI can act on. */
 export interface ApiErrorData {
@@ -332,6 +348,7 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'recent.list': z.strictObject({}),
   'recent.add': z.strictObject({ dir, name: z.string().max(200) }),
   'prompt.answer': z.strictObject({ promptId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), value: z.string().max(4096).optional() }),
+  'prompt.pending': z.strictObject({}),
   'measure.run': z.strictObject({ dir, runId: runId.optional(), suite: z.string().optional(), duration: z.number().int().min(1).max(3600).optional(), repeat: z.number().int().min(1).max(100).optional(), hosts: hostList.optional(), acceptHostKeys: hostKeyConsents.optional() }),
   'campaign.run': z.strictObject({
     dir,
@@ -350,7 +367,7 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'runs.get': z.strictObject({ dir, runId, lean: z.boolean().optional() }),
   'report.pdf': z.strictObject({ dir, runId: runId.optional(), campaignId: runId.optional(), metric: z.enum(REPORT_METRICS).optional(), format: z.enum(REPORT_FORMATS).optional(), file: z.string().min(1).max(4096).optional() }),
   'report.appendix': z.strictObject({ dir }),
-  'export.ansible': z.strictObject({ dir, out: dir, force: z.boolean().optional() }),
+  'export.ansible': z.strictObject({ dir, out: dir, force: z.boolean().optional(), vaultPasswordFile: z.string().min(1, { error: 'must name the vault password file' }).max(4096).optional() }),
 } as { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> };
 
 export const OPERATIONS = Object.keys(ARGUMENTS) as OperationName[];

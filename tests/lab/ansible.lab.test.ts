@@ -2,7 +2,8 @@
  * `overlab export ansible` for real: Debian's ansible-playbook runs the exported playbooks
  * against an embedded-lab hub-spoke whose three links are of three kinds this kernel carries —
  * VXLAN, WireGuard (wireguard-go, with PSKs) and OpenVPN (a small PKI and tls-crypt) — with
- * the vault encrypted by ansible-vault. Then:
+ * the vault encrypted by the export itself (`--vault-password-file`), so that every playbook run
+ * below (`ansible-playbook --vault-password-file` with the same file) proves it decrypts. Then:
  *  - every file lands byte for byte as `overlab render` makes it, and the tunnels pass the
  *    proofs of tests/tunnels/prove.ts (ping across, a DF ping that fills the planned MTU
  *    crosses and one byte more does not), LAN to LAN through the hub;
@@ -11,7 +12,8 @@
  *  - a host whose up.sh fails is rolled back to what it was, with the reason printed;
  *  - the teardown playbook leaves every host as it was before (the proofs' host snapshot);
  *  - no secret of the project (keys, PSKs, the lab's SSH key) appears in any exported file but
- *    the vault, in the encrypted folder at all, or in anything Ansible printed;
+ *    the vault (a plaintext export beside it), in the encrypted export at all, or in anything
+ *    Ansible printed;
  *  - ansible-lint finds nothing, when it is installed.
  * Needs root and ansible-playbook; skipped otherwise.
  */
@@ -122,6 +124,8 @@ describe.skipIf(!root || !ansible)('the Ansible export, run by ansible-playbook 
   const hosts = ['hub', 'spoke-1', 'spoke-2', 'spoke-3'];
   let dir = '';
   let out = '';
+  /** The same project exported without a password: its vault is plaintext. */
+  let plain = '';
   let pw = '';
   let L: LabLayout;
   let plan: Plan;
@@ -140,6 +144,7 @@ describe.skipIf(!root || !ansible)('the Ansible export, run by ansible-playbook 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-ansible-'));
     out = path.join(dir, 'ansible');
+    plain = path.join(dir, 'ansible-plain');
     pw = path.join(dir, 'vault-password');
     const made = makeTemplate({ template: 'hub-spoke', hosts: 4, kind: 'vxlan' }, registry).value!;
     const kinds: [string, Record<string, unknown>][] = [['vxlan', {}], ['wireguard', { implementation: 'go', presharedKey: true }], ['openvpn', {}]];
@@ -156,9 +161,10 @@ describe.skipIf(!root || !ansible)('the Ansible export, run by ansible-playbook 
     plan = (await engine['plan.compute']({ dir })).plan!;
     L = (await loadLab(dir, t, plan))!;
     for (const h of hosts) before.set(h, await snapshot(L, h));
-    await engine['export.ansible']({ dir, out });
-    bundles = (await renderProject(dir, registry)).bundles!;
     await fs.writeFile(pw, 'correct horse battery staple\n', { mode: 0o600 });
+    expect((await engine['export.ansible']({ dir, out, vaultPasswordFile: pw })).encrypted).toBe(true);
+    expect((await engine['export.ansible']({ dir, out: plain })).encrypted).toBe(false);
+    bundles = (await renderProject(dir, registry)).bundles!;
   }, 90_000);
 
   afterAll(async () => {
@@ -192,22 +198,25 @@ describe.skipIf(!root || !ansible)('the Ansible export, run by ansible-playbook 
     }
     return undefined;
   };
-  const exported = async (): Promise<{ rel: string; text: string }[]> => {
+  const exported = async (folder: string): Promise<{ rel: string; text: string }[]> => {
     const files: { rel: string; text: string }[] = [];
-    for (const rel of (await fs.readdir(out, { recursive: true })) as string[]) {
-      const p = path.join(out, rel);
+    for (const rel of (await fs.readdir(folder, { recursive: true })) as string[]) {
+      const p = path.join(folder, rel);
       if ((await fs.stat(p)).isFile()) files.push({ rel, text: await fs.readFile(p, 'utf8') });
     }
     return files;
   };
 
-  it('writes no secret outside the vault; encrypted, the folder holds none at all; ansible-lint is clean', async () => {
-    const vault = await fs.readFile(path.join(out, VAULT_FILE), 'utf8');
+  it('writes no secret outside the vault; encrypted by the export, the folder holds none at all and opens with the password file; ansible-lint is clean', async () => {
+    const vault = await fs.readFile(path.join(plain, VAULT_FILE), 'utf8');
     expect(await leaked(vault), 'the vault holds the secrets').toBeDefined();
-    for (const f of await exported()) if (f.rel !== VAULT_FILE) expect(await leaked(f.text), f.rel).toBeUndefined();
-    const enc = await sh(['ansible-vault', 'encrypt', '--vault-password-file', pw, VAULT_FILE], { cwd: out });
-    expect(enc.code, enc.stderr).toBe(0);
-    for (const f of await exported()) expect(await leaked(f.text), f.rel).toBeUndefined();
+    for (const f of await exported(plain)) if (f.rel !== VAULT_FILE) expect(await leaked(f.text), f.rel).toBeUndefined();
+    expect((await fs.readFile(path.join(out, VAULT_FILE), 'utf8')).startsWith('$ANSIBLE_VAULT;')).toBe(true);
+    for (const f of await exported(out)) expect(await leaked(f.text), f.rel).toBeUndefined();
+    // The same values as the plaintext export's, once opened with the same password file.
+    const view = await sh(['ansible-vault', 'view', '--vault-password-file', pw, VAULT_FILE], { cwd: out });
+    expect(view.code, view.stderr).toBe(0);
+    expect(view.stdout).toBe(vault);
     if (lint) {
       const r = await sh(['ansible-lint', '--offline', '--nocolor'], { cwd: out, timeoutMs: 120_000 });
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);

@@ -5,14 +5,18 @@
  * that looks like Jinja stays text, the output is stable, and OUTDIR is written at once or not
  * at all.
  */
+import { execFile, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { runCli } from '../../src/cli/main.js';
 import { ApiError, createEngine } from '../../src/engine/engine.js';
 import { bundleHash } from '../../src/engine/deploy/deploy.js';
 import { REMOTE } from '../../src/engine/export/ansible.js';
+import { MARKER } from '../../src/engine/safe-fs.js';
 import { ensureSecrets } from '../../src/engine/secrets/store.js';
 import { ansibleExport, secretMarkers, VAULT_FILE, VAULT_VAR, type AnsibleExport, type AnsibleHost, type AnsibleTarget } from '../../src/shared/export/ansible.js';
 import { plan, type Plan } from '../../src/shared/plan.js';
@@ -24,6 +28,16 @@ import { defaultRegistry } from '../../src/shared/tunnels/index.js';
 import type { SecretLookup } from '../../src/shared/tunnels/types.js';
 
 const registry = defaultRegistry;
+/** Debian's ansible-core (scripts/install-system-deps.sh); the vault tests that run it are skipped without it. */
+const ansibleVault = ['/usr/bin/ansible-vault', '/usr/local/bin/ansible-vault'].find((p) => spawnSync(p, ['--version']).status === 0) ?? '';
+
+/** `overlab …` in this process, its output captured. */
+async function runCliCapture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, out, err };
+}
 let root = '';
 beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-ansible-'));
@@ -302,17 +316,156 @@ describe('overlab export ansible: the engine operation writes OUTDIR at once', (
     expect((await fs.readdir(path.dirname(out))).filter((n) => n.includes('.overlab-'))).toEqual([]);
   });
 
-  it('refuses a non-empty folder without --force, changes nothing, and replaces it with --force', async () => {
+  it('marks every export as Overlab\'s (the marker file), so that --force may replace it later', async () => {
+    const out = path.join(root, 'out-marked');
+    await engine['export.ansible']({ dir, out });
+    expect(await fs.readFile(path.join(out, MARKER), 'utf8')).toMatch(/^This folder was written by overlab export ansible;/);
+  });
+
+  it('refuses a non-empty folder without --force, and with --force too unless an earlier export made it; changes nothing', async () => {
     const out = path.join(root, 'out-busy');
     await fs.mkdir(out);
     await fs.writeFile(path.join(out, 'mine.txt'), 'keep');
     const refused = await engine['export.ansible']({ dir, out }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ApiError);
     expect((refused as ApiError).message).toMatch(/not empty.*--force/);
+    const forced = await engine['export.ansible']({ dir, out, force: true }).catch((e: unknown) => e);
+    expect(forced).toBeInstanceOf(ApiError);
+    expect((forced as ApiError).message).toBe(`--out ${out} was not written by overlab export ansible (it has no ${MARKER} file), and --force replaces only a folder Overlab made; pick another folder, or move ${out} away yourself`);
     expect(await fs.readdir(out)).toEqual(['mine.txt']);
+    expect((await fs.readdir(root)).filter((n) => n.includes('.overlab-'))).toEqual([]);
+  });
+
+  it('replaces an earlier export with --force, and an empty folder without it', async () => {
+    const out = path.join(root, 'out-again');
+    await engine['export.ansible']({ dir, out });
+    await fs.writeFile(path.join(out, 'stale.yml'), 'from an older export');
     await engine['export.ansible']({ dir, out, force: true });
-    expect((await fs.readdir(out)).sort()).toContain('deploy.yml');
-    expect(await fs.readdir(out)).not.toContain('mine.txt');
+    expect(await fs.readdir(out)).toContain('deploy.yml');
+    expect(await fs.readdir(out)).not.toContain('stale.yml');
+    const empty = path.join(root, 'out-empty');
+    await fs.mkdir(empty);
+    await engine['export.ansible']({ dir, out: empty });
+    expect(await fs.readdir(empty)).toContain(MARKER);
+    expect((await fs.readdir(root)).filter((n) => n.includes('.overlab-'))).toEqual([]);
+  });
+
+  it('refuses an OUTDIR that is a symbolic link, even to an earlier export, with or without --force; writes nothing through it', async () => {
+    const real = path.join(root, 'out-real');
+    await engine['export.ansible']({ dir, out: real });
+    const before = (await fs.readdir(real)).sort();
+    await fs.writeFile(path.join(real, 'mine.txt'), 'keep');
+    const link = path.join(root, 'out-link');
+    await fs.symlink(real, link);
+    for (const force of [false, true]) {
+      const e = (await engine['export.ansible']({ dir, out: link, force }).catch((x: unknown) => x)) as ApiError;
+      expect(e).toBeInstanceOf(ApiError);
+      expect(e.message).toMatch(/^--out .*out-link is a symbolic link: Overlab writes the export into a real folder and never through a link/);
+    }
+    expect((await fs.lstat(link)).isSymbolicLink()).toBe(true);
+    expect((await fs.readdir(real)).sort()).toEqual([...before, 'mine.txt'].sort());
+  });
+
+  it('refuses a symbolic link on the way to OUTDIR (a linked parent folder)', async () => {
+    const realParent = path.join(root, 'real-parent');
+    await fs.mkdir(realParent);
+    await fs.symlink(realParent, path.join(root, 'linked-parent'));
+    const e = (await engine['export.ansible']({ dir, out: path.join(root, 'linked-parent', 'out') }).catch((x: unknown) => x)) as ApiError;
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e.message).toMatch(/linked-parent is a symbolic link/);
+    expect(await fs.readdir(realParent)).toEqual([]);
+  });
+
+  describe('the vault, encrypted with --vault-password-file', () => {
+    const PASSWORD = 'correct horse battery staple';
+    let pw = '';
+    /** A wrapper first in PATH that records the argv ansible-vault gets, then runs the real one. */
+    let argvLog = '';
+    let wrapperDir = '';
+    beforeAll(async () => {
+      pw = path.join(root, 'vault-password');
+      await fs.writeFile(pw, `${PASSWORD}\n`, { mode: 0o600 });
+      wrapperDir = path.join(root, 'bin');
+      argvLog = path.join(root, 'ansible-vault.argv');
+      await fs.mkdir(wrapperDir);
+      await fs.writeFile(path.join(wrapperDir, 'ansible-vault'), `#!/bin/sh\nprintf '%s\\n' "$@" >> ${argvLog}\nexec ${ansibleVault} "$@"\n`, { mode: 0o755 });
+    });
+    const withPath = async <T,>(dirs: string, f: () => Promise<T>): Promise<T> => {
+      const was = process.env.PATH;
+      process.env.PATH = dirs;
+      try {
+        return await f();
+      } finally {
+        process.env.PATH = was;
+      }
+    };
+
+    it.skipIf(!ansibleVault)('encrypts it so that ansible-vault opens it with the same file; the password is on no command line, in no file and in no output', async () => {
+      const out = path.join(root, 'out-vault');
+      const r = await withPath(`${wrapperDir}:${process.env.PATH}`, () => engine['export.ansible']({ dir, out, vaultPasswordFile: pw }));
+      expect(r.encrypted).toBe(true);
+      const vault = await fs.readFile(r.vault, 'utf8');
+      expect(vault.startsWith('$ANSIBLE_VAULT;1.1;AES256\n')).toBe(true);
+      expect((await fs.stat(r.vault)).mode & 0o777).toBe(0o600);
+      const view = await promisify(execFile)(ansibleVault, ['view', '--vault-password-file', pw, VAULT_FILE], { cwd: out });
+      const opened = parse(view.stdout, { customTags: [{ tag: '!unsafe', resolve: (t: string) => t }] }) as Record<string, Record<string, string>>;
+      expect(Object.keys(opened[VAULT_VAR]!)).toHaveLength(r.secrets);
+      // What ansible-vault was given on its command line: the stdin as password file, never the password.
+      const argv = await fs.readFile(argvLog, 'utf8');
+      expect(argv.split('\n')).toEqual(['encrypt', '--vault-password-file', '/dev/stdin', expect.stringMatching(/group_vars\/all\/vault\.yml$/), '']);
+      for (const rel of (await fs.readdir(out, { recursive: true })) as string[]) {
+        const p = path.join(out, rel);
+        if ((await fs.stat(p)).isFile()) expect(await fs.readFile(p, 'utf8'), rel).not.toContain(PASSWORD);
+      }
+      const readme = await fs.readFile(path.join(out, 'README.md'), 'utf8');
+      expect(readme).toContain('encrypted with ansible-vault');
+      expect(readme).toContain('ansible-playbook deploy.yml --vault-password-file FILE');
+      // The command line says the same, with the file to give ansible-playbook.
+      const cli = await runCliCapture(['export', 'ansible', dir, '--out', out, '--force', '--vault-password-file', pw]);
+      expect(cli.code, cli.err).toBe(0);
+      expect(cli.out).toContain(`encrypted with ansible-vault (the password in ${pw})`);
+      expect(cli.out).toContain(`ansible-playbook deploy.yml --vault-password-file ${pw}`);
+      expect(cli.out + cli.err).not.toContain(PASSWORD);
+    });
+
+    it('says clearly, in the output and the README, when the vault is not encrypted', async () => {
+      const out = path.join(root, 'out-plain');
+      const cli = await runCliCapture(['export', 'ansible', dir, '--out', out]);
+      expect(cli.code, cli.err).toBe(0);
+      expect(cli.out).toMatch(/2 secret value\(s\) are in .*vault\.yml, NOT ENCRYPTED \(mode 0600; --vault-password-file FILE encrypts it\)/);
+      expect(cli.out).toContain('  ansible-vault encrypt ');
+      expect(await fs.readFile(path.join(out, 'README.md'), 'utf8')).toContain('NOT ENCRYPTED (mode 0600). Encrypt it before sharing:');
+      expect((await fs.readFile(path.join(out, VAULT_FILE), 'utf8')).startsWith('$ANSIBLE_VAULT')).toBe(false);
+    });
+
+    it.each<[string, (f: string) => Promise<void>, RegExp]>([
+      ['is executable (Ansible would run it)', (f) => fs.chmod(f, 0o700), /is executable: Ansible would run it as a script for the password, Overlab reads it as text; remove the execute bits/],
+      ['is a symbolic link', async (f) => { await fs.rename(f, `${f}.real`); await fs.symlink(`${f}.real`, f); }, /is a symbolic link/],
+      ['is owned by another user', (f) => fs.chown(f, 65534, 65534), /is owned by nobody \(uid 65534\), not by root or by you/],
+      ['can be written by others', (f) => fs.chmod(f, 0o646), /can be written by other users/],
+      ['is empty', (f) => fs.writeFile(f, '\n'), /is empty; write the vault password in it/],
+      ['does not exist', (f) => fs.rm(f), /does not exist; write the vault password in a file/],
+    ])('refuses a password file that %s, naming it, before writing anything', async (_why, spoil, message) => {
+      const f = path.join(root, `pw-${Math.random().toString(36).slice(2)}`);
+      await fs.writeFile(f, `${PASSWORD}\n`, { mode: 0o600 });
+      await spoil(f);
+      const out = path.join(root, 'out-refused');
+      const e = (await engine['export.ansible']({ dir, out, vaultPasswordFile: f }).catch((x: unknown) => x)) as ApiError;
+      expect(e).toBeInstanceOf(ApiError);
+      expect(e.message).toContain(`--vault-password-file ${f}`);
+      expect(e.message).toMatch(message);
+      expect(e.message).not.toContain(PASSWORD);
+      await expect(fs.access(out)).rejects.toThrow();
+    });
+
+    it('says what to install when ansible-vault is missing, and leaves nothing behind', async () => {
+      const out = path.join(root, 'out-no-ansible');
+      const e = (await withPath(path.join(root, 'empty-path'), () => engine['export.ansible']({ dir, out, vaultPasswordFile: pw }).catch((x: unknown) => x))) as ApiError;
+      expect(e).toBeInstanceOf(ApiError);
+      expect(e.message).toMatch(/^ansible-vault is not installed, so the vault cannot be encrypted: install Ansible \(apt-get install ansible-core\)/);
+      await expect(fs.access(out)).rejects.toThrow();
+      expect((await fs.readdir(root)).filter((n) => n.includes('.overlab-'))).toEqual([]);
+    });
   });
 
   it('refuses to replace the project folder or one that holds it', async () => {

@@ -4,10 +4,15 @@
  * privileged.ts never loads it) and pkexec with a polkit agent (needs a desktop session). The
  * spawn function is injected: the fake child below plays pkexec's exit codes, its ENOENT and
  * the CLI's --json line. What the fakes cannot show: that a real pkexec passes the argv on.
+ * The two files root is to run are real: an install tree in a temporary folder, its owners and
+ * modes changed with chown/chmod (the tests run as root; skipped otherwise).
  */
 import { EventEmitter } from 'node:events';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Handlers } from '../../src/engine/engine.js';
 import { dispatch } from '../../src/engine/dispatch.js';
 import { needsTerminalMessage, privilegedLab, type SpawnFn } from '../../src/main/privileged.js';
@@ -16,8 +21,42 @@ vi.mock('electron', () => {
   throw new Error('src/main/privileged.ts must not load electron at run time');
 });
 
-const EXEC = '/opt/Overlab/overlab';
-const CLI = '/opt/Overlab/resources/app.asar/out/cli/overlab.mjs';
+const isRoot = process.getuid?.() === 0;
+/** A user and a group that are not root (Debian's `nobody` and `users`). */
+const OTHER_UID = 65534;
+const OTHER_GID = 100;
+
+let tmp = '';
+/** `<tmp>/opt/Overlab`: the binary, and the CLI inside the archive as electron-builder packs it. */
+let APP = '';
+let EXEC = '';
+let CLI = '';
+/** The CLI of an unpacked app (`npm start`, a tarball): a file of its own. */
+let CLI_FILE = '';
+
+/** The install tree as a root-owned package leaves it: every part root's, 0755 / 0644. */
+async function pristine(): Promise<void> {
+  await fs.rm(path.join(tmp, 'opt'), { recursive: true, force: true });
+  await fs.mkdir(path.join(APP, 'resources'), { recursive: true, mode: 0o755 });
+  await fs.mkdir(path.dirname(CLI_FILE), { recursive: true, mode: 0o755 });
+  await fs.writeFile(EXEC, '#!/bin/sh\n', { mode: 0o755 });
+  await fs.writeFile(path.join(APP, 'resources', 'app.asar'), 'archive', { mode: 0o644 });
+  await fs.writeFile(CLI_FILE, '// cli\n', { mode: 0o644 });
+  for (const d of [path.join(tmp, 'opt'), APP, path.join(APP, 'resources'), path.join(APP, 'out'), path.dirname(CLI_FILE)]) await fs.chmod(d, 0o755);
+}
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-privileged-'));
+  await fs.chmod(tmp, 0o755);
+  APP = path.join(tmp, 'opt', 'Overlab');
+  EXEC = path.join(APP, 'overlab');
+  CLI = path.join(APP, 'resources', 'app.asar', 'out', 'cli', 'overlab.mjs');
+  CLI_FILE = path.join(APP, 'out', 'cli', 'overlab.mjs');
+  await pristine();
+});
+afterAll(async () => {
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
 
 type Outcome = { stdout?: string; stderr?: string; code?: number | null } | { error: NodeJS.ErrnoException };
 
@@ -74,14 +113,14 @@ describe('privilegedLab as root', () => {
   });
 });
 
-describe('privilegedLab as a user', () => {
+describe.skipIf(!isRoot)('privilegedLab as a user', () => {
   it('runs lab up through pkexec with the CLI under Electron-as-Node, no shell, and maps its JSON', async () => {
     let t = 1_000;
     const s = asUser({ stdout: 'lab: a\n{"id":"a1b2c3","hosts":["a","b"],"created":["netns olab-a1b2c3-a"],"removed":[]}\n' }, () => (t += 250));
     const r = await s.handlers['lab.up']({ dir: '/home/u/my lab' });
     expect(s.calls).toHaveLength(1);
-    expect(s.calls[0]!.command).toBe('pkexec');
-    expect(s.calls[0]!.args).toEqual(['env', 'ELECTRON_RUN_AS_NODE=1', EXEC, CLI, 'lab', 'up', '/home/u/my lab', '--json']);
+    expect(s.calls[0]!.command).toBe('/usr/bin/pkexec');
+    expect(s.calls[0]!.args).toEqual(['/usr/bin/env', 'ELECTRON_RUN_AS_NODE=1', EXEC, CLI, 'lab', 'up', '/home/u/my lab', '--json']);
     expect(s.calls[0]!.options).not.toMatchObject({ shell: true });
     expect(r).toEqual({ id: 'a1b2c3', hosts: ['a', 'b'], created: ['netns olab-a1b2c3-a'], removed: [], management: '', knownHosts: '/home/u/my lab/.overlab/known_hosts', durationMs: 250 });
     expect(s.engine['lab.up']).not.toHaveBeenCalled();
@@ -96,7 +135,7 @@ describe('privilegedLab as a user', () => {
   it('runs lab down through pkexec and answers what it removed', async () => {
     const s = asUser({ stdout: '{"removed":["netns olab-a1b2c3-a","bridge olb-a1b2c3"]}\n' });
     await expect(s.handlers['lab.down']({ dir: '/p' })).resolves.toEqual({ removed: ['netns olab-a1b2c3-a', 'bridge olb-a1b2c3'] });
-    expect(s.calls[0]!.args).toEqual(['env', 'ELECTRON_RUN_AS_NODE=1', EXEC, CLI, 'lab', 'down', '/p', '--json']);
+    expect(s.calls[0]!.args).toEqual(['/usr/bin/env', 'ELECTRON_RUN_AS_NODE=1', EXEC, CLI, 'lab', 'down', '/p', '--json']);
     expect(s.engine['lab.down']).not.toHaveBeenCalled();
   });
 
@@ -139,5 +178,67 @@ describe('privilegedLab as a user', () => {
       ok: false,
       error: { code: 'failed', message: needsTerminalMessage('up', '/p') },
     });
+  });
+});
+
+/** Runs lab up with the given files; answers the error, and whether pkexec was started. */
+async function refusal(exec: string, cli: string, verb: 'up' | 'down' = 'up'): Promise<{ message: string; spawned: number }> {
+  const engine = fakeEngine();
+  const s = fakeSpawn({ stdout: '{"id":"a1b2c3","hosts":[],"created":[],"removed":[]}\n' });
+  const h = privilegedLab(engine, { spawn: s.spawn, getuid: () => 1000, execPath: exec, cliPath: cli });
+  const e = await h[verb === 'up' ? 'lab.up' : 'lab.down']({ dir: '/home/u/demo' }).then(() => undefined, (x: Error) => x);
+  return { message: e?.message ?? '(no error)', spawned: s.calls.length };
+}
+
+describe.skipIf(!isRoot)('privilegedLab runs as root only files that only root can change', () => {
+  afterEach(pristine);
+
+  it('runs a root-owned install, the CLI inside the app archive or unpacked beside it', async () => {
+    expect(await refusal(EXEC, CLI)).toEqual({ message: '(no error)', spawned: 1 });
+    expect(await refusal(EXEC, CLI_FILE)).toEqual({ message: '(no error)', spawned: 1 });
+  });
+
+  it('follows a link root made (a /usr/bin/overlab -> /opt/Overlab/overlab)', async () => {
+    const link = path.join(tmp, 'opt', 'overlab-link');
+    await fs.symlink(EXEC, link);
+    expect(await refusal(link, CLI)).toEqual({ message: '(no error)', spawned: 1 });
+  });
+
+  const terminal = 'run `sudo overlab lab up "/home/u/demo"` in a terminal instead';
+
+  it.each<[string, () => Promise<void>, () => string, string, RegExp]>([
+    ['the Electron binary is owned by another user', () => fs.chown(EXEC, OTHER_UID, 0), () => EXEC, 'the Electron binary', /is owned by nobody \(uid 65534\), not by root/],
+    ['the Electron binary is group-writable', () => fs.chmod(EXEC, 0o775), () => EXEC, 'the Electron binary', /can be written by other users/],
+    ['the CLI file is writable by others', () => fs.chmod(CLI_FILE, 0o646), () => CLI_FILE, "Overlab's command-line program", /can be written by other users/],
+    ['the app archive holding the CLI is owned by another user', () => fs.chown(path.join(APP, 'resources', 'app.asar'), OTHER_UID, 0), () => path.join(APP, 'resources', 'app.asar'), "Overlab's command-line program", /is owned by nobody \(uid 65534\), not by root/],
+    ['the app archive is group-writable, even by root\'s own group', () => fs.chmod(path.join(APP, 'resources', 'app.asar'), 0o664), () => path.join(APP, 'resources', 'app.asar'), "Overlab's command-line program", /can be written by other users/],
+    ['a folder above is owned by another user', () => fs.chown(APP, OTHER_UID, OTHER_GID), () => APP, 'the Electron binary', /is owned by nobody \(uid 65534\), not by root/],
+    ['a folder above is writable by every user', () => fs.chmod(path.join(APP, 'resources'), 0o777), () => path.join(APP, 'resources'), "Overlab's command-line program", /can be written by every user/],
+    ['a folder above is writable by a group', async () => { await fs.chown(path.join(tmp, 'opt'), 0, OTHER_GID); await fs.chmod(path.join(tmp, 'opt'), 0o775); }, () => path.join(tmp, 'opt'), 'the Electron binary', /can be written by the group users/],
+    ['the folder holding the binary is a sticky shared one', () => fs.chmod(APP, 0o1777), () => APP, 'the Electron binary', /can be written by every user/],
+  ])('refuses when %s, naming the file, why, and the terminal command', async (_why, spoil, culprit, what, reason) => {
+    await spoil();
+    // The unpacked CLI where the case is about that file; the packed one (in app.asar) otherwise.
+    const r = await refusal(EXEC, culprit() === CLI_FILE ? CLI_FILE : CLI);
+    expect(r.spawned, 'pkexec must not start').toBe(0);
+    expect(r.message).toContain(`Overlab will not run ${what} as root: `);
+    expect(r.message).toContain(culprit());
+    expect(r.message).toMatch(reason);
+    expect(r.message).toContain(terminal);
+  });
+
+  it("refuses a link to the binary that another user made, even to root's own file", async () => {
+    const link = path.join(tmp, 'opt', 'overlab-link');
+    await fs.symlink(EXEC, link);
+    await fs.lchown(link, OTHER_UID, OTHER_GID);
+    const r = await refusal(link, CLI);
+    expect(r.spawned).toBe(0);
+    expect(r.message).toMatch(/overlab-link: it is a symbolic link made by nobody \(uid 65534\), not by root/);
+  });
+
+  it('refuses a missing CLI, saying what to type instead', async () => {
+    const r = await refusal(EXEC, path.join(APP, 'out', 'cli', 'gone.mjs'), 'down');
+    expect(r.spawned).toBe(0);
+    expect(r.message).toMatch(/gone\.mjs does not exist; run `sudo overlab lab down "\/home\/u\/demo"` in a terminal instead/);
   });
 });

@@ -111,6 +111,18 @@ describe('hardenWebContents', () => {
     expect(navigate(c, RENDERER)).toBe(false);
   });
 
+  it('refuses a server redirect to another page (will-redirect: will-navigate does not see redirects)', () => {
+    const c = fakeContents();
+    hardenWebContents(c as never, 'http://localhost:5173/');
+    const redirect = (url: string): boolean => {
+      const event = { preventDefault: vi.fn() };
+      (c.handlers.get('will-redirect') as (e: unknown, url: string) => void)(event, url);
+      return event.preventDefault.mock.calls.length > 0;
+    };
+    expect(redirect('https://attacker.example/')).toBe(true);
+    expect(redirect('http://localhost:5173/index.html')).toBe(false);
+  });
+
   it('with a dev-server renderer, allows its origin only', () => {
     const c = fakeContents();
     hardenWebContents(c as never, 'http://localhost:5173/');

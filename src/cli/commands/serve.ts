@@ -51,6 +51,8 @@ export const serveCommand: CliCommand = {
         host: o.host,
         port: o.port,
         engine: (emit) => createEngine({ registry, emit, password }),
+        // The whole UI: every operation (the token and loopback are the walls).
+        operations: 'all',
       });
       io.out(`overlab serve: ${dir}\n  open ${server.url}\n  (this machine only; the token in the URL is the key to the engine, keep it private — Ctrl-C stops)\n`);
 

@@ -8,10 +8,11 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { REPORT_OPERATIONS } from '../../shared/api.js';
 import { ApiError } from '../api-error.js';
 import type { Handlers } from '../engine.js';
 import { rendererDir } from '../paths.js';
-import { startServe } from '../serve.js';
+import { startServe, type Serving } from '../serve.js';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -61,15 +62,21 @@ async function builtRenderer(): Promise<string> {
 }
 
 /**
- * Prints the route. `engine` serves the page's calls (runs.get, campaigns.get, report.appendix):
- * read-only operations of the same engine. Returns the PDF bytes or the standalone HTML.
+ * The server the printed page talks to: `engine` serves the page's calls, and only those
+ * (REPORT_OPERATIONS: runs.get, campaigns.get, report.appendix, all read-only). It lives on a
+ * loopback port while Chromium prints, and nothing that reaches it then may deploy, bring a lab
+ * up or write a file.
  */
+export const printServer = (projectDir: string, staticDir: string, engine: () => Handlers): Promise<Serving> =>
+  startServe({ projectDir, staticDir, host: '127.0.0.1', port: 0, engine, operations: REPORT_OPERATIONS });
+
+/** Prints the route (see `printServer` for what its page may call). Returns the PDF bytes or the standalone HTML. */
 export async function printRoute(projectDir: string, engine: () => Handlers, target: PrintTarget, format: 'pdf' | 'html', onStep: (step: string) => void = () => undefined): Promise<{ data: Buffer | string; ms: number }> {
   const executablePath = await chromiumPath();
   const staticDir = await builtRenderer();
   const { chromium } = await import('playwright-core');
   const started = Date.now();
-  const server = await startServe({ projectDir, staticDir, host: '127.0.0.1', port: 0, engine });
+  const server = await printServer(projectDir, staticDir, engine);
   let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
   try {
     onStep('browser');

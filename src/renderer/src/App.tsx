@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { openProject, type Env } from './actions';
+import type { OverlabClient } from '../../shared/api';
 import { connect } from './api/client';
 import { Canvas } from './canvas/Canvas';
 import { Palette } from './canvas/Palette';
@@ -150,6 +151,17 @@ function StatusBar() {
   );
 }
 
+/**
+ * Shows a question the engine still waits on whose `prompt` event this page missed (its event
+ * stream broke): the first one, unless a dialog is already open — that one is never replaced
+ * under the person's hands; the engine's question then times out as an unanswered one does.
+ */
+async function reaskPending(client: OverlabClient): Promise<void> {
+  const pending = await client['prompt.pending']({}).catch(() => []);
+  const first = pending[0];
+  if (first && !store.getState().dialog) store.getState().setDialog({ type: 'password', prompt: first });
+}
+
 /** Keys run commands, except plain keys while typing in a field (Mod+S still saves there). */
 function onKey(e: KeyboardEvent): void {
   if (store.getState().dialog) return;
@@ -178,6 +190,9 @@ export function App() {
       offs.push(connection.client.on('progress', (e) => store.getState().progress(e)));
       offs.push(connection.client.on('prompt', (p) => store.getState().setDialog({ type: 'password', prompt: p })));
       const b = connection.bridge;
+      // After a break in the event stream, a question asked meanwhile was never seen: ask the engine.
+      // (Progress needs nothing: the run's reply sets its final state.)
+      if (b?.onReconnect) offs.push(b.onReconnect(() => void reaskPending(connection.client)));
       if (b?.onMenuCommand) offs.push(b.onMenuCommand((id) => void runCommand(env, id)));
       if (b?.setDocumentState) {
         offs.push(

@@ -10,8 +10,8 @@
  *    only where the deployed hash differs: a second run changes nothing, and a host deployed by
  *    either tool is "unchanged" for the other.
  *  - Secret values never sit in a playbook, the inventory, host_vars or a template: they are in
- *    `group_vars/all/vault.yml` (tagged `!unsafe`, so Ansible never evaluates them), ready for
- *    `ansible-vault encrypt`. A file with secrets becomes a template whose secret parts are
+ *    `group_vars/all/vault.yml` (tagged `!unsafe`, so Ansible never evaluates them), which the
+ *    engine encrypts with ansible-vault when given a password file, else left for `ansible-vault encrypt`. A file with secrets becomes a template whose secret parts are
  *    `{{ vault_overlab_secrets[...] }}`; where a kind printed a secret in a form no filter
  *    reproduces exactly, the whole file goes to the vault instead. Every output is then searched
  *    for every secret before anything is returned.
@@ -83,6 +83,8 @@ export interface AnsibleInput {
   readonly remote: RemoteConvention;
   /** The project's pinned host keys (OpenSSH known_hosts), copied beside the inventory. */
   readonly knownHosts: string;
+  /** The engine encrypts the vault with ansible-vault once written (a password file was given): the README says how to run it then. */
+  readonly vaultEncrypted?: boolean;
 }
 
 /** One file of the export, relative to OUTDIR. */
@@ -105,8 +107,10 @@ export interface AnsibleExportResult {
   readonly out: string;
   readonly hosts: readonly string[];
   readonly files: number;
-  /** Absolute path of the vault file (to encrypt). */
+  /** Absolute path of the vault file. */
   readonly vault: string;
+  /** Whether the vault was encrypted with ansible-vault (a password file was given); else it is plaintext, mode 0600. */
+  readonly encrypted: boolean;
   readonly secrets: number;
   /** Hosts whose login takes a password: run ansible-playbook with -k (and -K with sudo). */
   readonly passwordHosts: readonly string[];
@@ -437,7 +441,8 @@ exclude_paths:
 offline: true
 `;
 
-function readme(plan: Plan, secrets: number, passwordHosts: readonly string[]): string {
+function readme(plan: Plan, secrets: number, passwordHosts: readonly string[], encrypted: boolean): string {
+  const vaultArg = encrypted ? ' --vault-password-file FILE' : secrets ? ' --ask-vault-pass' : '';
   return [
     `# Ansible hand-off of the Overlab project ${JSON.stringify(plan.name)}`,
     '',
@@ -447,13 +452,13 @@ function readme(plan: Plan, secrets: number, passwordHosts: readonly string[]): 
     '- `deploy.yml`: installs each host\'s bundle in /var/lib/overlab (as `overlab deploy` does) and runs its `up.sh`,',
     '  only where the deployed bundle differs; then pings every peer over the tunnels.',
     '- `teardown.yml`: runs each host\'s `down.sh` and removes /var/lib/overlab.',
-    `- \`${VAULT_FILE}\`: the ${secrets} secret value(s) the bundles need (mode 0600). Encrypt it before sharing:`,
-    '',
-    `      ansible-vault encrypt ${VAULT_FILE}`,
+    ...(encrypted
+      ? [`- \`${VAULT_FILE}\`: the ${secrets} secret value(s) the bundles need, encrypted with ansible-vault (mode 0600);`, '  FILE below is the vault password file given to `overlab export ansible` (or use --ask-vault-pass).']
+      : [`- \`${VAULT_FILE}\`: the ${secrets} secret value(s) the bundles need, NOT ENCRYPTED (mode 0600). Encrypt it before sharing:`, '', `      ansible-vault encrypt ${VAULT_FILE}`]),
     '',
     'Run from this folder:',
     '',
-    `      ansible-playbook deploy.yml${secrets ? ' --ask-vault-pass' : ''}${passwordHosts.length ? ' -k -K' : ''}`,
+    `      ansible-playbook deploy.yml${vaultArg}${passwordHosts.length ? ' -k -K' : ''}`,
     `      ansible-playbook teardown.yml${passwordHosts.length ? ' -k -K' : ''}`,
     '',
     ...(passwordHosts.length ? [`Hosts that log in with a password (${passwordHosts.join(', ')}): -k asks for it (needs sshpass), -K for sudo.`, ''] : []),
@@ -561,7 +566,7 @@ export function ansibleExport(input: AnsibleInput): Result<AnsibleExport> {
     { path: 'ansible.cfg', mode: 0o644, content: ANSIBLE_CFG },
     { path: '.ansible-lint', mode: 0o644, content: LINT_CONFIG },
     { path: 'known_hosts', mode: 0o644, content: input.knownHosts },
-    { path: 'README.md', mode: 0o644, content: readme(plan, vault.size, passwordHosts) },
+    { path: 'README.md', mode: 0o644, content: readme(plan, vault.size, passwordHosts, !!input.vaultEncrypted) },
   );
 
   // Nothing but the vault may hold a secret, in any of the forms it could have been printed in.

@@ -74,6 +74,7 @@ export function httpBridge(token: string, opts: HttpOptions = {}): HttpBridge {
   const auth = { Authorization: `Bearer ${token}` };
 
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
+  const reconnectListeners = new Set<() => void>();
   let stream: AbortController | undefined;
 
   const deliver = (event: string, data: string): void => {
@@ -99,6 +100,7 @@ export function httpBridge(token: string, opts: HttpOptions = {}): HttpBridge {
       });
     void (async () => {
       let delay = retryMs;
+      let opened = false;
       while (!signal.aborted) {
         try {
           const res = await doFetch(`${base}/api/events`, { headers: auth, signal });
@@ -106,6 +108,9 @@ export function httpBridge(token: string, opts: HttpOptions = {}): HttpBridge {
           if (res.status === 401 || res.status === 403) return;
           if (res.ok && res.body) {
             delay = retryMs;
+            // Open again after a break: whatever was emitted in between is lost, say so.
+            if (opened) for (const cb of [...reconnectListeners]) cb();
+            opened = true;
             const push = sseParser(deliver);
             const reader = res.body.getReader();
             const decoder = new TextDecoder();
@@ -144,6 +149,10 @@ export function httpBridge(token: string, opts: HttpOptions = {}): HttpBridge {
       } catch {
         return unreachable;
       }
+    },
+    onReconnect(cb) {
+      reconnectListeners.add(cb);
+      return () => void reconnectListeners.delete(cb);
     },
     on<E extends EventName>(event: E, cb: (payload: OverlabEvents[E]) => void): () => void {
       let set = listeners.get(event);

@@ -17,6 +17,12 @@ export interface FolderRequest {
 export interface Bridge {
   call(name: OperationName, args: unknown): Promise<Reply>;
   on<E extends EventName>(event: E, cb: (payload: OverlabEvents[E]) => void): () => void;
+  /**
+   * Called each time the event stream is open again after it broke (`overlab serve` drops a
+   * page that falls behind): events sent meanwhile were missed, so the UI re-reads what it
+   * needs. Absent where events cannot be lost (Electron's IPC).
+   */
+  onReconnect?(cb: () => void): () => void;
   /** A native folder dialog (desktop app); absent in the browser, where the UI lists folders with fs.list. */
   pickFolder?(req: FolderRequest): Promise<string | undefined>;
   /** Menu commands of the desktop app: the id of a command of the UI's registry to run. */

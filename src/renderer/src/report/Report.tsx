@@ -7,7 +7,7 @@
  * synchronously), or `data-report-error` with the reason, so that a printer knows when to print.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type { OverlabClient, ReportAppendix } from '../../../shared/api';
+import type { ReportAppendix, ReportClient } from '../../../shared/api';
 import type { CampaignAnalysis, CampaignFile } from '../../../shared/measure/campaign';
 import type { RunResults } from '../../../shared/measure/results';
 import { defaultRegistry } from '../../../shared/tunnels/index';
@@ -23,7 +23,8 @@ type Loaded =
   | { kind: 'run'; dir: string; results: RunResults; appendix: ReportAppendix }
   | { kind: 'campaign'; dir: string; campaign: CampaignFile; analysis: CampaignAnalysis; runs: RunResults[]; appendix: ReportAppendix };
 
-async function load(client: OverlabClient, connection: Connection, p: ReportParams): Promise<Loaded> {
+/** `client` is narrowed to what the printer serves: a call to anything else would be refused there. */
+async function load(client: ReportClient, connection: Connection, p: ReportParams): Promise<Loaded> {
   const dir = p.dir ?? (await connection.startDir());
   if (!dir) throw new Error('the report needs a project folder (dir= in the address)');
   if (!p.subject) throw new Error('the report needs run=ID or campaign=ID in the address');
