@@ -8,6 +8,7 @@
  * Modules that are heavy to load (node-ssh for deploy, certificate issuing) are imported by
  * the handlers that need them, so that `overlab validate` does not pay for them.
  */
+import path from 'node:path';
 import type { KindInfo, LabUpResult, OperationArgs, OperationName, OperationResult, OverlabEvents, ProgressEvent, RunOperation } from '../shared/api.js';
 import { hasErrors, type Diagnostic } from '../shared/diagnostics.js';
 import type { Topology } from '../shared/schema.js';
@@ -71,10 +72,10 @@ export async function kindInfos(registry: Registry, probe: boolean): Promise<Kin
 const notPlanned = (dir: string, diagnostics: readonly Diagnostic[]): ApiError => new ApiError('invalid-arguments', `${dir} does not plan; fix its problems first`, diagnostics);
 
 /**
- * Every folder an operation is given (`dir`, `out`) is made real once, here, for every door:
- * links on the way are followed only when a trusted user made them in a trusted folder
- * (safe-fs `resolvePath`), so that everything below works on a path with no link in it. A path
- * that cannot be trusted is the caller's to fix.
+ * Every folder an operation is given (`dir`, and the folder above `out`) is made real once, here,
+ * for every door: links on the way are followed only when root made them (safe-fs
+ * `resolvePath`), so that everything below works on a path with no link in it. A path that
+ * cannot be trusted is the caller's to fix.
  */
 function withRealPaths(h: Handlers): Handlers {
   const out: Record<string, (a: unknown) => Promise<unknown>> = {};
@@ -86,7 +87,8 @@ function withRealPaths(h: Handlers): Handlers {
         return await handler({
           ...a,
           ...(typeof a.dir === 'string' ? { dir: await resolvePath(a.dir) } : {}),
-          ...(typeof a.out === 'string' ? { out: await resolvePath(a.out) } : {}),
+          // An output folder's own name is never resolved: a link there is refused, not followed.
+          ...(typeof a.out === 'string' ? { out: path.join(await resolvePath(path.dirname(path.resolve(a.out))), path.basename(path.resolve(a.out))) } : {}),
         });
       } catch (e) {
         if (e instanceof UnsafePathError || e instanceof TooLargeError) throw new ApiError('invalid-arguments', e.message);

@@ -174,7 +174,7 @@ describe('folders', () => {
     expect((await fs.readdir(target)).sort()).toEqual([MARKER, 'data']);
   });
 
-  it('follows a link the person (a trusted user) made to name a folder, and refuses one another user made', async () => {
+  it('follows a link root made to name a folder, and refuses one another user made, even the sudo user', async () => {
     await fs.mkdir(path.join(dir, 'projects'));
     await fs.symlink(path.join(dir, 'projects'), path.join(dir, 'p'));
     expect(await resolvePath(path.join(dir, 'p', 'demo'))).toBe(path.join(dir, 'projects', 'demo'));
@@ -182,6 +182,15 @@ describe('folders', () => {
       await fs.symlink('/etc', path.join(dir, 'evil'));
       execFileSync('chown', ['-h', `${OTHER}:${OTHER}`, path.join(dir, 'evil')]);
       await expect(resolvePath(path.join(dir, 'evil', 'cron.d', 'x'))).rejects.toThrow(`${path.join(dir, 'evil')} is a symbolic link made by uid ${OTHER}`);
+      // Nor one of the sudo user's: root trusts their files, never where their links point.
+      const before = process.env.SUDO_UID;
+      process.env.SUDO_UID = String(OTHER);
+      try {
+        await expect(resolvePath(path.join(dir, 'evil', 'cron.d', 'x'))).rejects.toThrow('is a symbolic link made by uid');
+      } finally {
+        if (before === undefined) delete process.env.SUDO_UID;
+        else process.env.SUDO_UID = before;
+      }
     }
   });
 });

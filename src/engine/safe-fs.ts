@@ -9,9 +9,9 @@
  *    entry Overlab uses must itself have a trusted owner).
  *    Every folder from / down is checked on every call: no cache an attacker could outlive.
  *  - Within a path, no symbolic link is followed; the one exception is `resolvePath`, which
- *    the doors use once on a folder or file the person named, and which follows only links
- *    made by a trusted user inside trusted folders (so `~/projects -> /data/projects` works,
- *    a link planted in someone else's folder does not).
+ *    the engine uses once on a folder the person named (and on the folder above a file or
+ *    output folder they named, never on its own name), and which follows only links root made
+ *    (the system's own, such as /lib -> usr/lib) or, run as a user, that user's own.
  *  - Files are opened with O_NOFOLLOW (and O_NONBLOCK, so a planted FIFO cannot hang a read),
  *    must be regular files with one link, a trusted owner and no write bit for others, and are
  *    read up to a stated size.
@@ -193,7 +193,8 @@ export const checkDir = (dir: string): Promise<void> => ensureDir(dir);
 
 /**
  * The real path of a folder or file the person named (the door's argument), following only
- * links a trusted user made in trusted folders; parts that do not exist yet are kept as given.
+ * links root made (or, run as a user, that user's) in trusted folders; parts that do not exist
+ * yet are kept as given.
  */
 export async function resolvePath(p: string): Promise<string> {
   let todo = components(path.resolve(p));
@@ -210,7 +211,9 @@ export async function resolvePath(p: string): Promise<string> {
     const st = await lstatOrUndefined(next);
     if (!st) return path.join(next, ...todo);
     if (st.isSymbolicLink()) {
-      if (!trustedUids().has(st.uid)) throw new UnsafePathError(next, `is a symbolic link made by ${userName(st.uid)}`, 'give the real path instead');
+      // Root follows only links root made (the system's own, /lib → usr/lib), or, run as a
+      // user, that user's: never one of the sudo/pkexec user's, however trusted their files.
+      if (st.uid !== 0 && st.uid !== (process.getuid?.() ?? 0)) throw new UnsafePathError(next, `is a symbolic link made by ${userName(st.uid)}`, 'give the real path instead');
       if (++hops > 40) throw new UnsafePathError(p, 'has too many symbolic links', 'give the real path instead');
       const target = await fs.readlink(next);
       todo = [...components(target), ...todo];
