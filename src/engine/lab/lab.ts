@@ -297,6 +297,13 @@ async function sshdRunning(L: LabLayout, h: LabHost): Promise<boolean> {
   }
 }
 
+/** The pid of a lab host's sshd (the listener), from its pid file; undefined when there is none. For tests that make a host stop answering. */
+export async function labSshdPid(L: LabLayout, host: string): Promise<number | undefined> {
+  const h = L.hosts.find((x) => x.name === host);
+  const pid = h ? Number((await fs.readFile(path.join(hostDir(L, h), 'sshd.pid'), 'utf8').catch(() => '')).trim()) : 0;
+  return pid > 0 ? pid : undefined;
+}
+
 function waitPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve) => {
