@@ -119,5 +119,9 @@ export const DROP_PREVIOUS = `rm -rf ${q(PREVIOUS)}`;
 /** What `TEARDOWN` prints when a bundle was there and went down. */
 export const REMOVED = 'removed';
 
-/** down.sh of the deployed bundle (it always succeeds when there is nothing to remove), then the folder goes. */
-export const TEARDOWN = `if [ -f ${downSh(BUNDLE)} ]; then sh ${downSh(BUNDLE)} && echo ${REMOVED}; fi; rm -rf ${q(REMOTE_ROOT)}`;
+/**
+ * down.sh of the deployed bundle (it always succeeds when there is nothing to remove), then the
+ * folder goes. A down.sh that fails anyway fails the teardown with its output, and its bundle
+ * stays: it is the only record of what is still on the host, and a second teardown retries it.
+ */
+export const TEARDOWN = `if [ -f ${downSh(BUNDLE)} ]; then sh ${downSh(BUNDLE)} || { rc=$?; echo "overlab: down.sh exited $rc; the bundle stays in ${BUNDLE} for another teardown" >&2; exit "$rc"; }; echo ${REMOVED}; fi; rm -rf ${q(REMOTE_ROOT)}`;
