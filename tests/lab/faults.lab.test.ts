@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy, teardown } from '../../src/engine/deploy/deploy.js';
+import { HASH_FILE, rollbackScript } from '../../src/engine/deploy/remote.js';
 import { run } from '../../src/engine/exec.js';
 import { chooseLabLayout, labDown, labExecArgv, labSshdPid, labUp, type LabLayout } from '../../src/engine/lab/lab.js';
 import { measure } from '../../src/engine/measure/run.js';
@@ -209,7 +210,7 @@ describe.skipIf(!root)('faults on the embedded lab', () => {
     }
   }, 240_000);
 
-  describe('while measuring', () => {
+  describe('once deployed', () => {
     beforeAll(async () => {
       const d = await deploy(dir, registry);
       expect(d.ok, JSON.stringify(d.hosts)).toBe(true);
@@ -328,6 +329,20 @@ describe.skipIf(!root)('faults on the embedded lab', () => {
       for (const h of hosts) expect((await leftovers(h)).filter((p) => /iperf|netserver|ping/.test(p)), h).toEqual([]);
       expect(took).toBeLessThan(180);
     }, 300_000);
+
+    it('rolls back an apply stopped before its swap by keeping the bundle deployed before, up', async () => {
+      const hash = (await inHost('hub', 'cat', HASH_FILE)).trim();
+      expect(hash).toMatch(/^[0-9a-f]{64}$/);
+      // What a cancel while writing leaves: a half-written upload area beside the deployed bundle.
+      await inHost('hub', 'sh', '-c', 'mkdir -p /var/lib/overlab/incoming/files && echo half > /var/lib/overlab/incoming/up.sh');
+      const other = 'f'.repeat(64);
+      const out = await inHost('hub', 'sh', '-c', rollbackScript(other));
+      expect(out).toBe('restored\n');
+      expect((await inHost('hub', 'cat', HASH_FILE)).trim()).toBe(hash);
+      expect(await inHost('hub', 'sh', '-c', 'ls -A /var/lib/overlab')).toBe('bundle\n');
+      const spoke1 = (await inHost('spoke-1', 'sh', '-c', "ip -4 -br addr show | awk '/^olvx/ {print $3}' | cut -d/ -f1")).trim().split('\n')[0]!;
+      expect((await run(labExecArgv(L, 'hub', ['ping', '-c', '1', '-W', '2', spoke1]), { okCodes: [0, 1] })).code).toBe(0);
+    }, 60_000);
 
     afterAll(async () => {
       await teardown(dir, registry).catch(() => undefined);

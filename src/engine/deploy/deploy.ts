@@ -32,7 +32,7 @@ import { pool } from '../pool.js';
 import { existingSecretsRedactor } from '../secrets/store.js';
 import { planProject, renderProject } from '../services/bundles.js';
 import { KnownHosts } from './hostkeys.js';
-import { DROP_PREVIOUS, HASH_FILE, installScript, RESTORED, REMOVED, ROLLBACK, TEARDOWN, verifyScript, WRITTEN } from './remote.js';
+import { DROP_PREVIOUS, HASH_FILE, installScript, RESTORED, REMOVED, rollbackScript, TEARDOWN, verifyScript, WRITTEN } from './remote.js';
 import { connect, HostKeyError, RemoteCommandError, targetOf, type Connected, type ExecResult } from './ssh.js';
 
 export { REMOTE_ROOT } from './remote.js';
@@ -310,12 +310,12 @@ async function verifyStep(c: Ctx, host: string): Promise<void> {
  * rollback: this run's bundle down, the one it replaced back up. Not cancellable: it is what a
  * cancel does. A host gone before it is left as it is (unknown), and one that goes during it too.
  */
-async function rollbackStep(c: Ctx, host: string): Promise<void> {
+async function rollbackStep(c: Ctx, host: string, hash: string): Promise<void> {
   const r = c.byHost.get(host)!;
   if (r.status === 'unknown') return;
   emit(c, host, 'rollback', 'running');
   const before = r.error;
-  const rb = await remote(c, host, 'rollback', true, ROLLBACK, DEADLINES.rollback, { cancellable: false });
+  const rb = await remote(c, host, 'rollback', true, rollbackScript(hash), DEADLINES.rollback, { cancellable: false });
   if (!rb) {
     // What failed first stays the host's story; the rollback's failure is added to it.
     if (before) r.error = `${before}; then ${r.error ?? ''}`;
@@ -395,7 +395,7 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
       // A host whose bundle was already there, and whose up.sh succeeded, is left as it was:
       // up.sh only repaired it (idempotent), and tearing it down would break what worked.
       const undo = changed.filter((h) => deployed.get(h) !== bundles.get(h)!.hash || partly.has(h));
-      await pool(undo, c.limit, (host) => rollbackStep(c, host));
+      await pool(undo, c.limit, (host) => rollbackStep(c, host, bundles.get(host)!.hash));
       if (cancelled(c)) for (const h of undo) if (!hostFailed(c.byHost.get(h)!)) fail(c, c.byHost.get(h)!, 'cancelled', 'the run was cancelled; this host was rolled back');
     } else {
       // The run stands; a replaced bundle left behind (a host that stops answering now) is only disk space.

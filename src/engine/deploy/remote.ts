@@ -113,6 +113,21 @@ export const ROLLBACK = [
   `if [ -d ${q(PREVIOUS)} ]; then mv ${q(PREVIOUS)} ${q(BUNDLE)} && sh ${upSh(BUNDLE)} >/dev/null && echo ${RESTORED}; else rm -rf ${q(REMOTE_ROOT)}; fi`,
 ].join('; ');
 
+/**
+ * The rollback of a host whose apply may have been stopped part-way (cancelled, past its
+ * deadline): `ROLLBACK` once this run's bundle (`hash`) is in place or the replaced one is set
+ * aside; before that (stopped while writing, or between the old bundle's down.sh and the swap)
+ * the upload area goes and the bundle still in place is brought up again (up.sh is idempotent),
+ * so a stop at the wrong moment never takes down what was deployed before.
+ */
+export function rollbackScript(hash: string): string {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`bug: bundle hash ${JSON.stringify(hash)}`);
+  return [
+    `ol_h=; [ -r ${q(HASH_FILE)} ] && read -r ol_h < ${q(HASH_FILE)}`,
+    `if [ -d ${q(PREVIOUS)} ] || [ "$ol_h" = ${hash} ]; then ${ROLLBACK}; else rm -rf ${q(INCOMING)}; if [ -f ${upSh(BUNDLE)} ]; then sh ${upSh(BUNDLE)} >/dev/null && echo ${RESTORED}; fi; fi`,
+  ].join('\n');
+}
+
 /** The run stands: the bundle it replaced is no longer needed. */
 export const DROP_PREVIOUS = `rm -rf ${q(PREVIOUS)}`;
 
