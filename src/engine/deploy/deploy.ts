@@ -115,8 +115,10 @@ function fail(c: Ctx, r: HostResult, step: string, error: string, status: 'faile
 
 /**
  * A step's command that gave no exit status. Cancelled: the host's failure is the cancel. Gone
- * (no answer, connection lost) during a step that changes the host (`changing`): its state is
- * unknown. Otherwise (past its deadline, stopped; or gone during a read-only step) it failed.
+ * (no answer, connection lost) during a step that changes the host (`changing`), or stopped past
+ * its deadline half-way through a rollback or down.sh (nothing comes after those to put it
+ * right): its state is unknown. Otherwise it failed: an apply stopped half-way is rolled back
+ * like a failed one, and a read-only step changed nothing.
  */
 function commandFailed(c: Ctx, r: HostResult, step: string, e: RemoteCommandError, changing: boolean): void {
   if (e.reason === 'cancelled') fail(c, r, 'cancelled', e.during(step));
