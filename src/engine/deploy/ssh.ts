@@ -222,6 +222,8 @@ export async function connect(target: SshTarget, knownHosts: KnownHosts, acceptN
 /** One connection's commands: deadlines, cancel, and the connection's health. */
 class Connection implements Connected {
   lost: RemoteCommandError | undefined;
+  /** Closed by us: not a loss, and nothing runs any more. */
+  private disposed = false;
   private readonly client: Client;
   /** How a command line becomes root's: as is, `sudo -n`, or `sudo -S` with the password's line first on stdin. */
   private sudo: { readonly mode: 'root' } | { readonly mode: 'nopasswd' } | { readonly mode: 'password'; readonly line: string } = { mode: 'root' };
@@ -233,12 +235,14 @@ class Connection implements Connected {
     this.client = ssh.connection as Client;
     // Without a listener an 'error' after the handshake (keepalive timeout, reset) would end the process.
     this.client.on('error', (e: Error & { level?: string }) => {
+      if (this.disposed) return;
       this.lost ??=
         e.level === 'client-timeout'
           ? new RemoteCommandError(host, 'no-answer', `no answer from the host for ${NO_ANSWER_SECONDS} s`, 'SSH keepalives unanswered')
           : new RemoteCommandError(host, 'lost', 'the SSH connection was lost', e.message);
     });
     this.client.on('close', () => {
+      if (this.disposed) return;
       this.lost ??= new RemoteCommandError(host, 'lost', 'the SSH connection was lost', 'closed by the host or the network');
     });
   }
@@ -272,6 +276,7 @@ class Connection implements Connected {
   }
 
   exec(command: string, o: ExecOptions): Promise<ExecResult> {
+    if (this.disposed) return Promise.reject(this.closed());
     if (this.lost) return Promise.reject(this.lost);
     if (o.signal?.aborted) return Promise.reject(new RemoteCommandError(this.host, 'cancelled', 'cancelled', 'before the command started'));
     const seconds = Math.max(1, Math.ceil(o.timeoutSeconds));
@@ -281,8 +286,8 @@ class Connection implements Connected {
       const started = this.start(body, o.stdin, (r) => {
         cleanup();
         if (stopping) return;
-        if (r.code === null && this.lost) reject(this.lost);
-        else resolve({ code: r.code ?? 255, stdout: r.stdout, stderr: r.stderr });
+        if (r.code === null) reject(this.noStatus());
+        else resolve({ code: r.code, stdout: r.stdout, stderr: r.stderr });
       });
       const stop = (why: 'deadline' | 'cancelled'): void => {
         if (stopping) return;
@@ -327,11 +332,12 @@ class Connection implements Connected {
 
   /** A command with only a local deadline, never stopped on the host: the sudo checks and the stop itself. */
   private raw(command: string, stdin: string | undefined, seconds: number): Promise<Raw> {
+    if (this.disposed) return Promise.reject(this.closed());
     if (this.lost) return Promise.reject(this.lost);
     return new Promise<Raw>((resolve, reject) => {
       const started = this.start(command, stdin, (r) => {
         clearTimeout(timer);
-        if (r.code === null && this.lost) reject(this.lost);
+        if (r.code === null) reject(this.noStatus());
         else resolve(r);
       });
       const timer = setTimeout(() => {
@@ -344,7 +350,7 @@ class Connection implements Connected {
 
   /**
    * Opens a channel for `command` (as root), feeds its stdin, collects its output; `done` gets
-   * the exit status (null: the channel closed without one) once the channel closes. The session
+   * the exit status (null: the channel closed without one, or never opened) once the channel closes. The session
    * mark, when the command prints one, is taken out of stderr and kept.
    */
   private start(command: string, stdin: string | undefined, done: (r: Raw) => void): { sid(): number | undefined; close(): void } {
@@ -377,8 +383,9 @@ class Connection implements Connected {
           err += d.toString('utf8');
           sid ??= Number(SESSION_RE.exec(err)?.[1]) || undefined;
         });
+        // No status but a signal's name: the command was killed (a shell says 128 + n; sshd does not).
         ch.on('exit', (c: number | null) => {
-          code = typeof c === 'number' ? c : null;
+          code = typeof c === 'number' ? c : 255;
         });
         ch.on('close', finish);
         ch.end(first + (stdin ?? ''));
@@ -397,8 +404,17 @@ class Connection implements Connected {
     };
   }
 
+  /** Why a channel closed without an exit status: the connection went, or we closed it. */
+  private noStatus(): RemoteCommandError {
+    return this.lost ?? (this.disposed ? this.closed() : new RemoteCommandError(this.host, 'lost', 'the SSH connection was lost', 'the command ended without an exit status'));
+  }
+
+  private closed(): RemoteCommandError {
+    return new RemoteCommandError(this.host, 'lost', 'the SSH connection was closed', 'by Overlab, at the end of the run');
+  }
+
   dispose(): void {
-    this.lost ??= new RemoteCommandError(this.host, 'lost', 'the SSH connection was closed', 'by Overlab, at the end of the run');
+    this.disposed = true;
     this.ssh.dispose();
   }
 }
