@@ -257,6 +257,7 @@ class Connection implements Connected {
       return;
     }
     const said = (r: Raw): string => (password ? r.stderr.split(password).join('[redacted]') : r.stderr).trim().split('\n').slice(-2).join(' / ');
+    if (asks.code === 127) throw new Error(`${this.host}: sudo is not installed for ${login} (${said(asks)}): install it, or log in as root`);
     if (password === undefined) throw new Error(`${this.host}: sudo asks ${login} for a password (${said(asks)}): set password: true on this host's target, or allow ${target.user} sudo without one (NOPASSWD)`);
     if (NOT_ONE_LINE.test(password)) {
       throw new Error(`${this.host}: the password of ${login} contains a line break, carriage return or NUL, and sudo asks for it: sudo -S reads one line, so the rest would reach the root command as input. Change the password, or allow ${target.user} sudo without one (NOPASSWD)`);
