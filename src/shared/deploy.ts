@@ -12,9 +12,15 @@ import type { HostKeyReport } from './hostkeys.js';
  * - `failed`: `failedStep` and `error` say where and why;
  * - `rolled-back`: this host's new bundle was taken down again (and any earlier one restored)
  *   because another host failed;
- * - `removed` / `absent`: teardown took a bundle down / found none.
+ * - `removed` / `absent`: teardown took a bundle down / found none;
+ * - `unknown`: the host stopped answering, or its connection was lost, during a step that changes
+ *   it (apply, verify, rollback, down): nobody knows how far that step got. `failedStep` and
+ *   `error` say when; the host needs checking, then another deploy or teardown.
  */
-export type HostStatus = 'unchanged' | 'applied' | 'would-change' | 'failed' | 'rolled-back' | 'removed' | 'absent';
+export type HostStatus = 'unchanged' | 'applied' | 'would-change' | 'failed' | 'rolled-back' | 'removed' | 'absent' | 'unknown';
+
+/** The host's step failed, or its state is unknown: the run did not do what it was asked there. */
+export const hostFailed = (h: { readonly status: HostStatus }): boolean => h.status === 'failed' || h.status === 'unknown';
 
 export interface HostResult {
   /** The host's name (as in the document when the run started). */
@@ -25,6 +31,8 @@ export interface HostResult {
   /** The step that failed, and what it printed (redacted: never a secret). */
   failedStep?: string;
   error?: string;
+  /** A failed host whose changes were taken back (its new bundle down, the one it replaced up again). */
+  rolledBack?: boolean;
   /** For --dry-run: what would change. */
   changes?: string[];
   /**

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_FILE } from '../../shared/document.js';
+import { hostFailed } from '../../shared/deploy.js';
 import type { Topology } from '../../shared/schema.js';
 import { newRunId } from '../../engine/runs.js';
 import { call, Exit, intArg, projectFile, type CliCommand, type Io } from '../common.js';
@@ -87,9 +88,9 @@ export const demoCommand: CliCommand = {
           const d = await call(io, engine['deploy.apply']({ dir }), projectFile(dir));
           deployed = true;
           if (!d.ok) {
-            for (const h of d.hosts.filter((x) => x.status === 'failed')) io.err(`    ${h.host}: failed at ${h.failedStep}: ${h.error ?? ''}\n`);
+            for (const h of d.hosts.filter(hostFailed)) io.err(`    ${h.host}: ${h.status === 'unknown' ? 'state unknown' : 'failed'} at ${h.failedStep}: ${h.error ?? ''}\n`);
             for (const x of d.diagnostics) io.err(`    ${x.path}: ${x.message}\n`);
-            throw new Error('deploy failed (above); the hosts were rolled back');
+            throw new Error(`deploy failed (above); the hosts were rolled back${d.hosts.some((h) => h.status === 'unknown') ? ', except those whose state is unknown' : ''}`);
           }
           done(`${d.hosts.length} hosts up and verified`);
           if (cancelled) throw new Exit(130);

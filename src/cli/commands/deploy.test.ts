@@ -1,7 +1,10 @@
 /** `overlab deploy --accept-host-key`: consent by host and fingerprint; a bare host name or `all` is refused with how to give it. */
 import { describe, expect, it } from 'vitest';
 import { runCli, type Io } from '../main.js';
-import { hostKeyConsentArg } from './deploy.js';
+import type { DeployRun } from '../../shared/deploy.js';
+import { cliContext } from '../common.js';
+import { defaultRegistry } from '../../shared/tunnels/index.js';
+import { hostKeyConsentArg, printRun } from './deploy.js';
 
 const FP = 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU';
 const FP2 = 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s';
@@ -49,5 +52,26 @@ describe('overlab measure --accept-host-key', () => {
     const r = await cli('measure', '/nonexistent', '--accept-host-key', 'hub');
     expect(r.code).toBe(2);
     expect(r.err).toContain('--accept-host-key HOST=SHA256:');
+  });
+});
+
+describe('printing a deploy run', () => {
+  it('names the host whose state is unknown in the last line, and says which failed hosts were rolled back', () => {
+    const run: DeployRun = {
+      ok: false,
+      durationMs: 15_800,
+      diagnostics: [],
+      hosts: [
+        { host: 'hub', hostId: 'h1', status: 'failed', failedStep: 'apply', error: 'up.sh exited 1: boom', rolledBack: true, timings: {} },
+        { host: 'spoke-1', hostId: 'h2', status: 'rolled-back', timings: {} },
+        { host: 'spoke-2', hostId: 'h3', status: 'unknown', failedStep: 'apply', error: 'spoke-2: no answer from the host for 15 s during apply (SSH keepalives unanswered)', timings: {} },
+      ],
+    };
+    let out = '';
+    printRun(cliContext({ out: (t) => (out += t), err: () => undefined }, defaultRegistry), run, false, 'deploy');
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^hub +failed \(rolled back\) at apply: up\.sh exited 1/);
+    expect(lines[2]).toMatch(/^spoke-2 +unknown at apply: spoke-2: no answer from the host for 15 s during apply/);
+    expect(lines.at(-1)).toBe('deploy FAILED: 3 hosts in 15.8 s, 2 failed; state UNKNOWN on spoke-2: check it, then deploy or tear down again');
   });
 });

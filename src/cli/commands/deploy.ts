@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import type { DeployRun } from '../../shared/deploy.js';
+import { hostFailed, type DeployRun } from '../../shared/deploy.js';
 import { FINGERPRINT_RE, normalizeFingerprint, type HostKeyConsent } from '../../shared/hostkeys.js';
 import { HOST_NAME_RE } from '../../shared/names.js';
 import { call, Exit, hostListArg, intArg, printDiagnostics, progressPrinter, projectFile, type CliContext, type CliCommand } from '../common.js';
@@ -34,10 +34,13 @@ export function printRun(ctx: CliContext, run: DeployRun, json: boolean | undefi
   }
   printDiagnostics(ctx.io, run.diagnostics);
   for (const r of run.hosts) {
-    ctx.io.out(`${r.host.padEnd(15)} ${r.status}${r.failedStep ? ` at ${r.failedStep}: ${r.error ?? ''}` : ''}\n`);
+    ctx.io.out(`${r.host.padEnd(15)} ${r.status}${r.rolledBack ? ' (rolled back)' : ''}${r.failedStep ? ` at ${r.failedStep}: ${r.error ?? ''}` : ''}\n`);
     for (const ch of r.changes ?? []) ctx.io.out(`    ${ch}\n`);
   }
-  ctx.io.out(`${verb} ${run.ok ? 'ok' : 'FAILED'}: ${run.hosts.length} hosts in ${(run.durationMs / 1000).toFixed(1)} s\n`);
+  // A host left in an unknown state is the one line a reader must not miss.
+  const unknown = run.hosts.filter((r) => r.status === 'unknown').map((r) => r.host);
+  const failed = run.hosts.filter(hostFailed).length;
+  ctx.io.out(`${verb} ${run.ok ? 'ok' : 'FAILED'}: ${run.hosts.length} hosts in ${(run.durationMs / 1000).toFixed(1)} s${failed ? `, ${failed} failed` : ''}${unknown.length ? `; state UNKNOWN on ${unknown.join(', ')}: check ${unknown.length === 1 ? 'it' : 'them'}, then deploy or tear down again` : ''}\n`);
 }
 
 /** `overlab deploy DIR`: preflight everywhere, then upload, apply, verify; roll back on failure. */

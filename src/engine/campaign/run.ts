@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import type { ProgressEvent } from '../../shared/api.js';
+import { hostFailed } from '../../shared/deploy.js';
 import { hasErrors } from '../../shared/diagnostics.js';
 import { analyseCampaign, cellId, kindFigures, newCampaign, specLabel, type CampaignAnalysis, type CampaignFile, type Cell, type KindSpec } from '../../shared/measure/campaign.js';
 import type { Topology } from '../../shared/schema.js';
@@ -147,7 +148,7 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
         continue;
       }
       if (!run.ok) {
-        const failed = run.hosts.filter((h) => h.status === 'failed');
+        const failed = run.hosts.filter(hostFailed);
         const reason = failed.map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('; ') || run.diagnostics.map((d) => d.message).join('; ');
         // The kernel (or a missing package) cannot carry the kind: a skipped cell, with the preflight's reason.
         cell.status = failed.length > 0 && failed.every((h) => h.failedStep === 'preflight') ? 'skipped' : 'failed';

@@ -11,11 +11,16 @@
  * replaced, kept aside until the run succeeds, comes back up. A host whose bundle was already
  * deployed and came up again is left running. One failed host is that host's status, never an
  * exception that hides the others. Output of remote commands passes through the redactor.
- * A cancelled run (the signal) stops starting new work and rolls back what it changed.
+ *
+ * Every remote command has a deadline (`DEADLINES`), and a host that stops answering is found out
+ * by SSH keepalives whatever runs (ssh.ts). A host that stops answering, or whose connection is
+ * lost, while it is being changed is in an `unknown` state: it cannot be rolled back, and the
+ * run says so. A cancelled run (the signal) stops the command running on each host, starts no
+ * new work, and rolls back what it changed.
  */
 import { createHash } from 'node:crypto';
 import type { ProgressEvent, StepStatus } from '../../shared/api.js';
-import type { DeployRun, HostResult } from '../../shared/deploy.js';
+import { hostFailed, type DeployRun, type HostResult } from '../../shared/deploy.js';
 import { hasErrors, type Diagnostic } from '../../shared/diagnostics.js';
 import type { HostKeyConsent } from '../../shared/hostkeys.js';
 import type { Plan } from '../../shared/plan.js';
@@ -25,10 +30,11 @@ import type { Topology } from '../../shared/schema.js';
 import { requireKind, type Registry } from '../../shared/tunnels/types.js';
 import { labKeyPath, loadLab, knownHostsPath, type LabLayout } from '../lab/lab.js';
 import { pool } from '../pool.js';
+import { existingSecretsRedactor } from '../secrets/store.js';
 import { planProject, renderProject } from '../services/bundles.js';
 import { KnownHosts } from './hostkeys.js';
-import { DROP_PREVIOUS, HASH_FILE, installScript, RESTORED, REMOVED, ROLLBACK, TEARDOWN, verifyScript, WRITTEN } from './remote.js';
-import { connect, HostKeyError, targetOf, type Connected } from './ssh.js';
+import { DROP_PREVIOUS, HASH_FILE, installScript, RESTORED, REMOVED, rollbackScript, TEARDOWN, verifyScript, WRITTEN } from './remote.js';
+import { connect, HostKeyError, RemoteCommandError, targetOf, type Connected, type ExecResult } from './ssh.js';
 
 export { REMOTE_ROOT } from './remote.js';
 export type { DeployRun, HostResult, HostStatus } from '../../shared/deploy.js';
@@ -52,6 +58,14 @@ export interface DeployOptions {
   /** Cancels the run: no new step starts, and what this run changed is rolled back. */
   readonly signal?: AbortSignal;
 }
+
+/**
+ * Seconds each step's remote command may take. Preflight reads a few files and sockets; apply
+ * writes the bundle and runs up.sh (daemons that fetch or generate at start take a while); verify
+ * waits its own `verifyTimeout` for the peers, plus room to start; rollback and teardown run
+ * down.sh (and for a rollback the replaced bundle's up.sh).
+ */
+export const DEADLINES = { preflight: 60, apply: 300, verifyMargin: 30, rollback: 120, dropPrevious: 30, down: 120 } as const;
 
 export function bundleHash(b: HostBundle): string {
   const h = createHash('sha256');
@@ -93,15 +107,40 @@ function emit(c: Ctx, host: string | undefined, step: string, status: StepStatus
   c.opts.onProgress?.({ operation: c.operation, ...(host ? { host } : {}), step, status, ...(message ? { message } : {}), ...(fraction !== undefined ? { fraction } : {}) });
 }
 
-function fail(c: Ctx, r: HostResult, step: string, error: string): void {
-  r.status = 'failed';
+function fail(c: Ctx, r: HostResult, step: string, error: string, status: 'failed' | 'unknown' = 'failed'): void {
+  r.status = status;
   r.failedStep = step;
   r.error = c.redact(error);
   emit(c, r.host, step, 'failed', r.error);
 }
 
+/**
+ * A step's command that gave no exit status. Cancelled: the host's failure is the cancel. Gone
+ * (no answer, connection lost) during a step that changes the host (`changing`), or stopped past
+ * its deadline half-way through a rollback or down.sh (nothing comes after those to put it
+ * right): its state is unknown. Otherwise it failed: an apply stopped half-way is rolled back
+ * like a failed one, and a read-only step changed nothing.
+ */
+function commandFailed(c: Ctx, r: HostResult, step: string, e: RemoteCommandError, changing: boolean): void {
+  if (e.reason === 'cancelled') fail(c, r, 'cancelled', e.during(step));
+  else if (changing && (e.stateUnknown || (e.reason === 'deadline' && (step === 'rollback' || step === 'down')))) fail(c, r, step, `${e.during(step)}: what it changed on the host is not known; check the host, then deploy or tear down again`, 'unknown');
+  else fail(c, r, step, e.during(step));
+}
+
+/** Runs one remote command of a step; undefined when it gave no exit status (recorded by `commandFailed`). */
+async function remote(c: Ctx, host: string, step: string, changing: boolean, command: string, timeoutSeconds: number, o: { stdin?: string; cancellable?: boolean } = {}): Promise<ExecResult | undefined> {
+  const conn = c.conns.get(host)!;
+  try {
+    return await conn.exec(command, { timeoutSeconds, ...(o.stdin !== undefined ? { stdin: o.stdin } : {}), ...(o.cancellable !== false && c.opts.signal ? { signal: c.opts.signal } : {}) });
+  } catch (e) {
+    if (!(e instanceof RemoteCommandError)) throw e;
+    commandFailed(c, c.byHost.get(host)!, step, e, changing);
+    return undefined;
+  }
+}
+
 const cancelled = (c: Ctx): boolean => c.opts.signal?.aborted === true;
-const anyFailed = (c: Ctx): boolean => [...c.byHost.values()].some((r) => r.status === 'failed');
+const anyFailed = (c: Ctx): boolean => [...c.byHost.values()].some(hostFailed);
 
 async function context(operation: Ctx['operation'], projectDir: string, topology: Topology, plan: Plan, registry: Registry, opts: DeployOptions, redactSecrets: (s: string) => string): Promise<Ctx> {
   const selected = opts.hosts ?? topology.hosts.map((h) => h.name);
@@ -186,12 +225,13 @@ function needsOf(c: Ctx, host: string): PreflightNeed[] {
 }
 
 /** preflight (read-only): privileges, programs, kernel support, free ports; and which bundle is deployed. */
-async function preflightStep(c: Ctx, host: string, conn: Connected, bundleHash: string | undefined): Promise<string | undefined> {
+async function preflightStep(c: Ctx, host: string, bundleHash: string | undefined): Promise<string | undefined> {
   const r = c.byHost.get(host)!;
   const t0 = Date.now();
   emit(c, host, 'preflight', 'running');
-  const pf = await conn.exec('sh -s', preflightScript(needsOf(c, host), HASH_FILE, bundleHash));
+  const pf = await remote(c, host, 'preflight', false, 'sh -s', DEADLINES.preflight, { stdin: preflightScript(needsOf(c, host), HASH_FILE, bundleHash) });
   r.timings.preflight = Date.now() - t0;
+  if (!pf) return undefined;
   const report = parsePreflight(pf.stdout);
   if (pf.code !== 0 || report.missing.length) {
     fail(c, r, 'preflight', report.missing.length ? report.missing.join('; ') : tail(pf.stderr));
@@ -204,10 +244,11 @@ async function preflightStep(c: Ctx, host: string, conn: Connected, bundleHash: 
 /**
  * install: the bundle written into the private upload area and applied — the old bundle down
  * (kept aside), the new one in, its up.sh run — in one round trip (`installScript`).
- * 'failed-to-write' when the write failed before the swap (nothing on the host changed), else
- * whether up.sh succeeded.
+ * 'failed-to-write' when the write failed before the swap (nothing on the host changed);
+ * 'gone' when the host stopped answering or the connection was lost (its state is unknown,
+ * nothing more can be done there); else whether up.sh ran to success.
  */
-async function installStep(c: Ctx, host: string, conn: Connected, b: HostBundle, deployed: string, hash: string): Promise<'failed-to-write' | boolean> {
+async function installStep(c: Ctx, host: string, b: HostBundle, deployed: string, hash: string): Promise<'failed-to-write' | 'gone' | boolean> {
   const r = c.byHost.get(host)!;
   const t0 = Date.now();
   emit(c, host, 'apply', 'running');
@@ -217,14 +258,10 @@ async function installStep(c: Ctx, host: string, conn: Connected, b: HostBundle,
     ...b.files.map((f) => ({ path: `files${f.path}`, content: f.content, mode: f.mode })),
     { path: 'bundle.sha256', content: `${hash}\n`, mode: 0o600 },
   ];
-  let ap: { code: number; stdout: string; stderr: string };
-  try {
-    ap = await conn.exec('sh -s', installScript(files, !!deployed && deployed !== hash));
-  } catch (e) {
-    fail(c, r, 'upload', message(e));
-    return 'failed-to-write';
-  }
+  const ap = await remote(c, host, 'apply', true, 'sh -s', DEADLINES.apply, { stdin: installScript(files, !!deployed && deployed !== hash) });
   r.timings.apply = Date.now() - t0;
+  // Stopped mid-way (cancelled, past its deadline): up.sh may have run in part, so it is rolled back like a failed one.
+  if (!ap) return r.status === 'unknown' ? 'gone' : false;
   if (!ap.stdout.split('\n').includes(WRITTEN)) {
     fail(c, r, 'upload', tail(ap.stderr || ap.stdout));
     return 'failed-to-write';
@@ -254,24 +291,37 @@ function peersOf(c: Ctx, host: string): { peer: string; address: string }[] {
 }
 
 /** verify: once every host is up, each reaches each of its peers over the tunnel. */
-async function verifyStep(c: Ctx, host: string, conn: Connected): Promise<void> {
+async function verifyStep(c: Ctx, host: string): Promise<void> {
   const r = c.byHost.get(host)!;
   const peers = peersOf(c, host);
   if (peers.length === 0) return;
   const t0 = Date.now();
   emit(c, host, 'verify', 'running');
-  const v = await conn.exec('sh -s', verifyScript(peers, c.opts.verifyTimeout ?? 30));
+  const wait = c.opts.verifyTimeout ?? 30;
+  const v = await remote(c, host, 'verify', true, 'sh -s', wait + DEADLINES.verifyMargin, { stdin: verifyScript(peers, wait) });
   r.timings.verify = Date.now() - t0;
+  if (!v) return;
   if (v.code !== 0) fail(c, r, 'verify', tail(v.stderr));
   else emit(c, host, 'verify', 'done');
 }
 
-/** rollback: this run's bundle down, the one it replaced back up. */
-async function rollbackStep(c: Ctx, host: string): Promise<void> {
+/**
+ * rollback: this run's bundle down, the one it replaced back up. Not cancellable: it is what a
+ * cancel does. A host gone before it is left as it is (unknown), and one that goes during it too.
+ */
+async function rollbackStep(c: Ctx, host: string, hash: string): Promise<void> {
   const r = c.byHost.get(host)!;
+  if (r.status === 'unknown') return;
   emit(c, host, 'rollback', 'running');
-  const rb = await c.conns.get(host)!.exec(ROLLBACK);
-  if (r.status !== 'failed') r.status = 'rolled-back';
+  const before = r.error;
+  const rb = await remote(c, host, 'rollback', true, rollbackScript(hash), DEADLINES.rollback, { cancellable: false });
+  if (!rb) {
+    // What failed first stays the host's story; the rollback's failure is added to it.
+    if (before) r.error = `${before}; then ${r.error ?? ''}`;
+    return;
+  }
+  r.rolledBack = true;
+  if (!hostFailed(r)) r.status = 'rolled-back';
   const restored = new RegExp(`^${RESTORED}$`, 'm').test(rb.stdout);
   if (!restored) delete r.bundleHash;
   emit(c, host, 'rollback', 'done', restored ? 'the previously deployed bundle is up again' : undefined);
@@ -306,7 +356,7 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
     await phase(c, 'check', c.selected, async (host) => {
       if (cancelled(c)) return;
       const conn = await connectStep(c, host);
-      const d = conn ? await preflightStep(c, host, conn, bundles.get(host)?.hash) : undefined;
+      const d = conn ? await preflightStep(c, host, bundles.get(host)?.hash) : undefined;
       if (d !== undefined) deployed.set(host, d);
     });
     if (anyFailed(c) || cancelled(c)) return result(c, started);
@@ -325,28 +375,31 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
     }
 
     const changed: string[] = [];
+    /** Hosts whose up.sh failed or was stopped before it finished. */
+    const partly = new Set<string>();
     let done = 0;
     await phase(c, 'apply', c.selected, async (host) => {
       if (cancelled(c)) return;
-      const conn = c.conns.get(host)!;
       const { bundle, hash } = bundles.get(host)!;
-      const installed = await installStep(c, host, conn, bundle, deployed.get(host)!, hash);
-      if (installed === 'failed-to-write') return;
+      const installed = await installStep(c, host, bundle, deployed.get(host)!, hash);
+      if (installed === 'failed-to-write' || installed === 'gone') return;
       changed.push(host);
       if (installed) emit(c, host, 'apply', 'done', undefined, ++done / c.selected.length);
+      else partly.add(host);
     });
 
-    if (!anyFailed(c) && !cancelled(c)) await phase(c, 'verify', c.selected, async (host) => verifyStep(c, host, c.conns.get(host)!));
+    if (!anyFailed(c) && !cancelled(c)) await phase(c, 'verify', c.selected, async (host) => verifyStep(c, host));
 
     if ((anyFailed(c) && !opts.keepGoing) || cancelled(c)) {
       // A host whose bundle was already there, and whose up.sh succeeded, is left as it was:
       // up.sh only repaired it (idempotent), and tearing it down would break what worked.
-      const undo = changed.filter((h) => deployed.get(h) !== bundles.get(h)!.hash || c.byHost.get(h)!.failedStep === 'apply');
-      await pool(undo, c.limit, (host) => rollbackStep(c, host));
-      if (cancelled(c)) for (const h of undo) if (c.byHost.get(h)!.status !== 'failed') fail(c, c.byHost.get(h)!, 'cancelled', 'the run was cancelled; this host was rolled back');
+      const undo = changed.filter((h) => deployed.get(h) !== bundles.get(h)!.hash || partly.has(h));
+      await pool(undo, c.limit, (host) => rollbackStep(c, host, bundles.get(host)!.hash));
+      if (cancelled(c)) for (const h of undo) if (!hostFailed(c.byHost.get(h)!)) fail(c, c.byHost.get(h)!, 'cancelled', 'the run was cancelled; this host was rolled back');
     } else {
+      // The run stands; a replaced bundle left behind (a host that stops answering now) is only disk space.
       await pool(changed, c.limit, async (host) => {
-        await c.conns.get(host)!.exec(DROP_PREVIOUS);
+        await c.conns.get(host)!.exec(DROP_PREVIOUS, { timeoutSeconds: DEADLINES.dropPrevious }).catch(() => undefined);
       });
     }
     return result(c, started, rendered.diagnostics);
@@ -361,7 +414,9 @@ export async function teardown(projectDir: string, registry: Registry, opts: Dep
   if (!planned.topology || !planned.plan) return { ok: false, hosts: [], diagnostics: planned.diagnostics, durationMs: 0 };
   const bad = unknownHosts(planned.topology, opts.hosts ?? []);
   if (bad) return { ok: false, hosts: [], diagnostics: [bad], durationMs: 0 };
-  const c = await context('teardown', projectDir, planned.topology, planned.plan, registry, opts, (s) => s);
+  // The secrets a deployed bundle holds are the project's: a failing down.sh may print them.
+  const secrets = await existingSecretsRedactor(projectDir);
+  const c = await context('teardown', projectDir, planned.topology, planned.plan, registry, opts, (s) => secrets.redact(s));
   try {
     await pool(c.selected, c.limit, async (host) => {
       if (cancelled(c)) return;
@@ -370,9 +425,10 @@ export async function teardown(projectDir: string, registry: Registry, opts: Dep
       const r = c.byHost.get(host)!;
       const t0 = Date.now();
       emit(c, host, 'down', 'running');
-      const d = await conn.exec(TEARDOWN);
+      const d = await remote(c, host, 'down', true, TEARDOWN, DEADLINES.down);
       r.timings.down = Date.now() - t0;
-      if (d.code !== 0) fail(c, r, 'down', tail(d.stderr));
+      if (!d) return;
+      if (d.code !== 0) fail(c, r, 'down', tail(d.stderr || d.stdout));
       else {
         r.status = new RegExp(`^${REMOVED}$`, 'm').test(d.stdout) ? 'removed' : 'absent';
         emit(c, host, 'down', 'done');

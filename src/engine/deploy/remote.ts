@@ -113,11 +113,30 @@ export const ROLLBACK = [
   `if [ -d ${q(PREVIOUS)} ]; then mv ${q(PREVIOUS)} ${q(BUNDLE)} && sh ${upSh(BUNDLE)} >/dev/null && echo ${RESTORED}; else rm -rf ${q(REMOTE_ROOT)}; fi`,
 ].join('; ');
 
+/**
+ * The rollback of a host whose apply may have been stopped part-way (cancelled, past its
+ * deadline): `ROLLBACK` once this run's bundle (`hash`) is in place or the replaced one is set
+ * aside; before that (stopped while writing, or between the old bundle's down.sh and the swap)
+ * the upload area goes and the bundle still in place is brought up again (up.sh is idempotent),
+ * so a stop at the wrong moment never takes down what was deployed before.
+ */
+export function rollbackScript(hash: string): string {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`bug: bundle hash ${JSON.stringify(hash)}`);
+  return [
+    `ol_h=; [ -r ${q(HASH_FILE)} ] && read -r ol_h < ${q(HASH_FILE)}`,
+    `if [ -d ${q(PREVIOUS)} ] || [ "$ol_h" = ${hash} ]; then ${ROLLBACK}; else rm -rf ${q(INCOMING)}; if [ -f ${upSh(BUNDLE)} ]; then sh ${upSh(BUNDLE)} >/dev/null && echo ${RESTORED}; fi; fi`,
+  ].join('\n');
+}
+
 /** The run stands: the bundle it replaced is no longer needed. */
 export const DROP_PREVIOUS = `rm -rf ${q(PREVIOUS)}`;
 
 /** What `TEARDOWN` prints when a bundle was there and went down. */
 export const REMOVED = 'removed';
 
-/** down.sh of the deployed bundle (it always succeeds when there is nothing to remove), then the folder goes. */
-export const TEARDOWN = `if [ -f ${downSh(BUNDLE)} ]; then sh ${downSh(BUNDLE)} && echo ${REMOVED}; fi; rm -rf ${q(REMOTE_ROOT)}`;
+/**
+ * down.sh of the deployed bundle (it always succeeds when there is nothing to remove), then the
+ * folder goes. A down.sh that fails anyway fails the teardown with its output, and its bundle
+ * stays: it is the only record of what is still on the host, and a second teardown retries it.
+ */
+export const TEARDOWN = `if [ -f ${downSh(BUNDLE)} ]; then sh ${downSh(BUNDLE)} || { rc=$?; echo "overlab: down.sh exited $rc; the bundle stays in ${BUNDLE} for another teardown" >&2; exit "$rc"; }; echo ${REMOVED}; fi; rm -rf ${q(REMOTE_ROOT)}`;

@@ -386,7 +386,7 @@ async function ensureMountNs(L: LabLayout, h: LabHost): Promise<void> {
   await run(['nsenter', `--mount=${handle}`, '--', 'sh', '-c', script], { timeoutMs: 300_000 });
 }
 
-/** The pid of a lab host's sshd, or undefined when it is not running. */
+/** The pid of a lab host's sshd (the listener), or undefined when it is not running. For tests that make a host stop answering. */
 export async function labSshdPid(L: LabLayout, host: string): Promise<number | undefined> {
   try {
     const pid = Number((await fs.readFile(path.join(sshdDir(L, { name: host }), 'sshd.pid'), 'utf8')).trim());

@@ -33,7 +33,7 @@ import type { Registry } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
 import { HostKeyError, KnownHosts } from '../deploy/hostkeys.js';
 import { HASH_FILE } from '../deploy/remote.js';
-import { connect, targetOf, type Connected } from '../deploy/ssh.js';
+import { connect, RemoteCommandError, targetOf, type Connected, type ExecResult } from '../deploy/ssh.js';
 import { knownHostsPath, labKeyPath, loadLab } from '../lab/lab.js';
 import { pool } from '../pool.js';
 import { planProject } from '../services/bundles.js';
@@ -67,42 +67,61 @@ export interface MeasureOutcome {
 /** A host stopped answering (its SSH connection failed): its remaining tests are skipped. */
 class HostGone extends Error {}
 
+/** A connect error that means the host is down, not misconfigured (keys, passwords, host keys): the run goes on without it. */
+const DOWN_AT_CONNECT = /Timed out while waiting for handshake|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/;
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Channels open at once on one SSH connection (OpenSSH's MaxSessions defaults to 10). */
 const CHANNELS_PER_HOST = 8;
 
+/**
+ * A measured host: its connection, its channels (bounded), and whether it is gone. A host is
+ * gone once — the first command that gets no answer, or the connection's keepalives, whichever
+ * comes first — and from then on each of its tests is skipped at once with that reason.
+ */
 class Host {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
-  gone?: string;
+  private goneReason: string | undefined;
   constructor(
     readonly name: string,
     readonly id: string,
-    readonly conn: Connected,
-  ) {}
+    private readonly conn: Connected | undefined,
+    downAtConnect?: string,
+  ) {
+    this.goneReason = downAtConnect;
+  }
 
-  /** Runs a shell line with a local deadline too (a host that vanishes never answers). */
-  async exec(command: string, timeoutSeconds: number, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    if (this.gone) throw new HostGone(this.gone);
+  /** Why the host is gone, once it is (SSH keepalives notice a silent host even between commands). */
+  get gone(): string | undefined {
+    return (this.goneReason ??= this.conn?.lost?.message);
+  }
+
+  /**
+   * Runs a shell line with a deadline (`seconds` and a margin for a loaded host). A command past
+   * it is stopped there and fails (the test's failure); a host that does not answer is gone.
+   * `signal`: for tests, which a cancel stops; never for the commands that clean up after them.
+   */
+  async exec(command: string, seconds: number, o: { stdin?: string; signal?: AbortSignal } = {}): Promise<ExecResult> {
+    if (this.gone || !this.conn) throw new HostGone(this.gone);
     while (this.active >= CHANNELS_PER_HOST) await new Promise<void>((r) => this.waiting.push(r));
     this.active++;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HostGone(`${this.name} did not answer within ${Math.round(timeoutSeconds + 20)} s`)), (timeoutSeconds + 20) * 1000);
-      });
-      return await Promise.race([this.conn.exec(command, stdin), deadline]);
+      return await this.conn.exec(command, { timeoutSeconds: seconds + 20, ...o });
     } catch (e) {
-      if (e instanceof HostGone) this.gone = e.message;
-      else this.gone = `${this.name} stopped answering: ${message(e)}`;
-      throw new HostGone(this.gone);
+      if (e instanceof RemoteCommandError && (e.reason === 'deadline' || e.reason === 'cancelled')) throw e;
+      this.goneReason ??= message(e);
+      throw new HostGone(this.goneReason);
     } finally {
-      clearTimeout(timer);
       this.active--;
       this.waiting.shift()?.();
     }
+  }
+
+  dispose(): void {
+    this.conn?.dispose();
   }
 }
 
@@ -124,6 +143,8 @@ interface Ctx {
 }
 
 const cancelled = (c: Ctx): boolean => c.opts.signal?.aborted === true;
+/** For a test's command: a cancel stops it on the host. */
+const cancelOf = (c: Ctx): { signal?: AbortSignal } => (c.opts.signal ? { signal: c.opts.signal } : {});
 
 function progress(c: Ctx, step: string, status: ProgressEvent['status'], host?: string, msg?: string): void {
   const endsAt = new Date(Date.now() + c.remaining * 1000).toISOString();
@@ -149,7 +170,7 @@ async function pingTest(c: Ctx, p: MeasuredPath, t: Extract<SuiteTest, { tool: '
   progress(c, 'ping', 'running', p.src.host, p.label);
   let record: TestRecord;
   try {
-    const r = await src.exec(withTimeout(testSeconds(t) + 5, command), testSeconds(t) + 5);
+    const r = await src.exec(withTimeout(testSeconds(t) + 5, command), testSeconds(t) + 5, cancelOf(c));
     const text = r.stdout + r.stderr;
     await saveRaw(c, raw, text);
     const ping = parsePing(text);
@@ -237,7 +258,7 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
     const { port, pidFile, outFile } = running;
     command = clientFor(t, p, port, direction === 'reverse');
     const tc = Date.now();
-    const [r, cpuB0] = await Promise.all([src.exec(clientWithCpu(withTimeout(seconds + 10, command)), seconds + 10), dst.exec(CPU_READ, 10)]);
+    const [r, cpuB0] = await Promise.all([src.exec(clientWithCpu(withTimeout(seconds + 10, command)), seconds + 10, cancelOf(c)), dst.exec(CPU_READ, 10)]);
     const elapsed = (Date.now() - tc) / 1000;
     const stopped = await dst.exec(stopServer(pidFile, outFile), 10);
     running = undefined;
@@ -307,8 +328,11 @@ async function connectAll(projectDir: string, t: Topology, plan: Plan, names: re
       // Host keys were pinned by the deploy: an unknown one is refused here too, unless accepted by fingerprint.
       hosts.set(name, new Host(name, h.id, await connect(target, known, opts.acceptHostKeys ?? [], undefined, password)));
     } catch (e) {
-      if (e instanceof HostKeyError) hostKeys.push(e.report());
-      failed.push(`${name}: ${message(e)}`);
+      if (e instanceof HostKeyError) {
+        hostKeys.push(e.report());
+        failed.push(`${name}: ${message(e)}`);
+      } else if (DOWN_AT_CONNECT.test(message(e))) hosts.set(name, new Host(name, h.id, undefined, message(e)));
+      else failed.push(`${name}: ${message(e)}`);
     }
   });
   return { hosts, failed, hostKeys };
@@ -341,9 +365,15 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
     // Preflight: every tool on every host, before any test starts.
     const missing: string[] = [];
     const notDeployed: string[] = [];
+    if (names.every((n) => hosts.get(n)!.gone)) throw new ApiError('failed', `no host answers: ${names.map((n) => hosts.get(n)!.gone).join('; ')}`);
     await pool(names, 32, async (name) => {
       const h = hosts.get(name)!;
-      const r = await h.exec('sh -s', 30, measurePreflight([...need.get(name)!], HASH_FILE));
+      // A host that is gone has its tests skipped, with the reason, like one that goes later.
+      const r = await h.exec('sh -s', 30, { stdin: measurePreflight([...need.get(name)!], HASH_FILE) }).catch((e: unknown) => {
+        if (e instanceof HostGone) return undefined;
+        throw e;
+      });
+      if (!r) return;
       const report = parsePreflight(r.stdout);
       for (const m of report.missing) missing.push(`${name}: ${m}`);
       const env = new Map(r.stdout.split('\n').filter((l) => l.startsWith(ENV_PREFIX)).map((l) => l.slice(ENV_PREFIX.length).split('=') as [string, string]).map(([k, ...v]) => [k, v.join('=')] as const));
@@ -395,7 +425,7 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
   } finally {
     // Whatever happened: every server this run started is stopped, on every host that answers.
     await pool([...hosts.values()].filter((h) => !h.gone), 32, (h) => h.exec(cleanupRun(opts.runId), 15).catch(() => undefined));
-    for (const h of hosts.values()) h.conn.dispose();
+    for (const h of hosts.values()) h.dispose();
   }
 
   for (const h of hosts.values()) if (h.gone) problems.push(h.gone);
@@ -433,5 +463,6 @@ async function skip(c: Ctx, p: MeasuredPath, test: string, rep: number, directio
   const gone = c.hosts.get(p.src.host)!.gone ?? c.hosts.get(p.dst.host)!.gone ?? 'host gone';
   c.records.push({ id: `${p.id}/${test}/${direction}/${rep}`, pathId: p.id, test, direction, repetition: rep, startedAt: new Date().toISOString(), seconds: 0, command: '', raw: '', error: `not run: ${gone}` });
   c.done++;
+  progress(c, test, 'skipped', p.src.host, `${p.label}${direction === 'reverse' ? ' (reverse)' : ''}: not run: ${gone}`);
   await sleep(0);
 }

@@ -41,6 +41,27 @@ async function readParts(dir: string): Promise<{ spec: string; parts: Parts } | 
   return { spec, parts };
 }
 
+/**
+ * A redactor over every secret already in the store — also those no link asks for any more (a
+ * bundle deployed earlier may hold them) — generating none: for runs that only read secrets,
+ * such as teardown. Folders that are not a secret's (no spec.json) and links are not read.
+ */
+export async function existingSecretsRedactor(projectDir: string): Promise<Redactor> {
+  const root = path.join(projectDir, SECRETS_DIR);
+  const redactor = new Redactor();
+  const walk = async (dir: string, ref: string, depth: number): Promise<void> => {
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+    if (ref && entries.some((e) => e.isFile() && e.name === 'spec.json')) {
+      const found = await readParts(dir);
+      for (const [name, value] of Object.entries(found?.parts ?? {})) if (!PUBLIC_PARTS.has(name)) redactor.add(value, `${ref}/${name}`);
+    }
+    // Refs are a few levels deep (<kind>/<network>/<name>); deeper is not a secret's folder.
+    if (depth < 6) for (const e of entries) if (e.isDirectory()) await walk(path.join(dir, e.name), ref ? `${ref}/${e.name}` : e.name, depth + 1);
+  };
+  await walk(root, '', 0);
+  return redactor;
+}
+
 /** Ensures every requested secret exists (generating what is missing or changed) and returns a lookup over them. */
 export async function ensureSecrets(projectDir: string, specs: readonly SecretSpec[], extra: Partial<Record<string, Generator>> = {}): Promise<SecretSet> {
   const root = path.join(projectDir, SECRETS_DIR);

@@ -5,7 +5,7 @@
  * engine is reached through the contract only (`client`), whatever door it is behind.
  */
 import type { OverlabClient, ProjectSnapshot } from '../../shared/api';
-import type { DeployRun } from '../../shared/deploy';
+import { hostFailed, type DeployRun } from '../../shared/deploy';
 import type { HostKeyConsent, HostKeyReport } from '../../shared/hostkeys';
 import type { RunResults } from '../../shared/measure/results';
 import { ClientError } from './api/client';
@@ -147,10 +147,10 @@ export async function savedFirst(env: Env): Promise<boolean> {
 }
 
 export const summaryOf = (r: DeployRun, verb: string): string => {
-  const failed = r.hosts.filter((h) => h.status === 'failed');
+  const failed = r.hosts.filter(hostFailed);
   if (r.ok) return `${verb}: ${r.hosts.length} hosts ${verb === 'Teardown' ? 'torn down' : 'up and verified'} in ${(r.durationMs / 1000).toFixed(1)} s`;
   if (failed.length === 0 && r.diagnostics.length) return `${verb} refused: ${r.diagnostics.map((d) => d.message).join('; ')}`;
-  return `${verb} failed on ${failed.map((h) => `${h.host} at ${h.failedStep}: ${h.error ?? ''}`).join('; ')}`;
+  return `${verb} failed on ${failed.map((h) => `${h.host}${h.status === 'unknown' ? ' (state unknown)' : ''} at ${h.failedStep}: ${h.error ?? ''}`).join('; ')}`;
 };
 
 /** What each host is after a deploy or teardown, and which links answered over the tunnel. */
@@ -160,7 +160,8 @@ export function statesAfter(env: Env, r: DeployRun, op: 'deploy' | 'teardown'): 
   const states: Record<string, HostState> = { ...env.store.getState().hostState };
   for (const h of r.hosts) {
     const id = t.hosts.find((x) => x.name === h.host)?.id ?? h.hostId;
-    states[id] = h.status === 'failed' ? 'failed' : op === 'teardown' || h.status === 'rolled-back' || h.status === 'removed' || h.status === 'absent' ? 'not-deployed' : 'up';
+    // A host in an unknown state is shown failed: it needs looking at, like one that failed.
+    states[id] = hostFailed(h) ? 'failed' : op === 'teardown' || h.status === 'rolled-back' || h.status === 'removed' || h.status === 'absent' ? 'not-deployed' : 'up';
   }
   const up = new Set(r.hosts.filter((h) => h.status === 'applied' || h.status === 'unchanged').map((h) => h.host));
   const verified = new Set(op === 'deploy' && r.ok ? t.links.filter((l) => up.has(l.a) && up.has(l.b)).map((l) => l.id) : []);
