@@ -11,7 +11,6 @@
  * a cancelled run keeps what it measured. Nothing here prints or stores a secret.
  */
 import { writeSidecars } from './store.js';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ProgressEvent } from '../../shared/api.js';
 import { hasErrors } from '../../shared/diagnostics.js';
@@ -37,7 +36,7 @@ import { connect, RemoteCommandError, targetOf, type Connected, type ExecResult 
 import { knownHostsPath, labKeyPath, loadLab } from '../lab/lab.js';
 import { pool } from '../pool.js';
 import { planProject } from '../services/bundles.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { ensureDir, writeFile } from '../safe-fs.js';
 import { candidatePorts, cleanupRun, clientWithCpu, ENV_PREFIX, measurePreflight, PORT_PREFIX, runDir, splitClient, splitStop, startServer, stopServer, withTimeout } from './remote.js';
 
 export interface MeasureOptions {
@@ -153,8 +152,7 @@ function progress(c: Ctx, step: string, status: ProgressEvent['status'], host?: 
 
 async function saveRaw(c: Ctx, rel: string, text: string): Promise<void> {
   const file = path.join(c.dir, rel);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(file, text);
+  await writeFile(file, text, { mode: 0o644, dirMode: 0o755 });
 }
 
 const rawName = (p: MeasuredPath, test: string, dir: Direction, rep: number, side = ''): string => path.posix.join('raw', p.id, `${test}-${dir}-${rep}${side}.txt`);
@@ -351,7 +349,7 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
   if (paths.length === 0) throw new ApiError('invalid-arguments', 'nothing to measure: the project has no links between the chosen hosts');
 
   const dir = path.join(opts.runsDir ?? path.join(projectDir, 'runs'), opts.runId);
-  await fs.mkdir(dir, { recursive: true });
+  await ensureDir(dir, 0o755);
   const startedAt = new Date().toISOString();
   const need = toolsOf(paths, suite);
   const names = [...need.keys()];
@@ -452,7 +450,7 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
     tests: ctx.records,
     summary: analyse(paths, ctx.records),
   };
-  await writeFileAtomic(path.join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`, 0o644);
+  await writeFile(path.join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`, { mode: 0o644 });
   await writeSidecars(dir, results);
   progress(ctx, 'end', status === 'complete' ? 'done' : status === 'cancelled' ? 'skipped' : 'failed', undefined, `${status}: ${ctx.records.length} tests`);
   return { runId: opts.runId, dir, results };
