@@ -8,10 +8,10 @@
  * notices. A command past its deadline, or cancelled, is stopped on the host (see `exec`).
  */
 import { NodeSSH } from 'node-ssh';
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import type { Host } from '../../shared/schema.js';
 import { quotedText } from '../../shared/shell.js';
+import { readText, resolvePath, statFile } from '../safe-fs.js';
 import { normalizeFingerprint, type HostKeyConsent } from '../../shared/hostkeys.js';
 import { consentMatches, HostKeyError, KnownHosts, knownHostsName } from './hostkeys.js';
 
@@ -109,6 +109,19 @@ export interface Connected {
 const expandHome = (p: string): string => (p.startsWith('~/') ? `${os.homedir()}${p.slice(1)}` : p);
 
 /**
+ * A private key file as ssh would take it: read without following a link root did not make, of
+ * a trusted owner, readable by its owner alone (OpenSSH refuses an "unprotected" key too).
+ */
+async function readIdentity(host: string, file: string): Promise<string> {
+  const real = await resolvePath(file);
+  const text = await readText(real, { maxBytes: 1 << 20 });
+  if (text === undefined) throw new Error(`${host}: the identity file ${file} does not exist: fix identityFile on this host's target`);
+  const st = await statFile(real);
+  if (st && (st.mode & 0o077) !== 0) throw new Error(`${host}: the identity file ${file} can be read by others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it`);
+  return text;
+}
+
+/**
  * The first line a command prints on stderr: the session id of the shell that runs it, the
  * handle by which the whole command — every process it started, also under `timeout`, which
  * makes a process group of its own — is stopped: sshd gives every channel's command a session
@@ -161,7 +174,7 @@ export async function connect(target: SshTarget, knownHosts: KnownHosts, consent
   const name = knownHostsName(target.address, target.port);
   let rejected: HostKeyError | undefined;
   let toAccept: Buffer | undefined;
-  const privateKey = target.identityFile ? await fs.readFile(expandHome(target.identityFile), 'utf8') : undefined;
+  const privateKey = target.identityFile ? await readIdentity(target.host, expandHome(target.identityFile)) : undefined;
   try {
     await ssh.connect({
       host: target.address,
