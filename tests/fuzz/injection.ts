@@ -108,12 +108,20 @@ const ATOMS: readonly ((m: string) => string)[] = [
   () => '\\',
   () => '\0',
   () => 'a\0b',
+  // Addresses and prefixes that a lenient parser reads: zone indexes, IPv4 in IPv6, octal-looking parts.
+  () => 'fe80::1%eth0',
+  () => 'fd00::%x/64',
+  () => '%eth0',
+  () => '::ffff:198.18.0.9',
+  () => '198.18.0.010',
+  () => '0x7f.0.0.1',
+  () => '198.18.16.0/024',
   () => '../../../etc/passwd',
   () => '/etc/shadow',
   () => '//',
   () => '.',
   // Configuration files of the daemons (nft, OpenVPN, tinc, ipsec.conf, ocserv, Nebula YAML).
-  (m) => `" accept; } table inet x { chain y { type filter hook input priority 0; }`,
+  (m) => `" accept; } table inet x { chain y { type filter hook input priority 0; }; } # ${m}`,
   (m) => `\nscript-security 2\nup "/bin/touch ${m}"\n`,
   (m) => `\nleftupdown=/bin/touch ${m}\n`,
   (m) => `\n[x]\nconnect-script = /bin/touch ${m}\n`,
@@ -251,7 +259,7 @@ const DOCUMENT_FIELDS: readonly Field[] = [
   { id: 'shape', valid: ['site-to-site', 'hub-spoke', 'mesh'], put: (d, v) => set(d, ['shape'], v) },
   { id: 'underlay.subnet', valid: ['198.18.0.0/20', '198.18.0.0/24'], put: (d, v) => set(d, ['underlay', 'subnet'], v) },
   { id: 'underlay.mtu', valid: [1500, 9000], put: (d, v) => set(d, ['underlay', 'mtu'], v) },
-  { id: 'pools.tunnels', valid: ['198.19.0.0/16', '198.19.128.0/24'], put: (d, v) => set(d, ['pools', 'tunnels'], v) },
+  { id: 'pools.tunnels', valid: ['198.19.0.0/16', '198.19.128.0/24', 'fd00:198:19::/48'], put: (d, v) => set(d, ['pools', 'tunnels'], v) },
   { id: 'lab.management', valid: ['198.18.240.0/20', '198.18.224.0/20'], put: (d, v) => set(d, ['lab', 'management'], v) },
   { id: '<key>', isKey: true, valid: ['notes'], put: (d, v) => set(d, [v as string], 'x') },
   { id: 'hosts[].id', valid: ['h0001', 'host_A-1'], put: (d, v, p) => set(d, ['hosts', hostIx(d, p), 'id'], v) },
@@ -266,14 +274,18 @@ const DOCUMENT_FIELDS: readonly Field[] = [
       const paths: PathSegment[][] = [['hosts', i, 'name']];
       d.hosts[i]!.name = v;
       d.links.forEach((l, j) => {
-        for (const end of ['a', 'b'] as const) if (l[end] === old) (l[end] = v), paths.push(['links', j, end]);
+        for (const end of ['a', 'b'] as const) {
+          if (l[end] !== old) continue;
+          l[end] = v;
+          paths.push(['links', j, end]);
+        }
       });
       return paths;
     },
   },
   { id: 'hosts[].role', valid: ['peer', 'hub', 'spoke'], put: (d, v, p) => set(d, ['hosts', hostIx(d, p), 'role'], v) },
   { id: 'hosts[].target.type', valid: ['lab'], put: (d, v, p) => set(d, ['hosts', hostIx(d, p), 'target', 'type'], v) },
-  { id: 'hosts[].lan', valid: ['198.18.100.0/24', '10.99.0.0/16'], put: (d, v, p) => set(d, ['hosts', hostIx(d, p), 'lan'], v) },
+  { id: 'hosts[].lan', valid: ['198.18.100.0/24', '10.99.0.0/16', 'fd00:1::/64'], put: (d, v, p) => set(d, ['hosts', hostIx(d, p), 'lan'], v) },
   { id: 'hosts[].underlay.interface', valid: ['eth0', 'ens3', 'en_p1.100'], sentinel: SENTINEL, put: (d, v, p) => set(d, ['hosts', hostIx(d, p), 'underlay', 'interface'], v) },
   { id: 'hosts[].underlay.address', valid: ['198.18.0.77', '198.18.1.2'], put: (d, v, p) => set(d, ['hosts', hostIx(d, p), 'underlay', 'address'], v) },
   { id: 'hosts[].os.firewall', valid: ['nftables', 'iptables'], put: (d, v, p) => set(d, ['hosts', hostIx(d, p), 'os', 'firewall'], v) },
@@ -413,7 +425,12 @@ export function baseDoc(kind: TunnelKind): Doc {
   return structuredClone(base);
 }
 
-export const fieldsOf = (kind: TunnelKind): Field[] => [...DOCUMENT_FIELDS, ...optionFields(kind)];
+const fieldLists = new Map<string, Field[]>();
+export function fieldsOf(kind: TunnelKind): Field[] {
+  let list = fieldLists.get(kind.id);
+  if (!list) fieldLists.set(kind.id, (list = [...DOCUMENT_FIELDS, ...optionFields(kind)]));
+  return list;
+}
 
 /** How the hostile value reaches validation. */
 export type Mode =
@@ -473,7 +490,17 @@ export function caseArb(kinds: readonly TunnelKind[] = registry.kinds, fields?: 
     fc.constantFrom(...(fields ?? fieldsOf)(kind)).chain((field) =>
       fc
         .record({ pick: fc.nat(7), mark: fc.nat(999_999), mode: fc.constantFrom<Mode>('object', 'object', 'yaml', 'yaml', 'yaml-raw') })
-        .chain((r) => valueOf(field, r.mark).map((value) => ({ kind: kind.id, field: field.id, pick: r.pick, mode: r.mode, mark: r.mark, value }))),
+        .chain((r) =>
+          valueOf(field, r.mark).map((value) => ({
+            kind: kind.id,
+            field: field.id,
+            pick: r.pick,
+            // Raw text is one line of text; anything else is written by the writer.
+            mode: r.mode === 'yaml-raw' && (typeof value !== 'string' || /[\n\r]/.test(value)) ? 'yaml' : r.mode,
+            mark: r.mark,
+            value,
+          })),
+        ),
     ),
   );
 }
@@ -495,11 +522,27 @@ export interface Outcome {
   readonly diagnostics?: readonly Diagnostic[];
 }
 
+/** A path segment that matches any key: where YAML makes its own key of raw text (it trims blanks, reads escapes). */
+const ANY_KEY = '\u0000any key';
+
 const under = (d: Diagnostic, paths: readonly PathSegment[][]): boolean =>
   paths.some((p) => {
     const s = d.segments ?? [];
-    return s.length >= p.length && p.every((seg, i) => s[i] === seg);
+    return s.length >= p.length && p.every((seg, i) => s[i] === seg || (seg === ANY_KEY && typeof s[i] === 'string'));
   });
+
+/** What a terminal or a log would act on, in a diagnostic's message or path (see diagnostics.ts `shown`). */
+// eslint-disable-next-line no-control-regex -- the point is to find control characters
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Every diagnostic stays one short line that shows the user's text only escaped. */
+function checkMessages(ds: readonly Diagnostic[], problems: string[]): void {
+  for (const d of ds) {
+    if (UNSHOWABLE.test(d.message)) problems.push(`the message at ${d.path} carries a control, line-breaking or reordering character: ${JSON.stringify(d.message.slice(0, 200))}`);
+    if (UNSHOWABLE.test(d.path)) problems.push(`the path ${JSON.stringify(d.path.slice(0, 200))} carries a control, line-breaking or reordering character`);
+    if (d.message.length > 1000) problems.push(`the message at ${d.path.slice(0, 80)} is ${d.message.length} characters long: ${JSON.stringify(d.message.slice(0, 200))}…`);
+  }
+}
 
 const errorsOf = (ds: readonly Diagnostic[]): Diagnostic[] => ds.filter((d) => d.severity === 'error');
 const show = (ds: readonly Diagnostic[]): string => JSON.stringify(errorsOf(ds).map((d) => `${d.path}${d.line ? `@${d.line}` : ''}: ${d.code}: ${d.message.slice(0, 160)}`));
@@ -553,22 +596,31 @@ export function runCase(c: FuzzCase): Outcome {
   const problems: string[] = [];
   if (c.mode === 'yaml-raw' && (typeof c.value !== 'string' || /[\n\r]/.test(c.value))) return { verdict: 'skipped', problems };
   // Read from a file, a key is what UTF-8 can hold of it (a lone surrogate becomes U+FFFD).
-  const paths = c.mode === 'object' || typeof c.value !== 'string' ? placed.paths : docOf(c, throughBytes(c.value))!.paths;
+  const field = fieldOf(c);
+  // Raw text becomes whatever key YAML makes of it; the writer's YAML keeps the key as it is.
+  const rawKey = c.mode === 'yaml-raw' && field.isKey;
+  // (A tag or an indicator in raw text may make the container itself something else: it is named then.)
+  const paths = rawKey ? placed.paths.flatMap((p) => [[...p.slice(0, -1), ANY_KEY], p.slice(0, -1)]) : placed.paths;
   const { result, lines } = read(c, doc, paths, problems);
   // A migrated document's diagnostics have no position (document.ts): its paths are not the file's.
   const migrated = (doc.schemaVersion as number) < 3;
 
+  checkMessages(result.diagnostics, problems);
   if (!result.value || hasErrors(result.diagnostics)) {
     const errs = errorsOf(result.diagnostics);
-    const named = errs.some((d) => under(d, paths));
-    // Text that is not YAML cannot be placed in a field, only at a line: at or after the one it is on.
-    const syntaxAfter = lines !== undefined && errs.some((d) => d.code === 'yaml-syntax' && d.line !== undefined && d.line >= Math.min(...lines));
+    // A valid value of a field (a control) may make the whole inconsistent (a site-to-site shape
+    // with two links, a hub-spoke with no hub): then another field or a list is named. Hostile
+    // text is always refused at its own field.
+    const control = field.valid.some((v) => isDeepStrictEqual(v, c.value));
+    const named = errs.some((d) => under(d, paths)) || (control && errs.some((d) => d.path !== ''));
+    // Text that is not YAML cannot be placed in a field, only at a line (the lines before the
+    // text's are the writer's, valid: whatever line the reader names, the text made it fail).
+    const syntaxAfter = lines !== undefined && errs.some((d) => d.code === 'yaml-syntax' && d.line !== undefined);
     if (!named && !syntaxAfter) problems.push(`refused without an error at ${paths.map((p) => JSON.stringify(p)).join(' or ')}: ${show(result.diagnostics)}`);
     // The full read places what it names at the field's line (the value's or its key's).
-    if (named && lines !== undefined && !migrated && !errs.some((d) => under(d, paths) && d.line !== undefined && lines.includes(d.line)) && !errs.some((d) => d.code === 'yaml-syntax')) {
+    if (named && lines !== undefined && !migrated && !control && !rawKey && !errs.some((d) => under(d, paths) && d.line !== undefined && lines.includes(d.line)) && !errs.some((d) => d.code === 'yaml-syntax')) {
       problems.push(`the error at the field is not placed at its line ${lines.join(',')}: ${show(result.diagnostics)}`);
     }
-    for (const d of errs) if (/[\0\n\r]/.test(d.message.slice(0, 2000)) && d.code !== 'yaml-syntax') problems.push(`a diagnostic's message carries a line break or NUL: ${JSON.stringify(d.message.slice(0, 120))}`);
     return { verdict: 'refused', problems, diagnostics: result.diagnostics };
   }
   const t = result.value;
@@ -579,6 +631,7 @@ export function runCase(c: FuzzCase): Outcome {
   else if (!isDeepStrictEqual(again.value.topology, t)) problems.push(`the accepted document, saved and read back, differs: ${firstDifference(t, again.value.topology)}`);
 
   const p = plan(t, registry);
+  checkMessages(p.diagnostics, problems);
   if (!p.value || hasErrors(p.diagnostics)) {
     if (!errorsOf(p.diagnostics).some((d) => under(d, paths))) problems.push(`accepted, then the plan refuses it without naming ${JSON.stringify(paths[0])}: ${show(p.diagnostics)}`);
     return { verdict: 'refused-by-plan', problems, topology: t, diagnostics: p.diagnostics };
