@@ -211,6 +211,14 @@ describe('hostile text in overlab.yaml (found by the injection fuzz)', () => {
     }
   });
 
+  it.each(['null', '~', 'NULL'])('reads a suite named %s the same way by the fast read and the full one (js-yaml made it "null", yaml "")', (key) => {
+    const text = [...base('100').split('\n').slice(0, -1), '  suites:', `    ${key}:`, '      tests: [{ tool: ping, count: 1, interval: 1 }]', ''].join('\n');
+    const full = fullParse(text, defaultRegistry);
+    expect(full.value).toBeUndefined();
+    expect(fastParse(text, defaultRegistry, { warningPositions: false })).toBeUndefined();
+    expect(parse(text)).toEqual(full);
+  });
+
   it("places a refused key whose value is a mapping at the key's line, not at its value's", () => {
     const text = [...base('100').split('\n').slice(0, -1), '  suites:', '    Bad Name:', '      tests: [{ tool: ping, count: 1, interval: 1 }]', ''].join('\n');
     const d = parse(text).diagnostics.find((x) => x.code === 'invalid-key');

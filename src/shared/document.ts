@@ -100,12 +100,25 @@ export function fastParse(text: string, registry: Registry, opts: ParseOptions):
   } catch {
     return undefined;
   }
+  if (hasNullKey(raw)) return undefined;
   const migrated = migrate(raw);
   if (!migrated.value || migrated.diagnostics.length > 0) return undefined;
   const validated = validateTopology(migrated.value.document, registry);
   if (!validated.value || hasErrors(validated.diagnostics)) return undefined;
   if (validated.diagnostics.length > 0 && opts.warningPositions !== false) return undefined;
   return { value: { topology: validated.value, fromVersion: migrated.value.fromVersion }, diagnostics: validated.diagnostics };
+}
+
+/**
+ * A key `null` (or `~`, `Null`, `NULL`) is a null: js-yaml makes it the key "null", `yaml` the key
+ * "" — a suite named `null:` passed the fast read and failed the full one (found by the injection
+ * fuzz). A key "null" in the fast read's result leaves the file to the full read.
+ */
+function hasNullKey(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasNullKey);
+  if (v === null || typeof v !== 'object') return false;
+  for (const [k, x] of Object.entries(v)) if (k === 'null' || hasNullKey(x)) return true;
+  return false;
 }
 
 export function parseProject(text: string, registry: Registry, opts: ParseOptions = {}): Result<ParsedProject> {
