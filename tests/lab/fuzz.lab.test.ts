@@ -68,7 +68,7 @@ const naive = (value: string, i: number): string[] => {
 describe.skipIf(!root)('injection fuzz on the embedded lab', () => {
   let dir = '';
   let L: LabLayout;
-  let cases: LabCase[] = [];
+  const cases: LabCase[] = [];
   const skipped: string[] = [];
   let livePerKind = new Map<string, number>();
 

@@ -11,7 +11,7 @@ import { q, quotedText } from '../../src/shared/shell.js';
 import { caseArb, checkScripts, describeCase, fuzzCases, fuzzSeed, registry, runCase, ScriptSet, type FuzzCase } from '../fuzz/injection.js';
 
 const seed = fuzzSeed();
-const CASES = fuzzCases(6000);
+const CASES = fuzzCases(5000);
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
 
 describe('injection fuzz of the project file', () => {
