@@ -229,14 +229,18 @@ const set = (doc: Doc, path: readonly PathSegment[], value: unknown): PathSegmen
 const hostIx = (doc: Doc, pick: number): number => pick % doc.hosts.length;
 const linkIx = (doc: Doc, pick: number): number => pick % doc.links.length;
 
-/** A host of the project reached over SSH, with `sub` of its target set to `value`. */
+/**
+ * A host of the project reached over SSH, with `sub` of its target set to `value`. Its underlay
+ * address is the one the plan gives it as a lab host (the subnet's (i+1)-th), so that its
+ * bundles are the lab project's: only the target differs.
+ */
 const sshField = (sub: string, valid: readonly unknown[]): Field => ({
   id: `hosts[].target(ssh).${sub}`,
   valid,
   put: (doc, value, pick) => {
     const i = hostIx(doc, pick);
     doc.hosts[i]!.target = { type: 'ssh', address: '10.0.0.5', port: 22, user: 'ovl', identityFile: '/root/.ssh/id_ed25519', sudo: true, password: false, [sub]: value };
-    (doc.hosts[i]!.underlay as Record<string, unknown>).address = `198.18.0.${200 + i}`;
+    (doc.hosts[i]!.underlay as Record<string, unknown>).address = `198.18.0.${i + 1}`;
     return [['hosts', i, 'target', sub]];
   },
 });
@@ -306,7 +310,7 @@ const DOCUMENT_FIELDS: readonly Field[] = [
       d.schemaVersion = 1;
       delete d.hosts[i]!.target;
       d.hosts[i]!.ssh = v;
-      (d.hosts[i]!.underlay as Record<string, unknown>).address = `198.18.0.${200 + i}`;
+      (d.hosts[i]!.underlay as Record<string, unknown>).address = `198.18.0.${i + 1}`;
       return [['hosts', i, 'ssh'], ['hosts', i, 'target']];
     },
   },

@@ -58,8 +58,9 @@ describe('injection fuzz of the project file', () => {
     for (const [k, v] of [...tally].filter(([k]) => k.startsWith('kind ') || k.startsWith('mode '))) console.log(`  ${k}: ${JSON.stringify(v)}`);
     console.log(`  fields accepted at least once: ${[...tally].filter(([k, v]) => k.startsWith('field ') && v.accepted).map(([k]) => k.slice(6)).join(', ')}`);
     expect(details.numRuns).toBeGreaterThanOrEqual(Math.min(CASES, 5000));
-    // Every kind was reached, and some cases of every kind were accepted (rendered and checked).
-    for (const k of registry.kinds) expect(tally.get(`kind ${k.id}`)?.accepted ?? 0, k.id).toBeGreaterThan(0);
+    // Every kind was reached, and some cases of every kind were accepted (rendered and checked);
+    // a short run (OVERLAB_FUZZ_CASES) may miss some.
+    if (CASES >= 3000) for (const k of registry.kinds) expect(tally.get(`kind ${k.id}`)?.accepted ?? 0, k.id).toBeGreaterThan(0);
   }, 600_000);
 
   it('the scripts of the accepted cases pass sh -n and shellcheck', async () => {
