@@ -684,6 +684,9 @@ export function codeLines(script: string): { line: string; code: boolean; commen
 
 const jsonInner = (s: string): string => JSON.stringify(s).slice(1, -1);
 
+/** The forms a kind writes a value in: as it is, or (a daemon that takes no "-" in a name: tinc) with "_" for "-". */
+const forms = (value: string): string[] => [...new Set([value, value.replace(/-/g, '_')])];
+
 /**
  * The checks of an accepted case's bundles. Where the field has a sentinel, the project is
  * rendered again with the sentinel in the field, and every line must be the same except where
@@ -722,8 +725,8 @@ export function checkAccepted(c: FuzzCase, paths: readonly PathSegment[][], t: T
         if (s && value !== undefined && l.line !== s.line) {
           if (l.comment !== s.comment || l.code !== s.code) problems.push(`${b.host}/${name}:${i + 1} changed kind with the value: ${JSON.stringify(l.line.slice(0, 160))}`);
           else if (l.comment) {
-            if (![value, jsonInner(value)].some((enc) => s.line.split(SENTINEL).join(enc) === l.line)) problems.push(`${b.host}/${name}:${i + 1} comment differs from the sentinel's beyond the value: ${JSON.stringify(l.line.slice(0, 160))}`);
-          } else if (s.line.split(q(SENTINEL)).join(q(value)) !== l.line) {
+            if (!forms(value).flatMap((v) => [v, jsonInner(v)]).some((enc) => s.line.split(SENTINEL).join(enc) === l.line)) problems.push(`${b.host}/${name}:${i + 1} comment differs from the sentinel's beyond the value: ${JSON.stringify(l.line.slice(0, 160))}`);
+          } else if (!forms(value).some((v) => s.line.split(q(SENTINEL)).join(q(v)) === l.line)) {
             problems.push(`${b.host}/${name}:${i + 1} carries the value other than as its one quoted word: ${JSON.stringify(l.line.slice(0, 200))}`);
           }
           return;
@@ -731,7 +734,7 @@ export function checkAccepted(c: FuzzCase, paths: readonly PathSegment[][], t: T
         if (l.line.includes(mark)) problems.push(`${b.host}/${name}:${i + 1} carries the payload: ${JSON.stringify(l.line.slice(0, 200))}`);
       });
     }
-    const otherFiles = new Map((other?.files ?? []).map((f) => [f.path.split(SENTINEL).join(value ?? ''), f]));
+    const otherFiles = new Map((other?.files ?? []).flatMap((f) => forms(value ?? '').map((v) => [f.path.split(SENTINEL).join(v), f] as const)));
     for (const f of b.files) {
       if (!/^(\/[A-Za-z0-9_][A-Za-z0-9._-]*)+$/.test(f.path) || f.path.split('/').some((s) => s === '..' || s === '.')) problems.push(`${b.host}: a file path is not a plain absolute path: ${JSON.stringify(f.path)}`);
       if (f.path.includes(mark)) problems.push(`${b.host}: a file path carries the payload: ${JSON.stringify(f.path)}`);
@@ -745,7 +748,7 @@ export function checkAccepted(c: FuzzCase, paths: readonly PathSegment[][], t: T
         if (mine.length !== theirs.length) problems.push(`${b.host}:${f.path} has ${mine.length} lines, ${theirs.length} with the sentinel: the value added lines`);
         else
           mine.forEach((l, i) => {
-            if (l !== theirs[i] && ![value, jsonInner(value), q(value)].some((enc) => theirs[i]!.split(SENTINEL).join(enc) === l)) problems.push(`${b.host}:${f.path}:${i + 1} differs from the sentinel's beyond the value: ${JSON.stringify(l.slice(0, 160))}`);
+            if (l !== theirs[i] && !forms(value).flatMap((v) => [v, jsonInner(v), q(v)]).some((enc) => theirs[i]!.split(SENTINEL).join(enc) === l)) problems.push(`${b.host}:${f.path}:${i + 1} differs from the sentinel's beyond the value: ${JSON.stringify(l.slice(0, 160))}`);
           });
       } else if (f.content.includes(mark)) problems.push(`${b.host}:${f.path} carries the payload`);
     }
