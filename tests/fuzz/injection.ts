@@ -2,16 +2,22 @@
  * Injection fuzz of the project file (issue "Trust", item "Injection fuzz"): hostile text —
  * shell, YAML and path metacharacters, line breaks, NUL, CR, RTL, zero-width and combining
  * marks, lone surrogates, very long values, wrong types — put into one user-controlled field of
- * a valid project of one kind per case. Every case must end one of two ways:
- *  (a) refused by validation (the object read, or the YAML read of overlab.yaml) with an error
- *      whose path names the field that carries the value (or, for text that is not YAML at all,
- *      a syntax error placed at or after the line the text is on);
+ * a valid project of one kind per case (every field of the document, every option of the kind's
+ * schema, unknown keys at each level), read as data, as the file the app's writer makes of it, or
+ * pasted raw into overlab.yaml. Every case must end one of two ways:
+ *  (a) refused, with an error whose path names the field that carries the value (text that is
+ *      not YAML at all: a syntax error with a line, since no field can be named);
  *  (b) accepted: then the file written back reads back the same, plan + render succeed (or the
  *      plan refuses with the field's path), and the rendered scripts and files carry the text
- *      only where a value of that field belongs (a comment line, or one quoted word: checked by
- *      rendering the same project with a harmless sentinel in the field and comparing), never in
- *      a command line. The distinct scripts are collected for `sh -n` and shellcheck, which run
+ *      only where a value of that field belongs — checked without a shell parser of our own: the
+ *      project is rendered again with a harmless sentinel in the field, and every line must be
+ *      the sentinel's, with the value where the sentinel stood (a comment line may show it as it
+ *      is or JSON-escaped; a code line must have exactly the `q()` word of the value there, and
+ *      `q()` itself is checked through dash in the unit test). Elsewhere the case's marker text
+ *      must not appear. The distinct scripts are collected for `sh -n` and shellcheck, which run
  *      batched after the cases (`checkScripts`).
+ * On every case: each diagnostic is one short line that shows the user's text only escaped, and
+ * the fast read of a file (js-yaml) agrees with the full one (yaml's Document).
  * The payloads carry commands that would create a marker file (`markerPath`), so that a run of
  * accepted bundles on a lab host (tests/lab/fuzz.lab.test.ts) can show that none executed.
  *
