@@ -35,13 +35,51 @@ export interface Result<T> {
 
 export type PathSegment = string | number;
 
-/** `['links', 3, 'kind']` → `links[3].kind`. */
+/**
+ * Characters that JSON.stringify leaves as they are but that a terminal, a log or an editor
+ * takes for more than a character: C1 controls (U+009B is an 8-bit CSI), the line and paragraph
+ * separators, bidirectional embeddings, overrides and isolates (they reorder what follows on the
+ * line), and lone surrogates (no UTF-8 for them).
+ */
+const UNSHOWABLE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text as a JSON string whose every character shows as itself or as an escape: one line, nothing a terminal acts on. */
+const quoted = (text: string): string => JSON.stringify(text).replace(UNSHOWABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
+ * A user's text inside a message: quoted and escaped (`quoted`), and cut after `max` characters
+ * (a 20,000-character value makes a message nobody reads). Every message that repeats what the
+ * user wrote goes through this, so that a diagnostic stays one line that says only what Overlab
+ * says: the text cannot break the line, forge another, or colour the terminal.
+ */
+export function shown(text: string, max = 60): string {
+  const chars = Array.from(text);
+  if (chars.length <= max) return quoted(text);
+  return `${quoted(chars.slice(0, max).join(''))}… (${chars.length} characters)`;
+}
+
+/**
+ * Someone else's message (a YAML parser's, which quotes the source) as one line of at most `max`
+ * characters, with what a terminal would act on escaped like `shown` does.
+ */
+export function oneLine(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex -- the point is to escape control characters
+  const escaped = text.replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1)).replace(UNSHOWABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const chars = Array.from(escaped);
+  return chars.length <= max ? escaped : `${chars.slice(0, max).join('')}…`;
+}
+
+/** Any value in a message: `null`, `a list`, `a mapping`, or its type and text (`string "x"`). */
+export const describeValue = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : typeof v === 'string' ? `string ${shown(v)}` : `${typeof v} ${String(v)}`;
+
+/** `['links', 3, 'kind']` → `links[3].kind`; a key that is not a plain name is quoted and escaped like `shown` (never cut: a path names one field). */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
     else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
-    else out += `[${JSON.stringify(seg)}]`;
+    else out += `[${quoted(seg)}]`;
   }
   return out;
 }

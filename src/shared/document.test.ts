@@ -186,6 +186,46 @@ describe('positions', () => {
   });
 });
 
+// Counterexamples of the injection fuzz (tests/fuzz/injection.ts), kept as regular tests.
+describe('hostile text in overlab.yaml (found by the injection fuzz)', () => {
+  const base = (pingCount: string): string =>
+    ['schemaVersion: 3', 'name: x', 'shape: site-to-site', 'hosts: [{ name: a }, { name: b }]', 'links: [{ a: a, b: b, kind: clean }]', 'measurement:', `  pingCount: ${pingCount}`, ''].join('\n');
+
+  it('refuses a line of nested flow collections as YAML it cannot read, where the parser used to overflow its stack', () => {
+    // The fuzz's counterexample, shrunk: a test's field, then the next test of the list.
+    const text = [...base('100').split('\n').slice(0, -1), '  suites:', '    mine:', '      tests:', '        - tool: ping', `          count: ${'{a: b}='.repeat(3000)}{a: b}`, '          interval: 1', '        - tool: iperf3', '          protocol: tcp', ''].join('\n');
+    const r = parse(text);
+    expect(r.value).toBeUndefined();
+    expect(r.diagnostics.length).toBeGreaterThan(0);
+    expect(r.diagnostics.every((d) => d.code === 'yaml-syntax')).toBe(true);
+  });
+
+  it("gives the parser's message about pasted text on one line, escaped and cut", () => {
+    const pasted = `>-${'x\u202e\u0085\u009b'.repeat(3000)}`;
+    const ds = parse(base(pasted)).diagnostics;
+    expect(ds.length).toBeGreaterThan(0);
+    for (const d of ds) {
+      // eslint-disable-next-line no-control-regex -- the point is to find control characters
+      expect(d.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+      expect(d.message.length).toBeLessThan(300);
+    }
+  });
+
+  it.each(['null', '~', 'NULL'])('reads a suite named %s the same way by the fast read and the full one (js-yaml made it "null", yaml "")', (key) => {
+    const text = [...base('100').split('\n').slice(0, -1), '  suites:', `    ${key}:`, '      tests: [{ tool: ping, count: 1, interval: 1 }]', ''].join('\n');
+    const full = fullParse(text, defaultRegistry);
+    expect(full.value).toBeUndefined();
+    expect(fastParse(text, defaultRegistry, { warningPositions: false })).toBeUndefined();
+    expect(parse(text)).toEqual(full);
+  });
+
+  it("places a refused key whose value is a mapping at the key's line, not at its value's", () => {
+    const text = [...base('100').split('\n').slice(0, -1), '  suites:', '    Bad Name:', '      tests: [{ tool: ping, count: 1, interval: 1 }]', ''].join('\n');
+    const d = parse(text).diagnostics.find((x) => x.code === 'invalid-key');
+    expect(d).toMatchObject({ path: 'measurement.suites["Bad Name"]', line: 9, column: 5 });
+  });
+});
+
 describe('the fast read (js-yaml) against the full read (yaml Document)', () => {
   const root = path.resolve(import.meta.dirname, '../..');
   const files = [

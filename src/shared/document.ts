@@ -4,8 +4,8 @@
  * the field it names. Serialising is deterministic: the same topology gives the same bytes.
  */
 import jsyaml from 'js-yaml';
-import { isNode, LineCounter, parseDocument, stringify, visit, type Document } from 'yaml';
-import { error, hasErrors, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, stringify, visit, type Document } from 'yaml';
+import { error, hasErrors, oneLine, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
 import { migrate } from './migrations.js';
 import type { Topology } from './schema.js';
 import type { Registry } from './tunnels/types.js';
@@ -25,10 +25,26 @@ function locate(doc: Document, lc: LineCounter, segments: readonly PathSegment[]
     const node: unknown = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
     if (isNode(node) && node.range) {
       const pos = lc.linePos(node.range[0]);
+      // A field whose value starts on a later line (a mapping or a list under its key) is where
+      // its key is: an unknown or badly named key is on that line, and the value may be long.
+      const key = n > 0 ? keyOf(doc, segments.slice(0, n)) : undefined;
+      if (key?.range) {
+        const at = lc.linePos(key.range[0]);
+        if (at.line < pos.line) return { line: at.line, column: at.col };
+      }
       return { line: pos.line, column: pos.col };
     }
   }
   return undefined;
+}
+
+/** The key node of the field at `path` in a mapping, if the field is a mapping's entry. */
+function keyOf(doc: Document, path: readonly PathSegment[]): { range?: [number, number, number] | null } | undefined {
+  const parent: unknown = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const last = path[path.length - 1];
+  const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last);
+  return isNode(pair?.key) ? pair.key : undefined;
 }
 
 /**
@@ -84,12 +100,25 @@ export function fastParse(text: string, registry: Registry, opts: ParseOptions):
   } catch {
     return undefined;
   }
+  if (hasNullKey(raw)) return undefined;
   const migrated = migrate(raw);
   if (!migrated.value || migrated.diagnostics.length > 0) return undefined;
   const validated = validateTopology(migrated.value.document, registry);
   if (!validated.value || hasErrors(validated.diagnostics)) return undefined;
   if (validated.diagnostics.length > 0 && opts.warningPositions !== false) return undefined;
   return { value: { topology: validated.value, fromVersion: migrated.value.fromVersion }, diagnostics: validated.diagnostics };
+}
+
+/**
+ * A key `null` (or `~`, `Null`, `NULL`) is a null: js-yaml makes it the key "null", `yaml` the key
+ * "" — a suite named `null:` passed the fast read and failed the full one (found by the injection
+ * fuzz). A key "null" in the fast read's result leaves the file to the full read.
+ */
+function hasNullKey(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasNullKey);
+  if (v === null || typeof v !== 'object') return false;
+  for (const [k, x] of Object.entries(v)) if (k === 'null' || hasNullKey(x)) return true;
+  return false;
 }
 
 export function parseProject(text: string, registry: Registry, opts: ParseOptions = {}): Result<ParsedProject> {
@@ -102,14 +131,24 @@ export function parseProject(text: string, registry: Registry, opts: ParseOption
  */
 export function fullParse(text: string, registry: Registry): Result<ParsedProject> {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    // The parser recurses per nested node: a long enough line of flow collections and compact
+    // mappings (`{a: b}={a: b}=…`, found by the injection fuzz) overflows the stack. A file that
+    // cannot be read is the file's problem, reported as such, not an exception.
+    if (!(e instanceof RangeError)) throw e;
+    return { diagnostics: [error('yaml-syntax', [], `this YAML is nested too deeply to read (${oneLine(e.message, 80)}); look for a line of brackets, braces or colons`)] };
+  }
   if (doc.errors.length > 0) {
     return {
       diagnostics: doc.errors.map((e) => {
         const pos = e.linePos?.[0];
         const msg = e.message.split('\n')[0] ?? e.message;
         return {
-          ...error('yaml-syntax', [], `this is not valid YAML: ${msg.replace(/ at line \d+, column \d+:?$/, '')}`),
+          // The parser quotes the source, which may be anything: one line, escaped, cut.
+          ...error('yaml-syntax', [], `this is not valid YAML: ${oneLine(msg.replace(/ at line \d+, column \d+:?$/, ''))}`),
           ...(pos ? { line: pos.line, column: pos.col } : {}),
         };
       }),
@@ -136,7 +175,7 @@ export function fullParse(text: string, registry: Registry): Result<ParsedProjec
       },
     });
     const msg = e instanceof Error ? e.message : String(e);
-    return { diagnostics: [{ ...error('yaml-syntax', [], `this YAML cannot be read: ${msg}`), ...(pos ?? {}) }] };
+    return { diagnostics: [{ ...error('yaml-syntax', [], `this YAML cannot be read: ${oneLine(msg)}`), ...(pos ?? {}) }] };
   }
   const migrated = migrate(raw);
   if (!migrated.value) return { diagnostics: migrated.diagnostics.map(place) };

@@ -12,7 +12,7 @@
  *       reorders and undo. The migration derives them from the content (the same file always
  *       migrates to the same ids until it is saved as version 3).
  */
-import { error, type Diagnostic, type Result } from './diagnostics.js';
+import { describeValue, error, shown, type Diagnostic, type Result } from './diagnostics.js';
 import { fillIds } from './ids.js';
 import { SCHEMA_VERSION } from './schema.js';
 
@@ -42,7 +42,7 @@ function v1ToV2(doc: Doc, out: Diagnostic[]): Doc {
       if (ssh === 'lab' || ssh === undefined) return { ...rest, target: { type: 'lab' } };
       const m = typeof ssh === 'string' ? /^(?:([^@\s]+)@)?([^:\s]+|\[[0-9a-fA-F:.]+\])(?::([0-9]+))?$/.exec(ssh) : null;
       if (!m) {
-        out.push(error('migration-failed', ['hosts', i, 'ssh'], `cannot read "${String(ssh)}" as [user@]address[:port]; write hosts[${i}].target as { type: ssh, address: ..., user: ..., port: ... }`));
+        out.push(error('migration-failed', ['hosts', i, 'ssh'], `cannot read ${typeof ssh === 'string' ? shown(ssh) : describeValue(ssh)} as [user@]address[:port]; write hosts[${i}].target as { type: ssh, address: ..., user: ..., port: ... }`));
         return rest;
       }
       const target: Doc = { type: 'ssh', address: m[2]!.replace(/^\[|\]$/g, '') };
@@ -78,7 +78,7 @@ export function migrate(input: unknown): Result<Migrated> {
     return { diagnostics: [error('required', ['schemaVersion'], `is required; add "schemaVersion: ${SCHEMA_VERSION}" at the top of the file`)] };
   }
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    return { diagnostics: [error('unknown-schema-version', ['schemaVersion'], `${JSON.stringify(v)} is not a schema version; this Overlab reads versions 1 to ${SCHEMA_VERSION}`)] };
+    return { diagnostics: [error('unknown-schema-version', ['schemaVersion'], `${describeValue(v)} is not a schema version; this Overlab reads versions 1 to ${SCHEMA_VERSION}`)] };
   }
   if (v > SCHEMA_VERSION) {
     return {

@@ -3,6 +3,7 @@
  * arithmetic (as bigint, so IPv4 and IPv6 share one code path).
  */
 import ipaddr from 'ipaddr.js';
+import { shown } from './diagnostics.js';
 
 export type Family = 4 | 6;
 
@@ -24,16 +25,20 @@ function toBigInt(addr: ipaddr.IPv4 | ipaddr.IPv6): bigint {
 
 /** Parses `a.b.c.d/n` or `x::/n`. Returns an error sentence instead of throwing. */
 export function parsePrefix(text: string): Prefix | string {
-  if (typeof text !== 'string' || !text.includes('/')) return `"${String(text)}" is not a prefix; write it as address/length (e.g. "198.18.16.0/24")`;
+  if (typeof text !== 'string' || !text.includes('/')) return `${shown(String(text))} is not a prefix; write it as address/length (e.g. "198.18.16.0/24")`;
+  // ipaddr.js reads an IPv6 zone index ("fe80::%eth0/64"): an interface of one host, meaningless in a prefix.
+  if (text.includes('%')) return `${shown(text)} has a zone index ("%…"); write the prefix without it (e.g. "fd00:1::/64")`;
+  // ipaddr.js also reads a length with leading zeros ("/024"), and the text goes to scripts as it is.
+  if (/\/0\d/.test(text)) return `${shown(text)} has a length with a leading zero; write it as address/length (e.g. "198.18.16.0/24")`;
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
     parsed = ipaddr.parseCIDR(text);
   } catch {
-    return `"${text}" is not a valid prefix; write it as address/length (e.g. "198.18.16.0/24")`;
+    return `${shown(text)} is not a valid prefix; write it as address/length (e.g. "198.18.16.0/24")`;
   }
   const [addr, length] = parsed;
   if (addr.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(text.split('/')[0] ?? '')) {
-    return `"${text}" must use four decimal parts (e.g. "198.18.16.0/24")`;
+    return `${shown(text)} must use four decimal parts (e.g. "198.18.16.0/24")`;
   }
   const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
   const bits = bitsOf(family);
@@ -41,15 +46,17 @@ export function parsePrefix(text: string): Prefix | string {
   const hostMask = (1n << BigInt(bits - length)) - 1n;
   if ((value & hostMask) !== 0n) {
     const net = value & ~hostMask;
-    return `"${text}" has host bits set; the network is ${formatAddress(family, net)}/${length}`;
+    return `${shown(text)} has host bits set; the network is ${formatAddress(family, net)}/${length}`;
   }
   return { family, network: value, length, text };
 }
 
 export function parseAddress(text: string): { family: Family; value: bigint } | string {
-  if (typeof text !== 'string' || !ipaddr.isValid(text)) return `"${String(text)}" is not an IP address (e.g. "198.18.0.1")`;
+  if (typeof text !== 'string' || !ipaddr.isValid(text)) return `${shown(String(text))} is not an IP address (e.g. "198.18.0.1")`;
+  // A zone index ("fe80::1%eth0") names an interface of the host that reads it: a peer cannot use it.
+  if (text.includes('%')) return `${shown(text)} has a zone index ("%…"); give an address the other hosts can reach, without it`;
   const addr = ipaddr.parse(text);
-  if (addr.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(text)) return `"${text}" must use four decimal parts (e.g. "198.18.0.1")`;
+  if (addr.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(text)) return `${shown(text)} must use four decimal parts (e.g. "198.18.0.1")`;
   return { family: addr.kind() === 'ipv4' ? 4 : 6, value: toBigInt(addr) };
 }
 

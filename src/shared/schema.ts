@@ -12,6 +12,8 @@ import {
   HOST_NAME_RULE,
   IFACE_NAME_RE,
   IFACE_NAME_RULE,
+  LOCAL_PATH_RE,
+  LOCAL_PATH_RULE,
   PROJECT_NAME_RE,
   PROJECT_NAME_RULE,
   SSH_HOST_RE,
@@ -66,7 +68,7 @@ export const TargetSchema = z.discriminatedUnion(
       port: z.number().int().min(1).max(65535).default(22),
       user: z.string().regex(USER_NAME_RE, { error: USER_NAME_RULE }).default('root'),
       /** Private key file on the machine running Overlab; absent ⇒ the SSH agent is tried. */
-      identityFile: z.string().min(1).optional(),
+      identityFile: z.string().regex(LOCAL_PATH_RE, { error: LOCAL_PATH_RULE }).optional(),
       /** Run scripts through sudo when the login is not root (`sudo -n`; with `password`, sudo gets it). */
       sudo: z.boolean().default(false),
       /**

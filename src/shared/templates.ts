@@ -2,7 +2,7 @@
  * The four starting shapes of `overlab new`. Each yields a valid topology on the embedded lab:
  * hosts with their own LAN (198.18.16.0/24, 198.18.17.0/24, …) and positions for the canvas.
  */
-import { error, type Result } from './diagnostics.js';
+import { error, shown, type Result } from './diagnostics.js';
 import { formatAddress, parsePrefix, type Prefix } from './net.js';
 import { SCHEMA_VERSION, SHAPES, TopologySchema, type Host, type Shape, type Topology, type TopologyInput } from './schema.js';
 import type { Registry } from './tunnels/types.js';
@@ -47,7 +47,7 @@ function positions(shape: Shape, n: number): { x: number; y: number }[] {
 
 export function makeTemplate(req: TemplateRequest, registry: Registry): Result<Topology> {
   if (!SHAPES.includes(req.template)) {
-    return { diagnostics: [error('unknown-template', ['template'], `"${String(req.template)}" is not a template; use one of ${SHAPES.join(', ')}`)] };
+    return { diagnostics: [error('unknown-template', ['template'], `${shown(String(req.template))} is not a template; use one of ${SHAPES.join(', ')}`)] };
   }
   const n = req.hosts;
   if (!Number.isInteger(n) || n < 2 || n > TEMPLATE_MAX_HOSTS) {

@@ -58,7 +58,7 @@ const hubSpoke = (shape = 'hub-spoke'): Doc => ({
   ],
 });
 
-const run = (doc: unknown) => validateTopology(doc, registry);
+const run = (doc: unknown, reg: Registry = registry) => validateTopology(doc, reg);
 
 /** `severity code path` for each diagnostic, in the order reported. */
 const found = (doc: unknown): string[] => run(doc).diagnostics.map((d: Diagnostic) => `${d.severity} ${d.code} ${d.path}`);
@@ -334,15 +334,24 @@ describe('shape rules', () => {
     expect([d.code, d.path]).toEqual(['shape-mismatch', 'links']);
   });
 
+  it('refuses a hub-spoke project with no hub, at its hosts (no one field is wrong)', () => {
+    const doc = hubSpoke();
+    doc.hosts = (doc.hosts as Doc[]).map((h) => ({ ...h, role: 'spoke' }));
+    const ds = run(doc).diagnostics;
+    expect(ds.map((d) => `${d.code} ${d.path}`)).toEqual(['shape-mismatch hosts']);
+    expect(ds[0]!.message).toContain('it has none');
+  });
+
+  // Found by the injection fuzz: a second hub was refused at `hosts`, naming no field.
   it.each([
-    ['no hub', ['spoke', 'spoke', 'spoke']],
-    ['two hubs', ['hub', 'hub', 'spoke']],
-  ])('refuses a hub-spoke project with %s', (_why, roles) => {
+    ['two hubs', ['hub', 'hub', 'spoke'], ['hosts[1].role']],
+    ['three hubs', ['hub', 'hub', 'hub'], ['hosts[1].role', 'hosts[2].role']],
+  ])('refuses a hub-spoke project with %s at the role of each hub after the first', (_why, roles, paths) => {
     const doc = hubSpoke();
     doc.hosts = (doc.hosts as Doc[]).map((h, i) => ({ ...h, role: roles[i] }));
     const ds = run(doc).diagnostics;
-    expect(ds.map((d) => `${d.code} ${d.path}`)).toEqual(['shape-mismatch hosts']);
-    expect(ds[0]!.message).toContain(`it has ${roles.filter((r) => r === 'hub').length}`);
+    expect(ds.map((d) => `${d.code} ${d.path}`)).toEqual(paths.map((p) => `shape-mismatch ${p}`));
+    expect(ds[0]!.message).toContain(`it has ${roles.filter((r) => r === 'hub').length}, and hosts[0]`);
   });
 
   it.each(['hub-spoke', 'multi-site'])('refuses a %s link that does not touch the hub', (shape) => {
@@ -504,5 +513,90 @@ describe('measurement suites in the document', () => {
     // The built-in name is only checked once the document parses; fix the rest and it shows.
     const r2 = validateTopology(withSuites({ quick: { tests: [{ tool: 'ping', count: 5, interval: 1 }] } }), registry);
     expect(r2.diagnostics.map((d) => [d.path, d.code])).toEqual([['measurement.suites.quick', 'suite-name-taken']]);
+  });
+});
+
+// Counterexamples of the injection fuzz (tests/fuzz/injection.ts), kept as regular tests.
+describe('hostile text in the document (found by the injection fuzz)', () => {
+  // eslint-disable-next-line no-control-regex -- the point is to find control characters
+  const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+  const errorsAt = (doc: Doc): Diagnostic[] => run(doc, defaultRegistry).diagnostics.filter((d) => d.severity === 'error');
+  const withSuite = (suite: Doc): Doc => ({ ...siteToSite(), measurement: { suites: { mine: { tests: [{ tool: 'ping', count: 1, interval: 1 }], ...suite } } } });
+  const sshHost = (target: Doc): Doc => {
+    const doc = siteToSite();
+    doc.hosts = [{ name: 'a', lan: '10.0.1.0/24', underlay: { address: '198.18.0.9' }, target: { type: 'ssh', address: '10.0.0.5', ...target } }, (doc.hosts as Doc[])[1]!];
+    return doc;
+  };
+
+  it.each([
+    ['a line separator', 'lab\u2028rm -rf /'],
+    ['a next line (NEL)', 'lab\u0085x'],
+    ['an 8-bit CSI', 'lab\u009b31m'],
+    ['a right-to-left override', 'lab\u202e)x(hsab'],
+    ['a lone surrogate (no UTF-8 for it: the file would read back different)', 'lab\ud800'],
+    ['a line break', 'lab\n$(touch /tmp/x)'],
+  ])('refuses a project name with %s, at name', (_why, name) => {
+    const errs = errorsAt({ ...siteToSite(), name });
+    expect(errs.map((d) => d.path)).toEqual(['name']);
+    expect(errs[0]!.message).toMatch(/printable characters on one line/);
+  });
+
+  it.each(['Site A — Ünïcødé ✓', 'مختبر الشبكة', 'e\u0301 \u{1f600} ﬀ', "lab'; touch /tmp/x; '$(id)`id`"])('keeps a project name of printable text, whatever it says: %s', (name) => {
+    expect(errorsAt({ ...siteToSite(), name })).toEqual([]);
+  });
+
+  it.each([
+    ['NUL', 'id\0'],
+    ['a line break and a command', 'id\n$(touch /tmp/x)'],
+    ['a CR', 'id\r'],
+    ['an ESC', '\u001b[2Jid'],
+    ['nothing', ''],
+  ])('refuses an identity file path with %s, at its field', (_why, identityFile) => {
+    const errs = errorsAt(sshHost({ identityFile }));
+    expect(errs.map((d) => d.path)).toEqual(['hosts[0].target.identityFile']);
+    expect(errs[0]!.message).toMatch(/file path/);
+  });
+
+  it('keeps an identity file path with blanks, quotes and shell characters (it never reaches a shell)', () => {
+    expect(errorsAt(sshHost({ identityFile: "~/keys/lab key's $(copy)" }))).toEqual([]);
+  });
+
+  it('refuses a suite description with a line break, at its field', () => {
+    const errs = errorsAt(withSuite({ description: 'ping\n\u001b[31mred' }));
+    expect(errs.map((d) => d.path)).toEqual(['measurement.suites.mine.description']);
+    expect(errs[0]!.message).toMatch(/one line/);
+  });
+
+  it('says what a suite name may be when it refuses one, not "Invalid key in record"', () => {
+    const doc = { ...siteToSite(), measurement: { suites: { 'Ping $(x)': { tests: [{ tool: 'ping', count: 1, interval: 1 }] } } } };
+    const errs = errorsAt(doc);
+    expect(errs.map((d) => [d.path, d.code])).toEqual([['measurement.suites["Ping $(x)"]', 'invalid-key']]);
+    expect(errs[0]!.message).toBe('suite names: 1–32 lowercase letters, digits and "-", starting with a letter, not "Ping $(x)"');
+  });
+
+  it('repeats hostile text in a message and a path escaped, on one line, and cut when long', () => {
+    const key = 'x\n\u001b[31m\u202eforged: ok\u2028';
+    const doc = { ...siteToSite(), [key]: 1, links: [{ a: 'a', b: 'b', kind: `vx${'\n; touch /tmp/x'.repeat(2000)}` }] };
+    const errs = errorsAt(doc);
+    expect(errs.map((d) => d.code).sort()).toEqual(['unknown-field', 'unknown-kind']);
+    for (const d of errs) {
+      expect(d.message).not.toMatch(UNSHOWABLE);
+      expect(d.path).not.toMatch(UNSHOWABLE);
+      expect(d.message.length).toBeLessThan(600);
+    }
+    expect(errs.find((d) => d.code === 'unknown-field')!.path).toBe('["x\\n\\u001b[31m\\u202eforged: ok\\u2028"]');
+    expect(errs.find((d) => d.code === 'unknown-kind')!.message).toMatch(/^unknown tunnel kind "vx\\n; touch .*… \(30002 characters\); supported kinds: clean,/);
+  });
+
+  it.each([
+    ['a zone index in a LAN', { lan: 'fd00:1::%eth0/64' }, 'hosts[0].lan', /zone index/],
+    ['a zone index in an underlay address', { underlay: { address: 'fe80::9%eth0' } }, 'hosts[0].underlay.address', /zone index/],
+    ['a prefix length with a leading zero', { lan: '10.0.1.0/024' }, 'hosts[0].lan', /leading zero/],
+  ])('refuses %s at its field (the text goes to scripts as it is)', (_why, host, path, message) => {
+    const doc = siteToSite();
+    doc.hosts = [{ ...(doc.hosts as Doc[])[0]!, ...host }, (doc.hosts as Doc[])[1]!];
+    const errs = errorsAt(doc);
+    expect(errs.map((d) => d.path)).toEqual([path]);
+    expect(errs[0]!.message).toMatch(message);
   });
 });

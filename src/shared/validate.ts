@@ -4,7 +4,7 @@
  * collected with its field path; nothing stops at the first one.
  */
 import type { z } from 'zod';
-import { error, formatPath, hasErrors, warning, withSubjects, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
+import { describeValue, error, formatPath, hasErrors, shown, warning, withSubjects, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
 import { fillIds } from './ids.js';
 import { BUILTIN_SUITES } from './measure/suites.js';
 import { parseAddress, parsePrefix, prefixContains, prefixesOverlap, type Prefix } from './net.js';
@@ -30,8 +30,7 @@ function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   return cur;
 }
 
-const describe = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
+const describe = describeValue;
 
 /** Turns a zod issue into a diagnostic whose message says how to fix it. */
 export function issueToDiagnostic(issue: z.core.$ZodIssue, input: unknown, base: readonly PathSegment[] = []): Diagnostic[] {
@@ -40,7 +39,7 @@ export function issueToDiagnostic(issue: z.core.$ZodIssue, input: unknown, base:
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((k) =>
-        error('unknown-field', [...path, k], `unknown field "${k}"; remove it or check its spelling`),
+        error('unknown-field', [...path, k], `unknown field ${shown(k)}; remove it or check its spelling`),
       );
     case 'invalid_type':
       if (actual === undefined) return [error('required', path, `is required; add it (expected ${issue.expected})`)];
@@ -67,6 +66,11 @@ export function issueToDiagnostic(issue: z.core.$ZodIssue, input: unknown, base:
     }
     case 'invalid_format':
       return [error('invalid-format', path, issue.message.startsWith('Invalid') ? `has the wrong format (${issue.format})` : `${issue.message}; got ${describe(actual)}`)];
+    case 'invalid_key': {
+      // A key of a record (a suite's name) that its rule refuses: the rule's own words, not zod's "Invalid key in record".
+      const rule = issue.issues.map((i) => i.message).find((m) => !m.startsWith('Invalid')) ?? 'is not an allowed name here';
+      return [error('invalid-key', path, `${rule}, not ${shown(String(issue.path.at(-1) ?? ''))}`)];
+    }
     case 'invalid_union':
       if (actual === undefined) return [error('required', path, `is required; add it (${issue.message})`)];
       return [error('invalid-value', path, issue.message)];
@@ -281,8 +285,16 @@ function checkShape(p: Parts, out: Diagnostic[]): void {
     case 'multi-site':
     case 'hub-spoke': {
       const what = p.shape === 'multi-site' ? 'the main site' : 'the hub';
-      if (hubs.length !== 1) {
-        out.push(error('shape-mismatch', ['hosts'], `a ${p.shape} project needs exactly one host with role "hub" (${what}); it has ${hubs.length}`));
+      if (hubs.length === 0) {
+        out.push(error('shape-mismatch', ['hosts'], `a ${p.shape} project needs exactly one host with role "hub" (${what}); it has none`));
+        break;
+      }
+      if (hubs.length > 1) {
+        // Each role that makes one hub too many is named, so that the designer marks those hosts.
+        const first = hubs[0]!;
+        for (const h of hubs.slice(1)) {
+          out.push(error('shape-mismatch', ['hosts', h.index, 'role'], `a ${p.shape} project needs exactly one host with role "hub" (${what}); it has ${hubs.length}, and hosts[${first.index}] (${first.item.name}) is already the hub — make this one a spoke`));
+        }
         break;
       }
       const hub = hubs[0]!.item.name;

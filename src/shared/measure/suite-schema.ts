@@ -3,6 +3,7 @@
  * (a file of its own: the document's schema imports it, and it imports nothing of the document).
  */
 import { z } from 'zod';
+import { DESCRIPTION_RE, DESCRIPTION_RULE } from '../names.js';
 
 export const PingTest = z.strictObject({
   tool: z.literal('ping'),
@@ -40,7 +41,7 @@ export const SuiteTest = z.discriminatedUnion('tool', [PingTest, Iperf3Test, Ipe
 export type SuiteTest = z.output<typeof SuiteTest>;
 
 export const SuiteSchema = z.strictObject({
-  description: z.string().max(200).optional(),
+  description: z.string().regex(DESCRIPTION_RE, { error: DESCRIPTION_RULE }).optional(),
   tests: z.array(SuiteTest).min(1, { error: 'needs at least one test' }),
   /** Measure the underlay between the same hosts too (the baseline each tunnel is compared with). */
   baseline: z.boolean().default(true),

@@ -5,6 +5,7 @@
  * from the plan in `render`.
  */
 import type { z } from 'zod';
+import { shown } from '../diagnostics.js';
 import type { Family } from '../net.js';
 import type { Shape } from '../schema.js';
 import type { SecretSpec } from '../secrets.js';
@@ -188,7 +189,7 @@ export type KindLookup = { readonly ok: true; readonly kind: TunnelKind } | { re
 export function lookupKind(registry: Registry, id: string): KindLookup {
   const kind = registry.kinds.find((k) => k.id === id);
   if (kind) return { ok: true, kind };
-  return { ok: false, message: `unknown tunnel kind "${id}"; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}` };
+  return { ok: false, message: `unknown tunnel kind ${shown(id)}; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}` };
 }
 
 /**
