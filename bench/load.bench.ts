@@ -49,7 +49,7 @@ const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     if (!json) console.error(`${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 };
-let out: Record<string, unknown> = {};
+let out: Record<string, unknown> | undefined;
 try {
   // The mesh template's N hosts, linked as a ring instead.
   const made = (await engine['project.create']({ dir, template: 'mesh', hosts, kind })).topology!;
@@ -83,6 +83,7 @@ try {
   await engine['lab.down']({ dir }).catch(() => undefined);
   await fs.rm(dir, { recursive: true, force: true });
 }
+if (!out) throw new Error('bug: no figures');
 if (json) console.log(JSON.stringify(out));
 else {
   console.log(`${hosts} lab hosts, a ring of ${hosts} ${kind} links, quick suite at ${duration} s per test`);
