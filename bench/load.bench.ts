@@ -90,4 +90,6 @@ else {
   for (const [k, v] of Object.entries(phases)) console.log(`  ${k.padEnd(16)} ${(v / 1000).toFixed(1)} s`);
   console.log(`  tests            ${String(out.tests)} on ${String(out.paths)} paths, ${(out.failedTests as string[]).length} failed, ${(out.untestedPaths as string[]).length} paths without a test; run ${String(out.status)}`);
   console.log(`  peak memory      ${String(out.peakRssMiB)} MiB (this process: engine, ${hosts} SSH connections)`);
+  for (const f of (out.failedTests as string[]).slice(0, 20)) console.log(`  failed: ${f}`);
+  for (const p of (out.problems as string[]).slice(0, 10)) console.log(`  problem: ${p}`);
 }

@@ -4,6 +4,7 @@
  * match events to the button it pressed before the first event arrives) or a new one.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { RunOperation } from '../shared/api.js';
 import { ApiError } from './api-error.js';
 
@@ -27,6 +28,8 @@ export class Runs {
     const runId = id ?? newRunId();
     if (this.active.has(runId)) throw new ApiError('invalid-arguments', `run ${runId} is already under way; give each run its own id`);
     const controller = new AbortController();
+    // Every remote command of the run listens to it (hundreds at once on a large lab): not a leak.
+    setMaxListeners(0, controller.signal);
     const run: Run = { id: runId, operation, signal: controller.signal };
     this.active.set(runId, { run, controller });
     try {

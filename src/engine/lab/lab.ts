@@ -390,7 +390,12 @@ async function ensureMountNs(L: LabLayout, h: LabHost): Promise<void> {
 export async function labSshdPid(L: LabLayout, host: string): Promise<number | undefined> {
   try {
     const pid = Number((await fs.readFile(path.join(sshdDir(L, { name: host }), 'sshd.pid'), 'utf8')).trim());
-    return Number.isInteger(pid) && pid > 1 && (await fs.readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'sshd' ? pid : undefined;
+    if (!Number.isInteger(pid) || pid <= 1) return undefined;
+    // "sshd (S…": alive. A killed sshd stays a zombie until its parent (init, or whatever this
+    // machine's pid 1 is) reaps it, with its name still there: "Z" is not running.
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    const m = /^\d+ \((.*)\) (\S)/.exec(stat);
+    return m?.[1] === 'sshd' && m[2] !== 'Z' && m[2] !== 'X' ? pid : undefined;
   } catch {
     return undefined;
   }
@@ -561,7 +566,8 @@ async function bringUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) 
     await writeFile(path.join(sd, 'authorized_keys'), `${clientKey} overlab-lab-${L.id}\n`, { mode: 0o600 });
     await writeFile(path.join(sd, 'sshd_config'), sshdConfig(L, h), { mode: 0o600 });
     if ((await labSshdPid(L, h.name)) === undefined) {
-      await run(inHost(L, h, '/usr/sbin/sshd', '-f', `${SSHD_DIR_IN_HOST}/sshd_config`));
+      // -E: its log beside its config (a lab host has no syslog), for the error below.
+      await run(inHost(L, h, '/usr/sbin/sshd', '-f', `${SSHD_DIR_IN_HOST}/sshd_config`, '-E', `${SSHD_DIR_IN_HOST}/sshd.log`));
       created.push(`sshd ${h.name}`);
     }
     const [, b64] = hostKeys.get(h.name)!.split(' ');
@@ -570,7 +576,10 @@ async function bringUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) 
   await pinHostKeys(projectDir, known);
   onEvent({ step: 'wait-sshd' });
   const down = (await Promise.all(L.hosts.map(async (h) => ((await waitPort(h.mgmtAddress, 22, 10_000)) ? undefined : h.name)))).filter(Boolean);
-  if (down.length) throw new Error(`sshd did not start on lab host(s) ${down.join(', ')}; see ${L.state}/<host>/run/overlab-lab/`);
+  if (down.length) {
+    const logs = await Promise.all(down.map(async (name) => `${name}${created.includes(`sshd ${name}`) ? ' (started now)' : ` (running as ${await labSshdPid(L, name!)})`}: ${((await fs.readFile(path.join(sshdDir(L, { name: name! }), 'sshd.log'), 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ') || 'no log')}`));
+    throw new Error(`sshd did not start on lab host(s) ${down.join(', ')} (${logs.join('; ')}); see ${L.state}/<host>/run/overlab-lab/`);
+  }
   await writeFile(path.join(L.state, 'lab.json'), `${JSON.stringify(L, null, 2)}\n`, { mode: 0o600 });
   return { created, removed };
 }

@@ -11,6 +11,7 @@
  * a cancelled run keeps what it measured. Nothing here prints or stores a secret.
  */
 import { writeSidecars } from './store.js';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { ProgressEvent } from '../../shared/api.js';
 import { hasErrors } from '../../shared/diagnostics.js';
@@ -74,6 +75,28 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Channels open at once on one SSH connection (OpenSSH's MaxSessions defaults to 10). */
 const CHANNELS_PER_HOST = 8;
+/**
+ * Commands at once across all hosts when they share one machine (the embedded lab): every
+ * host's ping series and SSH session run on the same cores, so hundreds at once measure the
+ * machine's queue, not the tunnels (50 lab hosts on two cores: commands waited past their
+ * deadlines). Real hosts have their own cores and are limited per host only.
+ */
+const COMMANDS_ON_A_SHARED_MACHINE = Math.max(8, 8 * availableParallelism());
+
+/** A counting semaphore. */
+class Slots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+  async take(): Promise<void> {
+    while (this.active >= this.max) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+  }
+  give(): void {
+    this.active--;
+    this.waiting.shift()?.();
+  }
+}
 
 /**
  * A measured host: its connection, its channels (bounded), and whether it is gone. A host is
@@ -81,14 +104,15 @@ const CHANNELS_PER_HOST = 8;
  * comes first — and from then on each of its tests is skipped at once with that reason.
  */
 class Host {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly channels = new Slots(CHANNELS_PER_HOST);
   private goneReason: string | undefined;
   constructor(
     readonly name: string,
     readonly id: string,
     private readonly conn: Connected | undefined,
     downAtConnect?: string,
+    /** Shared by every host of a run on one machine (the lab): commands at once across them. */
+    private readonly machine?: Slots,
   ) {
     this.goneReason = downAtConnect;
   }
@@ -105,17 +129,18 @@ class Host {
    */
   async exec(command: string, seconds: number, o: { stdin?: string; signal?: AbortSignal } = {}): Promise<ExecResult> {
     if (this.gone || !this.conn) throw new HostGone(this.gone);
-    while (this.active >= CHANNELS_PER_HOST) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
+    await this.channels.take();
+    await this.machine?.take();
     try {
+      if (this.gone) throw new HostGone(this.gone);
       return await this.conn.exec(command, { timeoutSeconds: seconds + 20, ...o });
     } catch (e) {
-      if (e instanceof RemoteCommandError && (e.reason === 'deadline' || e.reason === 'cancelled')) throw e;
+      if (e instanceof HostGone || (e instanceof RemoteCommandError && (e.reason === 'deadline' || e.reason === 'cancelled'))) throw e;
       this.goneReason ??= message(e);
       throw new HostGone(this.goneReason);
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      this.machine?.give();
+      this.channels.give();
     }
   }
 
@@ -317,6 +342,8 @@ async function connectAll(projectDir: string, t: Topology, plan: Plan, names: re
   const hosts = new Map<string, Host>();
   const failed: string[] = [];
   const hostKeys: HostKeyReport[] = [];
+  // Lab hosts share this machine (a run on real hosts and lab hosts at once: the lab's share it).
+  const machine = new Slots(COMMANDS_ON_A_SHARED_MACHINE);
   await pool(names, 32, async (name) => {
     const h = t.hosts.find((x) => x.name === name)!;
     const lh = lab?.hosts.find((x) => x.name === name);
@@ -324,7 +351,7 @@ async function connectAll(projectDir: string, t: Topology, plan: Plan, names: re
       const target = targetOf(h, lh ? { mgmtAddress: lh.mgmtAddress, keyPath: labKeyPath(projectDir) } : undefined);
       const password = target.usesPassword ? await opts.password?.(name, `${target.user}@${target.address}`) : undefined;
       // Host keys were pinned by the deploy: an unknown one is refused here too, unless accepted by fingerprint.
-      hosts.set(name, new Host(name, h.id, await connect(target, known, opts.acceptHostKeys ?? [], undefined, password)));
+      hosts.set(name, new Host(name, h.id, await connect(target, known, opts.acceptHostKeys ?? [], undefined, password), undefined, h.target.type === 'lab' ? machine : undefined));
     } catch (e) {
       if (e instanceof HostKeyError) {
         hostKeys.push(e.report());
