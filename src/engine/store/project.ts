@@ -81,6 +81,21 @@ export async function currentRevision(dir: string): Promise<string | undefined> 
   return bytes === undefined ? undefined : revisionOf(bytes);
 }
 
+/**
+ * Where a file's bytes stop being UTF-8, as a diagnostic (undefined when they are UTF-8). Read
+ * on regardless, a stray byte would become U+FFFD and a save would write that instead of it.
+ */
+function notUtf8(bytes: Buffer, text: string): Diagnostic | undefined {
+  const again = Buffer.from(text, 'utf8');
+  if (again.equals(bytes)) return undefined;
+  let at = 0;
+  while (at < bytes.length && bytes[at] === again[at]) at++;
+  const before = bytes.subarray(0, at);
+  const line = before.filter((b) => b === 10).length + 1;
+  const column = at - (before.lastIndexOf(10) + 1) + 1;
+  return { ...error('not-utf8', [], `this file is not UTF-8 text (byte 0x${bytes[at]!.toString(16).padStart(2, '0')} cannot start or continue a character here): Overlab reads project files as UTF-8; save it as UTF-8, or restore it from a copy`), line, column };
+}
+
 export async function openProject(dir: string, registry: Registry, opts: ParseOptions = {}): Promise<ProjectSnapshot> {
   const file = projectFile(dir);
   let bytes: Buffer | undefined;
@@ -91,6 +106,8 @@ export async function openProject(dir: string, registry: Registry, opts: ParseOp
     return { dir, diagnostics: [unreadable(file, dir, e)] };
   }
   const text = bytes.toString('utf8');
+  const bad = notUtf8(bytes, text);
+  if (bad) return { dir, revision: revisionOf(bytes), diagnostics: [bad] };
   const parsed = parseProject(text, registry, opts);
   const revision = revisionOf(text);
   if (!parsed.value) return { dir, revision, diagnostics: parsed.diagnostics };
