@@ -16,7 +16,7 @@ import { PUBLIC_PARTS, Redactor, SECRET_REF_RE, type SecretKind, type SecretSpec
 import type { SecretLookup } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
 import { SECRETS_DIR } from '../store/project.js';
-import { checkDir, ensureDir, listDir, readText, TooLargeError, writeFile } from '../safe-fs.js';
+import { checkDir, ensureDir, listDir, readText, TooLargeError, writeFile, WriteFailedError } from '../safe-fs.js';
 import { generators, validators, type Generator, type Parts, type Validator } from './generate.js';
 
 export interface SecretSet {
@@ -117,8 +117,18 @@ async function replaceSecretDir(dir: string, parts: Parts, spec: string): Promis
   const tag = `${process.pid}.${randomBytes(6).toString('hex')}`;
   const fresh = path.join(parent, `.${path.basename(dir)}.${tag}.new`);
   const old = path.join(parent, `.${path.basename(dir)}.${tag}.old`);
-  // mkdir fails on anything already there: the folder is ours.
-  await fs.mkdir(fresh, { mode: 0o700 });
+  const had = await fs.lstat(dir).then(
+    () => true,
+    () => false,
+  );
+  // The system's refusal (a full disk) is said of the secret's folder, not of the dot-folder that goes with it.
+  const refused = (e: unknown): unknown => (e instanceof WriteFailedError || (e as NodeJS.ErrnoException).code ? new WriteFailedError(dir, e instanceof WriteFailedError ? e.cause : e, 'make', had ? 'as it was' : 'not made') : e);
+  try {
+    // mkdir fails on anything already there: the folder is ours.
+    await fs.mkdir(fresh, { mode: 0o700 });
+  } catch (e) {
+    throw refused(e);
+  }
   try {
     for (const [name, value] of Object.entries(parts)) await writeFile(path.join(fresh, name), value, { mode: 0o600 });
     await writeFile(path.join(fresh, 'spec.json'), spec, { mode: 0o600 });
@@ -134,7 +144,7 @@ async function replaceSecretDir(dir: string, parts: Parts, spec: string): Promis
     if (moved) await fs.rm(old, { recursive: true, force: true });
   } catch (e) {
     await fs.rm(fresh, { recursive: true, force: true });
-    throw e;
+    throw refused(e);
   }
 }
 

@@ -12,7 +12,7 @@ import { parseProject, PROJECT_FILE, serializeProject, type ParseOptions } from 
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { validateTopology } from '../../shared/validate.js';
-import { ensureDir, readFile, statFile, TooLargeError, UnsafePathError, writeFile } from '../safe-fs.js';
+import { ensureDir, readFile, readText, statFile, TooLargeError, UnsafePathError, writeFile } from '../safe-fs.js';
 import type { AtomicWriteHooks } from './atomic.js';
 
 export const SECRETS_DIR = path.join('.overlab', 'secrets');
@@ -36,7 +36,11 @@ export async function ensureLayout(dir: string): Promise<void> {
     if (st && (st.mode & 0o077) !== 0) await fs.chmod(d, 0o700);
   }
   // The ignore rule lives inside .overlab/, so it holds whatever the user's own .gitignore says.
-  await writeFile(path.join(dir, '.overlab', '.gitignore'), '# Generated keys and PSKs never leave this machine.\nsecrets/\n', { mode: 0o644 });
+  // Written only when it is not already so: a save writes overlab.yaml and nothing else (on a
+  // full disk, the error is then about the file being saved).
+  const ignore = path.join(dir, '.overlab', '.gitignore');
+  const rule = '# Generated keys and PSKs never leave this machine.\nsecrets/\n';
+  if ((await readText(ignore, { maxBytes: 4096 }).catch(() => undefined)) !== rule) await writeFile(ignore, rule, { mode: 0o644 });
 }
 
 /** Why a project file cannot be read, as a diagnostic (unsafe, too large, absent …). */
