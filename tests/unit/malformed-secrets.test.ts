@@ -122,7 +122,7 @@ async function expectStore(expected: Map<string, Buffer>): Promise<void> {
 /** Puts the store back as generated (after a case that changed a file on purpose). */
 async function restore(rel: string): Promise<void> {
   const file = path.join(secrets, rel);
-  await fs.rm(file, { force: true });
+  await fs.rm(file, { force: true, recursive: true });
   await fs.writeFile(file, pristine.get(rel)!, { mode: 0o600 });
 }
 
@@ -153,7 +153,7 @@ describe('the secret store reading back what it made', () => {
   });
 });
 
-const corruptions: Readonly<Record<string, (bytes: Buffer, rel: string) => Buffer | 'remove' | 'huge'>> = {
+const corruptions: Readonly<Record<string, (bytes: Buffer, rel: string) => Buffer | 'remove' | 'huge' | 'folder'>> = {
   truncated: (b) => b.subarray(0, Math.floor(b.length / 2)),
   emptied: () => Buffer.alloc(0),
   garbage: (b, rel) => {
@@ -163,6 +163,7 @@ const corruptions: Readonly<Record<string, (bytes: Buffer, rel: string) => Buffe
   'of another type': (_b, rel) => pristine.get(DONOR[rel]!)!,
   removed: () => 'remove',
   '100 MB': () => 'huge',
+  'a folder': () => 'folder',
 };
 
 describe.each(Object.keys(corruptions))('a part %s', (how) => {
@@ -173,6 +174,10 @@ describe.each(Object.keys(corruptions))('a part %s', (how) => {
     if (damage === 'remove') {
       await fs.rm(file);
       expected.delete(rel);
+    } else if (damage === 'folder') {
+      await fs.rm(file);
+      await fs.mkdir(file);
+      expected.set(rel, Buffer.from('<dir>'));
     } else if (damage === 'huge') {
       // Sparse: 100 MB as far as stat is concerned, nothing on the disk.
       await fs.truncate(file, 100 << 20);

@@ -59,6 +59,7 @@ async function readStored(dir: string): Promise<{ spec: string | undefined; part
     } catch (e) {
       // A link, a foreign owner: safe-fs's own message. Too large: not a part Overlab wrote.
       if (e instanceof TooLargeError) throw new SecretStoreError(file, `is ${e.size} bytes, far more than any key or certificate (Overlab reads at most ${SECRET_FILE_MAX} bytes of a secret)`, dir);
+      if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new SecretStoreError(file, 'is a folder where the parts of a secret are files', dir);
       throw e;
     }
     if (value === undefined) continue;
