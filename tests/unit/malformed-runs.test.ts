@@ -199,6 +199,23 @@ describe('a damaged lean.json or listing.json (copies derived from results.json)
   });
 });
 
+describe('a report of "the newest run" when that run does not read', () => {
+  it('is refused naming its file, rather than an older run passed off as the newest', async () => {
+    const ids = (await fs.readdir(path.join(dir, 'runs'))).sort();
+    const newest = ids[ids.length - 1]!;
+    await put(resultsFile(newest), '{"format":"overlab-results"');
+    const e = await failure(engine['report.pdf']({ dir, format: 'json' }));
+    expect(e?.message).toMatch(new RegExp(`^the newest run does not read: ${escape(resultsFile(newest))} is not valid JSON.*give --run ID`));
+    const r = await cli('report', dir, '--format', 'csv', '--out', path.join(root, 'newest.csv'), '--json');
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.err).toContain(resultsFile(newest));
+    expect(await fs.readdir(path.join(dir, 'reports'))).toEqual([]);
+    // An older run by name still reports.
+    expect((await engine['report.pdf']({ dir, runId: ids[0]!, format: 'json' })).file).toContain(ids[0]!);
+  });
+});
+
 const editCampaign = (f: (c: Record<string, unknown>) => void): (() => string) => () => {
   const c = JSON.parse(campaignText) as Record<string, unknown>;
   f(c);
