@@ -170,8 +170,9 @@ function expandedSize(value: unknown, limit: number): number {
   while (todo.length > 0 && n <= limit) {
     const v = todo.pop();
     n++;
-    if (Array.isArray(v)) todo.push(...v);
-    else if (v !== null && typeof v === 'object') todo.push(...Object.values(v));
+    // One at a time: spreading a list of millions into push() overflows the stack.
+    if (Array.isArray(v)) for (const x of v) todo.push(x);
+    else if (v !== null && typeof v === 'object') for (const k in v) todo.push((v as Record<string, unknown>)[k]);
   }
   return n;
 }

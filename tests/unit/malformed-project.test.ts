@@ -113,6 +113,9 @@ const FIXED: Readonly<Record<string, () => Buffer | 'huge'>> = {
   '100 KiB of stray brackets': () => Buffer.from(']\n'.repeat(50 << 10)),
   '1 MiB of stray brackets': () => Buffer.from(']\n'.repeat(512 << 10)),
   '8 MiB of YAML that is not a project': () => Buffer.from('- a\n'.repeat(2 << 20)),
+  // Past the size whose problems are placed: js-yaml's value is walked, aliases and all.
+  'a billion laughs padded past 2 MiB': () => Buffer.from(`${bomb()}${`#${' '.repeat(70)}\n`.repeat(32 << 10)}`),
+  '3 MiB of aliases in one list': () => Buffer.from(`a: &x [1]\nb:\n${'  - *x\n'.repeat(400 << 10)}`),
   '100 MB': () => 'huge',
 };
 
