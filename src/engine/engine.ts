@@ -19,7 +19,7 @@ import { ApiError } from './api-error.js';
 import { checkRequirements } from './capability.js';
 import { listExamples, readExample } from './examples.js';
 import { chooseLabLayout, knownHostsPath, labDown, labUp } from './lab/lab.js';
-import { listRuns, readRun } from './measure/store.js';
+import { listRuns, readRun, scanRuns } from './measure/store.js';
 import { Runs } from './runs.js';
 import { planProject, renderProject, writeBundles } from './services/bundles.js';
 import { listFolders } from './folders.js';
@@ -258,6 +258,7 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
       return { campaign, analysis: await campaignAnalysis(dir, campaign) };
     },
     'runs.list': ({ dir }) => listRuns(dir),
+    'runs.unreadable': async ({ dir }) => (await scanRuns(dir)).unreadable,
     'runs.get': ({ dir, runId, lean }) => readRun(dir, runId, { lean: lean === true }),
     'report.pdf': (args) =>
       runs.run('report', undefined, async (run) => {

@@ -23,7 +23,9 @@
  *  - A file root is to run (`checkRunAsRoot`) is held to a stricter rule: it and every folder
  *    above it owned by root and writable by root alone.
  *
- * Errors are `UnsafePathError`s that name the path, what is wrong and what to do.
+ * Errors are `UnsafePathError`s that name the path, what is wrong and what to do; a write the
+ * system refuses (a full disk, a read-only file system) is a `WriteFailedError` that names the
+ * file, says why in words and that the file is as it was.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, readFileSync, type Stats, promises as fs } from 'node:fs';
@@ -49,6 +51,40 @@ export class TooLargeError extends Error {
   ) {
     super(`${path} is ${formatBytes(size)}, more than the ${formatBytes(maxBytes)} Overlab reads from such a file; it is not one Overlab wrote (check it, or move it away)`);
     this.name = 'TooLargeError';
+  }
+}
+
+/** Why the system refused a write, in words, with what to do. */
+const WRITE_FAILURES: Readonly<Record<string, string>> = {
+  ENOSPC: 'the disk is full (no space left on device); free some space and try again',
+  EDQUOT: 'the disk quota is used up; free some space and try again',
+  EROFS: 'the file system is read-only; save the project somewhere writable',
+  EIO: 'the disk reported an input/output error; check the disk',
+  EFBIG: 'the file is too large for this file system',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EMFILE: 'too many files are open; close some programs and try again',
+};
+
+/**
+ * A write or a folder the system refused (a full disk, a read-only file system…): names the
+ * file, says why and that nothing was changed. `code` is the system's (ENOSPC…), for callers
+ * that act on it.
+ */
+export class WriteFailedError extends Error {
+  readonly code: string | undefined;
+  constructor(
+    readonly path: string,
+    cause: unknown,
+    what: 'write' | 'make' = 'write',
+    kept: 'as it was' | 'not made' = 'as it was',
+  ) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const why = (code && WRITE_FAILURES[code]) ?? (cause instanceof Error ? cause.message : String(cause)).replace(/\s+/g, ' ');
+    super(`cannot ${what} ${path}: ${why}; ${kept === 'as it was' ? `${path} is as it was` : 'nothing was made'}`);
+    this.code = code;
+    this.name = 'WriteFailedError';
+    if (cause instanceof Error) this.cause = cause;
   }
 }
 
@@ -179,7 +215,7 @@ export async function ensureDir(dir: string, createMode?: number): Promise<void>
       try {
         await fs.mkdir(at, { mode: createMode });
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new WriteFailedError(at, e, 'make', 'not made');
       }
       st = await fs.lstat(at);
     }
@@ -439,7 +475,12 @@ export async function writeFile(file: string, data: string | Uint8Array, opts: W
     }
   }
   const temp = path.join(dir, `.${path.basename(abs)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const h = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, opts.mode & 0o777);
+  let h: fs.FileHandle;
+  try {
+    h = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, opts.mode & 0o777);
+  } catch (e) {
+    throw new WriteFailedError(abs, e, 'write', existing ? 'as it was' : 'not made');
+  }
   try {
     try {
       await h.writeFile(data);
@@ -452,7 +493,9 @@ export async function writeFile(file: string, data: string | Uint8Array, opts: W
     await fs.rename(temp, abs);
   } catch (e) {
     await fs.rm(temp, { force: true });
-    throw e;
+    // The temporary file is gone and the target untouched: say so, naming the target (the
+    // system's own message names neither: "ENOSPC: no space left on device, write").
+    throw new WriteFailedError(abs, e, 'write', existing ? 'as it was' : 'not made');
   }
   const dh = await fs.open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
@@ -474,14 +517,20 @@ export async function createFile(file: string, data: string | Uint8Array, opts: 
     h = await fs.open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, opts.mode & 0o777);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    throw new WriteFailedError(abs, e, 'write', 'not made');
   }
   try {
-    await h.writeFile(data);
-    await h.chmod(opts.mode);
-    await h.sync();
-  } finally {
-    await h.close();
+    try {
+      await h.writeFile(data);
+      await h.chmod(opts.mode);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch (e) {
+    // Made by this call (O_EXCL) and not whole: a later read would take the part written.
+    await fs.rm(abs, { force: true });
+    throw new WriteFailedError(abs, e, 'write', 'not made');
   }
   return true;
 }

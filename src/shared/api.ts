@@ -147,6 +147,13 @@ export const REPORT_FORMATS = ['pdf', 'html', 'csv', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** A written report. */
+/** A run folder whose results.json does not read: listed apart, with the reason (which names the file and what to do). */
+export interface UnreadableRun {
+  readonly runId: string;
+  readonly file: string;
+  readonly reason: string;
+}
+
 export interface ReportAnswer {
   /** Absolute path of the file written (atomically). */
   readonly file: string;
@@ -235,6 +242,8 @@ export interface OverlabApi {
   'campaigns.get': (args: { dir: string; campaignId: string }) => { campaign: CampaignFile; analysis: CampaignAnalysis };
   /** The project's measurement runs, newest first. */
   'runs.list': (args: { dir: string }) => readonly RunListing[];
+  /** Run folders that `runs.list` leaves out because their results.json does not read, each with the reason. */
+  'runs.unreadable': (args: { dir: string }) => readonly UnreadableRun[];
   /** One run's results.json. */
   /** `lean`: without the tests and the paths' summaries, with their digest (RunResults.lean): for painting a large run at once. */
   'runs.get': (args: { dir: string; runId: string; lean?: boolean }) => RunResults;
@@ -364,6 +373,7 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'campaigns.list': z.strictObject({ dir }),
   'campaigns.get': z.strictObject({ dir, campaignId: runId }),
   'runs.list': z.strictObject({ dir }),
+  'runs.unreadable': z.strictObject({ dir }),
   'runs.get': z.strictObject({ dir, runId, lean: z.boolean().optional() }),
   'report.pdf': z.strictObject({ dir, runId: runId.optional(), campaignId: runId.optional(), metric: z.enum(REPORT_METRICS).optional(), format: z.enum(REPORT_FORMATS).optional(), file: z.string().min(1).max(4096).optional() }),
   'report.appendix': z.strictObject({ dir }),

@@ -2,9 +2,16 @@
  * `overlab.yaml` text ↔ `Topology`. Parsing reports YAML syntax errors with line and column,
  * migrates older schema versions, validates, and places every diagnostic at the line of
  * the field it names. Serialising is deterministic: the same topology gives the same bytes.
+ *
+ * The text may be anything (a file cut short, garbage, a hostile file): reading it takes time
+ * bounded by its size and never throws. Nesting is bounded before any recursive reader sees it
+ * (`yaml`'s composer overflows the stack past a few hundred levels, and on Node 20 the next
+ * parse after such an overflow can abort the whole process), aliases are bounded by count, and
+ * `yaml` — whose parser is slow over garbage (tens of µs a byte) — reads only text js-yaml took,
+ * or small text.
  */
 import jsyaml from 'js-yaml';
-import { isMap, isNode, isScalar, LineCounter, parseDocument, stringify, visit, type Document } from 'yaml';
+import { Composer, isMap, isNode, isScalar, LineCounter, Parser, stringify, visit, YAMLParseError, type CST, type Document } from 'yaml';
 import { error, hasErrors, oneLine, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
 import { migrate } from './migrations.js';
 import type { Topology } from './schema.js';
@@ -76,6 +83,51 @@ const CORE_1_2 = jsyaml.FAILSAFE_SCHEMA.extend({
  */
 const NOT_FAST = /[&*!]|<<|^%/m;
 
+/** Collections nested deeper than this are refused: an Overlab project nests a handful of levels. */
+export const MAX_DEPTH = 64;
+/**
+ * Text js-yaml refuses is read again by `yaml`, for its wording and positions, only up to this
+ * size; larger text gets js-yaml's own verdict (with its line and column).
+ */
+export const FULL_READ_INVALID_MAX = 128 << 10;
+/**
+ * Problems are placed at their line (the `yaml` Document) in files up to this size (a 200-host
+ * full mesh is 1.7 MB); larger files that js-yaml reads get their problems without positions.
+ */
+export const FULL_READ_MAX = 2 << 20;
+/** Syntax problems listed, at most (garbage has one per character). */
+const MAX_SYNTAX_DIAGNOSTICS = 20;
+
+/** Any tag js-yaml does not know reads as the plain value (for the checks below; the fast read never sees a tag). */
+const anyTag = (kind: 'scalar' | 'sequence' | 'mapping'): jsyaml.Type => new jsyaml.Type('', { kind, multi: true, construct: (data: unknown) => data });
+const GATE = CORE_1_2.extend({ explicit: [anyTag('scalar'), anyTag('sequence'), anyTag('mapping')] });
+
+type Loaded = { readonly value: unknown } | { readonly error: jsyaml.YAMLException };
+
+/** js-yaml's read with nesting bounded (it reads by recursion too); its verdict decides how much more is safe. */
+function load(text: string): Loaded {
+  try {
+    return { value: jsyaml.load(text, { schema: GATE, maxDepth: MAX_DEPTH } as jsyaml.LoadOptions) };
+  } catch (e) {
+    return { error: e instanceof jsyaml.YAMLException ? e : new jsyaml.YAMLException(e instanceof Error ? e.message : String(e)) };
+  }
+}
+
+const tooDeep = (at?: { line: number; column: number }): Diagnostic => ({
+  ...error('too-deep', [], `this YAML nests more than ${MAX_DEPTH} levels deep, and an Overlab project nests a few: it is not a project file, or it was damaged; restore it from a copy, or fix it here`),
+  ...(at ?? {}),
+});
+
+const isDepthError = (e: jsyaml.YAMLException): boolean => /maxDepth/.test(e.reason ?? e.message);
+
+/** js-yaml's verdict on text it refused, at its line and column. */
+function jsyamlProblem(e: jsyaml.YAMLException): Diagnostic {
+  const mark = (e as { mark?: { line: number; column: number } }).mark;
+  const at = mark ? { line: mark.line + 1, column: mark.column + 1 } : undefined;
+  if (isDepthError(e)) return tooDeep(at);
+  return { ...error('yaml-syntax', [], `this is not valid YAML: ${oneLine(e.reason ?? e.message)}`), ...(at ?? {}) };
+}
+
 export interface ParseOptions {
   /**
    * Whether warnings need their line and column (default true). False: a file that reads without
@@ -83,6 +135,17 @@ export interface ParseOptions {
    * UI — and a large file then reads 15–20× faster.
    */
   readonly warningPositions?: boolean;
+}
+
+/** The fast read of a value js-yaml made: taken when it migrates and validates without an error (and, unless positions are not needed, a warning). */
+function fromValue(raw: unknown, registry: Registry, opts: ParseOptions): Result<ParsedProject> | undefined {
+  if (hasNullKey(raw)) return undefined;
+  const migrated = migrate(raw);
+  if (!migrated.value || migrated.diagnostics.length > 0) return undefined;
+  const validated = validateTopology(migrated.value.document, registry);
+  if (!validated.value || hasErrors(validated.diagnostics)) return undefined;
+  if (validated.diagnostics.length > 0 && opts.warningPositions !== false) return undefined;
+  return { value: { topology: validated.value, fromVersion: migrated.value.fromVersion }, diagnostics: validated.diagnostics };
 }
 
 /**
@@ -94,19 +157,8 @@ export interface ParseOptions {
  */
 export function fastParse(text: string, registry: Registry, opts: ParseOptions): Result<ParsedProject> | undefined {
   if (NOT_FAST.test(text)) return undefined;
-  let raw: unknown;
-  try {
-    raw = jsyaml.load(text, { schema: CORE_1_2 });
-  } catch {
-    return undefined;
-  }
-  if (hasNullKey(raw)) return undefined;
-  const migrated = migrate(raw);
-  if (!migrated.value || migrated.diagnostics.length > 0) return undefined;
-  const validated = validateTopology(migrated.value.document, registry);
-  if (!validated.value || hasErrors(validated.diagnostics)) return undefined;
-  if (validated.diagnostics.length > 0 && opts.warningPositions !== false) return undefined;
-  return { value: { topology: validated.value, fromVersion: migrated.value.fromVersion }, diagnostics: validated.diagnostics };
+  const loaded = load(text);
+  return 'value' in loaded ? fromValue(loaded.value, registry, opts) : undefined;
 }
 
 /**
@@ -122,7 +174,80 @@ function hasNullKey(v: unknown): boolean {
 }
 
 export function parseProject(text: string, registry: Registry, opts: ParseOptions = {}): Result<ParsedProject> {
-  return fastParse(text, registry, opts) ?? fullParse(text, registry);
+  const loaded = load(text);
+  if ('error' in loaded) {
+    // Too deep for js-yaml is too deep for yaml: never handed on.
+    if (isDepthError(loaded.error)) return { diagnostics: [jsyamlProblem(loaded.error)] };
+    return text.length <= FULL_READ_INVALID_MAX ? fullParse(text, registry) : { diagnostics: [jsyamlProblem(loaded.error)] };
+  }
+  if (!NOT_FAST.test(text)) {
+    const fast = fromValue(loaded.value, registry, opts);
+    if (fast) return fast;
+  }
+  return text.length <= FULL_READ_MAX ? fullParse(text, registry) : unplacedParse(loaded.value, text, registry);
+}
+
+/**
+ * How many values a js-yaml value holds with its aliases expanded (they share objects there),
+ * counting no further than `limit`: what migrating and validating it would walk.
+ */
+function expandedSize(value: unknown, limit: number): number {
+  let n = 0;
+  const todo: unknown[] = [value];
+  while (todo.length > 0 && n <= limit) {
+    const v = todo.pop();
+    n++;
+    // One at a time: spreading a list of millions into push() overflows the stack.
+    if (Array.isArray(v)) for (const x of v) todo.push(x);
+    else if (v !== null && typeof v === 'object') for (const k in v) todo.push((v as Record<string, unknown>)[k]);
+  }
+  return n;
+}
+
+/** A file too large to place its problems: js-yaml's value, migrated and validated; an alias bomb refused. */
+function unplacedParse(raw: unknown, text: string, registry: Registry): Result<ParsedProject> {
+  // Without aliases a value holds fewer values than its text has characters.
+  if (NOT_FAST.test(text) && expandedSize(raw, text.length) > text.length) {
+    return { diagnostics: [error('yaml-syntax', [], 'this YAML cannot be read: its aliases expand it far beyond its size (an "alias bomb"); it is not a project Overlab wrote')] };
+  }
+  const migrated = migrate(raw);
+  if (!migrated.value) return { diagnostics: migrated.diagnostics };
+  const validated = validateTopology(migrated.value.document, registry);
+  const diagnostics = [...migrated.diagnostics, ...validated.diagnostics];
+  if (!validated.value || hasErrors(diagnostics)) return { diagnostics };
+  return { value: { topology: validated.value, fromVersion: migrated.value.fromVersion }, diagnostics };
+}
+
+/**
+ * Aliases (`*name`) read, at most. yaml resolves each by searching the document and counts the
+ * aliases inside what it points at, so chains of anchors cost far more than their size (3,000
+ * chained anchors, 64 KiB, take 9 s); Overlab writes none, and yaml already refuses more than
+ * 100 uses of one anchor.
+ */
+export const MAX_ALIASES = 200;
+
+/**
+ * What in yaml's syntax tree (built without recursion) is past the bounds: the offset of the
+ * first collection nested deeper than MAX_DEPTH, or of the alias past MAX_ALIASES.
+ */
+function pastBounds(tokens: readonly CST.Token[]): { deep: number } | { aliases: number } | undefined {
+  const todo: [CST.Token, number][] = tokens.map((t) => [t, 0]);
+  let aliases = 0;
+  while (todo.length > 0) {
+    const [t, depth] = todo.pop()!;
+    if (t.type === 'alias' && ++aliases > MAX_ALIASES) return { aliases: t.offset };
+    if (t.type === 'document') {
+      if (t.value) todo.push([t.value, depth]);
+    } else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      if (depth >= MAX_DEPTH) return { deep: t.offset };
+      for (const item of t.items) {
+        const { key, value } = item as { key?: CST.Token | null; value?: CST.Token };
+        if (key) todo.push([key, depth + 1]);
+        if (value) todo.push([value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -131,28 +256,41 @@ export function parseProject(text: string, registry: Registry, opts: ParseOption
  */
 export function fullParse(text: string, registry: Registry): Result<ParsedProject> {
   const lc = new LineCounter();
-  let doc: Document;
+  // yaml's parseDocument, in its two steps, so that the syntax tree's depth is checked before
+  // the composer (which recurses) reads it.
+  let tokens: CST.Token[];
   try {
-    doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+    tokens = [...new Parser(lc.addNewLine).parse(text)];
   } catch (e) {
-    // The parser recurses per nested node: a long enough line of flow collections and compact
-    // mappings (`{a: b}={a: b}=…`, found by the injection fuzz) overflows the stack. A file that
-    // cannot be read is the file's problem, reported as such, not an exception.
+    // Not expected (the parser does not recurse; the composer below reads only what pastBounds
+    // allowed), but a file that cannot be read is the file's problem, not an exception.
     if (!(e instanceof RangeError)) throw e;
     return { diagnostics: [error('yaml-syntax', [], `this YAML is nested too deeply to read (${oneLine(e.message, 80)}); look for a line of brackets, braces or colons`)] };
   }
+  const past = pastBounds(tokens);
+  if (past) {
+    const p = lc.linePos('deep' in past ? past.deep : past.aliases);
+    const at = { line: p.line, column: p.col };
+    if ('deep' in past) return { diagnostics: [tooDeep(at)] };
+    return { diagnostics: [{ ...error('too-many-aliases', [], `this YAML uses more than ${MAX_ALIASES} aliases (*name); Overlab reads at most ${MAX_ALIASES} in a project file: write the values out in full`), ...at }] };
+  }
+  let doc: Document | undefined;
+  for (const d of new Composer({ uniqueKeys: true }).compose(tokens, true, text.length)) {
+    if (!doc) doc = d;
+    else {
+      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  if (!doc) throw new Error('bug: yaml composed no document');
   if (doc.errors.length > 0) {
-    return {
-      diagnostics: doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const msg = e.message.split('\n')[0] ?? e.message;
-        return {
-          // The parser quotes the source, which may be anything: one line, escaped, cut.
-          ...error('yaml-syntax', [], `this is not valid YAML: ${oneLine(msg.replace(/ at line \d+, column \d+:?$/, ''))}`),
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
-        };
-      }),
-    };
+    const shown = doc.errors.slice(0, MAX_SYNTAX_DIAGNOSTICS).map((e): Diagnostic => {
+      const pos = lc.linePos(e.pos[0]);
+      // The parser may quote the source, which may be anything: one line, escaped, cut.
+      return { ...error('yaml-syntax', [], `this is not valid YAML: ${oneLine((e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''))}`), line: pos.line, column: pos.col };
+    });
+    const more = doc.errors.length - shown.length;
+    return { diagnostics: more > 0 ? [...shown, error('yaml-syntax', [], `… and ${more} more YAML problems after these: this is not a project file, or it was damaged; restore it from a copy`)] : shown };
   }
   const place = (d: Diagnostic): Diagnostic => {
     const pos = d.segments ? locate(doc, lc, d.segments) : undefined;
@@ -174,8 +312,8 @@ export function fullParse(text: string, registry: Registry): Result<ParsedProjec
         return undefined;
       },
     });
-    const msg = e instanceof Error ? e.message : String(e);
-    return { diagnostics: [{ ...error('yaml-syntax', [], `this YAML cannot be read: ${oneLine(msg)}`), ...(pos ?? {}) }] };
+    const msg = oneLine(e instanceof Error ? e.message : String(e));
+    return { diagnostics: [{ ...error('yaml-syntax', [], `this YAML cannot be read: ${msg}`), ...(pos ?? {}) }] };
   }
   const migrated = migrate(raw);
   if (!migrated.value) return { diagnostics: migrated.diagnostics.map(place) };

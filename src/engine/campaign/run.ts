@@ -8,10 +8,10 @@
  * campaign goes on.
  */
 import path from 'node:path';
-import type { ProgressEvent } from '../../shared/api.js';
 import { hostFailed } from '../../shared/deploy.js';
 import { hasErrors } from '../../shared/diagnostics.js';
-import { analyseCampaign, cellId, kindFigures, newCampaign, specLabel, type CampaignAnalysis, type CampaignFile, type Cell, type KindSpec } from '../../shared/measure/campaign.js';
+import { analyseCampaign, CAMPAIGN_FORMAT, CAMPAIGN_VERSION, cellId, kindFigures, newCampaign, specLabel, type CampaignAnalysis, type CampaignFile, type Cell, type KindSpec } from '../../shared/measure/campaign.js';
+import { RUN_ID_RE, type ProgressEvent } from '../../shared/api.js';
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
@@ -20,7 +20,9 @@ import { knownHostsPath, labDown, labUp, chooseLabLayout } from '../lab/lab.js';
 import { readRun } from '../measure/store.js';
 import { newRunId } from '../runs.js';
 import { planProject } from '../services/bundles.js';
-import { ensureDir, readText, statFile, writeFile } from '../safe-fs.js';
+import { ensureDir, readText, statFile, TooLargeError, UnsafePathError, writeFile } from '../safe-fs.js';
+import { describeProblem, JSON_MAX_DEPTH, jsonTooDeep, parseErrorText } from '../shape.js';
+import { CAMPAIGN_MAX, campaignShape } from './store.js';
 import { openProject, saveProject } from '../store/project.js';
 
 export interface CampaignOptions {
@@ -45,19 +47,39 @@ export interface CampaignOutcome {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-/** The largest campaign.json read (a cell is a few hundred bytes). */
-const CAMPAIGN_MAX = 16 << 20;
 export const campaignDir = (projectDir: string, id: string): string => path.join(projectDir, 'campaigns', id);
 
+/**
+ * A campaign's campaign.json, or an ApiError naming the file, what is wrong and what to do: cut
+ * short, not JSON, nested past any campaign file, not Overlab's, newer, or of the wrong shape.
+ */
 export async function readCampaign(projectDir: string, id: string): Promise<CampaignFile> {
-  const file = path.join(campaignDir(projectDir, id), 'campaign.json');
-  const text = await readText(file, { maxBytes: CAMPAIGN_MAX });
-  if (text === undefined) throw new ApiError('invalid-arguments', `there is no campaign ${id} in ${path.join(projectDir, 'campaigns')}`);
+  if (!RUN_ID_RE.test(id)) throw new ApiError('invalid-arguments', `"${id}" is not a campaign id`);
+  const folder = campaignDir(projectDir, id);
+  const file = path.join(folder, 'campaign.json');
+  const fix = `start a new campaign, or remove the folder ${folder}`;
+  let text: string | undefined;
   try {
-    return JSON.parse(text) as CampaignFile;
+    text = await readText(file, { maxBytes: CAMPAIGN_MAX });
   } catch (e) {
-    throw new ApiError('failed', `${file} is not valid JSON (${message(e)}): it was cut short or changed by hand; start a new campaign, or remove that folder`);
+    if (e instanceof UnsafePathError || e instanceof TooLargeError) throw new ApiError('failed', e.message);
+    throw new ApiError('failed', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder, not a file' : message(e)}; ${fix}`);
   }
+  if (text === undefined) throw new ApiError('invalid-arguments', `there is no campaign ${id} in ${path.join(projectDir, 'campaigns')}`);
+  const deep = jsonTooDeep(text, JSON_MAX_DEPTH);
+  if (deep !== undefined) throw new ApiError('failed', `${file} nests more than ${JSON_MAX_DEPTH} levels deep (at character ${deep + 1}), which no campaign file does: it is damaged or not Overlab's; ${fix}`);
+  let c: unknown;
+  try {
+    c = JSON.parse(text);
+  } catch (e) {
+    throw new ApiError('failed', `${file} is not valid JSON (${parseErrorText(e)}): it was cut short or changed by hand; ${fix}`);
+  }
+  if (c === null || typeof c !== 'object' || (c as { format?: unknown }).format !== CAMPAIGN_FORMAT) throw new ApiError('failed', `${file} is not an Overlab campaign file (it has no "format": "${CAMPAIGN_FORMAT}"); ${fix}`);
+  const version = (c as { version?: unknown }).version;
+  if (typeof version === 'number' && version > CAMPAIGN_VERSION) throw new ApiError('failed', `${file} was written by a newer Overlab (campaign version ${version}; this one reads ${CAMPAIGN_VERSION}): open it with that version`);
+  const problem = campaignShape(c);
+  if (problem) throw new ApiError('failed', `${file} is damaged: ${describeProblem(problem)}; it was changed by hand or written by something else; ${fix}`);
+  return c as CampaignFile;
 }
 
 /** The cell's project: the same hosts (ids, LANs, targets) and links, every link of the cell's kind, the cell's MTU. */

@@ -13,7 +13,7 @@ import type { Registry } from '../../shared/tunnels/types.js';
 import type { Metric } from '../../shared/view/metrics.js';
 import { ApiError } from '../api-error.js';
 import type { Handlers } from '../engine.js';
-import { listRuns, readRun } from '../measure/store.js';
+import { readRun, scanRuns } from '../measure/store.js';
 import { renderProject } from '../services/bundles.js';
 import { RESULTS_FORMAT } from '../../shared/measure/results.js';
 import { CAMPAIGN_FORMAT } from '../../shared/measure/campaign.js';
@@ -78,7 +78,14 @@ export function isOverlabReport(format: ReportFormat, head: Buffer): boolean {
 async function subject(dir: string, runId?: string, campaignId?: string): Promise<{ kind: 'run'; run: RunResults } | { kind: 'campaign'; id: string }> {
   if (runId && campaignId) throw new ApiError('invalid-arguments', 'a report is of one run or one campaign: give --run or --campaign, not both');
   if (campaignId) return { kind: 'campaign', id: campaignId };
-  const id = runId ?? (await listRuns(dir))[0]?.runId;
+  let id = runId;
+  if (!id) {
+    const { runs, unreadable } = await scanRuns(dir);
+    id = runs[0]?.runId;
+    // The newest run does not read: reporting an older one instead would pass it off as the latest.
+    const newer = unreadable.find((u) => id === undefined || u.runId > id);
+    if (newer) throw new ApiError('failed', `the newest run does not read: ${newer.reason} (or give --run ID to report on an older run)`);
+  }
   if (!id) throw new ApiError('invalid-arguments', `${dir} has no measurement run to report on (overlab measure ${dir} makes one)`);
   return { kind: 'run', run: await readRun(dir, id) };
 }

@@ -10,10 +10,11 @@
  * Host keys are X25519. PEM banners: `NEBULA CERTIFICATE`, `NEBULA X25519 PRIVATE KEY`,
  * `NEBULA ED25519 PRIVATE KEY` (64 bytes: seed then public key, as Go's ed25519).
  */
-import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { parsePrefix, type Prefix } from '../../shared/net.js';
 import type { SecretKind } from '../../shared/secrets.js';
-import type { Parts } from './types.js';
+import { clamped, ed25519Public, NOT_AS_WRITTEN, oneLine, x25519Public } from './keys.js';
+import { missingPart, type PartProblem, type Parts } from './types.js';
 
 export interface NebulaDetails {
   readonly name: string;
@@ -198,4 +199,83 @@ export const nebulaGenerators = {
     if (k.type !== 'nebula-cert') throw new Error('bug: wrong kind');
     return nebulaCert({ key: lookup(k.ca, 'key'), cert: lookup(k.ca, 'cert') }, k.name, k.ip, k.subnets ?? []);
   },
+};
+
+// --- reading them back ------------------------------------------------------------------------
+
+/** The bytes of a PEM block exactly as `toPem` writes it (nothing before, after or changed), else why not. */
+function pemOf(banner: string, text: string): Buffer | string {
+  let bytes: Buffer;
+  try {
+    bytes = fromPem(banner, text);
+  } catch {
+    return `is not a ${banner} PEM block`;
+  }
+  return toPem(banner, bytes) === text ? bytes : NOT_AS_WRITTEN;
+}
+
+/** A certificate's Details (raw and read) and signature, or why it does not read as one. */
+function certOf(bytes: Buffer): { raw: Buffer; details: Map<number, (bigint | Buffer)[]>; signature: Buffer } | string {
+  try {
+    const outer = readMessage(bytes);
+    const raw = outer.get(1)?.[0];
+    const signature = outer.get(2)?.[0];
+    if (!Buffer.isBuffer(raw) || !Buffer.isBuffer(signature) || outer.size !== 2) return 'is not a Nebula certificate (no details or no signature)';
+    if (!marshalCertificate(raw, signature).equals(bytes)) return NOT_AS_WRITTEN;
+    return { raw, details: readMessage(raw), signature };
+  } catch (e) {
+    return `is not a Nebula certificate (${oneLine(e)})`;
+  }
+}
+
+const ed25519Key = (pub: Buffer) => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: pub.toString('base64url') }, format: 'jwk' });
+
+/**
+ * A stored Nebula CA or host certificate read back: the key a PEM block as written (a CA's the
+ * Ed25519 seed and its own public key, a host's a clamped X25519 key), the certificate a PEM
+ * block as written, for that key, of the right role, signed by the CA's key.
+ */
+function nebulaProblem(k: SecretKind, parts: Parts, lookup: (ref: string, part: string) => string): PartProblem | undefined {
+  if (k.type !== 'nebula-ca' && k.type !== 'nebula-cert') throw new Error('bug: wrong kind');
+  const missing = missingPart(parts, ['key', 'cert']);
+  if (missing) return missing;
+  const isCa = k.type === 'nebula-ca';
+  const key = pemOf(isCa ? ED25519_KEY_BANNER : X25519_KEY_BANNER, parts.key!);
+  if (typeof key === 'string') return { part: 'key', problem: key };
+  let pub: Buffer;
+  if (isCa) {
+    if (key.length !== 64 || !ed25519Public(key.subarray(0, 32)).equals(key.subarray(32))) return { part: 'key', problem: 'is not a Nebula CA key (64 bytes: an Ed25519 seed and its public key)' };
+    pub = key.subarray(32);
+  } else {
+    if (!clamped(key)) return { part: 'key', problem: 'is not an X25519 private key as Nebula makes them (32 bytes, clamped)' };
+    pub = x25519Public(key);
+  }
+  const certBytes = pemOf(CERT_BANNER, parts.cert!);
+  if (typeof certBytes === 'string') return { part: 'cert', problem: certBytes };
+  const cert = certOf(certBytes);
+  if (typeof cert === 'string') return { part: 'cert', problem: cert };
+  const certPub = cert.details.get(7)?.[0];
+  if (!Buffer.isBuffer(certPub) || !certPub.equals(pub)) return { part: 'cert', problem: 'is not the certificate of the key beside it' };
+  if ((cert.details.get(8)?.[0] === 1n) !== isCa) return { part: 'cert', problem: isCa ? 'is not a CA certificate' : 'is a CA certificate, not a host certificate' };
+  let signer = pub;
+  if (!isCa) {
+    // The signer is the CA this certificate names as its issuer.
+    const caBytes = pemOf(CERT_BANNER, lookup(k.ca, 'cert'));
+    const caCert = typeof caBytes === 'string' ? caBytes : certOf(caBytes);
+    const caPub = typeof caCert === 'string' ? undefined : caCert.details.get(7)?.[0];
+    if (!Buffer.isBuffer(caPub)) return { part: 'cert', problem: `cannot be checked: its CA's certificate does not read` };
+    signer = caPub;
+  }
+  try {
+    if (!verify(null, cert.raw, ed25519Key(signer), cert.signature)) return { part: 'cert', problem: k.type === 'nebula-ca' ? 'is not signed by its own key' : `is not signed by the CA ${k.ca}` };
+  } catch (e) {
+    return { part: 'cert', problem: `is not signed as a Nebula certificate is (${oneLine(e)})` };
+  }
+  return undefined;
+}
+
+/** Checks for the `validators` map of generate.ts. */
+export const nebulaValidators = {
+  'nebula-ca': nebulaProblem,
+  'nebula-cert': nebulaProblem,
 };

@@ -2,15 +2,22 @@
  * The project's secret store: `.overlab/secrets/<ref>/<part>` files (0600) in 0700
  * directories, plus `spec.json` per secret so that a changed request (a certificate for a
  * new address, say) is regenerated rather than silently reused.
+ *
+ * A secret on disk is never replaced because it does not read: hosts may already hold it (a
+ * WireGuard peer's public key, a CA that signed their certificates), and a new one made behind
+ * the person's back would cut them off at the next deploy. A part that is damaged, missing, of
+ * the wrong kind or too large, and a spec.json that does not parse, stop the run with a
+ * `SecretStoreError` naming the file and how to make a new secret deliberately.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PUBLIC_PARTS, Redactor, SECRET_REF_RE, type SecretSpec } from '../../shared/secrets.js';
+import { PUBLIC_PARTS, Redactor, SECRET_REF_RE, type SecretKind, type SecretSpec } from '../../shared/secrets.js';
 import type { SecretLookup } from '../../shared/tunnels/types.js';
+import { ApiError } from '../api-error.js';
 import { SECRETS_DIR } from '../store/project.js';
-import { checkDir, ensureDir, listDir, readText, writeFile } from '../safe-fs.js';
-import { generators, type Generator, type Parts } from './generate.js';
+import { checkDir, ensureDir, listDir, readText, TooLargeError, writeFile, WriteFailedError } from '../safe-fs.js';
+import { generators, validators, type Generator, type Parts, type Validator } from './generate.js';
 
 export interface SecretSet {
   readonly lookup: SecretLookup;
@@ -22,22 +29,135 @@ export interface SecretSet {
 /** The largest secret part read (an RSA key or a certificate chain is a few KiB). */
 export const SECRET_FILE_MAX = 1 << 20;
 
+/** A stored secret Overlab will not use nor replace by itself. The message names the file and the way out. */
+export class SecretStoreError extends ApiError {
+  constructor(
+    readonly file: string,
+    problem: string,
+    secretDir: string,
+  ) {
+    super(
+      'failed',
+      `${file} ${problem}. Overlab does not replace a secret by itself, since hosts may already use it: restore the file from a copy, or remove the folder ${secretDir} to make a new one (then render and deploy again to every host that uses it)`,
+    );
+    this.name = 'SecretStoreError';
+  }
+}
+
+/** What a secret folder holds: its spec.json (when there is one) and its parts. Undefined: no folder, or nothing in it. */
+async function readStored(dir: string): Promise<{ spec: string | undefined; parts: Parts } | undefined> {
+  const names = await listDir(dir);
+  if (!names) return undefined;
+  const parts: Parts = {};
+  let spec: string | undefined;
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const file = path.join(dir, name);
+    let value: string | undefined;
+    try {
+      value = await readText(file, { maxBytes: SECRET_FILE_MAX });
+    } catch (e) {
+      // A link, a foreign owner: safe-fs's own message. Too large: not a part Overlab wrote.
+      if (e instanceof TooLargeError) throw new SecretStoreError(file, `is ${e.size} bytes, far more than any key or certificate (Overlab reads at most ${SECRET_FILE_MAX} bytes of a secret)`, dir);
+      if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new SecretStoreError(file, 'is a folder where the parts of a secret are files', dir);
+      throw e;
+    }
+    if (value === undefined) continue;
+    if (name === 'spec.json') spec = value;
+    else parts[name] = value;
+  }
+  if (spec === undefined && Object.keys(parts).length === 0) return undefined;
+  return { spec, parts };
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * What spec.json says of a request: the kind as JSON, then the SHA-256 of its CA's certificate
+ * when it has one. A request whose description differs from the stored one is made again.
+ */
+const specBody = (kind: SecretKind, caCert: string | undefined): string => `${JSON.stringify(kind)}\n${caCert ? `ca-sha256 ${sha256(caCert)}\n` : ''}`;
+
+/**
+ * spec.json as written: the description, then a `check` line with its SHA-256. A description
+ * that differs means "made differently, make it again" — so a damaged one (a digit changed in
+ * `bits`) must not pass for a changed request: the check line tells them apart. Files written
+ * before the check line existed are read without it.
+ */
+const specText = (body: string): string => `${body}check ${sha256(body)}\n`;
+
+const SPEC_RE = /^(\{[^\n]*\}\n(ca-sha256 [0-9a-f]{64}\n)?)(?:check ([0-9a-f]{64})\n)?$/;
+
+/** The description a spec.json holds, or why it is not one Overlab wrote (cut short, edited, garbage). */
+function readSpec(text: string, expected: string): { body: string } | { problem: string } {
+  if (text.length === 0) return { problem: 'is empty' };
+  const m = SPEC_RE.exec(text);
+  if (!m) return { problem: 'is not a secret description as Overlab writes it (a JSON line, a ca-sha256 line for a certificate, a check line)' };
+  let kind: unknown;
+  try {
+    kind = JSON.parse(m[1]!.split('\n')[0]!);
+  } catch (e) {
+    return { problem: `is not valid JSON (${e instanceof Error ? e.message : String(e)})` };
+  }
+  if (kind === null || typeof kind !== 'object' || typeof (kind as { type?: unknown }).type !== 'string') return { problem: 'does not say which kind of secret this is' };
+  if (m[3] !== undefined && sha256(m[1]!) !== m[3]) return { problem: 'does not match its own check line: it was changed after Overlab wrote it' };
+  // Without a check line (an older file), a certificate's description cut short before its CA line would read as a new request.
+  if (m[3] === undefined && !m[2] !== !/\nca-sha256 /.test(expected)) return { problem: 'is cut short or edited (its ca-sha256 line)' };
+  return { body: m[1]! };
+}
+
+/**
+ * Makes a secret's folder whole at once: the parts and spec.json are written into a new folder
+ * beside it, which then takes its place. A run that stops half way leaves the old secret (or
+ * none) and a dot-folder, never a folder of parts without their spec.json — so such a folder is
+ * one a person changed, and is refused rather than made again.
+ */
+async function replaceSecretDir(dir: string, parts: Parts, spec: string): Promise<void> {
+  const parent = path.dirname(dir);
+  await ensureDir(parent, 0o700);
+  const tag = `${process.pid}.${randomBytes(6).toString('hex')}`;
+  const fresh = path.join(parent, `.${path.basename(dir)}.${tag}.new`);
+  const old = path.join(parent, `.${path.basename(dir)}.${tag}.old`);
+  const had = await fs.lstat(dir).then(
+    () => true,
+    () => false,
+  );
+  // The system's refusal (a full disk) is said of the secret's folder, not of the dot-folder that goes with it.
+  const refused = (e: unknown): unknown => (e instanceof WriteFailedError || (e as NodeJS.ErrnoException).code ? new WriteFailedError(dir, e instanceof WriteFailedError ? e.cause : e, 'make', had ? 'as it was' : 'not made') : e);
+  try {
+    // mkdir fails on anything already there: the folder is ours.
+    await fs.mkdir(fresh, { mode: 0o700 });
+  } catch (e) {
+    throw refused(e);
+  }
+  try {
+    for (const [name, value] of Object.entries(parts)) await writeFile(path.join(fresh, name), value, { mode: 0o600 });
+    await writeFile(path.join(fresh, 'spec.json'), spec, { mode: 0o600 });
+    await checkDir(parent);
+    const moved = await fs.rename(dir, old).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return false;
+        throw e;
+      },
+    );
+    await fs.rename(fresh, dir);
+    if (moved) await fs.rm(old, { recursive: true, force: true });
+  } catch (e) {
+    await fs.rm(fresh, { recursive: true, force: true });
+    throw refused(e);
+  }
+}
+
 /**
  * A secret's parts as stored, or undefined when it is absent or incomplete (made again). A part
  * that is a link, of a foreign owner or too large is not "absent": its error stops the run,
  * naming the file, rather than root reading through it or replacing it.
  */
-async function readParts(dir: string): Promise<{ spec: string; parts: Parts } | undefined> {
-  const names = await listDir(dir);
-  if (!names) return undefined;
-  const spec = await readText(path.join(dir, 'spec.json'), { maxBytes: SECRET_FILE_MAX });
-  if (spec === undefined) return undefined;
-  const parts: Parts = {};
-  for (const name of names) {
-    if (name === 'spec.json' || name.startsWith('.')) continue;
-    const value = await readText(path.join(dir, name), { maxBytes: SECRET_FILE_MAX });
-    if (value !== undefined) parts[name] = value;
-  }
+export async function readParts(dir: string): Promise<{ spec: string; parts: Parts } | undefined> {
+  const stored = await readStored(dir);
+  if (stored?.spec === undefined) return undefined;
+  const { spec, parts } = stored;
   return { spec, parts };
 }
 
@@ -80,21 +200,28 @@ export async function ensureSecrets(projectDir: string, specs: readonly SecretSp
     if (values.has(s.ref)) continue;
     const dir = path.join(root, ...s.ref.split('/'));
     // A certificate is made again when its CA changed, not only when its own request did.
-    const ca = 'ca' in s.kind ? values.get(s.kind.ca)?.cert : undefined;
-    const spec = `${JSON.stringify(s.kind)}\n${ca ? `ca-sha256 ${createHash('sha256').update(ca).digest('hex')}\n` : ''}`;
-    const existing = await readParts(dir);
+    const body = specBody(s.kind, 'ca' in s.kind ? values.get(s.kind.ca)?.cert : undefined);
+    const stored = await readStored(dir);
+    const lookupFor = (ref: string, part: string): string => lookup(ref, part);
     let parts: Parts;
-    if (existing && existing.spec === spec) parts = existing.parts;
-    else {
+    if (stored && stored.spec === undefined) {
+      // Parts without the spec.json that is written with them (see replaceSecretDir): removed by hand.
+      throw new SecretStoreError(path.join(dir, 'spec.json'), 'is missing (the secret\'s description, written with its parts)', dir);
+    }
+    const read = stored?.spec !== undefined ? readSpec(stored.spec, body) : undefined;
+    if (read && 'problem' in read) throw new SecretStoreError(path.join(dir, 'spec.json'), read.problem, dir);
+    if (stored && read?.body === body) {
+      // A generator a caller brings (tests) has no check here: its parts are taken as stored.
+      const check: Validator | undefined = extra[s.kind.type] ? undefined : validators[s.kind.type];
+      const problem = check ? await check(s.kind, stored.parts, lookupFor) : undefined;
+      if (problem) throw new SecretStoreError(path.join(dir, problem.part), problem.problem, dir);
+      parts = stored.parts;
+    } else {
+      // Absent, or asked for differently (a new address, a new CA): made (again), on purpose.
       const gen = extra[s.kind.type] ?? generators[s.kind.type];
       if (!gen) throw new Error(`secret type ${s.kind.type} cannot be generated by this build`);
-      parts = await gen(s.kind, (ref, part) => lookup(ref, part));
-      // Checked first: the folders above are the project's, which root never follows a link in.
-      await checkDir(root);
-      await fs.rm(dir, { recursive: true, force: true });
-      await ensureDir(dir, 0o700);
-      for (const [name, value] of Object.entries(parts)) await writeFile(path.join(dir, name), value, { mode: 0o600 });
-      await writeFile(path.join(dir, 'spec.json'), spec, { mode: 0o600 });
+      parts = await gen(s.kind, lookupFor);
+      await replaceSecretDir(dir, parts, specText(body));
       created.push(s.ref);
     }
     values.set(s.ref, parts);

@@ -8,12 +8,13 @@
 // tsyringe, which @peculiar/x509 uses inside, needs the Reflect metadata API before it loads.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createHash, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, webcrypto, type KeyObject } from 'node:crypto';
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import { isIP } from 'node:net';
 import type { SecretKind } from '../../shared/secrets.js';
-import type { Parts } from './types.js';
+import { NOT_AS_WRITTEN, oneLine } from './keys.js';
+import { missingPart, type PartProblem, type Parts } from './types.js';
 
 const crypto = webcrypto;
 const EC: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
@@ -111,4 +112,53 @@ export const x509Generators = {
     if (k.type !== 'x509-cert') throw new Error('bug: wrong kind');
     return x509Cert(k, lookup);
   },
+};
+
+/**
+ * A stored CA or certificate read back: the key an ECDSA P-256 PKCS#8 PEM as `exportKey` writes
+ * it, the certificate a PEM certificate as written, holding the key's public half and signed by
+ * its issuer (itself for a CA, the CA's certificate for the others), the fingerprint its own.
+ */
+async function x509Problem(k: SecretKind, parts: Parts, lookup: (ref: string, part: string) => string): Promise<PartProblem | undefined> {
+  if (k.type !== 'x509-ca' && k.type !== 'x509-cert') throw new Error('bug: wrong kind');
+  const missing = missingPart(parts, k.type === 'x509-ca' ? ['key', 'cert'] : ['key', 'cert', 'fingerprint']);
+  if (missing) return missing;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(parts.key!);
+  } catch (e) {
+    return { part: 'key', problem: `is not a PEM private key (${oneLine(e)})` };
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return { part: 'key', problem: 'is not an ECDSA P-256 key' };
+  if (key.export({ format: 'pem', type: 'pkcs8' }) !== parts.key) return { part: 'key', problem: NOT_AS_WRITTEN };
+  let cert: x509.X509Certificate;
+  try {
+    cert = new x509.X509Certificate(parts.cert!);
+  } catch (e) {
+    return { part: 'cert', problem: `is not a PEM certificate (${oneLine(e)})` };
+  }
+  if (cert.toString('pem') !== parts.cert) return { part: 'cert', problem: NOT_AS_WRITTEN };
+  const certKey = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' });
+  const keySpki = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  if (!keySpki.equals(certKey.export({ format: 'der', type: 'spki' }))) return { part: 'cert', problem: 'does not hold the public half of the key beside it' };
+  // The private number itself, which the public half stored in the key file does not show.
+  const probe = Buffer.from('overlab secret store check');
+  if (!verify('sha256', probe, certKey, sign('sha256', probe, key))) return { part: 'key', problem: 'is not the private key of the certificate beside it' };
+  let issuer: x509.X509Certificate = cert;
+  if (k.type === 'x509-cert') {
+    try {
+      issuer = new x509.X509Certificate(lookup(k.ca, 'cert'));
+    } catch (e) {
+      return { part: 'cert', problem: `cannot be checked: its CA's certificate does not read (${oneLine(e)})` };
+    }
+  }
+  if (!(await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }, crypto))) return { part: 'cert', problem: k.type === 'x509-ca' ? 'is not signed by its own key' : `is not signed by the CA ${k.ca}` };
+  if (k.type === 'x509-cert' && fingerprint(parts.cert!) !== parts.fingerprint) return { part: 'fingerprint', problem: 'is not the SHA-256 fingerprint of the certificate beside it' };
+  return undefined;
+}
+
+/** Checks for the `validators` map of generate.ts. */
+export const x509Validators = {
+  'x509-ca': x509Problem,
+  'x509-cert': x509Problem,
 };

@@ -12,7 +12,7 @@ import { parseProject, PROJECT_FILE, serializeProject, type ParseOptions } from 
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { validateTopology } from '../../shared/validate.js';
-import { ensureDir, readFile, statFile, TooLargeError, UnsafePathError, writeFile } from '../safe-fs.js';
+import { ensureDir, readFile, readText, statFile, TooLargeError, UnsafePathError, writeFile } from '../safe-fs.js';
 import type { AtomicWriteHooks } from './atomic.js';
 
 export const SECRETS_DIR = path.join('.overlab', 'secrets');
@@ -36,7 +36,11 @@ export async function ensureLayout(dir: string): Promise<void> {
     if (st && (st.mode & 0o077) !== 0) await fs.chmod(d, 0o700);
   }
   // The ignore rule lives inside .overlab/, so it holds whatever the user's own .gitignore says.
-  await writeFile(path.join(dir, '.overlab', '.gitignore'), '# Generated keys and PSKs never leave this machine.\nsecrets/\n', { mode: 0o644 });
+  // Written only when it is not already so: a save writes overlab.yaml and nothing else (on a
+  // full disk, the error is then about the file being saved).
+  const ignore = path.join(dir, '.overlab', '.gitignore');
+  const rule = '# Generated keys and PSKs never leave this machine.\nsecrets/\n';
+  if ((await readText(ignore, { maxBytes: 4096 }).catch(() => undefined)) !== rule) await writeFile(ignore, rule, { mode: 0o644 });
 }
 
 /** Why a project file cannot be read, as a diagnostic (unsafe, too large, absent …). */
@@ -81,6 +85,21 @@ export async function currentRevision(dir: string): Promise<string | undefined> 
   return bytes === undefined ? undefined : revisionOf(bytes);
 }
 
+/**
+ * Where a file's bytes stop being UTF-8, as a diagnostic (undefined when they are UTF-8). Read
+ * on regardless, a stray byte would become U+FFFD and a save would write that instead of it.
+ */
+function notUtf8(bytes: Buffer, text: string): Diagnostic | undefined {
+  const again = Buffer.from(text, 'utf8');
+  if (again.equals(bytes)) return undefined;
+  let at = 0;
+  while (at < bytes.length && bytes[at] === again[at]) at++;
+  const before = bytes.subarray(0, at);
+  const line = before.filter((b) => b === 10).length + 1;
+  const column = at - (before.lastIndexOf(10) + 1) + 1;
+  return { ...error('not-utf8', [], `this file is not UTF-8 text (byte 0x${bytes[at]!.toString(16).padStart(2, '0')} cannot start or continue a character here): Overlab reads project files as UTF-8; save it as UTF-8, or restore it from a copy`), line, column };
+}
+
 export async function openProject(dir: string, registry: Registry, opts: ParseOptions = {}): Promise<ProjectSnapshot> {
   const file = projectFile(dir);
   let bytes: Buffer | undefined;
@@ -91,6 +110,8 @@ export async function openProject(dir: string, registry: Registry, opts: ParseOp
     return { dir, diagnostics: [unreadable(file, dir, e)] };
   }
   const text = bytes.toString('utf8');
+  const bad = notUtf8(bytes, text);
+  if (bad) return { dir, revision: revisionOf(bytes), diagnostics: [bad] };
   const parsed = parseProject(text, registry, opts);
   const revision = revisionOf(text);
   if (!parsed.value) return { dir, revision, diagnostics: parsed.diagnostics };
