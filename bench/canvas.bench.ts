@@ -23,7 +23,7 @@ import { chromium, type Page } from 'playwright-core';
 import { createEngine } from '../src/engine/engine.js';
 import { writeSidecars } from '../src/engine/measure/store.js';
 import type { RunResults } from '../src/shared/measure/results.js';
-import type { Topology, TopologyInput } from '../src/shared/schema.js';
+import { SCHEMA_VERSION, type Topology, type TopologyInput } from '../src/shared/schema.js';
 import { makeTemplate } from '../src/shared/templates.js';
 import { defaultRegistry } from '../src/shared/tunnels/index.js';
 
@@ -45,7 +45,7 @@ function grid(n = 1000, cols = 40): TopologyInput {
     { a: name(i), b: name((i + 1) % n), kind: 'vxlan' },
     { a: name(i), b: name((i + 37) % n), kind: 'vxlan' },
   ]).flat();
-  return { schemaVersion: 3, name: `grid of ${n}`, shape: 'mesh', hosts, links };
+  return { schemaVersion: SCHEMA_VERSION, name: `grid of ${n}`, shape: 'mesh', hosts, links };
 }
 
 async function project(topology: TopologyInput, painted = false): Promise<string> {

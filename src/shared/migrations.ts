@@ -11,6 +11,9 @@
  *  - 3: every host and link has a stable `id` (ids.ts), so that references survive renames,
  *       reorders and undo. The migration derives them from the content (the same file always
  *       migrates to the same ids until it is saved as version 3).
+ *  - 4: links may carry `conditions` and hosts an `uplink` (delay, loss, rate …), and SSH
+ *       targets `applyConditions`. Nothing to convert: the number says that an older Overlab,
+ *       which would refuse these fields one by one, cannot read the file.
  */
 import { describeValue, error, shown, type Diagnostic, type Result } from './diagnostics.js';
 import { fillIds } from './ids.js';
@@ -61,8 +64,10 @@ function v2ToV3(doc: Doc): Doc {
   return { ...doc, schemaVersion: 3, ...(hosts ? { hosts: filled.hosts } : {}), ...(links ? { links: filled.links } : {}) };
 }
 
+const v3ToV4 = (doc: Doc): Doc => ({ ...doc, schemaVersion: 4 });
+
 /** MIGRATIONS[n] turns version n+1 into version n+2. */
-const MIGRATIONS: readonly ((doc: Doc, out: Diagnostic[]) => Doc)[] = [v1ToV2, v2ToV3];
+const MIGRATIONS: readonly ((doc: Doc, out: Diagnostic[]) => Doc)[] = [v1ToV2, v2ToV3, v3ToV4];
 
 export interface Migrated {
   readonly document: unknown;

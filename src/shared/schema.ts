@@ -1,5 +1,5 @@
 /**
- * The project document (`overlab.yaml`), schema version 3. This schema is the single source
+ * The project document (`overlab.yaml`), schema version 4. This schema is the single source
  * of truth for the model's types (`z.output<typeof TopologySchema>`) and for the first,
  * structural half of validation; `validate.ts` adds the semantic checks on top.
  *
@@ -22,10 +22,11 @@ import {
   USER_NAME_RULE,
 } from './names.js';
 import { EntityId, fillIds } from './ids.js';
+import { LinkConditionsSchema, UplinkSchema } from './conditions.js';
 import { SuiteSchema } from './measure/suite-schema.js';
 import { parseAddress, parsePrefix } from './net.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SHAPES = ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -76,6 +77,11 @@ export const TargetSchema = z.discriminatedUnion(
        * the project: it is asked for at deploy time (or read from OVERLAB_SSH_PASSWORD).
        */
       password: z.boolean().default(false),
+      /**
+       * Link conditions (tc on its underlay interface) may be applied on this machine: they
+       * change its network, so they are applied only where the person says so.
+       */
+      applyConditions: z.boolean().optional(),
     }),
   ],
   { error: 'must be { type: lab } or { type: ssh, address: ... }' },
@@ -103,6 +109,8 @@ export const HostSchema = z.strictObject({
       firewall: z.enum(['nftables', 'iptables'], { error: 'must be nftables or iptables' }).default('nftables'),
     })
     .default({ firewall: 'nftables' }),
+  /** Conditions on everything the host sends (`up`) and receives (`down`) on its underlay: all its links share them. */
+  uplink: UplinkSchema.optional(),
   /** Canvas position; only the UI reads it. */
   position: z.strictObject({ x: z.number(), y: z.number() }).optional(),
 });
@@ -119,6 +127,8 @@ export const LinkSchema = z.strictObject({
   options: z.record(z.string(), z.unknown()).default({}),
   /** Inner MTU override; wins over the computed one (warned about when larger). */
   mtu: mtu.optional(),
+  /** What the underlay between the two ends does to packets, per direction (delay, loss, rate …). */
+  conditions: LinkConditionsSchema.optional(),
 });
 
 export const MeasurementSchema = z.strictObject({

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { describeValue, error, formatPath, hasErrors, shown, warning, withSubjects, type Diagnostic, type PathSegment, type Result } from './diagnostics.js';
 import { fillIds } from './ids.js';
+import { validateConditions } from './conditions-plan.js';
 import { BUILTIN_SUITES } from './measure/suites.js';
 import { parseAddress, parsePrefix, prefixContains, prefixesOverlap, type Prefix } from './net.js';
 import {
@@ -335,6 +336,7 @@ export function validateTopology(input: unknown, registry: Registry): Result<Top
   checkAddressing(parts, out);
   checkLinks(parts, registry, out);
   checkShape(parts, out);
+  if (topology) out.push(...validateConditions(topology));
   for (const name of Object.keys(topology?.measurement.suites ?? {})) {
     if ((BUILTIN_SUITES as readonly string[]).includes(name)) out.push(error('suite-name-taken', ['measurement', 'suites', name], `"${name}" is a built-in suite (${BUILTIN_SUITES.join(', ')}); give yours another name`));
   }

@@ -178,7 +178,7 @@ describe('openProject', () => {
 
   it('returns the problems of a broken file with their positions, and no topology', async () => {
     await fs.mkdir(dir, { recursive: true });
-    await fs.writeFile(projectFile(dir), 'schemaVersion: 3\nname: x\nshape: mesh\nhosts:\n  - name: a\n  - name: a\n');
+    await fs.writeFile(projectFile(dir), 'schemaVersion: 4\nname: x\nshape: mesh\nhosts:\n  - name: a\n  - name: a\n');
     const r = await openProject(dir, registry);
     expect(r.topology).toBeUndefined();
     expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path, d.line])).toEqual([['duplicate-host-name', 'hosts[1].name', 6]]);
@@ -195,7 +195,7 @@ describe('openProject', () => {
   });
 });
 
-describe('stable ids (schema version 3)', () => {
+describe('stable ids (since schema version 3)', () => {
   const v2 = new URL('../../../tests/fixtures/projects/v2/overlab.yaml', import.meta.url);
   const openV2 = async () => {
     await fs.mkdir(dir, { recursive: true });
@@ -203,12 +203,12 @@ describe('stable ids (schema version 3)', () => {
     return openProject(dir, registry);
   };
 
-  it('opens a version 2 file, migrates it in memory to version 3 with an id for every host and link, and validates it', async () => {
+  it('opens a version 2 file, migrates it in memory to the current version with an id for every host and link, and validates it', async () => {
     const r = await openV2();
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(r.fromVersion).toBe(2);
     const t = r.topology!;
-    expect(t.schemaVersion).toBe(3);
+    expect(t.schemaVersion).toBe(SCHEMA_VERSION);
     const ids = [...t.hosts.map((h) => h.id), ...t.links.map((l) => l.id)];
     for (const id of ids) expect(id).toMatch(/^[hl][a-z0-9]{6}$/);
     expect(new Set(ids).size).toBe(5);
@@ -216,15 +216,15 @@ describe('stable ids (schema version 3)', () => {
     expect((await openProject(dir, registry)).topology).toEqual(t);
   });
 
-  it('saves the migrated project as version 3, ids included, and reads the same ids back', async () => {
+  it('saves the migrated project in the current version, ids included, and reads the same ids back', async () => {
     const t = (await openV2()).topology!;
     const saved = await saveProject(dir, t, registry);
     expect(saved.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const text = await fs.readFile(projectFile(dir), 'utf8');
-    expect(text).toMatch(/^schemaVersion: 3$/m);
+    expect(text).toMatch(new RegExp(`^schemaVersion: ${SCHEMA_VERSION}$`, 'm'));
     for (const h of t.hosts) expect(text).toContain(`id: ${h.id}\n    name: ${h.name}\n`);
     const again = await openProject(dir, registry);
-    expect(again.fromVersion).toBe(3);
+    expect(again.fromVersion).toBe(SCHEMA_VERSION);
     expect(again.topology).toEqual(t);
   });
 
