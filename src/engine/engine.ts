@@ -248,6 +248,9 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
           ...(password ? { password } : {}),
         });
       }),
+    // Link conditions: applied and read by src/engine/conditions (being built).
+    'conditions.apply': () => Promise.reject(new ApiError('not-implemented', 'applying link conditions is not built yet')),
+    'conditions.read': () => Promise.reject(new ApiError('not-implemented', 'reading link conditions is not built yet')),
     'campaigns.list': async ({ dir }) => {
       const { listCampaigns } = await import('./campaign/store.js');
       return listCampaigns(dir);

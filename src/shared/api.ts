@@ -5,6 +5,7 @@
  * in-process. Arguments and results are plain JSON data.
  */
 import { z } from 'zod';
+import type { Condition } from './conditions.js';
 import type { DeployRun } from './deploy.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { AnsibleExportResult } from './export/ansible.js';
@@ -63,7 +64,7 @@ export interface KindInfo {
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'rolled-back';
 
-export const RUN_OPERATIONS = ['lab', 'deploy', 'teardown', 'measure', 'campaign', 'report'] as const;
+export const RUN_OPERATIONS = ['lab', 'deploy', 'teardown', 'measure', 'campaign', 'report', 'conditions'] as const;
 export type RunOperation = (typeof RUN_OPERATIONS)[number];
 
 /** Progress of a long operation, per host and step. */
@@ -180,6 +181,32 @@ export interface ReportAppendix {
   readonly problems: readonly string[];
 }
 
+/** One host of a `conditions.apply`: what it did, and, where it failed, why (a mismatch between asked and read back is a failure). */
+export interface ConditionsHostResult {
+  readonly host: string;
+  readonly status: 'applied' | 'cleared' | 'failed' | 'skipped';
+  /** Why it failed or was skipped (a refusal names what the kernel lacks and where the conditions can run). */
+  readonly error?: string;
+  /** Asked vs read back, one line per difference. */
+  readonly mismatches?: readonly string[];
+}
+
+export interface ConditionsApplyResult {
+  readonly ok: boolean;
+  readonly hosts: readonly ConditionsHostResult[];
+  readonly durationMs: number;
+}
+
+/** What `conditions.read` answers: every direction as set in the project and as in force (read back) where the hosts answer. */
+export interface ConditionsState {
+  readonly links: readonly { readonly linkId: string; readonly aToB: { readonly asked: Condition; readonly inForce?: Condition }; readonly bToA: { readonly asked: Condition; readonly inForce?: Condition } }[];
+  readonly uplinks: readonly { readonly hostId: string; readonly up: { readonly asked: Condition; readonly inForce?: Condition }; readonly down: { readonly asked: Condition; readonly inForce?: Condition } }[];
+  /** Per host that answered: whether its kernel can apply netem's conditions (rate needs only htb). */
+  readonly capability: readonly { readonly host: string; readonly netem: 'yes' | 'no' | 'unknown'; readonly htb: 'yes' | 'no' | 'unknown' }[];
+  /** Hosts that could not be read (not deployed, lab down, unreachable), with the reason. */
+  readonly unread: readonly { readonly host: string; readonly reason: string }[];
+}
+
 /** Options common to long operations: the caller may name the run, to match its events and to cancel it. */
 interface RunArgs {
   readonly runId?: string;
@@ -240,6 +267,14 @@ export interface OverlabApi {
   'campaign.run': (args: RunArgs & { dir: string; campaignId?: string; kinds?: readonly string[]; mtus?: readonly number[]; suite?: string; repeat?: number; duration?: number; resume?: boolean }) => { id: string; dir: string; campaign: CampaignFile; analysis: CampaignAnalysis };
   'campaigns.list': (args: { dir: string }) => readonly { id: string; createdAt: string; updatedAt: string; suite: string; cells: number; done: number }[];
   'campaigns.get': (args: { dir: string; campaignId: string }) => { campaign: CampaignFile; analysis: CampaignAnalysis };
+  /**
+   * Applies the project's link conditions with tc on the hosts (the tunnels are not touched):
+   * each host's underlay egress, and the lab's WAN side for a lab host's uplink down; read back
+   * and compared. `clear`: removes them. A host whose kernel lacks what is asked is refused.
+   */
+  'conditions.apply': (args: RunArgs & { dir: string; hosts?: readonly string[]; clear?: boolean; acceptHostKeys?: readonly HostKeyConsent[] }) => ConditionsApplyResult;
+  /** The conditions as set and as in force (read back with tc on the hosts that answer), and what each host's kernel can apply. */
+  'conditions.read': (args: { dir: string }) => ConditionsState;
   /** The project's measurement runs, newest first. */
   'runs.list': (args: { dir: string }) => readonly RunListing[];
   /** Run folders that `runs.list` leaves out because their results.json does not read, each with the reason. */
@@ -370,6 +405,8 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
     duration: z.number().int().min(1).max(3600).optional(),
     resume: z.boolean().optional(),
   }),
+  'conditions.apply': z.strictObject({ dir, runId: runId.optional(), hosts: hostList.optional(), clear: z.boolean().optional(), acceptHostKeys: hostKeyConsents.optional() }),
+  'conditions.read': z.strictObject({ dir }),
   'campaigns.list': z.strictObject({ dir }),
   'campaigns.get': z.strictObject({ dir, campaignId: runId }),
   'runs.list': z.strictObject({ dir }),

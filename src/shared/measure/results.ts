@@ -5,6 +5,7 @@
  * statistics computed from them (`analyse`). Everything is keyed by host, link and path ids.
  * Heatmaps, charts and reports are pure functions of this file.
  */
+import type { Condition } from '../conditions.js';
 import type { Topology } from '../schema.js';
 import type { RunSummary } from './analyse.js';
 import { digestOf, type RunDigest } from './figures.js';
@@ -79,7 +80,13 @@ export interface RunResults {
    */
   readonly sharedMachine: boolean;
   readonly suite: Suite;
-  readonly campaign?: { readonly id: string; readonly kind: string; readonly mtu: number };
+  readonly campaign?: { readonly id: string; readonly kind: string; readonly mtu: number; readonly conditions?: string };
+  /**
+   * The link conditions the run was measured under, per direction as asked (the project's, a
+   * preset resolved) and as in force (read back from tc on the sender's egress, and, for a lab
+   * host's uplink down, on the WAN side, before the first test). Absent: no conditions set.
+   */
+  readonly conditions?: ConditionsRecord;
   readonly paths: readonly MeasuredPath[];
   readonly tests: readonly TestRecord[];
   readonly summary: RunSummary;
@@ -91,6 +98,18 @@ export interface RunResults {
    */
   readonly lean?: true;
   readonly digest?: RunDigest;
+}
+
+/** One direction: what the project asked and what tc held. */
+export interface ConditionPair {
+  readonly asked: Condition;
+  readonly inForce: Condition;
+}
+
+/** The conditions of a run (RunResults.conditions). */
+export interface ConditionsRecord {
+  readonly links: readonly { readonly linkId: string; readonly aToB: ConditionPair; readonly bToA: ConditionPair }[];
+  readonly uplinks: readonly { readonly hostId: string; readonly up: ConditionPair; readonly down: ConditionPair }[];
 }
 
 /** A short description of a run for lists (the runs browser, `overlab measure --json`). */
