@@ -214,7 +214,8 @@ export function stateOf(scope: Scope, reads: ReadonlyMap<string, HostRead>): Pic
     return f[addressOf.get(receiver) ?? ''] ?? f['*'] ?? {};
   };
   const ingressOf = (receiver: string): Condition | undefined => {
-    if (!shaped.has(receiver) || !(scope.lab && wanSideOf(scope.lab, receiver))) return DIRECTION_OF_NOTHING;
+    // Only a lab host's WAN side shapes what it receives (unread when the lab is not up).
+    if (!shaped.has(receiver) || t.hosts.find((h) => h.name === receiver)?.target.type !== 'lab') return DIRECTION_OF_NOTHING;
     const r = reads.get(receiver);
     if (!r?.ingress) return undefined;
     return inForce(r.ingress)['*'] ?? {};
