@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { run } from '../../src/engine/exec.js';
 import { loadLab, wanSideOf, type LabLayout } from '../../src/engine/lab/lab.js';
@@ -147,6 +148,20 @@ describe.skipIf(!root)('link conditions on the embedded lab (rates: htb; netem r
     const tp = r.summary.paths[under.id]!.throughput;
     expect(Math.max(tp['iperf3-tcp:forward']!.mbps.mean, tp['iperf3-tcp:reverse']!.mbps.mean)).toBeLessThan(DOWN * 1.05);
   }, 120_000);
+
+  it('overlab conditions edits the file and applies at once to the lab that is up; its listing shows what is in force', async () => {
+    const io = { text: '', out(t: string) { this.text += t; }, err(t: string) { this.text += t; } };
+    expect(await runCli(['conditions', dir, 'spoke-2--hub', '--from', 'spoke-2', '--rate', '15'], io), io.text).toBe(0);
+    expect(io.text).toMatch(/spoke-2 → hub: saved in/);
+    expect(io.text).toMatch(/spoke-2 +applied/);
+    const listed = { text: '', out(t: string) { this.text += t; }, err(t: string) { this.text += t; } };
+    expect(await runCli(['conditions', dir], listed), listed.text).toBe(0);
+    // The link's own 15 under the uplink's 20: the smaller is in force, read back.
+    expect(listed.text).toMatch(/^spoke-2 → hub +15 Mbit\/s +15 Mbit\/s$/m);
+    expect(listed.text).toMatch(/^hub → spoke-2 +30 Mbit\/s +30 Mbit\/s$/m);
+    expect(listed.text).toMatch(/this machine \(the lab's kernel\): htb \(rates\) yes, netem .* no/);
+    await engine['project.save']({ dir, topology: conditioned, force: true });
+  }, 60_000);
 
   it('refuses netem conditions on this kernel with where they can run, and changes nothing', async () => {
     const shaped = await qdiscs(L);
