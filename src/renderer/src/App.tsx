@@ -49,16 +49,18 @@ function Button({ id, label, primary }: { id: string; label?: string; primary?: 
 }
 
 function Toolbar() {
-  const topology = useStore((s) => s.topology);
+  // The title only: the toolbar does not re-render when a host moves.
+  const title = useStore((s) => (s.topology ? `${s.topology.name}\n${s.topology.shape}\n${s.topology.hosts.length}\n${s.topology.links.length}` : undefined));
+  const [name, shape, hosts, links] = title?.split('\n') ?? [];
   const dirty = useStore(isDirty);
   const busy = useStore((s) => s.busy);
   return (
     <header className="toolbar">
       <strong className="brand">Overlab</strong>
-      {topology ? (
+      {title ? (
         <span className="title" title={store.getState().dir}>
           {dirty ? <span className="dirty" aria-label="unsaved changes">• </span> : null}
-          {topology.name} <span className="muted">— {topology.shape}, {topology.hosts.length} hosts, {topology.links.length} links</span>
+          {name} <span className="muted">— {shape}, {hosts} hosts, {links} links</span>
         </span>
       ) : null}
       <div className="tool-group" role="group" aria-label="File">
@@ -105,7 +107,7 @@ function Banners() {
 }
 
 function Workspace() {
-  const topology = useStore((s) => s.topology);
+  const topology = useStore((s) => !!s.topology);
   const hasProject = useStore((s) => s.dir !== undefined);
   return (
     <div className={hasProject ? 'workspace' : 'workspace no-side'}>
