@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
-import { openProject, type Env } from './actions';
+import { openProject } from './actions';
 import type { OverlabClient } from '../../shared/api';
-import { connect } from './api/client';
+import { connection, env } from './env';
 import { Canvas } from './canvas/Canvas';
 import { Palette } from './canvas/Palette';
 import { commandById, commandForKey, isEnabled, keyOf, runCommand, shortcutText } from './commands/index';
@@ -13,21 +13,19 @@ import { SidePanel } from './panels/SidePanel';
 import { store, useHistory, useStore } from './store/hooks';
 import { isDirty, lockReason } from './store/index';
 
-// Once per page load: the HTTP transport takes its token out of the URL.
-const connection = connect();
-const env: Env = { store, ...(connection ? { client: connection.client, bridge: connection.bridge } : {}) };
 
 // Loads the project the engine was started with; module-level so StrictMode's double effect run does not open it twice.
 let started = false;
 function startOnce(): void {
-  if (started || !connection) return;
+  const conn = connection;
+  if (started || !conn) return;
   started = true;
   // The catalogue without probes at once (the picker needs it), the kernel probes once the
   // project is drawn and painted: on one engine (and two cores) they would only delay it.
-  const kinds = (probe: boolean) => connection.client['kinds.list']({ probe }).then((k) => store.getState().setKinds(k), () => undefined);
+  const kinds = (probe: boolean) => conn.client['kinds.list']({ probe }).then((k) => store.getState().setKinds(k), () => undefined);
   void kinds(false);
   const probe = () => void kinds(true);
-  connection
+  conn
     .startDir()
     .then((dir) => (dir ? openProject(env, dir, { then: probe }) : probe()))
     .catch((e: unknown) => {
@@ -194,7 +192,8 @@ export function App() {
       const b = connection.bridge;
       // After a break in the event stream, a question asked meanwhile was never seen: ask the engine.
       // (Progress needs nothing: the run's reply sets its final state.)
-      if (b?.onReconnect) offs.push(b.onReconnect(() => void reaskPending(connection.client)));
+      const client = connection.client;
+      if (b?.onReconnect) offs.push(b.onReconnect(() => void reaskPending(client)));
       if (b?.onMenuCommand) offs.push(b.onMenuCommand((id) => void runCommand(env, id)));
       if (b?.setDocumentState) {
         offs.push(

@@ -27,6 +27,7 @@ export type Dialog =
 export type HostKeyRetry =
   | { readonly op: 'deploy' }
   | { readonly op: 'teardown' }
+  | { readonly op: 'conditions' }
   | { readonly op: 'deploy-measure'; readonly choice: { suite: string; duration?: number; repeat?: number } }
   | { readonly op: 'measure'; readonly choice: { suite: string; duration?: number; repeat?: number } };
 
