@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
-import { openProject, type Env } from './actions';
+import { openProject } from './actions';
 import type { OverlabClient } from '../../shared/api';
-import { connect } from './api/client';
+import { connection, env } from './env';
 import { Canvas } from './canvas/Canvas';
 import { Palette } from './canvas/Palette';
 import { commandById, commandForKey, isEnabled, keyOf, runCommand, shortcutText } from './commands/index';
@@ -13,21 +13,19 @@ import { SidePanel } from './panels/SidePanel';
 import { store, useHistory, useStore } from './store/hooks';
 import { isDirty, lockReason } from './store/index';
 
-// Once per page load: the HTTP transport takes its token out of the URL.
-const connection = connect();
-const env: Env = { store, ...(connection ? { client: connection.client, bridge: connection.bridge } : {}) };
 
 // Loads the project the engine was started with; module-level so StrictMode's double effect run does not open it twice.
 let started = false;
 function startOnce(): void {
-  if (started || !connection) return;
+  const conn = connection;
+  if (started || !conn) return;
   started = true;
   // The catalogue without probes at once (the picker needs it), the kernel probes once the
   // project is drawn and painted: on one engine (and two cores) they would only delay it.
-  const kinds = (probe: boolean) => connection.client['kinds.list']({ probe }).then((k) => store.getState().setKinds(k), () => undefined);
+  const kinds = (probe: boolean) => conn.client['kinds.list']({ probe }).then((k) => store.getState().setKinds(k), () => undefined);
   void kinds(false);
   const probe = () => void kinds(true);
-  connection
+  conn
     .startDir()
     .then((dir) => (dir ? openProject(env, dir, { then: probe }) : probe()))
     .catch((e: unknown) => {
@@ -49,16 +47,18 @@ function Button({ id, label, primary }: { id: string; label?: string; primary?: 
 }
 
 function Toolbar() {
-  const topology = useStore((s) => s.topology);
+  // The title only: the toolbar does not re-render when a host moves.
+  const title = useStore((s) => (s.topology ? `${s.topology.name}\n${s.topology.shape}\n${s.topology.hosts.length}\n${s.topology.links.length}` : undefined));
+  const [name, shape, hosts, links] = title?.split('\n') ?? [];
   const dirty = useStore(isDirty);
   const busy = useStore((s) => s.busy);
   return (
     <header className="toolbar">
       <strong className="brand">Overlab</strong>
-      {topology ? (
+      {title ? (
         <span className="title" title={store.getState().dir}>
           {dirty ? <span className="dirty" aria-label="unsaved changes">• </span> : null}
-          {topology.name} <span className="muted">— {topology.shape}, {topology.hosts.length} hosts, {topology.links.length} links</span>
+          {name} <span className="muted">— {shape}, {hosts} hosts, {links} links</span>
         </span>
       ) : null}
       <div className="tool-group" role="group" aria-label="File">
@@ -105,7 +105,7 @@ function Banners() {
 }
 
 function Workspace() {
-  const topology = useStore((s) => s.topology);
+  const topology = useStore((s) => !!s.topology);
   const hasProject = useStore((s) => s.dir !== undefined);
   return (
     <div className={hasProject ? 'workspace' : 'workspace no-side'}>
@@ -192,7 +192,8 @@ export function App() {
       const b = connection.bridge;
       // After a break in the event stream, a question asked meanwhile was never seen: ask the engine.
       // (Progress needs nothing: the run's reply sets its final state.)
-      if (b?.onReconnect) offs.push(b.onReconnect(() => void reaskPending(connection.client)));
+      const client = connection.client;
+      if (b?.onReconnect) offs.push(b.onReconnect(() => void reaskPending(client)));
       if (b?.onMenuCommand) offs.push(b.onMenuCommand((id) => void runCommand(env, id)));
       if (b?.setDocumentState) {
         offs.push(

@@ -148,6 +148,15 @@ function bulkPaths(nodes: readonly Node<HostNodeData>[], edges: readonly Edge<Li
   return { paths: [...groups.values()].map((g) => ({ ...g, d: g.d.join('') })), painted };
 }
 
+/** What the ≋ badge on an edge means: shown while any link has conditions. */
+function ConditionsLegend() {
+  return (
+    <section className="conditions-legend" aria-label="Conditions legend">
+      <span className="link-conditions sample">≋ 20 ms ±1 · 0.1 % · 50M</span> link conditions set: delay ± jitter (one way) · loss · rate (M = Mbit/s); <span className="nowrap">a→b | b→a</span> where the directions differ
+    </section>
+  );
+}
+
 const sameSet = (a: ReadonlySet<string>, b: readonly string[]): boolean => a.size === b.length && b.every((x) => a.has(x));
 
 /**
@@ -347,6 +356,7 @@ function CanvasView({ topology, large, nodes, edges, setNodes, setEdges, paint, 
       <Controls showInteractive={false} />
       {large ? null : <MiniMap pannable zoomable ariaLabel="Minimap" style={{ width: 150, height: 100 }} nodeColor="#c9d3e6" />}
       {paint ? <HeatLegend paint={paint} /> : null}
+      {edges.some((e) => e.data?.conditions) ? <ConditionsLegend /> : null}
       {paint && hover && paint.edges.get(hover.linkId) ? <EdgeCard look={paint.edges.get(hover.linkId)!} label={topology?.links.find((l) => l.id === hover.linkId)} x={hover.x} y={hover.y} /> : null}
     </ReactFlow>
   );

@@ -7,7 +7,8 @@ import type { LinkEdgeData } from './toFlow';
  * verified tunnel shows on the line. With a heatmap, the line takes the figure's colour (each
  * half its own when the edge shows two figures: the half at a shows a → b), its width may be
  * the throughput, and the label the figures, with ≈ where the interval overlaps its
- * neighbour's and ✕ where tests failed. Large drawings get the line only.
+ * neighbour's and ✕ where tests failed. A link with conditions (delay, loss, rate…) carries
+ * their badge under the label (≋, see the legend). Large drawings get the line only.
  */
 function LinkEdgeView({ id, sourceX, sourceY, targetX, targetY, data, selected }: EdgeProps<Edge<LinkEdgeData>>) {
   const [path, labelX, labelY] = getStraightPath({ sourceX, sourceY, targetX, targetY });
@@ -50,6 +51,11 @@ function LinkEdgeView({ id, sourceX, sourceY, targetX, targetY, data, selected }
               </div>
             ) : data?.mtu !== undefined ? (
               <div className="link-mtu">MTU {data.mtu}</div>
+            ) : null}
+            {data?.conditions ? (
+              <div className="link-conditions" data-conditions={data.conditions} title={`Link conditions set in the project: ${data.conditions}`}>
+                <span className="cond-mark" aria-hidden="true">≋</span> {data.conditions}
+              </div>
             ) : null}
           </div>
         </EdgeLabelRenderer>

@@ -1,6 +1,8 @@
 /** The canvas is a projection of the document (and its plan), never a second source of truth. */
 import type { Edge, Node } from '@xyflow/react';
+import { linkDirections, type LinkConditions } from '../../../shared/conditions';
 import type { Severity } from '../../../shared/diagnostics';
+import { conditionsBadge, sameCondition } from '../../../shared/view/conditions';
 import type { Plan } from '../../../shared/plan';
 import type { Topology } from '../../../shared/schema';
 import type { EdgeLook, Paint } from '../results/paint';
@@ -34,6 +36,17 @@ export interface LinkEdgeData extends Record<string, unknown> {
   /** On a highlighted path (a matrix cell's), or off it while one is lit. */
   readonly lit?: boolean;
   readonly dim?: boolean;
+  /** The link's conditions as set in the project, as a badge ("20 ms ±1 · 0.1 % · 50M", or `a→b | b→a`); absent: none. */
+  readonly conditions?: string;
+}
+
+/** The badge a link's conditions get on the edge: one text when both directions agree, else a→b | b→a; '' for none. */
+export function designBadge(c: LinkConditions | undefined): string {
+  if (!c) return '';
+  const d = linkDirections(c);
+  const [ab, ba] = [conditionsBadge(d.aToB), conditionsBadge(d.bToA)];
+  if (!ab && !ba) return '';
+  return sameCondition(d.aToB, d.bToA) ? ab : `${ab || 'none'} | ${ba || 'none'}`;
 }
 
 export const targetText = (t: Topology['hosts'][number]['target']): string => (t.type === 'lab' ? 'lab' : `${t.user}@${t.address}`);
@@ -119,13 +132,14 @@ export function toFlow(
     const key = [l, source, target, mtu, severity.get(l.id), verified.has(l.id), selected.has(l.id), look, lit, light];
     const prev = lastEdges.get(l.id);
     if (prev && sameKey(prev.key, key)) return prev.edge;
+    const badge = designBadge(l.conditions);
     const edge: Edge<LinkEdgeData> = {
       id: l.id,
       source,
       target,
       type: 'link',
       selected: selected.has(l.id),
-      data: { kind: l.kind, ...(mtu !== undefined ? { mtu } : {}), ...(severity.get(l.id) ? { problem: severity.get(l.id)! } : {}), ...(verified.has(l.id) ? { verified: true } : {}), ...(light ? { light: true } : {}), ...(look ? { look } : {}), ...(lit === undefined ? {} : lit ? { lit: true } : { dim: true }) },
+      data: { kind: l.kind, ...(mtu !== undefined ? { mtu } : {}), ...(severity.get(l.id) ? { problem: severity.get(l.id)! } : {}), ...(verified.has(l.id) ? { verified: true } : {}), ...(light ? { light: true } : {}), ...(look ? { look } : {}), ...(lit === undefined ? {} : lit ? { lit: true } : { dim: true }), ...(badge ? { conditions: badge } : {}) },
     };
     lastEdges.set(l.id, { key, edge: tag(edge) });
     return edge;

@@ -6,6 +6,7 @@
 import { copy, fittingShape, paste, remove } from '../../../shared/edit';
 import { autoLayout } from '../canvas/layout';
 import { METRIC_IDS } from '../../../shared/view/metrics';
+import { applyConditions, readConditions } from '../conditions/actions';
 import { deployAndMeasure } from '../results/actions';
 import type { ResultsTab } from '../store/index';
 import { cancelRun, guardUnsaved, openProject, pickFolder, runDeploy, runLab, saveProject, type Env } from '../actions';
@@ -27,6 +28,8 @@ const hasDoc = (s: Store): boolean => !!s.topology;
 const editable = (s: Store): boolean => !!s.topology && !lockReason(s);
 const idle = (s: Store): boolean => !!s.topology && !(s.run && !s.run.result);
 const labHosts = (s: Store): boolean => !!s.topology?.hosts.some((h) => h.target.type === 'lab');
+/** Some host is deployed: conditions act on deployed hosts (their underlay), never on a plan. */
+const deployed = (s: Store): boolean => idle(s) && Object.values(s.hostState).some((x) => x === 'up');
 
 export const COMMANDS: readonly Command[] = [
   { id: 'file.new', label: 'New project from a template…', group: 'File', shortcut: 'Mod+Alt+N', run: (env) => { if (guardUnsaved(env, 'new')) env.store.getState().setDialog({ type: 'new' }); } },
@@ -141,6 +144,9 @@ export const COMMANDS: readonly Command[] = [
   { id: 'lab.deploy', label: 'Deploy', group: 'Lab', shortcut: 'Mod+Enter', enabled: idle, run: (env) => void runDeploy(env, 'deploy') },
   { id: 'lab.teardown', label: 'Teardown', group: 'Lab', shortcut: 'Mod+Shift+T', enabled: idle, run: (env) => void runDeploy(env, 'teardown') },
   { id: 'lab.down', label: 'Lab down', group: 'Lab', shortcut: 'Mod+Shift+D', enabled: (s) => idle(s) && labHosts(s), run: (env) => void runLab(env, 'lab.down') },
+  { id: 'lab.applyConditions', label: 'Apply conditions (tc only, the tunnels stay)', group: 'Lab', shortcut: 'Mod+Alt+C', enabled: deployed, run: (env) => void applyConditions(env) },
+  { id: 'lab.clearConditions', label: 'Clear conditions on the hosts', group: 'Lab', enabled: deployed, run: (env) => void applyConditions(env, { clear: true }) },
+  { id: 'lab.readConditions', label: 'Read the conditions in force', group: 'Lab', enabled: (s) => hasDoc(s) && !!s.dir, run: (env) => void readConditions(env) },
   { id: 'results.deployMeasure', label: 'Deploy & measure (quick)', group: 'Results', shortcut: 'Mod+M', enabled: idle, run: (env) => void deployAndMeasure(env) },
   { id: 'results.deployMeasureWith', label: 'Deploy & measure with a suite…', group: 'Results', shortcut: 'Mod+Shift+M', enabled: idle, run: (env) => env.store.getState().setDialog({ type: 'measure', deploy: true }) },
   { id: 'results.measure', label: 'Measure…', group: 'Results', shortcut: 'Mod+Alt+M', enabled: idle, run: (env) => env.store.getState().setDialog({ type: 'measure', deploy: false }) },

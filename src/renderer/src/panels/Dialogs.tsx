@@ -218,8 +218,13 @@ function Help() {
 function Palette({ env }: { env: Env }) {
   const [q, setQ] = useState('');
   const [i, setI] = useState(0);
-  const state = useStore((s) => s);
-  const list = useMemo(() => COMMANDS.filter((c) => isEnabled(c, state) && c.label.toLowerCase().includes(q.toLowerCase())), [q, state]);
+  // The ids of the enabled commands, as one string: the palette re-renders when that set
+  // changes, not on every change anywhere in the store.
+  const enabledIds = useStore((s) => COMMANDS.filter((c) => isEnabled(c, s)).map((c) => c.id).join('\n'));
+  const list = useMemo(() => {
+    const on = new Set(enabledIds.split('\n'));
+    return COMMANDS.filter((c) => on.has(c.id) && c.label.toLowerCase().includes(q.toLowerCase()));
+  }, [q, enabledIds]);
   const run = (id: string): void => {
     close();
     void runCommand(env, id);

@@ -14,7 +14,7 @@ import type { HostKeyConsent, HostKeyReport } from '../../../shared/hostkeys';
 import { checkOnHostCommand, removePinCommand } from '../../../shared/hostkeys';
 import { Modal } from './Modal';
 
-const ACCEPT_LABEL = { deploy: 'Accept and deploy', teardown: 'Accept and tear down', 'deploy-measure': 'Accept, deploy and measure', measure: 'Accept and measure' } as const;
+const ACCEPT_LABEL = { deploy: 'Accept and deploy', teardown: 'Accept and tear down', 'deploy-measure': 'Accept, deploy and measure', measure: 'Accept and measure', conditions: 'Accept and apply the conditions' } as const;
 
 export function HostKeyDialog({ keys, retry, onAccept, onClose }: { keys: readonly HostKeyReport[]; retry?: keyof typeof ACCEPT_LABEL; onAccept: (accept: readonly HostKeyConsent[]) => void; onClose: () => void }) {
   const changed = keys.filter((k) => k.status === 'changed');

@@ -4,7 +4,6 @@
  * shown under the field. Text fields commit on Enter or when they lose focus (one undo step);
  * choices commit at once.
  */
-import { useState, type ReactNode } from 'react';
 import { z } from 'zod';
 import type { Diagnostic } from '../../../shared/diagnostics';
 import { fittingShape, renameHost, setLinkKind, updateHost, updateLink, updateProject } from '../../../shared/edit';
@@ -13,59 +12,8 @@ import { useChecked } from '../checker';
 import { fieldProblems, registry } from '../derived';
 import { store, useStore } from '../store/hooks';
 import { lockReason } from '../store/index';
-
-function Problems({ items }: { items: readonly Diagnostic[] | undefined }) {
-  if (!items?.length) return null;
-  return (
-    <ul className="field-problems">
-      {items.map((d, i) => (
-        <li key={i} className={`diag ${d.severity}`} role={d.severity === 'error' ? 'alert' : undefined}>
-          {d.message}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-function Field({ label, children, problems, hint }: { label: string; children: ReactNode; problems?: readonly Diagnostic[]; hint?: ReactNode }) {
-  return (
-    <label className={`field${problems?.some((d) => d.severity === 'error') ? ' invalid' : ''}`}>
-      <span className="field-label">{label}</span>
-      {children}
-      {hint ? <span className="field-hint">{hint}</span> : null}
-      <Problems items={problems} />
-    </label>
-  );
-}
-
-/** A text input that commits on Enter or blur; Escape puts the document's value back. */
-function TextInput({ value, onCommit, label, placeholder, disabled, type = 'text' }: { value: string; onCommit: (v: string) => void; label: string; placeholder?: string; disabled?: boolean; type?: 'text' | 'number' }) {
-  const [draft, setDraft] = useState(value);
-  const [from, setFrom] = useState(value);
-  if (from !== value) {
-    // The document changed under the field (undo, another edit): show its value.
-    setFrom(value);
-    setDraft(value);
-  }
-  const commit = (): void => {
-    if (draft !== value) onCommit(draft);
-  };
-  return (
-    <input
-      aria-label={label}
-      type={type}
-      value={draft}
-      placeholder={placeholder}
-      disabled={disabled}
-      onChange={(e) => setDraft(e.target.value)}
-      onBlur={commit}
-      onKeyDown={(e) => {
-        if (e.key === 'Enter') commit();
-        if (e.key === 'Escape') setDraft(value);
-      }}
-    />
-  );
-}
+import { LinkConditionsEditor, UplinkEditor } from './ConditionsEditor';
+import { Field, Problems, TextInput } from './fields';
 
 const edit = (fn: (t: Topology) => Topology | string): void => void store.getState().edit(fn);
 const numberOr = (v: string): number | string => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
@@ -112,6 +60,13 @@ function HostInspector({ host, problems }: { host: Host; problems: Map<string, D
           </Field>
           <label className="check"><input type="checkbox" checked={t.sudo} disabled={locked} onChange={(e) => setTarget({ sudo: e.target.checked })} /> run as root through sudo</label>
           <label className="check"><input type="checkbox" checked={t.password} disabled={locked} onChange={(e) => setTarget({ password: e.target.checked })} /> log in with a password (asked at deploy, never stored)</label>
+          <label className="check">
+            <input type="checkbox" aria-label="Apply conditions on this machine" checked={t.applyConditions === true} disabled={locked} onChange={(e) => setTarget({ applyConditions: e.target.checked || undefined })} /> let Overlab shape this machine’s network for link conditions
+          </label>
+          <span className="field-hint">
+            It changes the machine’s network: tc on {host.underlay.interface} (a queue per peer, with delay, loss or a rate limit) while the lab is deployed, removed at teardown. Off: conditions on its links are refused here.
+          </span>
+          <Problems items={problems.get('target.applyConditions')} />
         </div>
       ) : null}
       <Field label="LAN" problems={problems.get('lan')} hint="the site's network behind this host, e.g. 198.18.20.0/24; empty: none">
@@ -129,6 +84,7 @@ function HostInspector({ host, problems }: { host: Host; problems: Map<string, D
           <option value="iptables">iptables</option>
         </select>
       </Field>
+      <UplinkEditor host={host} problems={problems} locked={locked} />
     </section>
   );
 }
@@ -218,6 +174,7 @@ function LinkInspector({ link, problems, topology }: { link: Link; problems: Map
       <Field label="MTU override" problems={problems.get('mtu')} hint={computed !== undefined ? `computed: ${computed} (underlay ${topology.underlay.mtu} − ${topology.underlay.mtu - computed} B of headers)${planned ? `; planned: ${planned.mtu}, MSS ${planned.mss}` : ''}` : undefined}>
         <TextInput label="MTU override" type="number" value={link.mtu === undefined ? '' : String(link.mtu)} placeholder={computed !== undefined ? String(computed) : ''} disabled={locked} onCommit={(v) => edit((t) => updateLink(t, link.id, { mtu: v.trim() === '' ? undefined : (numberOr(v) as number) }))} />
       </Field>
+      <LinkConditionsEditor link={link} problems={problems} locked={locked} />
     </section>
   );
 }

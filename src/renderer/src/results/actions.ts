@@ -7,6 +7,7 @@
 import type { RunResults } from '../../../shared/measure/results';
 import type { HostKeyConsent } from '../../../shared/hostkeys';
 import { getRun, hostKeysStop, loadRuns, message, paintRun, refusedKeys, runDeploy, savedFirst, statesAfter, summaryOf, uiRunId, type Env } from '../actions';
+import { applyConditions } from '../conditions/actions';
 import type { HostKeyRetry } from '../store/index';
 
 export { loadRuns, paintRun } from '../actions';
@@ -52,6 +53,8 @@ export function retryWithKeys(env: Env, retry: HostKeyRetry, accept: readonly Ho
       return deployAndMeasure(env, retry.choice, accept);
     case 'measure':
       return measure(env, retry.choice, accept);
+    case 'conditions':
+      return applyConditions(env, { acceptHostKeys: accept });
   }
 }
 

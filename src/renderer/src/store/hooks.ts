@@ -2,7 +2,7 @@
 import type { TemporalState } from 'zundo';
 import { useStore as useZustand } from 'zustand';
 import type { Topology } from '../../../shared/schema';
-import { createOverlabStore, type Store } from './index';
+import { createOverlabStore, type Store } from './index.js';
 
 export const store = createOverlabStore();
 
