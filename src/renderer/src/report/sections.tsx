@@ -230,13 +230,13 @@ export function CampaignClusterTable({ analysis }: { analysis: CampaignAnalysis 
   return (
     <table className="report-table" data-table="clusters">
       <thead>
-        <tr><th>MTU</th><th>Cluster</th><th className="num">μ RTT</th><th className="num">σ</th><th>Members</th></tr>
+        <tr><th>MTU</th><th>Conditions</th><th>Cluster</th><th className="num">μ RTT</th><th className="num">σ</th><th>Members</th></tr>
       </thead>
       <tbody>
         {analysis.byMtu.flatMap((m) =>
           m.clusters.map((c, i) => (
-            <tr key={`${m.mtu}-${i}`}>
-              <td>{m.mtu}</td><th scope="row">{i + 1}</th><td className="num">{ms(c.mean)}</td><td className="num">{ms(c.sd)}</td><td>{c.cells.join(', ')}</td>
+            <tr key={`${m.mtu}-${m.conditions ?? 'none'}-${i}`}>
+              <td>{m.mtu}</td><td>{m.conditions ?? 'none'}</td><th scope="row">{i + 1}</th><td className="num">{ms(c.mean)}</td><td className="num">{ms(c.sd)}</td><td>{c.cells.join(', ')}</td>
             </tr>
           )),
         )}
@@ -262,7 +262,7 @@ export function CellTable({ campaign, analysis }: { campaign: CampaignFile; anal
           const f = figs.get(cell.id);
           return (
             <tr key={cell.id} data-cell={cell.id}>
-              <th scope="row">{cell.label} @ {cell.mtu}</th>
+              <th scope="row">{cell.label} @ {cell.mtu}{cell.conditions ? ` under ${cell.conditions}` : ''}</th>
               <td>{cell.status}{cell.reason ? `: ${cell.reason}` : ''}</td>
               <td className="num">{ms(f?.rtt?.mean)}</td>
               <td className="num">{ms(f?.rtt?.sd)}</td>
