@@ -17,6 +17,8 @@ import type { CampaignAnalysis, KindFigures } from '../measure/campaign.js';
 import type { Direction, RunResults, TestRecord } from '../measure/results.js';
 import type { MeasuredPath } from '../measure/targets.js';
 import { cdf, density, describe, histogram } from '../stats/index.js';
+import { runConditions, runConditionsText } from './conditions.js';
+import { figuresOfRun, valueOf, type Metric } from './metrics.js';
 
 // ---------------------------------------------------------------------------------------------
 // The spec
@@ -560,6 +562,54 @@ export function runRttBoxplot(r: RunResults): BoxplotChart | EmptyChart {
 /** The paper's figures for one run. */
 export function runFigures(r: RunResults): ChartSpec[] {
   return [runRttSorted(r), ...runRttClusters(r), runRttBoxplot(r), runBandwidth(r, 'tcp'), runBandwidth(r, 'udp'), ...runNetperf(r), runRttByMtu(r)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two runs side by side (the run comparison's charts)
+
+/**
+ * Two runs' per-link figures side by side: RTT mean (with its 95 % interval) and TCP/UDP each
+ * way, a bar per run, the links of the later run matched to the earlier's by id, else by their
+ * two hosts (as the drawing's comparison matches them). Each series names its run and the
+ * conditions it was measured under; each link's label names its conditions where they changed.
+ */
+export function runsCompared(before: RunResults, after: RunResults): (BarChart | EmptyChart)[] {
+  const fb = figuresOfRun(before);
+  const fa = figuresOfRun(after);
+  const cb = runConditions(before);
+  const ca = runConditions(after);
+  const pair = (x: { hostIds: { a: string; b: string } }): string => [x.hostIds.a, x.hostIds.b].sort().join('|');
+  const rows = after.links.map((l) => ({ l, old: before.links.find((x) => x.id === l.id) ?? before.links.find((x) => pair(x) === pair(l)) }));
+  const label = (r: RunResults): string => `run ${r.runId} (conditions ${runConditionsText(r)})`;
+  const chart = (metric: Metric, direction: Direction, id: string, title: string, y: Axis): BarChart | EmptyChart => {
+    const v = (r: RunResults, f: ReturnType<typeof figuresOfRun>, linkId: string | undefined) => (linkId ? valueOf(f.get(`${linkId}.tunnel`), metric, direction) : undefined);
+    const bar = (x: ReturnType<typeof v>, ref: string): Bar | null => (x ? { value: x.value, ...(x.low !== undefined && x.high !== undefined ? { low: x.low, high: x.high } : {}), ref } : null);
+    const kept = rows.filter((x) => v(after, fa, x.l.id) || v(before, fb, x.old?.id));
+    if (kept.length === 0) return empty(id, title, 'Neither run has this figure.');
+    return {
+      kind: 'bar',
+      id,
+      title,
+      x: { label: 'Link' },
+      y,
+      categories: kept.map(({ l, old }) => {
+        const was = old ? cb.get(old.id)?.badge : undefined;
+        const now = ca.get(l.id)?.badge;
+        return { id: l.id, label: `${l.a} — ${l.b}${(was ?? '') !== (now ?? '') ? ` (${was || 'none'} → ${now || 'none'})` : now ? ` (${now})` : ''}` };
+      }),
+      series: [
+        { key: 'before', label: label(before), tone: 0, values: kept.map(({ old }) => bar(v(before, fb, old?.id), `${old?.id}.tunnel`)) },
+        { key: 'after', label: label(after), tone: 1, values: kept.map(({ l }) => bar(v(after, fa, l.id), `${l.id}.tunnel`)) },
+      ],
+      note: 'Each link\'s tunnel in the two runs; error bars: 95 % intervals where the run has them. Conditions are those read back from tc when each run started.',
+    };
+  };
+  return [
+    chart('rtt-mean', 'forward', 'compare:rtt', 'Mean RTT per link, the two runs side by side', MS),
+    chart('tcp', 'forward', 'compare:tcp:forward', 'TCP throughput a → b per link, the two runs side by side', MBPS),
+    chart('tcp', 'reverse', 'compare:tcp:reverse', 'TCP throughput b → a per link, the two runs side by side', MBPS),
+    chart('udp', 'forward', 'compare:udp:forward', 'UDP throughput a → b per link, the two runs side by side', MBPS),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { leanOf, type RunResults } from '../measure/results.js';
 import { defaultRegistry } from '../tunnels/index.js';
+import { runsCompared } from './charts.js';
 import { conditionMismatch, conditionsBadge, conditionsChange, runConditions, runConditionsText } from './conditions.js';
 import { diff, heatmap } from './heatmap.js';
 import { matrix } from './matrix.js';
@@ -120,5 +121,25 @@ describe('the matrix and the per-link table have a conditions column', () => {
     const row = linkRows(rate, defaultRegistry).find((r) => r.linkId === link.id)!;
     expect(row.conditions).toEqual({ text: 'a → b 40 Mbit/s; b → a 80 Mbit/s', badge: '40M | 80M', aToB: { asked: '40 Mbit/s', inForce: '40 Mbit/s' }, bToA: { asked: '80 Mbit/s', inForce: '80 Mbit/s' }, mismatch: [] });
     expect(linkRows(none, defaultRegistry)[0]!.conditions).toBeUndefined();
+  });
+});
+
+describe("the charts' comparison of two runs", () => {
+  it("puts each link's figures of the two runs side by side, each run named with its conditions", () => {
+    const specs = runsCompared(none, rate);
+    expect(specs.map((s) => s.id)).toEqual(['compare:rtt', 'compare:tcp:forward', 'compare:tcp:reverse', 'compare:udp:forward']);
+    const tcp = specs[1]!;
+    if (tcp.kind !== 'bar') throw new Error(`expected a bar chart, got ${tcp.kind}`);
+    expect(tcp.series.map((s) => s.label)).toEqual([`run ${none.runId} (conditions none)`, `run ${rate.runId} (conditions 40 Mbit/s a→b, 80 Mbit/s b→a)`]);
+    expect(tcp.categories).toEqual([{ id: link.id, label: `${link.a} — ${link.b} (none → 40M | 80M)` }]);
+    const tp = (r: RunResults, k: string) => r.summary.paths[`${link.id}.tunnel`]!.throughput[k]!.mbps.mean;
+    expect(tcp.series[0]!.values[0]!.value).toBe(tp(none, 'iperf3-tcp:forward'));
+    expect(tcp.series[1]!.values[0]!.value).toBe(tp(rate, 'iperf3-tcp:forward'));
+    const rev = specs[2]!;
+    if (rev.kind !== 'bar') throw new Error('expected a bar chart');
+    expect(rev.series[1]!.values[0]!.value).toBe(tp(rate, 'iperf3-tcp:reverse'));
+    const rtt = specs[0]!;
+    if (rtt.kind !== 'bar') throw new Error('expected a bar chart');
+    expect(rtt.series[1]!.values[0]!.value).toBe(rate.summary.paths[`${link.id}.tunnel`]!.rtt!.ms.mean);
   });
 });
