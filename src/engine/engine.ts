@@ -227,10 +227,12 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
         });
         return { runId: r.runId, dir: r.dir, status: r.results.status, problems: r.results.problems, tests: r.results.tests.length };
       }),
-    'campaign.run': ({ dir, runId, campaignId, kinds, mtus, suite, repeat, duration, resume }) =>
+    'campaign.run': ({ dir, runId, campaignId, kinds, mtus, conditions, suite, repeat, duration, resume }) =>
       runs.run('campaign', runId, async (run) => {
         const { campaign } = await import('./campaign/run.js');
-        const { parseKindSpec } = await import('../shared/measure/campaign.js');
+        const { parseKindSpec, parseConditionsList } = await import('../shared/measure/campaign.js');
+        const conds = parseConditionsList(conditions ?? []);
+        if (typeof conds === 'string') throw new ApiError('invalid-arguments', `conditions: ${conds}`);
         const specs = (kinds ?? []).includes('all') ? registry.kinds.map((k) => ({ kind: k.id, options: {} })) : (kinds ?? []).map(parseKindSpec);
         const bad = specs.filter((s): s is string => typeof s === 'string');
         if (bad.length) throw new ApiError('invalid-arguments', bad.join('; '));
@@ -239,6 +241,7 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
           id: campaignId ?? run.id,
           kinds: specs as Exclude<(typeof specs)[number], string>[],
           mtus: mtus ?? [1500],
+          conditions: conds,
           suite: suite ?? 'quick',
           ...(repeat ? { repeat } : {}),
           ...(duration ? { duration } : {}),

@@ -264,7 +264,7 @@ export interface OverlabApi {
    * The paper's study: for each kind × underlay MTU, re-plan, deploy, measure, tear down.
    * Resumable (`resume` with the campaign's id: finished cells are skipped).
    */
-  'campaign.run': (args: RunArgs & { dir: string; campaignId?: string; kinds?: readonly string[]; mtus?: readonly number[]; suite?: string; repeat?: number; duration?: number; resume?: boolean }) => { id: string; dir: string; campaign: CampaignFile; analysis: CampaignAnalysis };
+  'campaign.run': (args: RunArgs & { dir: string; campaignId?: string; kinds?: readonly string[]; mtus?: readonly number[]; /** Preset ids or none: each cell's project gets one on every link (default none). */ conditions?: readonly string[]; suite?: string; repeat?: number; duration?: number; resume?: boolean }) => { id: string; dir: string; campaign: CampaignFile; analysis: CampaignAnalysis };
   'campaigns.list': (args: { dir: string }) => readonly { id: string; createdAt: string; updatedAt: string; suite: string; cells: number; done: number }[];
   'campaigns.get': (args: { dir: string; campaignId: string }) => { campaign: CampaignFile; analysis: CampaignAnalysis };
   /**
@@ -400,6 +400,7 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
     campaignId: runId.optional(),
     kinds: z.array(z.string().min(1)).min(1).optional(),
     mtus: z.array(z.number().int().min(576).max(9216)).min(1).optional(),
+    conditions: z.array(z.string().min(1).max(64)).min(1).max(16).optional(),
     suite: z.string().optional(),
     repeat: z.number().int().min(1).max(100).optional(),
     duration: z.number().int().min(1).max(3600).optional(),

@@ -86,6 +86,13 @@ export interface Preset {
 export const PRESETS: readonly Preset[] = [
   { id: 'lan', label: 'Wired LAN', description: 'a switched LAN: nothing added (the lab link as it is)', link: {}, uplink: { up: {}, down: {} } },
   {
+    id: 'fast-ethernet',
+    label: 'Fast Ethernet',
+    description: 'a 100 Mbit/s wired link: the rate only, no delay or loss (htb alone: applies on kernels without netem)',
+    link: { rate: 100 },
+    uplink: { up: { rate: 100 }, down: { rate: 100 } },
+  },
+  {
     id: 'isp-wan',
     label: 'WAN between ISP sites',
     description: "the paper's dummy WAN of ISP sites: 20 ms each way (40 ms RTT), 1 ms normal jitter, 0.1 % loss",

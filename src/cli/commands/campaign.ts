@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { CampaignAnalysis, CampaignFile } from '../../shared/measure/campaign.js';
+import { NO_CONDITIONS, type CampaignAnalysis, type CampaignFile } from '../../shared/measure/campaign.js';
+import { describe as describeCondition, linkDirections, presetOf } from '../../shared/conditions.js';
 import { newRunId } from '../../engine/runs.js';
 import { call, Exit, intArg, projectFile, type CliCommand, type Io } from '../common.js';
 
@@ -7,12 +8,21 @@ const f = (x: number | undefined, digits = 3): string => (x === undefined || !Nu
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 const mtuList = (v: string): number[] => list(v).map((m) => intArg('--mtu')(m));
 
-/** The paper's whole matrix: every kind of the catalogue at both MTUs it measured, with its suite. */
+/** The paper's whole matrix: every kind of the catalogue at both MTUs it measured, with its suite (and no conditions: the paper's lab wire). */
 const PAPER = { kinds: ['all'], mtus: [1500, 9000], suite: 'paper' };
 
+/** "isp-wan (20 ms ± 1 ms normal, 0.1 % loss each way)", "none (the lab's wire as it is)". */
+export function conditionsHeading(id: string): string {
+  if (id === NO_CONDITIONS) return "none (the lab's wire as it is)";
+  const d = linkDirections({ preset: id });
+  const same = describeCondition(d.aToB) === describeCondition(d.bToA);
+  return `${id} (${presetOf(id)?.label ?? id}: ${same ? `${describeCondition(d.aToB)} each way` : `a→b ${describeCondition(d.aToB)}, b→a ${describeCondition(d.bToA)}`})`;
+}
+
 export function printCampaign(io: Io, c: CampaignFile, a: CampaignAnalysis): void {
+  const several = (c.conditions?.length ?? 0) > 0;
   for (const m of a.byMtu) {
-    io.out(`\nunderlay MTU ${m.mtu}: kinds by mean RTT (the paper's Figure 7)\n`);
+    io.out(`\nunderlay MTU ${m.mtu}${several ? `, conditions ${conditionsHeading(m.conditions)}` : ''}: kinds by mean RTT (the paper's Figure 7)\n`);
     io.out(`${'#'.padEnd(3)} ${'KIND'.padEnd(34)} ${'RTT ms'.padEnd(9)} ${'±95%'.padEnd(8)} ${'σ'.padEnd(8)} ${'TCP Mbit/s'.padEnd(11)} UDP Mbit/s\n`);
     m.sorted.forEach((id, i) => {
       const k = a.cells.find((x) => x.cell === id)!;
@@ -23,7 +33,7 @@ export function printCampaign(io: Io, c: CampaignFile, a: CampaignAnalysis): voi
     if (m.clusters.length) io.out(`clusters: ${m.clusters.map((k, i) => `#${i + 1} μ ${f(k.mean)} σ ${f(k.sd)} ms: ${k.cells.map((id) => a.cells.find((x) => x.cell === id)?.label ?? id).join(', ')}`).join(' | ')}\n`);
   }
   const skipped = c.cells.filter((x) => x.status === 'skipped' || x.status === 'failed');
-  for (const s of skipped) io.out(`${s.status} ${s.label} @ ${s.mtu}: ${s.reason ?? ''}\n`);
+  for (const s of skipped) io.out(`${s.status} ${s.label} @ ${s.mtu}${s.conditions ? ` under ${s.conditions}` : ''}: ${s.reason ?? ''}\n`);
 }
 
 /** `overlab campaign DIR --kinds …|all --mtu 1500,9000`: the paper's study, automated and resumable. */
@@ -32,19 +42,24 @@ export const campaignCommand: CliCommand = {
   register: (program, ctx) =>
     program
       .command('campaign')
-      .description('for each kind × underlay MTU: re-plan, deploy, measure, tear down; compare the kinds (resumable)')
+      .description('for each kind × underlay MTU × conditions: re-plan, deploy, measure, tear down; compare the kinds (resumable)')
       .argument('<dir>', 'project folder (its hosts and links; every link takes each kind in turn)')
       .option('--kinds <k1,k2|all>', 'kinds to compare, each KIND or KIND:option=value (e.g. wireguard:implementation=go), or all', list)
       .option('--mtu <m1,m2>', 'underlay MTUs (e.g. 1500,9000; an MTU sweep: 576,1000,1280,1500)', mtuList)
+      .option('--conditions <c1,c2>', 'link conditions presets, each on every link of a cell, or none (e.g. none,isp-wan,wifi; default none); kinds are compared under each', list)
       .option('--suite <name>', 'measurement suite for every cell (default quick)')
       .option('--repeat <n>', 'repetitions per cell', intArg('--repeat'))
       .option('--duration <s>', 'seconds per test', intArg('--duration'))
       .option('--preset <name>', "paper: the paper's whole matrix (every kind, MTU 1500 and 9000, the paper suite)")
       .option('--resume <id>', 'resume an interrupted campaign: its finished cells are skipped')
       .option('--json', 'print the campaign and its analysis as JSON')
-      .action(async (dir: string, o: { kinds?: string[]; mtu?: number[]; suite?: string; repeat?: number; duration?: number; preset?: string; resume?: string; json?: boolean }) => {
+      .action(async (dir: string, o: { kinds?: string[]; mtu?: number[]; conditions?: string[]; suite?: string; repeat?: number; duration?: number; preset?: string; resume?: string; json?: boolean }) => {
         if (o.preset && o.preset !== 'paper') {
           ctx.io.err(`overlab campaign: --preset: "${o.preset}" is not a preset; use paper\n`);
+          throw new Exit(2);
+        }
+        if (o.resume && o.conditions) {
+          ctx.io.err(`overlab campaign: --conditions: a resumed campaign keeps its own conditions (in its campaign.json); leave --conditions out\n`);
           throw new Exit(2);
         }
         const preset = o.preset ? PAPER : undefined;
@@ -67,7 +82,7 @@ export const campaignCommand: CliCommand = {
               dir,
               runId,
               campaignId: o.resume ?? runId,
-              ...(o.resume ? { resume: true } : { kinds: o.kinds ?? preset?.kinds ?? [], mtus: o.mtu ?? preset?.mtus ?? [1500] }),
+              ...(o.resume ? { resume: true } : { kinds: o.kinds ?? preset?.kinds ?? [], mtus: o.mtu ?? preset?.mtus ?? [1500], ...(o.conditions ? { conditions: o.conditions } : {}) }),
               ...(o.suite || preset ? { suite: o.suite ?? preset!.suite } : {}),
               ...(o.repeat ? { repeat: o.repeat } : {}),
               ...(o.duration ? { duration: o.duration } : {}),

@@ -1,6 +1,7 @@
 /**
- * `overlab campaign`: for each kind × underlay MTU, a cell project (the project's hosts and
- * links, every link of that kind, that MTU) in campaigns/<id>/cells/<cell>/ — lab up (lab
+ * `overlab campaign`: for each kind × underlay MTU × conditions, a cell project (the project's
+ * hosts and links, every link of that kind, that MTU, that conditions preset — the link's own
+ * conditions replaced, none: no conditions at all) in campaigns/<id>/cells/<cell>/ — lab up (lab
  * hosts), deploy, measure (its run in the project's runs/, tagged with the campaign), tear
  * down, lab down. campaign.json is rewritten after every cell, so a campaign interrupted
  * anywhere resumes at the first unfinished cell (`--resume ID`). A cell whose kind the hosts
@@ -10,7 +11,10 @@
 import path from 'node:path';
 import { hostFailed } from '../../shared/deploy.js';
 import { hasErrors } from '../../shared/diagnostics.js';
-import { analyseCampaign, CAMPAIGN_FORMAT, CAMPAIGN_VERSION, cellId, kindFigures, newCampaign, specLabel, type CampaignAnalysis, type CampaignFile, type Cell, type KindSpec } from '../../shared/measure/campaign.js';
+import { linkDirections, needsNetem } from '../../shared/conditions.js';
+import { analyseCampaign, CAMPAIGN_FORMAT, CAMPAIGN_VERSION, cellId, conditionsOf, kindFigures, newCampaign, NO_CONDITIONS, specLabel, type CampaignAnalysis, type CampaignFile, type Cell, type KindSpec } from '../../shared/measure/campaign.js';
+import type { RunResults } from '../../shared/measure/results.js';
+import { sameCondition } from '../../shared/view/conditions.js';
 import { RUN_ID_RE, type ProgressEvent } from '../../shared/api.js';
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
@@ -29,6 +33,8 @@ export interface CampaignOptions {
   readonly id: string;
   readonly kinds: readonly KindSpec[];
   readonly mtus: readonly number[];
+  /** Conditions presets (or none), each cell's project gets one on every link; default none only. */
+  readonly conditions?: readonly string[];
   readonly suite: string;
   readonly repeat?: number;
   readonly duration?: number;
@@ -82,15 +88,40 @@ export async function readCampaign(projectDir: string, id: string): Promise<Camp
   return c as CampaignFile;
 }
 
-/** The cell's project: the same hosts (ids, LANs, targets) and links, every link of the cell's kind, the cell's MTU. */
-function cellTopology(t: Topology, cell: Cell): Topology {
+/**
+ * The cell's project: the same hosts (ids, LANs, targets) and links, every link of the cell's
+ * kind, the cell's MTU, the cell's conditions preset on every link. The project's own conditions
+ * (links' and uplinks') do not ride along: a cell is measured under its conditions alone, so that
+ * cells under one preset compare.
+ */
+export function cellTopology(t: Topology, cell: Cell): Topology {
+  const cond = conditionsOf(cell);
   return {
     ...t,
-    name: `${t.name} — ${cell.label} at MTU ${cell.mtu}`,
+    name: `${t.name} — ${cell.label} at MTU ${cell.mtu}${cond === NO_CONDITIONS ? '' : ` under ${cond}`}`,
     underlay: { ...t.underlay, mtu: cell.mtu },
+    hosts: t.hosts.map(({ uplink: _uplink, ...h }) => h),
     // A link's MTU override belonged to its old kind: the cell's kind gets its computed MTU.
-    links: t.links.map(({ mtu: _override, ...l }) => ({ ...l, kind: cell.kind, options: { ...cell.options } })),
+    links: t.links.map(({ mtu: _override, conditions: _own, ...l }) => ({ ...l, kind: cell.kind, options: { ...cell.options }, ...(cond === NO_CONDITIONS ? {} : { conditions: { preset: cond } }) })),
   };
+}
+
+/**
+ * Why a cell's run cannot stand for its conditions, or undefined: every link must have been
+ * measured under the preset (read back), and a cell under none under nothing. A run without a
+ * record where conditions were asked was measured over a perfect wire — not what the cell says.
+ */
+export function conditionsProblem(cell: Cell, r: RunResults): string | undefined {
+  const cond = conditionsOf(cell);
+  const want = linkDirections(cond === NO_CONDITIONS ? undefined : { preset: cond });
+  const held = new Map((r.conditions?.links ?? []).map((l) => [l.linkId, l]));
+  for (const l of r.links) {
+    const got = held.get(l.id);
+    if (!sameCondition(got?.aToB.inForce, want.aToB) || !sameCondition(got?.bToA.inForce, want.bToA)) {
+      return got ? `link ${l.a} — ${l.b} was measured under other conditions than ${cond} (read back from tc)` : `link ${l.a} — ${l.b} has no conditions recorded: ${cond}'s were not applied, and its figures are a perfect wire's`;
+    }
+  }
+  return undefined;
 }
 
 /** The analysis of every finished cell, from their results files. */
@@ -104,8 +135,15 @@ export async function campaignAnalysis(projectDir: string, c: CampaignFile): Pro
       // A run folder removed by hand: the cell counts as not measured.
     }
   }
-  return analyseCampaign(figures);
+  return analyseCampaign(figures, c.conditions ?? []);
 }
+
+const where = (cell: Cell): string => `${cell.label} @ MTU ${cell.mtu}${cell.conditions ? ` under ${cell.conditions}` : ''}`;
+/** The cell's preset needs netem (delay, loss…) somewhere: a kernel without it refuses it. */
+const netemCell = (cell: Cell): boolean => {
+  const d = linkDirections(cell.conditions ? { preset: cell.conditions } : undefined);
+  return needsNetem(d.aToB) || needsNetem(d.bToA);
+};
 
 export async function campaign(projectDir: string, registry: Registry, opts: CampaignOptions): Promise<CampaignOutcome> {
   const snap = await openProject(projectDir, registry);
@@ -118,7 +156,7 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
   else {
     for (const s of opts.kinds) if (!registry.kinds.some((k) => k.id === s.kind)) throw new ApiError('invalid-arguments', `unknown tunnel kind "${s.kind}"; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}`);
     if (await statFile(file)) throw new ApiError('invalid-arguments', `campaign ${opts.id} exists already: resume it with --resume ${opts.id}, or give another id`);
-    c = newCampaign(opts.id, base.name, opts.kinds, opts.mtus, opts.suite, opts.repeat ?? 1, opts.duration);
+    c = newCampaign(opts.id, base.name, opts.kinds, opts.mtus, opts.suite, opts.repeat ?? 1, opts.duration, opts.conditions);
   }
   await ensureDir(dir, 0o755);
   const save = async (): Promise<void> => {
@@ -131,7 +169,7 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
   const { measure } = await import('../measure/run.js');
   const total = c.cells.length;
   const emit = (cell: Cell, step: string, status: ProgressEvent['status'], msg?: string): void =>
-    opts.onProgress?.({ operation: 'campaign', step, status, message: `${cell.label} @ MTU ${cell.mtu}${msg ? `: ${msg}` : ''}`, fraction: c.cells.filter((x) => x.status !== 'pending').length / total });
+    opts.onProgress?.({ operation: 'campaign', step, status, message: `${where(cell)}${msg ? `: ${msg}` : ''}`, fraction: c.cells.filter((x) => x.status !== 'pending').length / total });
 
   for (const cell of c.cells) {
     if (opts.signal?.aborted) break;
@@ -172,8 +210,10 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
       if (!run.ok) {
         const failed = run.hosts.filter(hostFailed);
         const reason = failed.map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('; ') || run.diagnostics.map((d) => d.message).join('; ');
-        // The kernel (or a missing package) cannot carry the kind: a skipped cell, with the preflight's reason.
-        cell.status = failed.length > 0 && failed.every((h) => h.failedStep === 'preflight') ? 'skipped' : 'failed';
+        // The kernel (or a missing package) cannot carry the kind, or netem's conditions (refused
+        // before anything changed): a skipped cell, with the preflight's or the refusal's reason.
+        const cannot = (h: (typeof failed)[number]): boolean => h.failedStep === 'preflight' || (h.failedStep === 'conditions' && netemCell(cell) && /netem/.test(h.error ?? ''));
+        cell.status = failed.length > 0 && failed.every(cannot) ? 'skipped' : 'failed';
         cell.reason = reason;
         emit(cell, 'deploy', 'failed', reason);
         continue;
@@ -186,10 +226,10 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
         ...(c.duration ? { duration: c.duration } : {}),
         repeat: c.repeat,
         runsDir: path.join(projectDir, 'runs'),
-        campaign: { id: c.id, kind: cell.label, mtu: cell.mtu },
+        campaign: { id: c.id, kind: cell.label, mtu: cell.mtu, ...(cell.conditions ? { conditions: cell.conditions } : {}) },
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.password ? { password: opts.password } : {}),
-        ...(opts.onProgress ? { onProgress: (e) => opts.onProgress!({ ...e, operation: 'campaign', message: `${cell.label} @ ${cell.mtu}: ${e.message ?? e.step}` }) } : {}),
+        ...(opts.onProgress ? { onProgress: (e) => opts.onProgress!({ ...e, operation: 'campaign', message: `${where(cell)}: ${e.message ?? e.step}` }) } : {}),
       });
       cell.runId = runId;
       if (m.results.status === 'cancelled') {
@@ -197,8 +237,10 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
         cell.status = 'pending';
         cell.reason = 'interrupted';
       } else {
-        cell.status = m.results.status === 'failed' ? 'failed' : 'done';
-        if (m.results.problems.length) cell.reason = m.results.problems.join('; ');
+        const notUnder = m.results.status === 'failed' ? undefined : conditionsProblem(cell, m.results);
+        cell.status = m.results.status === 'failed' || notUnder ? 'failed' : 'done';
+        const why = [...(notUnder ? [notUnder] : []), ...m.results.problems];
+        if (why.length) cell.reason = why.join('; ');
       }
     } catch (e) {
       if (opts.signal?.aborted) cell.reason = 'interrupted';

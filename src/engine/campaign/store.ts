@@ -22,6 +22,7 @@ export const campaignShape: Check = obj({
   suite: str,
   repeat: num,
   duration: opt(num),
+  conditions: opt(arr(str)),
   cells: arr(
     obj({
       id: str,
@@ -29,6 +30,7 @@ export const campaignShape: Check = obj({
       label: str,
       options: rec(anyOf('a string, a number or true/false', str, num, bool)),
       mtu: num,
+      conditions: opt(str),
       status: lit('pending', 'done', 'skipped', 'failed'),
       runId: opt(runIdOf),
       reason: opt(str),

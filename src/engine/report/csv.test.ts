@@ -114,3 +114,27 @@ describe('report.pdf arguments', () => {
     expect(ARGUMENTS['report.pdf'].safeParse({ dir: '/p', format: 'docx' }).success).toBe(false);
   });
 });
+
+describe('reportCsv with link conditions', () => {
+  // tests/fixtures/results/rate2: a real run under a→b 40 Mbit/s, b→a 80 Mbit/s (read back from tc).
+  const rate = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../../tests/fixtures/results/rate2/rate/results.json'), 'utf8')) as RunResults;
+  const none = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../../tests/fixtures/results/rate2/none/results.json'), 'utf8')) as RunResults;
+  const col = (name: (typeof CSV_COLUMNS)[number]): number => CSV_COLUMNS.indexOf(name);
+
+  it("gives each row the conditions of its link direction, asked and in force: a→b for forward throughput, b→a for reverse, both for a round trip", () => {
+    const rows = parseCsv(reportCsv([{ results: rate }], defaultRegistry)).slice(1);
+    const of = (metric: string): string[] => rows.find((x) => x[col('metric')] === metric)!;
+    expect([of('tcp_forward')[col('conditions_asked')], of('tcp_forward')[col('conditions_in_force')]]).toEqual(['40 Mbit/s', '40 Mbit/s']);
+    expect(of('tcp_reverse')[col('conditions_in_force')]).toBe('80 Mbit/s');
+    expect(of('rtt_mean')[col('conditions_in_force')]).toBe('a→b 40 Mbit/s; b→a 80 Mbit/s');
+    // The figure the row carries is one measured under that limit.
+    expect(Number(of('tcp_forward')[col('value')])).toBeLessThan(40);
+    expect(Number(of('tcp_reverse')[col('value')])).toBeLessThan(80);
+    expect(Number(of('tcp_reverse')[col('value')])).toBeGreaterThan(40);
+  });
+
+  it('leaves the columns empty for a run measured under none', () => {
+    const rows = parseCsv(reportCsv([{ results: none }], defaultRegistry)).slice(1);
+    for (const row of rows) expect([row[col('conditions_asked')], row[col('conditions_in_force')]]).toEqual(['', '']);
+  });
+});

@@ -27,7 +27,7 @@ export function csvLine(fields: readonly CsvValue[]): string {
   return `${fields.map(csvField).join(',')}\r\n`;
 }
 
-export const CSV_COLUMNS = ['run_id', 'campaign_cell', 'link_id', 'link', 'kind', 'layer', 'encrypted', 'underlay_mtu', 'mtu', 'mss', 'overhead_bytes', 'metric', 'unit', 'value', 'ci95_low', 'ci95_high', 'underlay_value', 'relative_value', 'relative_unit'] as const;
+export const CSV_COLUMNS = ['run_id', 'campaign_cell', 'link_id', 'link', 'kind', 'layer', 'encrypted', 'underlay_mtu', 'mtu', 'mss', 'overhead_bytes', 'metric', 'unit', 'value', 'ci95_low', 'ci95_high', 'underlay_value', 'relative_value', 'relative_unit', 'conditions_asked', 'conditions_in_force'] as const;
 
 interface MetricColumn {
   readonly metric: string;
@@ -36,6 +36,8 @@ interface MetricColumn {
   readonly ci?: (r: LinkRow) => readonly [number, number] | undefined;
   readonly underlay?: (r: LinkRow) => number | undefined;
   readonly relative?: { readonly unit: string; readonly value: (r: LinkRow) => number | undefined };
+  /** The link direction the figure is of (throughput, UDP loss); absent: a round trip, which crosses both. */
+  readonly direction?: 'aToB' | 'bToA';
 }
 
 /** The metrics of a link row, in the report table's order. */
@@ -45,13 +47,25 @@ const METRIC_COLUMNS: readonly MetricColumn[] = [
   { metric: 'rtt_p95', unit: 'ms', value: (r) => r.rttP95Ms },
   { metric: 'jitter', unit: 'ms', value: (r) => r.jitterMs },
   { metric: 'loss', unit: '%', value: (r) => r.lossPercent },
-  { metric: 'tcp_forward', unit: 'Mbit/s', value: (r) => r.tcpForwardMbps, underlay: (r) => r.underlay.tcpForwardMbps, relative: { unit: '% of underlay', value: (r) => r.relative.tcpKeptPercent } },
-  { metric: 'tcp_reverse', unit: 'Mbit/s', value: (r) => r.tcpReverseMbps },
-  { metric: 'udp_forward', unit: 'Mbit/s', value: (r) => r.udpForwardMbps, relative: { unit: '% of underlay', value: (r) => r.relative.udpKeptPercent } },
-  { metric: 'udp_loss', unit: '%', value: (r) => r.udpLossPercent },
+  { metric: 'tcp_forward', unit: 'Mbit/s', value: (r) => r.tcpForwardMbps, underlay: (r) => r.underlay.tcpForwardMbps, relative: { unit: '% of underlay', value: (r) => r.relative.tcpKeptPercent }, direction: 'aToB' },
+  { metric: 'tcp_reverse', unit: 'Mbit/s', value: (r) => r.tcpReverseMbps, direction: 'bToA' },
+  { metric: 'udp_forward', unit: 'Mbit/s', value: (r) => r.udpForwardMbps, relative: { unit: '% of underlay', value: (r) => r.relative.udpKeptPercent }, direction: 'aToB' },
+  { metric: 'udp_loss', unit: '%', value: (r) => r.udpLossPercent, direction: 'aToB' },
   { metric: 'cpu', unit: '%', value: (r) => r.cpuPercent },
   { metric: 'cpu_per_gbps', unit: '% per Gbit/s', value: (r) => r.cpuPerGbps },
 ];
+
+/**
+ * The conditions of a row's link direction, asked and in force (read back): one direction's for a
+ * directional figure, both (`a→b …; b→a …`) for a round trip; empty when the run had none.
+ */
+function conditionsOf(row: LinkRow, d: MetricColumn['direction']): [string | undefined, string | undefined] {
+  const c = row.conditions;
+  if (!c) return [undefined, undefined];
+  if (d) return [c[d].asked, c[d].inForce];
+  const both = (k: 'asked' | 'inForce'): string => (c.aToB[k] === c.bToA[k] ? c.aToB[k] : `a→b ${c.aToB[k]}; b→a ${c.bToA[k]}`);
+  return [both('asked'), both('inForce')];
+}
 
 /** The rows of one run (no header). `cell` names the campaign cell the run measured. */
 export function runCsvRows(r: RunResults, registry: Registry, cell?: string): string {
@@ -59,7 +73,7 @@ export function runCsvRows(r: RunResults, registry: Registry, cell?: string): st
   for (const row of linkRows(r, registry)) {
     for (const m of METRIC_COLUMNS) {
       const ci = m.ci?.(row);
-      out += csvLine([r.runId, cell, row.linkId, row.link, row.kind, row.layer, row.encrypted, row.underlayMtu, row.mtu, row.mss, row.overheadBytes, m.metric, m.unit, m.value(row), ci?.[0], ci?.[1], m.underlay?.(row), m.relative?.value(row), m.relative?.unit]);
+      out += csvLine([r.runId, cell, row.linkId, row.link, row.kind, row.layer, row.encrypted, row.underlayMtu, row.mtu, row.mss, row.overheadBytes, m.metric, m.unit, m.value(row), ci?.[0], ci?.[1], m.underlay?.(row), m.relative?.value(row), m.relative?.unit, ...conditionsOf(row, m.direction)]);
     }
   }
   return out;

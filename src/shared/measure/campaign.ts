@@ -1,14 +1,32 @@
 /**
- * A campaign: the paper's study as one unattended job — for each tunnel kind × underlay MTU,
- * re-plan the project with that kind on every link, deploy, measure, tear down. `campaign.json`
- * records each cell as it ends (so an interrupted campaign resumes where it stopped); the
- * comparison across kinds is computed from the cells' results.json files alone.
+ * A campaign: the paper's study as one unattended job — for each tunnel kind × underlay MTU ×
+ * link conditions, re-plan the project with that kind on every link (and that conditions preset
+ * on every link), deploy, measure, tear down. `campaign.json` records each cell as it ends (so an
+ * interrupted campaign resumes where it stopped); the comparison across kinds is computed from
+ * the cells' results.json files alone, per MTU × conditions.
  */
+import { PRESET_IDS } from '../conditions.js';
 import { describe, meanInterval, clusterBy, type Describe, type Interval } from '../stats/index.js';
 import type { RunResults } from './results.js';
 
 export const CAMPAIGN_FORMAT = 'overlab-campaign';
-export const CAMPAIGN_VERSION = 1;
+/** 2: cells and the campaign may carry `conditions` (version 1 files have none: every cell is `none`). */
+export const CAMPAIGN_VERSION = 2;
+
+/** The conditions of a cell: a preset's id, or `none` (the lab's wire as it is: the paper's setting). */
+export const NO_CONDITIONS = 'none';
+export const CAMPAIGN_CONDITIONS = [NO_CONDITIONS, ...PRESET_IDS] as const;
+
+/** A `--conditions` value: each a preset id or none; the error names the bad one and the choices. */
+export function parseConditionsList(v: readonly string[]): string[] | string {
+  const bad = v.filter((x) => !(CAMPAIGN_CONDITIONS as readonly string[]).includes(x));
+  if (bad.length) return `${bad.map((x) => `"${x}"`).join(', ')} ${bad.length === 1 ? 'is not a conditions preset' : 'are not conditions presets'}; use none or one of ${PRESET_IDS.join(', ')} (overlab conditions --presets shows their figures)`;
+  if (new Set(v).size !== v.length) return `a conditions preset is named twice in ${v.join(',')}`;
+  return v.length ? [...v] : [NO_CONDITIONS];
+}
+
+/** A cell's conditions: absent in a version 1 file, and in a cell without any (the id stays `<kind>@<mtu>`). */
+export const conditionsOf = (c: { readonly conditions?: string }): string => c.conditions ?? NO_CONDITIONS;
 
 /** A kind as a campaign runs it: its id and the options every link gets (`wireguard:implementation=go`). */
 export interface KindSpec {
@@ -33,12 +51,14 @@ export const specLabel = (s: KindSpec): string => [s.kind, ...Object.entries(s.o
 export type CellStatus = 'pending' | 'done' | 'skipped' | 'failed';
 
 export interface Cell {
-  /** `<kind>[:options]@<mtu>`. */
+  /** `<kind>[:options]@<mtu>`, then `~<preset>` for conditions other than none (so none's ids are those of a campaign without conditions). */
   readonly id: string;
   readonly kind: string;
   readonly label: string;
   readonly options: Readonly<Record<string, string | number | boolean>>;
   readonly mtu: number;
+  /** The conditions preset set on every link of the cell's project; absent: none. */
+  readonly conditions?: string;
   status: CellStatus;
   /** The measurement run (runs/<id>/) of a finished cell. */
   runId?: string;
@@ -57,12 +77,15 @@ export interface CampaignFile {
   readonly suite: string;
   readonly repeat: number;
   readonly duration?: number;
+  /** The conditions dimension, in order; absent: none only. */
+  readonly conditions?: readonly string[];
   readonly cells: Cell[];
 }
 
-export const cellId = (s: KindSpec, mtu: number): string => `${specLabel(s)}@${mtu}`;
+export const cellId = (s: KindSpec, mtu: number, conditions: string = NO_CONDITIONS): string => `${specLabel(s)}@${mtu}${conditions === NO_CONDITIONS ? '' : `~${conditions}`}`;
 
-export function newCampaign(id: string, project: string, specs: readonly KindSpec[], mtus: readonly number[], suite: string, repeat: number, duration?: number): CampaignFile {
+export function newCampaign(id: string, project: string, specs: readonly KindSpec[], mtus: readonly number[], suite: string, repeat: number, duration?: number, conditions: readonly string[] = [NO_CONDITIONS]): CampaignFile {
+  const plain = conditions.length === 1 && conditions[0] === NO_CONDITIONS;
   const now = new Date().toISOString();
   return {
     format: CAMPAIGN_FORMAT,
@@ -74,8 +97,13 @@ export function newCampaign(id: string, project: string, specs: readonly KindSpe
     suite,
     repeat,
     ...(duration ? { duration } : {}),
-    // MTU outer, kind inner: the paper's figures compare kinds at one MTU.
-    cells: mtus.flatMap((mtu) => specs.map((s): Cell => ({ id: cellId(s, mtu), kind: s.kind, label: specLabel(s), options: s.options, mtu, status: 'pending' }))),
+    ...(plain ? {} : { conditions: [...conditions] }),
+    // MTU outer, conditions, kind inner: the paper's figures compare kinds at one MTU under one set of conditions.
+    cells: mtus.flatMap((mtu) =>
+      conditions.flatMap((cond) =>
+        specs.map((s): Cell => ({ id: cellId(s, mtu, cond), kind: s.kind, label: specLabel(s), options: s.options, mtu, ...(cond === NO_CONDITIONS ? {} : { conditions: cond }), status: 'pending' })),
+      ),
+    ),
   };
 }
 
@@ -85,6 +113,8 @@ export interface KindFigures {
   readonly kind: string;
   readonly label: string;
   readonly mtu: number;
+  /** The cell's conditions preset, or none. */
+  readonly conditions: string;
   readonly runId: string;
   /** Mean RTT of the tunnel paths (ms), its spread and a 95 % interval across the paths' samples. */
   readonly rtt?: Describe & { readonly ci95?: Interval; readonly lossPercent: number };
@@ -100,9 +130,14 @@ export interface KindFigures {
 
 export interface CampaignAnalysis {
   readonly cells: readonly KindFigures[];
-  /** Per MTU: kinds sorted by mean RTT (the paper's Figure 7) and their clusters (Figures 8–13). */
+  /**
+   * Per MTU × conditions (MTU first, conditions in the campaign's order): kinds sorted by mean RTT
+   * (the paper's Figure 7) and their clusters (Figures 8–13). Kinds are compared only under the
+   * same conditions: a kind over 40 ms is not slower than one over a wire.
+   */
   readonly byMtu: readonly {
     readonly mtu: number;
+    readonly conditions: string;
     readonly sorted: readonly string[];
     /** Clusters of kinds by mean RTT; μ and σ of the RTT samples of all the cluster's kinds (the paper's cluster figures). */
     readonly clusters: readonly { readonly mean: number; readonly sd: number; readonly cells: readonly string[] }[];
@@ -144,6 +179,7 @@ export function kindFigures(cell: Cell, r: RunResults): KindFigures {
     kind: cell.kind,
     label: cell.label,
     mtu: cell.mtu,
+    conditions: conditionsOf(cell),
     runId: r.runId,
     ...(d ? { rtt: { ...d, ...(ci ? { ci95: ci } : {}), lossPercent: sent ? (100 * (sent - got)) / sent : 100 } } : {}),
     throughput,
@@ -153,16 +189,20 @@ export function kindFigures(cell: Cell, r: RunResults): KindFigures {
   };
 }
 
-export function analyseCampaign(cells: readonly KindFigures[]): CampaignAnalysis {
+/** `conditions` orders the groups (the campaign's dimension); conditions not in it follow in the order met. */
+export function analyseCampaign(cells: readonly KindFigures[], conditions: readonly string[] = []): CampaignAnalysis {
   const mtus = [...new Set(cells.map((c) => c.mtu))].sort((a, b) => a - b);
+  const conds = [...new Set([...conditions, ...cells.map((c) => c.conditions)])];
+  const groups = mtus.flatMap((mtu) => conds.map((cond) => ({ mtu, cond }))).filter((g) => cells.some((c) => c.mtu === g.mtu && c.conditions === g.cond));
   return {
     cells,
-    byMtu: mtus.map((mtu) => {
-      const at = cells.filter((c) => c.mtu === mtu && c.rtt);
+    byMtu: groups.map(({ mtu, cond }) => {
+      const at = cells.filter((c) => c.mtu === mtu && c.conditions === cond && c.rtt);
       const sorted = [...at].sort((a, b) => a.rtt!.mean - b.rtt!.mean).map((c) => c.cell);
       const { clusters } = clusterBy(at, (c) => c.rtt!.mean);
       return {
         mtu,
+        conditions: cond,
         sorted,
         clusters: clusters.map((k) => {
           const pooled = describe(k.members.flatMap((m) => m.rttSamples));

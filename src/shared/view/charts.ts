@@ -17,6 +17,8 @@ import type { CampaignAnalysis, KindFigures } from '../measure/campaign.js';
 import type { Direction, RunResults, TestRecord } from '../measure/results.js';
 import type { MeasuredPath } from '../measure/targets.js';
 import { cdf, density, describe, histogram } from '../stats/index.js';
+import { runConditions, runConditionsText } from './conditions.js';
+import { figuresOfRun, valueOf, type Metric } from './metrics.js';
 
 // ---------------------------------------------------------------------------------------------
 // The spec
@@ -563,6 +565,54 @@ export function runFigures(r: RunResults): ChartSpec[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Two runs side by side (the run comparison's charts)
+
+/**
+ * Two runs' per-link figures side by side: RTT mean (with its 95 % interval) and TCP/UDP each
+ * way, a bar per run, the links of the later run matched to the earlier's by id, else by their
+ * two hosts (as the drawing's comparison matches them). Each series names its run and the
+ * conditions it was measured under; each link's label names its conditions where they changed.
+ */
+export function runsCompared(before: RunResults, after: RunResults): (BarChart | EmptyChart)[] {
+  const fb = figuresOfRun(before);
+  const fa = figuresOfRun(after);
+  const cb = runConditions(before);
+  const ca = runConditions(after);
+  const pair = (x: { hostIds: { a: string; b: string } }): string => [x.hostIds.a, x.hostIds.b].sort().join('|');
+  const rows = after.links.map((l) => ({ l, old: before.links.find((x) => x.id === l.id) ?? before.links.find((x) => pair(x) === pair(l)) }));
+  const label = (r: RunResults): string => `run ${r.runId} (conditions ${runConditionsText(r)})`;
+  const chart = (metric: Metric, direction: Direction, id: string, title: string, y: Axis): BarChart | EmptyChart => {
+    const v = (r: RunResults, f: ReturnType<typeof figuresOfRun>, linkId: string | undefined) => (linkId ? valueOf(f.get(`${linkId}.tunnel`), metric, direction) : undefined);
+    const bar = (x: ReturnType<typeof v>, ref: string): Bar | null => (x ? { value: x.value, ...(x.low !== undefined && x.high !== undefined ? { low: x.low, high: x.high } : {}), ref } : null);
+    const kept = rows.filter((x) => v(after, fa, x.l.id) || v(before, fb, x.old?.id));
+    if (kept.length === 0) return empty(id, title, 'Neither run has this figure.');
+    return {
+      kind: 'bar',
+      id,
+      title,
+      x: { label: 'Link' },
+      y,
+      categories: kept.map(({ l, old }) => {
+        const was = old ? cb.get(old.id)?.badge : undefined;
+        const now = ca.get(l.id)?.badge;
+        return { id: l.id, label: `${l.a} — ${l.b}${(was ?? '') !== (now ?? '') ? ` (${was || 'none'} → ${now || 'none'})` : now ? ` (${now})` : ''}` };
+      }),
+      series: [
+        { key: 'before', label: label(before), tone: 0, values: kept.map(({ old }) => bar(v(before, fb, old?.id), `${old?.id}.tunnel`)) },
+        { key: 'after', label: label(after), tone: 1, values: kept.map(({ l }) => bar(v(after, fa, l.id), `${l.id}.tunnel`)) },
+      ],
+      note: 'Each link\'s tunnel in the two runs; error bars: 95 % intervals where the run has them. Conditions are those read back from tc when each run started.',
+    };
+  };
+  return [
+    chart('rtt-mean', 'forward', 'compare:rtt', 'Mean RTT per link, the two runs side by side', MS),
+    chart('tcp', 'forward', 'compare:tcp:forward', 'TCP throughput a → b per link, the two runs side by side', MBPS),
+    chart('tcp', 'reverse', 'compare:tcp:reverse', 'TCP throughput b → a per link, the two runs side by side', MBPS),
+    chart('udp', 'forward', 'compare:udp:forward', 'UDP throughput a → b per link, the two runs side by side', MBPS),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 // A campaign's figures (a kind is a cell: one kind with its options at one underlay MTU)
 
 /** Each kind label's tone: its place among the campaign's labels in cell order, the same at every MTU. */
@@ -572,17 +622,26 @@ function kindTones(a: CampaignAnalysis): Map<string, number> {
   return m;
 }
 
-const cellsAt = (a: CampaignAnalysis, mtu: number): KindFigures[] => a.cells.filter((c) => c.mtu === mtu);
+/**
+ * A campaign's conditions dimension in the charts: kinds are compared under one set of
+ * conditions at a time (`cond`, default none, a campaign without the dimension). A chart under
+ * conditions says so in its title, and its id gains `~<conditions>` (none's ids are unchanged).
+ */
+const under = (cond: string): string => (cond === 'none' ? '' : ` under ${cond}`);
+const idUnder = (cond: string): string => (cond === 'none' ? '' : `~${cond}`);
+const condsOf = (a: CampaignAnalysis): string[] => [...new Set(a.cells.map((c) => c.conditions ?? 'none'))];
+const groupOf = (a: CampaignAnalysis, mtu: number, cond: string) => a.byMtu.find((b) => b.mtu === mtu && (b.conditions ?? 'none') === cond);
+const cellsAt = (a: CampaignAnalysis, mtu: number, cond = 'none'): KindFigures[] => a.cells.filter((c) => c.mtu === mtu && (c.conditions ?? 'none') === cond);
 const mtusOf = (a: CampaignAnalysis): number[] => [...new Set(a.cells.map((c) => c.mtu))].sort((x, y) => x - y);
 const cellCategory = (c: KindFigures): Category => ({ id: c.cell, label: c.label });
 
 /** Fig. 7 at one MTU: the kinds in the analysis' sorted order, mean RTT with its 95 % interval. */
-export function campaignRttSorted(a: CampaignAnalysis, mtu: number): BarChart | EmptyChart {
-  const id = `campaign:rtt-sorted@${mtu}`;
-  const title = `Mean RTT per kind at MTU ${mtu}, sorted (cf. paper Fig. 7)`;
-  const order = a.byMtu.find((b) => b.mtu === mtu)?.sorted ?? [];
+export function campaignRttSorted(a: CampaignAnalysis, mtu: number, cond = 'none'): BarChart | EmptyChart {
+  const id = `campaign:rtt-sorted@${mtu}${idUnder(cond)}`;
+  const title = `Mean RTT per kind at MTU ${mtu}${under(cond)}, sorted (cf. paper Fig. 7)`;
+  const order = groupOf(a, mtu, cond)?.sorted ?? [];
   const rows = order.map((cid) => a.cells.find((c) => c.cell === cid)).filter((c): c is KindFigures => c?.rtt !== undefined);
-  if (rows.length === 0) return empty(id, title, `No kind measured RTT at MTU ${mtu}.`);
+  if (rows.length === 0) return empty(id, title, `No kind measured RTT at MTU ${mtu}${under(cond)}.`);
   return {
     kind: 'bar',
     id,
@@ -596,13 +655,13 @@ export function campaignRttSorted(a: CampaignAnalysis, mtu: number): BarChart | 
 }
 
 /** Figs. 8–13 at one MTU: the RTT distribution of each kind of a cluster, with the cluster's μ and σ from the analysis. */
-export function campaignRttClusters(a: CampaignAnalysis, mtu: number): (LineChart | EmptyChart)[] {
-  const at = a.byMtu.find((b) => b.mtu === mtu);
+export function campaignRttClusters(a: CampaignAnalysis, mtu: number, cond = 'none'): (LineChart | EmptyChart)[] {
+  const at = groupOf(a, mtu, cond);
   const tones = kindTones(a);
-  if (!at || at.clusters.length === 0) return [empty(`campaign:rtt-cluster@${mtu}`, `RTT distributions by cluster at MTU ${mtu} (cf. paper Figs. 8–13)`, `No kind measured RTT at MTU ${mtu}.`)];
+  if (!at || at.clusters.length === 0) return [empty(`campaign:rtt-cluster@${mtu}${idUnder(cond)}`, `RTT distributions by cluster at MTU ${mtu}${under(cond)} (cf. paper Figs. 8–13)`, `No kind measured RTT at MTU ${mtu}${under(cond)}.`)];
   return at.clusters.map((k, i) => {
-    const id = `campaign:rtt-cluster@${mtu}:${i + 1}`;
-    const title = `Cluster ${i + 1} of ${at.clusters.length} at MTU ${mtu}: RTT distributions (cf. paper Figs. 8–13)`;
+    const id = `campaign:rtt-cluster@${mtu}${idUnder(cond)}:${i + 1}`;
+    const title = `Cluster ${i + 1} of ${at.clusters.length} at MTU ${mtu}${under(cond)}: RTT distributions (cf. paper Figs. 8–13)`;
     const cells = k.cells.map((cid) => a.cells.find((c) => c.cell === cid)).filter((c): c is KindFigures => c !== undefined);
     const series = cells.map((c) => densitySeries(c.cell, c.label, tones.get(c.label) ?? 0, c.rttSamples)).filter((s): s is XYSeries => s !== undefined);
     if (series.length === 0) return empty(id, title, 'Too few distinct RTT values in this cluster for a density curve.');
@@ -621,13 +680,13 @@ export function campaignRttClusters(a: CampaignAnalysis, mtu: number): (LineChar
 }
 
 /** Figs. 14–15 / 19–20 at one MTU: TCP or UDP bandwidth per kind, a bar per test and direction. */
-export function campaignBandwidth(a: CampaignAnalysis, mtu: number, protocol: 'tcp' | 'udp'): BarChart | EmptyChart {
-  const id = `campaign:bandwidth:${protocol}@${mtu}`;
-  const title = `${protocol.toUpperCase()} bandwidth per kind at MTU ${mtu} (cf. paper Figs. ${protocol === 'tcp' ? '14, 19' : '15, 20'})`;
-  const cells = cellsAt(a, mtu);
+export function campaignBandwidth(a: CampaignAnalysis, mtu: number, protocol: 'tcp' | 'udp', cond = 'none'): BarChart | EmptyChart {
+  const id = `campaign:bandwidth:${protocol}@${mtu}${idUnder(cond)}`;
+  const title = `${protocol.toUpperCase()} bandwidth per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. ${protocol === 'tcp' ? '14, 19' : '15, 20'})`;
+  const cells = cellsAt(a, mtu, cond);
   const keys = sortKeys(cells.flatMap((c) => Object.keys(c.throughput)).filter((k) => protocolOf(k) === protocol));
   const rows = cells.filter((c) => keys.some((k) => c.throughput[k]));
-  if (rows.length === 0) return empty(id, title, `No kind has a ${protocol.toUpperCase()} throughput figure at MTU ${mtu}.`);
+  if (rows.length === 0) return empty(id, title, `No kind has a ${protocol.toUpperCase()} throughput figure at MTU ${mtu}${under(cond)}.`);
   return {
     kind: 'bar',
     id,
@@ -649,16 +708,16 @@ export function campaignBandwidth(a: CampaignAnalysis, mtu: number, protocol: 't
 }
 
 /** Figs. 17–18 / 21–22 at one MTU: netperf throughput per kind, a chart per netperf test. */
-export function campaignNetperf(a: CampaignAnalysis, mtu: number): (BarChart | EmptyChart)[] {
-  const cells = cellsAt(a, mtu);
+export function campaignNetperf(a: CampaignAnalysis, mtu: number, cond = 'none'): (BarChart | EmptyChart)[] {
+  const cells = cellsAt(a, mtu, cond);
   const tests = [...new Set(cells.flatMap((c) => Object.keys(c.netperf)))].sort();
-  if (tests.length === 0) return [empty(`campaign:netperf@${mtu}`, `netperf throughput per kind at MTU ${mtu} (cf. paper Figs. 17–18, 21–22)`, 'The campaign\'s suite has no netperf test.')];
+  if (tests.length === 0) return [empty(`campaign:netperf@${mtu}${idUnder(cond)}`, `netperf throughput per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. 17–18, 21–22)`, 'The campaign\'s suite has no netperf test.')];
   return tests.map((test) => {
     const rows = cells.filter((c) => c.netperf[test]);
     return {
       kind: 'bar',
-      id: `campaign:netperf:${test}@${mtu}`,
-      title: `netperf ${test.replace(/^netperf-/, '').toUpperCase()} per kind at MTU ${mtu} (cf. paper Figs. 17–18, 21–22)`,
+      id: `campaign:netperf:${test}@${mtu}${idUnder(cond)}`,
+      title: `netperf ${test.replace(/^netperf-/, '').toUpperCase()} per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. 17–18, 21–22)`,
       x: { label: 'Tunnel kind' },
       y: { label: 'Throughput', unit: netperfUnit(rows[0]!.netperf[test]!.units), zero: true },
       categories: rows.map(cellCategory),
@@ -674,23 +733,26 @@ export function campaignRttByMtu(a: CampaignAnalysis): LineChart | EmptyChart {
   const mtus = mtusOf(a);
   if (mtus.length < 2) return empty(id, title, `The campaign ran at one MTU only (${mtus[0] ?? 'none'}).`);
   const tones = kindTones(a);
-  const series = [...tones.keys()].map((label): XYSeries => ({
-    key: label,
-    label,
-    tone: tones.get(label)!,
-    style: 'line',
-    points: a.cells.filter((c) => c.label === label && c.rtt).sort((x, y) => x.mtu - y.mtu).map((c) => ({ x: c.mtu, y: c.rtt!.mean, ...(c.rtt!.ci95 ? { low: c.rtt!.ci95.low, high: c.rtt!.ci95.high } : {}) })),
-  })).filter((s) => s.points.length > 0);
+  const conds = condsOf(a);
+  const series = conds.flatMap((cond, ci) =>
+    [...tones.keys()].map((label): XYSeries => ({
+      key: `${label}${idUnder(cond)}`,
+      label: `${label}${under(cond)}`,
+      tone: tones.get(label)! + ci * tones.size,
+      style: 'line',
+      points: a.cells.filter((c) => c.label === label && (c.conditions ?? 'none') === cond && c.rtt).sort((x, y) => x.mtu - y.mtu).map((c) => ({ x: c.mtu, y: c.rtt!.mean, ...(c.rtt!.ci95 ? { low: c.rtt!.ci95.low, high: c.rtt!.ci95.high } : {}) })),
+    })),
+  ).filter((s) => s.points.length > 0);
   if (series.length === 0) return empty(id, title, 'No kind measured RTT.');
   return { kind: 'line', id, title, x: { label: 'Underlay MTU', unit: 'bytes' }, y: MS, series };
 }
 
-/** MTU 1500 beside 9000: RTT and each throughput figure per kind, a bar per MTU; needs two MTUs or more. */
-export function campaignMtuCompare(a: CampaignAnalysis): (BarChart | EmptyChart)[] {
+/** MTU 1500 beside 9000: RTT and each throughput figure per kind, a bar per MTU; needs two MTUs or more. Under one set of conditions. */
+export function campaignMtuCompare(a: CampaignAnalysis, cond = 'none'): (BarChart | EmptyChart)[] {
   const mtus = mtusOf(a);
-  if (mtus.length < 2) return [empty('campaign:mtu-compare', 'MTUs side by side', `The campaign ran at one MTU only (${mtus[0] ?? 'none'}).`)];
+  if (mtus.length < 2) return [empty(`campaign:mtu-compare${idUnder(cond)}`, 'MTUs side by side', `The campaign ran at one MTU only (${mtus[0] ?? 'none'}).`)];
   const labels = [...kindTones(a).keys()];
-  const cell = (label: string, mtu: number) => a.cells.find((c) => c.label === label && c.mtu === mtu);
+  const cell = (label: string, mtu: number) => a.cells.find((c) => c.label === label && c.mtu === mtu && (c.conditions ?? 'none') === cond);
   const chart = (id: string, title: string, y: Axis, pick: (c: KindFigures) => { mean: number; ci95?: { low: number; high: number } } | undefined): BarChart | EmptyChart => {
     const rows = labels.filter((l) => mtus.some((m) => { const c = cell(l, m); return c && pick(c); }));
     if (rows.length === 0) return empty(id, title, 'No kind has this figure.');
@@ -715,18 +777,58 @@ export function campaignMtuCompare(a: CampaignAnalysis): (BarChart | EmptyChart)
   };
   const keys = sortKeys(a.cells.flatMap((c) => Object.keys(c.throughput)));
   return [
-    chart('campaign:mtu-compare:rtt', `Mean RTT per kind, MTU ${mtus.join(' vs ')}`, MS, (c) => (c.rtt ? { mean: c.rtt.mean, ...(c.rtt.ci95 ? { ci95: c.rtt.ci95 } : {}) } : undefined)),
-    ...keys.map((k) => chart(`campaign:mtu-compare:${k}`, `${testKeyLabel(k)} bandwidth per kind, MTU ${mtus.join(' vs ')}`, MBPS, (c) => c.throughput[k])),
+    chart(`campaign:mtu-compare:rtt${idUnder(cond)}`, `Mean RTT per kind, MTU ${mtus.join(' vs ')}${under(cond)}`, MS, (c) => (c.rtt ? { mean: c.rtt.mean, ...(c.rtt.ci95 ? { ci95: c.rtt.ci95 } : {}) } : undefined)),
+    ...keys.map((k) => chart(`campaign:mtu-compare:${k}${idUnder(cond)}`, `${testKeyLabel(k)} bandwidth per kind, MTU ${mtus.join(' vs ')}${under(cond)}`, MBPS, (c) => c.throughput[k])),
+  ];
+}
+
+/**
+ * The kinds under each of the campaign's conditions side by side, at one MTU: RTT and each
+ * throughput figure per kind, a bar per conditions (what the path costs each kind); needs two
+ * conditions or more.
+ */
+export function campaignConditionsCompare(a: CampaignAnalysis, mtu: number): (BarChart | EmptyChart)[] {
+  const conds = condsOf(a);
+  if (conds.length < 2) return [empty(`campaign:conditions-compare@${mtu}`, 'Conditions side by side', `The campaign ran under one set of conditions only (${conds[0] ?? 'none'}).`)];
+  const labels = [...kindTones(a).keys()];
+  const cell = (label: string, cond: string) => a.cells.find((c) => c.label === label && c.mtu === mtu && (c.conditions ?? 'none') === cond);
+  const chart = (id: string, title: string, y: Axis, pick: (c: KindFigures) => { mean: number; ci95?: { low: number; high: number } } | undefined): BarChart | EmptyChart => {
+    const rows = labels.filter((l) => conds.some((k) => { const c = cell(l, k); return c && pick(c); }));
+    if (rows.length === 0) return empty(id, title, 'No kind has this figure.');
+    return {
+      kind: 'bar',
+      id,
+      title,
+      x: { label: 'Tunnel kind' },
+      y,
+      categories: rows.map((l) => ({ id: l, label: l })),
+      series: conds.map((k, i) => ({
+        key: `conditions-${k}`,
+        label: k,
+        tone: i,
+        values: rows.map((l) => {
+          const c = cell(l, k);
+          const f = c ? pick(c) : undefined;
+          return c && f ? { value: f.mean, ...(f.ci95 ? { low: f.ci95.low, high: f.ci95.high } : {}), ref: c.cell } : null;
+        }),
+      })),
+      note: 'Each bar: the kind measured with that conditions preset on every link (read back from tc before the first test).',
+    };
+  };
+  const keys = sortKeys(a.cells.filter((c) => c.mtu === mtu).flatMap((c) => Object.keys(c.throughput)));
+  return [
+    chart(`campaign:conditions-compare:rtt@${mtu}`, `Mean RTT per kind at MTU ${mtu}, ${conds.join(' vs ')}`, MS, (c) => (c.rtt ? { mean: c.rtt.mean, ...(c.rtt.ci95 ? { ci95: c.rtt.ci95 } : {}) } : undefined)),
+    ...keys.map((k) => chart(`campaign:conditions-compare:${k}@${mtu}`, `${testKeyLabel(k)} bandwidth per kind at MTU ${mtu}, ${conds.join(' vs ')}`, MBPS, (c) => c.throughput[k])),
   ];
 }
 
 /** Box plots of RTT per kind at one MTU, from every RTT sample of the kind's tunnels. */
-export function campaignRttBoxplot(a: CampaignAnalysis, mtu: number): BoxplotChart | EmptyChart {
-  const id = `campaign:rtt-box@${mtu}`;
-  const title = `RTT per kind at MTU ${mtu} — box plots`;
-  const order = a.byMtu.find((b) => b.mtu === mtu)?.sorted ?? [];
+export function campaignRttBoxplot(a: CampaignAnalysis, mtu: number, cond = 'none'): BoxplotChart | EmptyChart {
+  const id = `campaign:rtt-box@${mtu}${idUnder(cond)}`;
+  const title = `RTT per kind at MTU ${mtu}${under(cond)} — box plots`;
+  const order = groupOf(a, mtu, cond)?.sorted ?? [];
   const rows = order.map((cid) => a.cells.find((c) => c.cell === cid)).filter((c): c is KindFigures => c !== undefined && c.rttSamples.length > 0);
-  if (rows.length === 0) return empty(id, title, `No kind measured RTT at MTU ${mtu}.`);
+  if (rows.length === 0) return empty(id, title, `No kind measured RTT at MTU ${mtu}${under(cond)}.`);
   return {
     kind: 'boxplot',
     id,
@@ -743,20 +845,20 @@ export function campaignRttBoxplot(a: CampaignAnalysis, mtu: number): BoxplotCha
  * TCP throughput over time per kind at one MTU, from the cells' runs (Flent's "combine"): each
  * kind's first tunnel, first repetition, forward direction.
  */
-export function campaignThroughputOverTime(a: CampaignAnalysis, runs: readonly RunResults[], mtu: number, key: string): LineChart | EmptyChart {
-  const id = `campaign:throughput:${key}@${mtu}`;
-  const title = `${testKeyLabel(key)} throughput over time per kind at MTU ${mtu}`;
+export function campaignThroughputOverTime(a: CampaignAnalysis, runs: readonly RunResults[], mtu: number, key: string, cond = 'none'): LineChart | EmptyChart {
+  const id = `campaign:throughput:${key}@${mtu}${idUnder(cond)}`;
+  const title = `${testKeyLabel(key)} throughput over time per kind at MTU ${mtu}${under(cond)}`;
   const [test, direction] = key.split(':');
   const tones = kindTones(a);
   const series: XYSeries[] = [];
-  for (const c of cellsAt(a, mtu)) {
+  for (const c of cellsAt(a, mtu, cond)) {
     const r = runs.find((x) => x.runId === c.runId);
     const p = r ? tunnelPaths(r)[0] : undefined;
     const t = r && p ? r.tests.filter((x) => x.pathId === p.id && x.test === test && x.direction === direction && x.throughput).sort((x, y) => x.repetition - y.repetition)[0] : undefined;
     const points = t ? t.throughput!.intervals.filter((i) => i.end - i.start > MIN_INTERVAL_S).map((i) => ({ x: (i.start + i.end) / 2, y: mbps(i.bitsPerSecond) })) : [];
     if (points.length) series.push({ key: c.cell, label: c.label, tone: tones.get(c.label) ?? 0, style: 'line', points });
   }
-  if (series.length === 0) return empty(id, title, `No run of this campaign at MTU ${mtu} has ${testKeyLabel(key)} reporting intervals.`);
+  if (series.length === 0) return empty(id, title, `No run of this campaign at MTU ${mtu}${under(cond)} has ${testKeyLabel(key)} reporting intervals.`);
   return { kind: 'line', id, title, x: { label: 'Time since the test started (interval midpoint)', unit: 's', zero: true }, y: MBPS, series, note: `Each kind's first tunnel, first repetition; intervals under ${MIN_INTERVAL_S} s are left out.` };
 }
 
@@ -765,17 +867,21 @@ export function campaignFigures(a: CampaignAnalysis, runs: readonly RunResults[]
   const mtus = mtusOf(a);
   if (mtus.length === 0) return [empty('campaign', 'Campaign figures', 'No cell of the campaign has finished with results.')];
   const tcpKey = sortKeys(a.cells.flatMap((c) => Object.keys(c.throughput)).filter((k) => protocolOf(k) === 'tcp'))[0];
+  const conds = condsOf(a);
   return [
     ...mtus.flatMap((m) => [
-      campaignRttSorted(a, m),
-      ...campaignRttClusters(a, m),
-      campaignRttBoxplot(a, m),
-      campaignBandwidth(a, m, 'tcp'),
-      campaignBandwidth(a, m, 'udp'),
-      ...campaignNetperf(a, m),
-      ...(runs.length && tcpKey ? [campaignThroughputOverTime(a, runs, m, tcpKey)] : []),
+      ...conds.flatMap((k) => [
+        campaignRttSorted(a, m, k),
+        ...campaignRttClusters(a, m, k),
+        campaignRttBoxplot(a, m, k),
+        campaignBandwidth(a, m, 'tcp', k),
+        campaignBandwidth(a, m, 'udp', k),
+        ...campaignNetperf(a, m, k),
+        ...(runs.length && tcpKey ? [campaignThroughputOverTime(a, runs, m, tcpKey, k)] : []),
+      ]),
+      ...(conds.length > 1 ? campaignConditionsCompare(a, m) : []),
     ]),
     campaignRttByMtu(a),
-    ...campaignMtuCompare(a),
+    ...conds.flatMap((k) => campaignMtuCompare(a, k)),
   ];
 }

@@ -11,6 +11,7 @@ import { scaleDiverging, scaleLinear, scaleSequential } from 'd3-scale';
 import { interpolateInferno, interpolatePuOr, interpolateViridis } from 'd3-scale-chromatic';
 import { hostTestsOf, sparkOf, testsByPath } from '../measure/figures.js';
 import type { Direction, RunResults } from '../measure/results.js';
+import { conditionsChange, runConditions, type LinkConditionsPaint } from './conditions.js';
 import { figuresAt, figuresOfRun, formatValue, METRICS, relativeValue, valueOf, type Metric, type PathFigures, type Value } from './metrics.js';
 
 /** What the second half of each edge shows: the other direction, or another metric. */
@@ -53,6 +54,8 @@ export interface EdgePaint {
   readonly details: readonly string[];
   /** The tunnel path's RTT over the run (ms), for a sparkline; at most 60 points. */
   readonly spark: readonly number[];
+  /** The link conditions the run was measured under (in force, read back): the edge's badge. Absent: none. */
+  readonly conditions?: LinkConditionsPaint;
 }
 
 export interface HostPaint {
@@ -201,6 +204,7 @@ export function heatmap(r: RunResults, opts: HeatmapOptions): HeatmapView {
   };
 
   const overlaps = uncertainty(first);
+  const conditions = runConditions(r);
   const edges = new Map<string, EdgePaint>();
   const otherOf = new Map(other.map((x) => [x.linkId, x]));
   for (const f of first) {
@@ -217,6 +221,8 @@ export function heatmap(r: RunResults, opts: HeatmapOptions): HeatmapView {
     });
     if (u) details.push(`interval overlaps ${u.neighbour}'s: their order on the scale is not established`);
     for (const x of failures) details.push(`failed: ${x}`);
+    const c = conditions.get(f.linkId);
+    if (c) details.push(...c.details.map((x) => `conditions ${x}`), ...c.mismatch.map((x) => `conditions not as asked: ${x}`));
     edges.set(f.linkId, {
       linkId: f.linkId,
       label: f.label,
@@ -226,6 +232,7 @@ export function heatmap(r: RunResults, opts: HeatmapOptions): HeatmapView {
       failures,
       details,
       spark: sparkFor(r, `${f.linkId}.tunnel`, opts.at),
+      ...(c ? { conditions: c } : {}),
     });
   }
 
@@ -293,7 +300,7 @@ export interface DiffEdge {
   readonly percent?: number;
   readonly text: string;
   readonly colour: string;
-  /** What changed on the link between the runs: its kind, its MTU. */
+  /** What changed on the link between the runs: its kind, its MTU, its conditions (in force). */
   readonly changed: readonly string[];
 }
 
@@ -315,13 +322,16 @@ export function diff(before: RunResults, after: RunResults, opts: { metric: Metr
   const fb = figuresOfRun(before);
   const fa = figuresOfRun(after);
   const pair = (x: { hostIds: { a: string; b: string } }): string => [x.hostIds.a, x.hostIds.b].sort().join('|');
+  const cb = runConditions(before);
+  const ca = runConditions(after);
   const beforeByPair = new Map<string, RunResults['links'][number]>();
   for (const b of before.links) if (!beforeByPair.has(pair(b))) beforeByPair.set(pair(b), b);
   const rows = after.links.map((l) => {
     const old = indexOf(before).links.get(l.id) ?? beforeByPair.get(pair(l));
     const a = figureFor(after, fa, l.id, opts.metric, 'forward', relative)?.value;
     const b = old ? figureFor(before, fb, old.id, opts.metric, 'forward', relative)?.value : undefined;
-    const changed = old ? [...(old.kind !== l.kind ? [`kind ${old.kind} → ${l.kind}`] : []), ...(old.mtu !== l.mtu ? [`MTU ${old.mtu} → ${l.mtu}`] : [])] : ['not in the earlier run'];
+    const cond = old ? conditionsChange(cb.get(old.id), ca.get(l.id)) : undefined;
+    const changed = old ? [...(old.kind !== l.kind ? [`kind ${old.kind} → ${l.kind}`] : []), ...(old.mtu !== l.mtu ? [`MTU ${old.mtu} → ${l.mtu}`] : []), ...(cond ? [cond] : [])] : ['not in the earlier run'];
     return { l, a, b, changed };
   });
   const unit = unitOf(opts.metric, relative);

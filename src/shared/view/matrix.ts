@@ -6,6 +6,7 @@
  * path crosses, so a click can light them on the drawing.
  */
 import type { RunResults } from '../measure/results.js';
+import { conditionsBadge, runConditions } from './conditions.js';
 import { legendFor, MISSING, type Legend } from './heatmap.js';
 import { figuresOfRun, formatValue, METRICS, relativeValue, valueOf, type Metric, type PathFigures } from './metrics.js';
 
@@ -36,6 +37,8 @@ export interface MatrixCell {
   readonly text: string;
   readonly colour: string;
   readonly band?: Band;
+  /** The link conditions this direction was measured under (a direct link's, in force; badge text). */
+  readonly conditions?: string;
 }
 
 export interface MatrixView {
@@ -60,6 +63,7 @@ export function matrix(r: RunResults, opts: { metric: Metric; relative?: boolean
   const hosts = r.topology.hosts.map((h) => ({ id: h.id!, name: h.name }));
   const linkBetween = (a: string, b: string) => r.links.find((l) => (l.hostIds.a === a && l.hostIds.b === b) || (l.hostIds.a === b && l.hostIds.b === a));
   const nameToId = new Map(hosts.map((h) => [h.name, h.id]));
+  const conditions = runConditions(r);
 
   const cells = hosts.map((s) =>
     hosts.map((d) => {
@@ -71,7 +75,9 @@ export function matrix(r: RunResults, opts: { metric: Metric; relative?: boolean
         const t = valueOf(figs.get(`${l.id}.tunnel`), opts.metric, dir);
         const u = l.kind === 'clean' ? t : valueOf(figs.get(`${l.id}.underlay`), opts.metric, dir);
         const v = relative ? relativeValue(opts.metric, t, u) : t;
-        return { src: s.id, dst: d.id, pathId: `${l.id}.tunnel`, label: `${s.name} → ${d.name} (${l.kind})`, linkIds: [l.id], v: v?.value };
+        const c = conditions.get(l.id);
+        const badge = c ? conditionsBadge(dir === 'forward' ? c.aToB : c.bToA) : '';
+        return { src: s.id, dst: d.id, pathId: `${l.id}.tunnel`, label: `${s.name} → ${d.name} (${l.kind})`, linkIds: [l.id], v: v?.value, ...(badge ? { conditions: badge } : {}) };
       }
       // A LAN path (one per pair; RTT is a round trip, so either direction's path serves).
       const p = r.paths.find((x) => x.type === 'lan' && ((x.src.hostId === s.id && x.dst.hostId === d.id) || (x.src.hostId === d.id && x.dst.hostId === s.id)));
@@ -99,6 +105,7 @@ export function matrix(r: RunResults, opts: { metric: Metric; relative?: boolean
         text: v !== undefined ? formatValue(v, unit) : c.src === c.dst ? '' : 'pathId' in c && c.pathId ? 'not measured' : 'no path',
         colour: v === undefined ? MISSING : band ? BANDS[band].colour : colour(v),
         ...(band ? { band } : {}),
+        ...('conditions' in c && c.conditions ? { conditions: c.conditions } : {}),
       };
     }),
   );

@@ -6,6 +6,8 @@
  */
 import type { RunResults } from '../measure/results.js';
 import type { Registry } from '../tunnels/types.js';
+import { describe as describeCondition } from '../conditions.js';
+import { runConditions } from './conditions.js';
 import { figuresOfRun, relativeValue, valueOf, type Metric } from './metrics.js';
 
 export interface LinkRow {
@@ -43,10 +45,22 @@ export interface LinkRow {
     readonly udpKeptPercent?: number;
   };
   readonly failures: readonly string[];
+  /**
+   * The link conditions the run was measured under (absent: none): in force per direction (the
+   * truth), as asked, one text for the table's column, and where tc held other figures than asked.
+   */
+  readonly conditions?: {
+    readonly text: string;
+    readonly badge: string;
+    readonly aToB: { readonly asked: string; readonly inForce: string };
+    readonly bToA: { readonly asked: string; readonly inForce: string };
+    readonly mismatch: readonly string[];
+  };
 }
 
 export function linkRows(r: RunResults, registry: Registry): LinkRow[] {
   const figs = figuresOfRun(r);
+  const conditions = runConditions(r);
   return r.links.map((l): LinkRow => {
     const t = figs.get(`${l.id}.tunnel`);
     const u = l.kind === 'clean' ? t : figs.get(`${l.id}.underlay`);
@@ -57,6 +71,7 @@ export function linkRows(r: RunResults, registry: Registry): LinkRow[] {
     const rtt = s?.rtt;
     const cpu = s?.cpu ? Math.max(s.cpu.src ?? 0, s.cpu.dst ?? 0) : undefined;
     const rs = r.summary.relative[l.id];
+    const c = conditions.get(l.id);
     const opt = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value !== undefined ? ({ [key]: value } as { [P in K]: V }) : {});
     return {
       linkId: l.id,
@@ -89,6 +104,17 @@ export function linkRows(r: RunResults, registry: Registry): LinkRow[] {
         ...opt('udpKeptPercent', rel('udp')),
       },
       failures: t?.failures ?? [],
+      ...(c
+        ? {
+            conditions: {
+              text: c.text,
+              badge: c.badge,
+              aToB: { asked: describeCondition(c.record.aToB.asked), inForce: describeCondition(c.aToB) },
+              bToA: { asked: describeCondition(c.record.bToA.asked), inForce: describeCondition(c.bToA) },
+              mismatch: c.mismatch,
+            },
+          }
+        : {}),
     };
   });
 }

@@ -48,6 +48,8 @@ function LinkEdgeView({ id, sourceX, sourceY, targetX, targetY, data, selected }
                 ))}
                 {look.uncertain ? <span className="mark uncertain" title={look.uncertain}>≈</span> : null}
                 {look.failed ? <span className="mark failed" title="Some tests failed: hover for why">✕</span> : null}
+                {/* The painted run's conditions (results layer): while painted, they stand for the edge's. */}
+                {look.conditions ? <div className={`link-conditions run${look.conditions.mismatch ? ' mismatch' : ''}`} title={look.conditions.title} data-conditions="run">{look.conditions.badge}</div> : null}
               </div>
             ) : data?.mtu !== undefined ? (
               <div className="link-mtu">MTU {data.mtu}</div>

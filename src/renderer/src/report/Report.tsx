@@ -16,7 +16,7 @@ import { METRICS } from '../../../shared/view/metrics';
 import { linkRows } from '../../../shared/view/table';
 import type { Connection } from '../api/client';
 import type { ReportParams } from './params';
-import { Appendix, BundleTable, CampaignClusterTable, CellTable, Contents, Drawing, Environment, LinkFiguresTable, LinkRelativeTable, LinkThroughputTable, LinkSpecTable, RunClusterTable, Section, SuiteTable, SvgCharts } from './sections';
+import { Appendix, BundleTable, CampaignClusterTable, CellTable, ConditionsMethod, Contents, Drawing, Environment, LinkFiguresTable, LinkRelativeTable, LinkThroughputTable, LinkSpecTable, RunClusterTable, Section, SuiteTable, SvgCharts } from './sections';
 import './report.css';
 
 type Loaded =
@@ -140,6 +140,8 @@ function RunReport({ data, params }: { data: Extract<Loaded, { kind: 'run' }>; p
       </Section>
       <Section id="method" title="Methodology" className="report-page">
         <SuiteTable results={r} />
+        <h3>Conditions</h3>
+        <ConditionsMethod results={r} />
         <h3>What was deployed</h3>
         <BundleTable environment={r.environment} appendix={data.appendix} />
       </Section>
@@ -175,7 +177,7 @@ function CampaignReport({ data, params }: { data: Extract<Loaded, { kind: 'campa
           ['Date', when(campaign.createdAt)],
           ['Campaign', <span className="mono" key="id">{campaign.id}</span>],
           ['Suite', `${campaign.suite}, ${campaign.repeat} repetition${campaign.repeat > 1 ? 's' : ''}${campaign.duration ? `, ${campaign.duration} s per test` : ''}`],
-          ['Cells', `${done} of ${campaign.cells.length} measured: ${[...new Set(campaign.cells.map((c) => c.label))].join(', ')} at MTU ${[...new Set(campaign.cells.map((c) => c.mtu))].join(', ')}`],
+          ['Cells', `${done} of ${campaign.cells.length} measured: ${[...new Set(campaign.cells.map((c) => c.label))].join(', ')} at MTU ${[...new Set(campaign.cells.map((c) => c.mtu))].join(', ')}${campaign.conditions ? `, under conditions ${campaign.conditions.join(', ')} (a preset on every link)` : ''}`],
           ['Hosts', env.map((e) => e.host).join(', ')],
         ]}
       />
@@ -195,7 +197,7 @@ function CampaignReport({ data, params }: { data: Extract<Loaded, { kind: 'campa
       <Section id="runs" title="Each cell’s run" className="report-page">
         {runs.map((r) => (
           <div key={r.runId} className="report-cell-run">
-            <h3>{r.campaign ? `${r.campaign.kind} @ ${r.campaign.mtu}` : r.runId} <span className="muted mono">{r.runId}</span></h3>
+            <h3>{r.campaign ? `${r.campaign.kind} @ ${r.campaign.mtu}${r.campaign.conditions ? ` under ${r.campaign.conditions}` : ''}` : r.runId} <span className="muted mono">{r.runId}</span></h3>
             <Drawing results={r} metric={params.metric} />
             <LinkFiguresTable rows={linkRows(r, defaultRegistry)} />
             <LinkThroughputTable rows={linkRows(r, defaultRegistry)} />
@@ -204,6 +206,12 @@ function CampaignReport({ data, params }: { data: Extract<Loaded, { kind: 'campa
       </Section>
       <Section id="method" title="Methodology" className="report-page">
         {first ? <SuiteTable results={first} /> : <p className="muted">No cell was measured.</p>}
+        <h3>Conditions</h3>
+        {campaign.conditions ? (
+          <p>Each cell ran with one conditions preset on every link ({campaign.conditions.join(', ')}; none: the lab&apos;s wire as it is), applied with tc on each host&apos;s underlay egress and read back before its first test; a cell whose run was not measured under its preset (read back) is failed, not shown. Kinds are ranked and clustered only against kinds under the same conditions. Each cell&apos;s conditions in force are in its run&apos;s report.</p>
+        ) : (
+          <p>None: every cell ran over the lab&apos;s wire as it is (the paper&apos;s setting).</p>
+        )}
         <h3>What was deployed (first cell)</h3>
         <BundleTable environment={env} appendix={data.appendix} />
       </Section>

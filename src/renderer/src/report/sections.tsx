@@ -6,7 +6,9 @@ import { useMemo } from 'react';
 import type { ReportAppendix } from '../../../shared/api';
 import type { CampaignAnalysis, CampaignFile } from '../../../shared/measure/campaign';
 import type { HostEnvironment, RunResults } from '../../../shared/measure/results';
+import { describe as describeCondition } from '../../../shared/conditions';
 import type { ChartSpec } from '../../../shared/view/charts';
+import { runConditions } from '../../../shared/view/conditions';
 import { runRttClusters } from '../../../shared/view/charts';
 import { drawingSvg, type DrawnEdge } from '../../../shared/view/drawing-svg';
 import { heatmap } from '../../../shared/view/heatmap';
@@ -101,13 +103,13 @@ export function LinkSpecTable({ rows }: { rows: readonly LinkRow[] }) {
     <table className="report-table" data-table="links-spec">
       <thead>
         <tr>
-          <th>Link</th><th>Kind</th><th>Layer</th><th>Encrypted</th><th className="num">Underlay MTU</th><th className="num">Inner MTU</th><th className="num">MSS</th><th className="num">Overhead (B)</th>
+          <th>Link</th><th>Kind</th><th>Layer</th><th>Encrypted</th><th className="num">Underlay MTU</th><th className="num">Inner MTU</th><th className="num">MSS</th><th className="num">Overhead (B)</th><th>Conditions (in force)</th>
         </tr>
       </thead>
       <tbody>
         {rows.map((r) => (
           <tr key={r.linkId} data-link={r.linkId}>
-            <th scope="row">{r.link}</th><td>{r.kind}</td><td>{r.layer ?? '–'}</td><td>{yesNo(r.encrypted)}</td><td className="num">{r.underlayMtu}</td><td className="num">{r.mtu}</td><td className="num">{r.mss}</td><td className="num">{r.overheadBytes}</td>
+            <th scope="row">{r.link}</th><td>{r.kind}</td><td>{r.layer ?? '–'}</td><td>{yesNo(r.encrypted)}</td><td className="num">{r.underlayMtu}</td><td className="num">{r.mtu}</td><td className="num">{r.mss}</td><td className="num">{r.overheadBytes}</td><td data-conditions={r.conditions?.badge ?? 'none'}>{r.conditions?.text ?? 'none'}</td>
           </tr>
         ))}
       </tbody>
@@ -230,13 +232,13 @@ export function CampaignClusterTable({ analysis }: { analysis: CampaignAnalysis 
   return (
     <table className="report-table" data-table="clusters">
       <thead>
-        <tr><th>MTU</th><th>Cluster</th><th className="num">μ RTT</th><th className="num">σ</th><th>Members</th></tr>
+        <tr><th>MTU</th><th>Conditions</th><th>Cluster</th><th className="num">μ RTT</th><th className="num">σ</th><th>Members</th></tr>
       </thead>
       <tbody>
         {analysis.byMtu.flatMap((m) =>
           m.clusters.map((c, i) => (
-            <tr key={`${m.mtu}-${i}`}>
-              <td>{m.mtu}</td><th scope="row">{i + 1}</th><td className="num">{ms(c.mean)}</td><td className="num">{ms(c.sd)}</td><td>{c.cells.join(', ')}</td>
+            <tr key={`${m.mtu}-${m.conditions ?? 'none'}-${i}`}>
+              <td>{m.mtu}</td><td>{m.conditions ?? 'none'}</td><th scope="row">{i + 1}</th><td className="num">{ms(c.mean)}</td><td className="num">{ms(c.sd)}</td><td>{c.cells.join(', ')}</td>
             </tr>
           )),
         )}
@@ -262,7 +264,7 @@ export function CellTable({ campaign, analysis }: { campaign: CampaignFile; anal
           const f = figs.get(cell.id);
           return (
             <tr key={cell.id} data-cell={cell.id}>
-              <th scope="row">{cell.label} @ {cell.mtu}</th>
+              <th scope="row">{cell.label} @ {cell.mtu}{cell.conditions ? ` under ${cell.conditions}` : ''}</th>
               <td>{cell.status}{cell.reason ? `: ${cell.reason}` : ''}</td>
               <td className="num">{ms(f?.rtt?.mean)}</td>
               <td className="num">{ms(f?.rtt?.sd)}</td>
@@ -321,6 +323,48 @@ export function SuiteTable({ results }: { results: RunResults }) {
               <tr key={i}><th scope="row">{tool}</th><td className="mono">{Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`).join('  ')}</td></tr>
             );
           })}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+/**
+ * The methodology's "Conditions": what each link direction (and host uplink) was asked to be,
+ * what tc held when the run started (the figures were measured under that), and how it was done.
+ */
+export function ConditionsMethod({ results }: { results: RunResults }) {
+  const rec = results.conditions;
+  const paints = runConditions(results);
+  if (!rec || (rec.links.length === 0 && rec.uplinks.length === 0)) {
+    return <p data-conditions="none">None: Overlab shaped nothing — every link ran over the lab&apos;s wire (or the hosts&apos; own network) as it is, and the figures are that path&apos;s.</p>;
+  }
+  const name = new Map(results.topology.hosts.map((h) => [h.id!, h.name]));
+  const mismatches = [...paints.values()].flatMap((p) => p.mismatch);
+  return (
+    <>
+      <p>
+        Applied with <span className="mono">tc</span> on the sending host&apos;s underlay egress: an htb class per peer (a u32 filter on the peer&apos;s underlay address) holds the rate, with a netem leaf for delay, jitter,
+        loss, duplication, reordering and corruption (its queue sized from the bandwidth-delay product, as CORE sizes it); a lab host&apos;s uplink down on the lab WAN bridge&apos;s side of its link.
+        What tc held was read back before the first test and compared with what was asked; the figures in this report were measured under what was read back (&quot;in force&quot;).
+        The underlay baseline between the same hosts rides the same devices, so it was measured under the same conditions, and &quot;what the tunnel adds&quot; compares like with like.
+      </p>
+      {mismatches.length ? <ul className="report-problems">{mismatches.map((m, i) => <li key={i}>not as asked: {m}</li>)}</ul> : null}
+      <table className="report-table" data-table="conditions">
+        <thead><tr><th>Link or uplink</th><th>Direction</th><th>Asked</th><th>In force</th></tr></thead>
+        <tbody>
+          {rec.links.flatMap((x) => {
+            const l = results.links.find((y) => y.id === x.linkId);
+            const link = l ? `${l.a} — ${l.b}` : x.linkId;
+            return [
+              <tr key={`${x.linkId}-ab`} data-link={x.linkId}><th scope="row">{link}</th><td>{l ? `${l.a} → ${l.b}` : 'a → b'}</td><td>{describeCondition(x.aToB.asked)}</td><td>{describeCondition(x.aToB.inForce)}</td></tr>,
+              <tr key={`${x.linkId}-ba`} data-link={x.linkId}><th scope="row">{link}</th><td>{l ? `${l.b} → ${l.a}` : 'b → a'}</td><td>{describeCondition(x.bToA.asked)}</td><td>{describeCondition(x.bToA.inForce)}</td></tr>,
+            ];
+          })}
+          {rec.uplinks.flatMap((u) => [
+            <tr key={`${u.hostId}-up`}><th scope="row">{name.get(u.hostId) ?? u.hostId}&apos;s uplink</th><td>up (sent)</td><td>{describeCondition(u.up.asked)}</td><td>{describeCondition(u.up.inForce)}</td></tr>,
+            <tr key={`${u.hostId}-down`}><th scope="row">{name.get(u.hostId) ?? u.hostId}&apos;s uplink</th><td>down (received)</td><td>{describeCondition(u.down.asked)}</td><td>{describeCondition(u.down.inForce)}</td></tr>,
+          ])}
         </tbody>
       </table>
     </>

@@ -1,11 +1,14 @@
 /**
  * The charts tab: the painted run's per-link table, then the charts of what is picked — one
  * link (a click on its edge or its row), the whole run (the paper's figures from this run), or
- * a campaign (the paper's figures across kinds and MTUs).
+ * a campaign (the paper's figures across kinds and MTUs). While a run is compared with the
+ * painted one, the two runs' per-link figures come first, side by side, each run named with the
+ * conditions it was measured under.
  */
 import { useMemo } from 'react';
+import { runsCompared } from '../../../shared/view/charts';
 import { linkRows, type LinkRow } from '../../../shared/view/table';
-import { CampaignFigures, LinkCharts as LinkChartGrid, RunFigures } from '../charts/index';
+import { CampaignFigures, ChartGrid, LinkCharts as LinkChartGrid, RunFigures } from '../charts/index';
 import type { RunResults } from '../../../shared/measure/results';
 import { registry } from '../derived';
 import { store, useStore } from '../store/hooks';
@@ -21,6 +24,7 @@ export function LinkTable({ rows, picked }: { rows: readonly LinkRow[]; picked?:
           <th title="RTT mean ± σ, ms">RTT ms</th><th title="95th percentile">p95</th><th title="95 % confidence interval of the mean">95 % CI</th><th>Loss %</th><th title="RFC 3550 jitter">Jitter ms</th>
           <th title="iperf TCP a → b / b → a">TCP Mbit/s</th><th>UDP Mbit/s</th><th>UDP loss %</th><th title="Busiest end during throughput tests">CPU %</th>
           <th title="RTT the tunnel adds over the underlay">+RTT ms</th><th title="Share of the underlay's TCP throughput kept">TCP kept</th>
+          <th title="Link conditions the run was measured under, read back from tc (a → b | b → a where they differ); the underlay baseline rode the same">Conditions</th>
         </tr>
       </thead>
       <tbody>
@@ -44,6 +48,7 @@ export function LinkTable({ rows, picked }: { rows: readonly LinkRow[]; picked?:
             <td>{f(r.cpuPercent, 2)}</td>
             <td title={r.relative.rttAddedSignificant === false ? 'within the intervals: not shown to be real' : undefined}>{r.relative.rttAddedMs === undefined ? '—' : `${r.relative.rttAddedMs >= 0 ? '+' : ''}${f(r.relative.rttAddedMs)}${r.relative.rttAddedSignificant === false ? ' ≈' : ''}`}</td>
             <td>{r.relative.tcpKeptPercent === undefined ? '—' : `${r.relative.tcpKeptPercent.toFixed(0)} %`}</td>
+            <td className={r.conditions?.mismatch.length ? 'conditions mismatch' : 'conditions'} title={r.conditions ? [r.conditions.text, ...r.conditions.mismatch.map((m) => `not as asked: ${m}`)].join('\n') : 'none: the lab wire as it is'} data-conditions={r.conditions?.badge ?? 'none'}>{r.conditions?.badge ?? 'none'}</td>
           </tr>
         ))}
       </tbody>
@@ -66,8 +71,15 @@ export function LinkCharts({ results, linkId }: { results: RunResults; linkId: s
 
 export function ChartsTab() {
   const results = useStore((s) => s.results);
+  const compare = useStore((s) => s.compare);
   const subject = useStore((s) => s.charts);
   const campaign = useStore((s) => s.campaign);
+  // The older run first, as the drawing's comparison takes it.
+  const compared = useMemo(() => {
+    if (!results || !compare || results.lean || compare.lean) return [];
+    const [before, after] = Date.parse(compare.startedAt) <= Date.parse(results.startedAt) ? [compare, results] : [results, compare];
+    return runsCompared(before, after);
+  }, [results, compare]);
   const runs = useMemo(() => (campaign ? Object.values(campaign.runs) : []), [campaign]);
   const rows = useMemo(() => (results && !results.lean ? linkRows(results, registry) : []), [results]);
   if (subject?.type === 'campaign' && campaign) {
@@ -93,6 +105,11 @@ export function ChartsTab() {
       ) : (
         <>
           <LinkTable rows={rows} {...(subject?.type === 'link' ? { picked: subject.linkId } : {})} />
+          {compared.length ? (
+            <section className="overlab-chart-view" data-charts="compare" aria-label="The two runs side by side">
+              <ChartGrid specs={compared} showEmpty={false} />
+            </section>
+          ) : null}
           {subject?.type === 'link' ? <LinkCharts results={results} linkId={subject.linkId} /> : <RunFigures results={results} showEmpty={false} />}
         </>
       )}

@@ -130,9 +130,11 @@ function MatrixTab() {
                   const linked = c.linkIds.some((id) => selected.has(id));
                   const lit = highlight.size > 0 && c.linkIds.length > 0 && c.linkIds.every((id) => highlight.has(id));
                   return c.src === c.dst ? <td key={c.dst} className="diag-cell" /> : (
-                    <td key={c.dst} className={`cell${linked ? ' linked' : ''}${lit ? ' lit' : ''}`} style={{ background: c.colour, color: textOn(c.colour) }} title={`${c.label ?? 'no path'}: ${c.text}`} data-src={c.src} data-dst={c.dst}>
-                      <button type="button" disabled={!c.pathId} onClick={() => pick(c.label ?? '', c.linkIds)} aria-label={`${view.hosts[i]!.name} to ${view.hosts.find((h) => h.id === c.dst)!.name}: ${c.text}`}>
+                    <td key={c.dst} className={`cell${linked ? ' linked' : ''}${lit ? ' lit' : ''}`} style={{ background: c.colour, color: textOn(c.colour) }} title={`${c.label ?? 'no path'}: ${c.text}${c.conditions ? ` — measured under ${c.conditions}` : ''}`} data-src={c.src} data-dst={c.dst}>
+                      <button type="button" disabled={!c.pathId} onClick={() => pick(c.label ?? '', c.linkIds)} aria-label={`${view.hosts[i]!.name} to ${view.hosts.find((h) => h.id === c.dst)!.name}: ${c.text}${c.conditions ? `, under ${c.conditions}` : ''}`}>
                         {c.band ? <span className="band-sign">{BANDS[c.band].sign} </span> : null}{c.text}
+                        {/* The direction's link conditions (in force when the run started): a figure means little without them. */}
+                        {c.conditions ? <span className="cell-conditions" data-conditions={c.conditions}>{c.conditions}</span> : null}
                       </button>
                     </td>
                   );

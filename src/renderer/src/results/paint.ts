@@ -4,6 +4,7 @@
  * the canvas, the legend, the hover card and the SVG export alike.
  */
 import type { RunResults } from '../../../shared/measure/results';
+import { runConditions, runConditionsText, sameCondition } from '../../../shared/view/conditions';
 import { diff, heatmap, type Legend } from '../../../shared/view/heatmap';
 import type { HeatSettings } from '../store/index';
 
@@ -15,6 +16,12 @@ export interface EdgeLook {
   readonly failed?: boolean;
   readonly details: readonly string[];
   readonly spark: readonly number[];
+  /**
+   * The link conditions the painted run was measured under (in force, read back), for the edge's
+   * badge; in a comparison, `before → after` where they changed. While a run is painted this
+   * badge stands for the edge's conditions, not the document's (which may have changed since).
+   */
+  readonly conditions?: { readonly badge: string; readonly title: string; readonly mismatch?: boolean };
 }
 
 export interface HostLook {
@@ -31,6 +38,13 @@ export interface Paint {
   /** For the legend: what the width means, when it means something. */
   readonly widthMeaning?: string;
   readonly caption: string;
+}
+
+/** The comparison's caption says when the runs were measured under different conditions (a figure's change may be theirs, not the tunnel's). */
+function conditionsMoved(before: RunResults, after: RunResults): string {
+  const b = runConditionsText(before);
+  const a = runConditionsText(after);
+  return a === b ? (a === 'none' ? '' : ` · both under ${a}`) : ` · conditions ${b} → ${a}`;
 }
 
 let last: { r: RunResults; c?: RunResults; h: HeatSettings; p?: Paint } | undefined;
@@ -50,9 +64,16 @@ function compute(results: RunResults, compare: RunResults | undefined, heat: Hea
     // The older run is "before", whichever was picked first.
     const [before, after] = Date.parse(compare.startedAt) <= Date.parse(results.startedAt) ? [compare, results] : [results, compare];
     const d = diff(before, after, { metric: heat.metric, relative: heat.relative });
+    const cb = runConditions(before);
+    const ca = runConditions(after);
     const edges = new Map<string, EdgeLook>();
     for (const [id, e] of d.edges) {
+      const was = cb.get(id);
+      const now = ca.get(id);
+      const moved = !sameCondition(was?.aToB, now?.aToB) || !sameCondition(was?.bToA, now?.bToA);
+      const badge = moved ? `${was?.badge ?? 'none'} → ${now?.badge ?? 'none'}` : (now?.badge ?? '');
       edges.set(id, {
+        ...(badge ? { conditions: { badge, title: e.changed.find((x) => x.startsWith('conditions ')) ?? `conditions: ${now?.text ?? 'none'} in both runs` } } : {}),
         halves: [{ colour: e.colour, text: e.text }],
         width: 4,
         details: [
@@ -64,7 +85,7 @@ function compute(results: RunResults, compare: RunResults | undefined, heat: Hea
         spark: [],
       });
     }
-    return { mode: 'diff', runId: after.runId, edges, hosts: new Map(), legends: [d.legend], caption: `Change from run ${before.runId} (${when(before.startedAt)}) to ${after.runId} (${when(after.startedAt)})` };
+    return { mode: 'diff', runId: after.runId, edges, hosts: new Map(), legends: [d.legend], caption: `Change from run ${before.runId} (${when(before.startedAt)}) to ${after.runId} (${when(after.startedAt)})${conditionsMoved(before, after)}` };
   }
   const v = heatmap(results, { metric: heat.metric, second: heat.second, relative: heat.relative, widthByThroughput: heat.widthByThroughput, ...(heat.at !== undefined ? { at: heat.at } : {}) });
   const edges = new Map<string, EdgeLook>();
@@ -76,6 +97,7 @@ function compute(results: RunResults, compare: RunResults | undefined, heat: Hea
       ...(e.failures.length ? { failed: true } : {}),
       details: e.details,
       spark: e.spark,
+      ...(e.conditions ? { conditions: { badge: e.conditions.badge, title: [...e.conditions.details, ...e.conditions.mismatch.map((m) => `not as asked: ${m}`)].join('\n'), ...(e.conditions.mismatch.length ? { mismatch: true } : {}) } } : {}),
     });
   }
   const hosts = new Map<string, HostLook>();
@@ -87,6 +109,6 @@ function compute(results: RunResults, compare: RunResults | undefined, heat: Hea
     hosts,
     legends: v.legends,
     ...(heat.widthByThroughput ? { widthMeaning: 'width: TCP throughput a → b, relative to the fastest link' } : {}),
-    caption: `Run ${results.runId} · ${when(results.startedAt)} · suite ${results.suite.name} · ${results.status}${heat.at !== undefined ? ` · at ${new Date(heat.at).toLocaleTimeString()}` : ''}`,
+    caption: `Run ${results.runId} · ${when(results.startedAt)} · suite ${results.suite.name} · ${results.status}${results.conditions ? ` · conditions ${runConditionsText(results)}` : ''}${heat.at !== undefined ? ` · at ${new Date(heat.at).toLocaleTimeString()}` : ''}`,
   };
 }
