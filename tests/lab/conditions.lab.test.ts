@@ -163,6 +163,15 @@ describe.skipIf(!root)('link conditions on the embedded lab (rates: htb; netem r
     await engine['project.save']({ dir, topology: conditioned, force: true });
   }, 60_000);
 
+  it('a measurement whose read-back differs from the project fails its preflight with the difference, and measures nothing', async () => {
+    const hub = L.hosts.find((h) => h.name === 'hub')!;
+    await run(['tc', '-n', hub.netns, 'qdisc', 'del', 'dev', hub.underlayDev, 'root']);
+    const before = (await engine['runs.list']({ dir })).length;
+    await expect(engine['measure.run']({ dir, suite: 'rates' })).rejects.toThrow(/the link conditions in force are not what the project asks \(hub: eth0: no htb root qdisc 1: .*overlab conditions .* --apply/);
+    expect((await engine['runs.list']({ dir })).filter((x) => x.tests > 0).length).toBe(before);
+    expect((await engine['conditions.apply']({ dir })).ok).toBe(true);
+  }, 60_000);
+
   it('refuses netem conditions on this kernel with where they can run, and changes nothing', async () => {
     const shaped = await qdiscs(L);
     const withDelay: Topology = { ...conditioned, links: conditioned.links.map((l, i) => (i === 1 ? { ...l, conditions: { both: { delay: 20, loss: 1 } } } : l)) };
