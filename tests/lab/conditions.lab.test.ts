@@ -163,6 +163,15 @@ describe.skipIf(!root)('link conditions on the embedded lab (rates: htb; netem r
     await engine['project.save']({ dir, topology: conditioned, force: true });
   }, 60_000);
 
+  it('a measurement whose read-back differs from the project fails its preflight with the difference, and measures nothing', async () => {
+    const hub = L.hosts.find((h) => h.name === 'hub')!;
+    await run(['tc', '-n', hub.netns, 'qdisc', 'del', 'dev', hub.underlayDev, 'root']);
+    const before = (await engine['runs.list']({ dir })).length;
+    await expect(engine['measure.run']({ dir, suite: 'rates' })).rejects.toThrow(/the link conditions in force are not what the project asks \(hub: eth0: no htb root qdisc 1: .*overlab conditions .* --apply/);
+    expect((await engine['runs.list']({ dir })).filter((x) => x.tests > 0).length).toBe(before);
+    expect((await engine['conditions.apply']({ dir })).ok).toBe(true);
+  }, 60_000);
+
   it('refuses netem conditions on this kernel with where they can run, and changes nothing', async () => {
     const shaped = await qdiscs(L);
     const withDelay: Topology = { ...conditioned, links: conditioned.links.map((l, i) => (i === 1 ? { ...l, conditions: { both: { delay: 20, loss: 1 } } } : l)) };
@@ -179,11 +188,20 @@ describe.skipIf(!root)('link conditions on the embedded lab (rates: htb; netem r
     await engine['project.save']({ dir, topology: conditioned, force: true });
   }, 60_000);
 
-  it('clear leaves `tc qdisc show` as it was before any condition; teardown leaves no qdisc of ours', async () => {
+  it('clear leaves `tc qdisc show` as it was before any condition, so does a deploy without conditions; a deploy applies them, teardown leaves no qdisc of ours', async () => {
     const c = await engine['conditions.apply']({ dir, clear: true });
     expect(c.ok, JSON.stringify(c.hosts)).toBe(true);
     expect(await qdiscs(L)).toEqual(before);
+    // A deploy of the project without conditions clears what an earlier apply left.
     expect((await engine['conditions.apply']({ dir })).ok).toBe(true);
+    await engine['project.save']({ dir, topology: base, force: true });
+    const d = await engine['deploy.apply']({ dir });
+    expect(d.ok, JSON.stringify(d.hosts)).toBe(true);
+    expect(await qdiscs(L)).toEqual(before);
+    // The deploy of the conditioned project applies them; teardown removes them.
+    await engine['project.save']({ dir, topology: conditioned, force: true });
+    expect((await engine['deploy.apply']({ dir })).ok).toBe(true);
+    expect(await tree(L)).toMatch(/class htb 1:10 parent 1:1 .*rate 50Mbit/);
     const t = await engine['deploy.teardown']({ dir });
     expect(t.ok, JSON.stringify(t.hosts)).toBe(true);
     for (const [ns, text] of Object.entries(await qdiscs(L))) expect(text, ns).not.toMatch(/htb|netem/);

@@ -140,7 +140,7 @@ export async function clearProject(scope: Scope, execs: ReadonlyMap<string, Shel
         // The WAN namespace is gone with the lab: nothing is shaped there any more.
         if (!/Cannot open network namespace|No such file|Cannot find device/.test(message(e))) throw e;
       });
-      progress(s.host, 'clear', 'done');
+      progress(s.host, 'clear', exec ? 'done' : 'skipped');
       return exec ? { host: s.host, status: 'cleared' } : { host: s.host, status: 'skipped', error: `${s.host}: not reached; its egress was not cleared` };
     } catch (e) {
       const error = e instanceof RemoteCommandError ? e.during('clear') : `${s.host}: ${message(e)}`;
@@ -269,15 +269,17 @@ export interface ConditionsOptions {
 }
 
 /** SSH connections to the scope's hosts (lab hosts through the lab's management network). */
-async function connectScope(projectDir: string, scope: Scope, opts: ConditionsOptions): Promise<{ conns: Map<string, Connected>; failed: Map<string, string> }> {
+async function connectScope(projectDir: string, scope: Scope, opts: ConditionsOptions): Promise<{ conns: Map<string, Connected>; failed: Map<string, string>; labDown: Set<string> }> {
   const known = await KnownHosts.load(knownHostsPath(projectDir));
   const conns = new Map<string, Connected>();
   const failed = new Map<string, string>();
+  const labDown = new Set<string>();
   await pool(scope.shapings, 16, async (s) => {
     const h = scope.topology.hosts.find((x) => x.name === s.host)!;
     const lh = scope.lab?.hosts.find((x) => x.name === s.host);
     if (h.target.type === 'lab' && !lh) {
       failed.set(s.host, `${s.host}: the lab is not up; run \`overlab lab up ${projectDir}\` first`);
+      labDown.add(s.host);
       return;
     }
     try {
@@ -288,7 +290,7 @@ async function connectScope(projectDir: string, scope: Scope, opts: ConditionsOp
       failed.set(s.host, e instanceof HostKeyError ? `${s.host}: ${message(e)}` : `${s.host}: cannot connect: ${message(e)}`);
     }
   });
-  return { conns, failed };
+  return { conns, failed, labDown };
 }
 
 async function projectScope(projectDir: string, registry: Registry, hosts?: readonly string[]): Promise<Scope> {
@@ -309,12 +311,15 @@ export async function applyConditions(projectDir: string, registry: Registry, op
   const started = Date.now();
   const scope = await projectScope(projectDir, registry, opts.hosts);
   const progress: Progress = (host, step, status, msg) => opts.onProgress?.({ operation: 'conditions', ...(host ? { host } : {}), step, status, ...(msg ? { message: msg } : {}) });
-  const { conns, failed } = await connectScope(projectDir, scope, opts);
+  const { conns, failed, labDown } = await connectScope(projectDir, scope, opts);
   try {
     const execs = new Map([...conns].map(([h, c]) => [h, shellOf(c, opts.signal)]));
     if (opts.clear) {
-      const hosts = (await clearProject(scope, execs, progress)).map((r) => (failed.has(r.host) ? { host: r.host, status: 'skipped' as const, error: failed.get(r.host)! } : r));
-      return { ok: hosts.every((h) => h.status !== 'failed') && failed.size === 0, hosts, durationMs: Date.now() - started };
+      // A lab host of a lab that is down carries nothing any more (its namespaces are gone): not a failure to clear.
+      const hosts = (await clearProject(scope, execs, progress)).map((r) =>
+        labDown.has(r.host) ? { host: r.host, status: 'skipped' as const, error: `${r.host}: the lab is not up: nothing of it is shaped` } : failed.has(r.host) ? { host: r.host, status: 'failed' as const, error: failed.get(r.host)! } : r,
+      );
+      return { ok: hosts.every((h) => h.status !== 'failed'), hosts, durationMs: Date.now() - started };
     }
     const unreached = [...failed].map(([host, error]): ConditionsHostResult => ({ host, status: 'failed', error }));
     if (unreached.length) return { ok: false, hosts: [...unreached, ...scope.shapings.filter((s) => !failed.has(s.host)).map((s): ConditionsHostResult => ({ host: s.host, status: 'skipped', error: 'nothing applied: not every host could be reached' }))], durationMs: Date.now() - started };
