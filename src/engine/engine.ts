@@ -248,9 +248,22 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
           ...(password ? { password } : {}),
         });
       }),
-    // Link conditions: applied and read by src/engine/conditions (being built).
-    'conditions.apply': () => Promise.reject(new ApiError('not-implemented', 'applying link conditions is not built yet')),
-    'conditions.read': () => Promise.reject(new ApiError('not-implemented', 'reading link conditions is not built yet')),
+    'conditions.apply': ({ dir, runId, hosts, clear, acceptHostKeys }) =>
+      runs.run('conditions', runId, async (run) => {
+        const { applyConditions } = await import('./conditions/apply.js');
+        const progress = progressOf(run.id, 'conditions');
+        const r = await applyConditions(dir, registry, {
+          ...(hosts ? { hosts } : {}),
+          clear: !!clear,
+          ...(acceptHostKeys ? { acceptHostKeys } : {}),
+          ...(password ? { password } : {}),
+          signal: run.signal,
+          onProgress: progress,
+        });
+        progress({ step: clear ? 'clear' : 'apply', status: r.ok ? 'done' : 'failed', fraction: 1 });
+        return r;
+      }),
+    'conditions.read': async ({ dir }) => (await import('./conditions/apply.js')).readConditions(dir, registry, password ? { password } : {}),
     'campaigns.list': async ({ dir }) => {
       const { listCampaigns } = await import('./campaign/store.js');
       return listCampaigns(dir);

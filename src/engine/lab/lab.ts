@@ -218,6 +218,16 @@ const vethMgmt = (L: { id: string }, h: { slot: number }): string => `olm${L.id}
 const vethWan = (L: { id: string }, h: { slot: number }): string => `olw${L.id}${h.slot}`;
 
 /**
+ * The WAN bridge's end of a lab host's underlay veth, in the lab's WAN namespace: its egress is
+ * everything the host receives on its underlay, where a host uplink's `down` is shaped (the host
+ * itself can only shape what it sends). Undefined when the host is not in the lab.
+ */
+export function wanSideOf(L: LabLayout, host: string): { netns: string; device: string } | undefined {
+  const h = L.hosts.find((x) => x.name === host);
+  return h ? { netns: L.wanNetns, device: vethWan(L, h) } : undefined;
+}
+
+/**
  * The host's own folders, each bound over the machine's inside its mount namespace (name in the
  * host's state folder, where it is mounted, mode). /run last: the state folder itself is under
  * the machine's /run, and is hidden once the host's own /run is in place.
