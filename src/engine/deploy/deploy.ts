@@ -17,6 +17,14 @@
  * lost, while it is being changed is in an `unknown` state: it cannot be rolled back, and the
  * run says so. A cancelled run (the signal) stops the command running on each host, starts no
  * new work, and rolls back what it changed.
+ *
+ * Link conditions (tc on the underlay, src/engine/conditions) ride along: each host's kernel is
+ * probed in the check phase, so that conditions it cannot apply (netem's on a kernel without it)
+ * refuse the deploy before anything changes; they are applied once the tunnels are verified
+ * (over a perfect wire: a verify under 5 % loss would fail for the wrong reason), read back and
+ * compared, and a host whose read-back differs fails the run like any host — its tunnels rolled
+ * back and the conditions cleared. A host without conditions is cleared (what an earlier deploy
+ * left goes). Teardown clears them. Only lab hosts and real hosts with applyConditions are touched.
  */
 import { createHash } from 'node:crypto';
 import type { ProgressEvent, StepStatus } from '../../shared/api.js';
@@ -32,6 +40,7 @@ import { labKeyPath, loadLab, knownHostsPath, type LabLayout } from '../lab/lab.
 import { pool } from '../pool.js';
 import { existingSecretsRedactor } from '../secrets/store.js';
 import { planProject, renderProject } from '../services/bundles.js';
+import { clearProject, refusals, scopeOf, shapeProject, shellOf, type Scope } from '../conditions/apply.js';
 import { KnownHosts } from './hostkeys.js';
 import { DROP_PREVIOUS, HASH_FILE, installScript, RESTORED, REMOVED, rollbackScript, TEARDOWN, verifyScript, WRITTEN } from './remote.js';
 import { connect, HostKeyError, RemoteCommandError, targetOf, type Connected, type ExecResult } from './ssh.js';
@@ -360,6 +369,11 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
       if (d !== undefined) deployed.set(host, d);
     });
     if (anyFailed(c) || cancelled(c)) return result(c, started);
+    const scope = scopeOf(c.topology, c.plan, c.lab, c.selected);
+    const shells = (): Map<string, ReturnType<typeof shellOf>> => new Map([...c.conns].map(([h, conn]) => [h, shellOf(conn, c.opts.signal)]));
+    const refused = await refusals(scope, shells(), (host, step, status, msg) => emit(c, host, step, status, msg));
+    for (const [host, why] of refused) fail(c, c.byHost.get(host)!, 'conditions', why);
+    if (anyFailed(c) || cancelled(c)) return result(c, started);
 
     if (opts.dryRun) {
       for (const r of c.byHost.values()) {
@@ -389,8 +403,15 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
     });
 
     if (!anyFailed(c) && !cancelled(c)) await phase(c, 'verify', c.selected, async (host) => verifyStep(c, host));
+    let shaped = false;
+    if (!anyFailed(c) && !cancelled(c)) {
+      shaped = true;
+      for (const r of await shapeProject(scope, shells(), (host, step, status, msg) => emit(c, host, step, status, msg))) if (r.status === 'failed') fail(c, c.byHost.get(r.host)!, 'conditions', r.error ?? 'failed');
+    }
 
     if ((anyFailed(c) && !opts.keepGoing) || cancelled(c)) {
+      // Conditions applied by this run go with the tunnels they were applied under.
+      if (shaped) await clearConditions(c, scope);
       // A host whose bundle was already there, and whose up.sh succeeded, is left as it was:
       // up.sh only repaired it (idempotent), and tearing it down would break what worked.
       const undo = changed.filter((h) => deployed.get(h) !== bundles.get(h)!.hash || partly.has(h));
@@ -405,6 +426,18 @@ export async function deploy(projectDir: string, registry: Registry, opts: Deplo
     return result(c, started, rendered.diagnostics);
   } finally {
     for (const conn of c.conns.values()) conn.dispose();
+  }
+}
+
+/** Clears the conditions of the scope's hosts that still answer; a host that cannot be cleared has it added to its story. */
+async function clearConditions(c: Ctx, scope: Scope): Promise<void> {
+  const live = new Map([...c.conns].filter(([, conn]) => !conn.lost).map(([h, conn]) => [h, shellOf(conn)]));
+  for (const r of await clearProject(scope, live, (host, step, status, msg) => emit(c, host, step, status, msg))) {
+    if (r.status !== 'failed') continue;
+    const hr = c.byHost.get(r.host);
+    if (!hr) continue;
+    if (hostFailed(hr)) hr.error = `${hr.error ?? ''}; then ${c.redact(r.error ?? '')}`;
+    else fail(c, hr, 'clear', r.error ?? 'the conditions could not be cleared');
   }
 }
 
@@ -434,6 +467,8 @@ export async function teardown(projectDir: string, registry: Registry, opts: Dep
         emit(c, host, 'down', 'done');
       }
     });
+    // The conditions go too, also where no bundle was deployed (a `conditions apply` alone).
+    if (!cancelled(c)) await clearConditions(c, scopeOf(c.topology, c.plan, c.lab, c.selected));
     return result(c, started);
   } finally {
     for (const conn of c.conns.values()) conn.dispose();

@@ -22,7 +22,7 @@ import { iperf2ClientCommand, iperf2ServerCommand, parseIperf2 } from '../../sha
 import { iperf3ClientCommand, iperf3ServerCommand, parseIperf3 } from '../../shared/measure/iperf3.js';
 import { netperfCommand, netserverCommand, parseNetperf } from '../../shared/measure/netperf.js';
 import { parsePing, pingCommand } from '../../shared/measure/ping.js';
-import { RESULTS_FORMAT, RESULTS_VERSION, type Direction, type HostEnvironment, type RunResults, type RunStatus, type TestRecord } from '../../shared/measure/results.js';
+import { RESULTS_FORMAT, RESULTS_VERSION, type ConditionsRecord, type Direction, type HostEnvironment, type RunResults, type RunStatus, type TestRecord } from '../../shared/measure/results.js';
 import { runInOrder, schedule, type Job } from '../../shared/measure/schedule.js';
 import { resolveSuite, testName, testSeconds, type Suite, type SuiteTest } from '../../shared/measure/suites.js';
 import { measuredPaths, type MeasuredPath } from '../../shared/measure/targets.js';
@@ -34,6 +34,7 @@ import { ApiError } from '../api-error.js';
 import { HostKeyError, KnownHosts } from '../deploy/hostkeys.js';
 import { HASH_FILE } from '../deploy/remote.js';
 import { connect, RemoteCommandError, targetOf, type Connected, type ExecResult } from '../deploy/ssh.js';
+import { mismatchesOf, readProject, recordOf, scopeOf } from '../conditions/apply.js';
 import { knownHostsPath, labKeyPath, loadLab } from '../lab/lab.js';
 import { pool } from '../pool.js';
 import { planProject } from '../services/bundles.js';
@@ -384,6 +385,7 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
   const environment: HostEnvironment[] = [];
 
   const { hosts, failed, hostKeys } = await connectAll(projectDir, t, plan, names, opts);
+  let conditions: ConditionsRecord | undefined;
   const ctx: Ctx = { runId: opts.runId, dir, hosts, suite, records: [], problems, opts, total: 0, done: 0, started: Date.now(), remaining: 0, servers: 0 };
   try {
     if (failed.length) throw new ApiError('failed', `cannot reach ${failed.length === 1 ? 'a host' : 'hosts'} to measure: ${failed.join('; ')}`, undefined, hostKeys);
@@ -411,6 +413,16 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
     if (missing.length) throw new ApiError('failed', `the hosts lack tools the ${suite.name} suite needs: ${missing.join('; ')}`);
     if (notDeployed.length) throw new ApiError('failed', `no Overlab bundle is deployed on ${notDeployed.join(', ')}: run \`overlab deploy ${projectDir}\` first`);
     environment.sort((a, b) => t.hosts.findIndex((h) => h.id === a.hostId) - t.hosts.findIndex((h) => h.id === b.hostId));
+
+    // The conditions in force, read back before the first test: the run records them (not what
+    // was asked), and refuses to measure a path that is not what the project says it is. The
+    // underlay baseline rides the same devices, so it is measured under the same conditions.
+    const scope = scopeOf(t, plan, t.hosts.some((h) => h.target.type === 'lab') ? await loadLab(projectDir, t, plan) : undefined, names);
+    const shells = new Map(scope.shapings.filter((s) => !hosts.get(s.host)!.gone).map((s) => [s.host, (script: string, seconds: number) => hosts.get(s.host)!.exec('sh -s', seconds, { stdin: script })]));
+    const reads = await readProject(scope, shells);
+    const wrong = mismatchesOf(scope, reads);
+    if (wrong.length) throw new ApiError('failed', `the link conditions in force are not what the project asks (${wrong.join('; ')}): run \`overlab conditions ${projectDir} --apply\` (or deploy again), then measure`);
+    conditions = recordOf(scope, reads);
 
     const pingTests = suite.tests.filter((x) => x.tool === 'ping');
     const throughputTests = suite.tests.filter((x) => x.tool !== 'ping');
@@ -473,6 +485,7 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
     sharedMachine: t.hosts.every((h) => h.target.type === 'lab'),
     suite,
     ...(opts.campaign ? { campaign: opts.campaign } : {}),
+    ...(conditions ? { conditions } : {}),
     paths,
     tests: ctx.records,
     summary: analyse(paths, ctx.records),
