@@ -1,0 +1,163 @@
+/**
+ * Issue 21's full-kernel proof (Debian's kernel has netem): per kind (VXLAN, WireGuard), a
+ * site-to-site on the embedded lab, deployed through the engine, then link conditions applied to
+ * the deployed lab (`conditions.apply`, no redeploy) — 20 ms each way, 1 % loss, 50 Mbit/s — and
+ * measured over the tunnel:
+ *   - RTT (ping, 200 × 20 ms) ≈ 40 ms + the tunnel's own RTT measured before (within 5 %);
+ *   - loss (UDP below the rate, iperf3's server count) ≈ 1 %: within 5 % relative, or the asked
+ *     1 % inside the 99.9 % binomial (Wilson) interval of the packets sent — both printed, and
+ *     which held;
+ *   - the rate: UDP offered above it, the goodput within 5 % of what 50 Mbit/s of frames leaves
+ *     for the payload (htb counts the outer headers); TCP under the 1 % loss printed beside
+ *     Mathis' model (for scale: CUBIC is not Reno) and held below the rate; then the loss removed
+ *     (`conditions.apply` again) and TCP within 5 % of the rate's TCP goodput;
+ *   - what is in force (`conditions.read`, read back with tc) is what was asked;
+ *   - teardown leaves no htb or netem qdisc on the hosts or the lab's WAN side.
+ * Called by tests/tunnels/prove.ts --conditions K1,K2 (in the VM stage's one boot); alone, after
+ * the other cases, since its RTT figures would suffer from their load.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { conditionsCapability, conditionsLine } from '../../src/engine/capability.js';
+import { createEngine } from '../../src/engine/engine.js';
+import { labExecArgv, loadLab } from '../../src/engine/lab/lab.js';
+import type { Condition } from '../../src/shared/conditions.js';
+import type { Topology } from '../../src/shared/schema.js';
+import { defaultRegistry } from '../../src/shared/tunnels/index.js';
+import { fig, iperf, lossAgrees, mathisMbit, ping, tcpGoodputMbit, udpGoodputMbit, within, type Exec } from './fidelity.js';
+
+export interface ProofOut {
+  ok(what: string): void;
+  bad(what: string, detail?: string): void;
+  readonly lines: string[];
+}
+
+const run: (argv: readonly string[], timeoutMs?: number) => ReturnType<Exec> = (argv, timeoutMs = 60_000) =>
+  new Promise((resolve) => {
+    execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+    });
+  });
+
+export const PROOF_CONDITION: Condition = { delay: 20, loss: 1, rate: 50 };
+const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** One kind's proof; figures go to `o.lines` as `--   …` lines. */
+export async function proveConditions(kind: string, slot: number, o: ProofOut): Promise<void> {
+  const note = (l: string): void => void o.lines.push(`--   ${kind}: ${l}`);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'olcond.'));
+  const engine = createEngine({ registry: defaultRegistry });
+  try {
+    const made = (await engine['project.create']({ dir, template: 'site-to-site', hosts: 2, kind })).topology!;
+    const base: Topology = { ...made, name: `conditions proof ${kind}`, lab: { management: `198.18.${230 + (slot % 8)}.0/24` } };
+    await engine['project.save']({ dir, topology: base });
+    await engine['lab.up']({ dir });
+    const plan = (await engine['plan.compute']({ dir })).plan!;
+    const L = (await loadLab(dir, base, plan))!;
+    const link = plan.links[0]!;
+    const a: Exec = (argv, t) => run(labExecArgv(L, link.a, [...argv]), t);
+    const b: Exec = (argv, t) => run(labExecArgv(L, link.b, [...argv]), t);
+    const dst = link.addresses.b.split('/')[0]!;
+    const k = defaultRegistry.kinds.find((x) => x.id === kind)!;
+    const overhead = k.overhead(k.options.parse({}), 4, 1500);
+
+    const dep = await engine['deploy.apply']({ dir });
+    if (!dep.ok) return o.bad(`${kind}: deploy`, dep.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('\n'));
+    let warm = false;
+    for (let i = 0; i < 30 && !warm; i++) warm = (await a(['ping', '-c', '1', '-W', '1', dst])).code === 0;
+    if (!warm) return o.bad(`${kind}: ${link.a} reaches ${dst} over the tunnel`);
+    const base0 = await ping(a, dst, 50, 0.02);
+    note(`the tunnel's own RTT ${fig(base0.avgMs)} ms (ping, ${base0.received}/${base0.sent})`);
+
+    // The conditions on the deployed lab: the tc part only.
+    const withConditions = async (c: Condition): Promise<boolean> => {
+      const t: Topology = { ...base, links: base.links.map((l) => ({ ...l, kind, conditions: { both: c } })) };
+      const saved = await engine['project.save']({ dir, topology: t });
+      if (!saved.topology) {
+        o.bad(`${kind}: the project takes conditions ${JSON.stringify(c)}`, saved.diagnostics.map((d) => `${d.path}: ${d.message}`).join('\n'));
+        return false;
+      }
+      const r = await engine['conditions.apply']({ dir });
+      if (!r.ok) {
+        o.bad(`${kind}: conditions.apply ${JSON.stringify(c)} on the deployed lab`, r.hosts.map((h) => `${h.host}: ${h.status} ${h.error ?? ''} ${(h.mismatches ?? []).join('; ')}`).join('\n'));
+        return false;
+      }
+      o.ok(`${kind}: conditions.apply ${JSON.stringify(c)} on the deployed lab (read back, compared: ${r.hosts.map((h) => `${h.host} ${h.status}`).join(', ')})`);
+      return true;
+    };
+    if (!(await withConditions(PROOF_CONDITION))) return;
+    const state = await engine['conditions.read']({ dir });
+    const lf = state.links[0];
+    const strip = (c?: Condition): string => JSON.stringify(Object.fromEntries(Object.entries(c ?? {}).filter(([, v]) => v !== undefined).sort()));
+    const want = strip(PROOF_CONDITION);
+    if (lf && strip(lf.aToB.inForce) === want && strip(lf.bToA.inForce) === want) o.ok(`${kind}: in force (read back) both ways: ${want}`);
+    else o.bad(`${kind}: in force (read back) both ways is what was asked`, `asked ${want}; in force ${strip(lf?.aToB.inForce)} / ${strip(lf?.bToA.inForce)}`);
+
+    // RTT.
+    const p = await ping(a, dst, 200, 0.02);
+    const expectRtt = 2 * PROOF_CONDITION.delay! + base0.avgMs;
+    const rttLine = `RTT ${fig(p.avgMs)} ms (min ${fig(p.minMs)}, mdev ${fig(p.mdevMs)}) vs 40 + ${fig(base0.avgMs)} = ${fig(expectRtt)} ms asked (${fig((100 * (p.avgMs - expectRtt)) / expectRtt)} %)`;
+    if (within(p.avgMs, expectRtt)) o.ok(`${kind}: ${rttLine}`);
+    else o.bad(`${kind}: ${rttLine}: not within 5 %`);
+    const pl = lossAgrees(p.sent - p.received, p.sent, 100 * (1 - (1 - PROOF_CONDITION.loss! / 100) ** 2));
+    note(`ping round-trip loss ${p.sent - p.received}/${p.sent} = ${fig(pl.measuredPct)} % (1.99 % expected both ways; 99.9 % interval ${fig(pl.interval.lo)}–${fig(pl.interval.hi)} %)`);
+
+    // Loss, one way, below the rate.
+    const u = await iperf(a, b, dst, ['-u', '-b', '20M', '-l', '1200'], 8);
+    const la = lossAgrees(u.lost!, u.packets!, PROOF_CONDITION.loss!);
+    const lossLine = `loss ${u.lost}/${u.packets} = ${fig(la.measuredPct)} % vs 1 % asked: 5 % relative ${Math.abs(la.measuredPct - 1) <= 0.05 ? 'holds' : 'does not hold'}${la.resolvable ? '' : ` (${u.packets} packets cannot resolve 5 %)`}; 99.9 % interval ${fig(la.interval.lo)}–${fig(la.interval.hi)} % ${la.interval.lo <= 1 && 1 <= la.interval.hi ? 'holds 1 %' : 'misses 1 %'} → held by: ${la.by}`;
+    if (la.ok) o.ok(`${kind}: ${lossLine}`);
+    else o.bad(`${kind}: ${lossLine}`);
+
+    // The rate: UDP offered above it.
+    const over = await iperf(a, b, dst, ['-u', '-b', '80M', '-l', '1200'], 5);
+    const udpModel = udpGoodputMbit(PROOF_CONDITION.rate!, 1200, overhead);
+    const rateLine = `UDP goodput offered 80 Mbit/s: ${fig(over.mbit)} Mbit/s vs ${fig(udpModel)} (50 Mbit/s of frames, ${overhead} B tunnel header) (${fig((100 * (over.mbit - udpModel)) / udpModel)} %)`;
+    if (within(over.mbit, udpModel)) o.ok(`${kind}: ${rateLine}`);
+    else o.bad(`${kind}: ${rateLine}: not within 5 %`);
+
+    // TCP under the loss: for scale.
+    const tcpCap = tcpGoodputMbit(PROOF_CONDITION.rate!, link.mtu, overhead);
+    const t1 = await iperf(a, b, dst, ['-O', '2'], 8);
+    const mathis = mathisMbit(link.mtu - 52, expectRtt, PROOF_CONDITION.loss!);
+    const tcpLossLine = `TCP under 1 % loss ${fig(t1.mbit)} Mbit/s (Mathis/Reno ${fig(mathis)}, rate cap ${fig(tcpCap)})`;
+    if (t1.mbit > 0 && t1.mbit <= tcpCap * 1.05) o.ok(`${kind}: ${tcpLossLine}`);
+    else o.bad(`${kind}: ${tcpLossLine}: above the rate or nothing`);
+
+    // TCP at the rate: the loss removed, the delay and rate kept.
+    if (await withConditions({ delay: PROOF_CONDITION.delay!, rate: PROOF_CONDITION.rate! })) {
+      const t2 = await iperf(a, b, dst, ['-O', '2'], 8);
+      const tcpLine = `TCP at 20 ms each way, 50 Mbit/s, no loss: ${fig(t2.mbit)} Mbit/s vs ${fig(tcpCap)} (MSS ${link.mtu - 52} B of ${link.mtu + overhead + 14} B frames) (${fig((100 * (t2.mbit - tcpCap)) / tcpCap)} %)`;
+      if (within(t2.mbit, tcpCap)) o.ok(`${kind}: ${tcpLine}`);
+      else o.bad(`${kind}: ${tcpLine}: not within 5 %`);
+    }
+
+    // Teardown with the conditions in force: no qdisc of ours left anywhere.
+    const down = await engine['deploy.teardown']({ dir });
+    if (!down.ok) o.bad(`${kind}: teardown`, down.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.error}`).join('\n'));
+    const left: string[] = [];
+    for (const h of plan.hosts) {
+      const q = await run(labExecArgv(L, h.name, ['tc', 'qdisc', 'show']));
+      left.push(...q.stdout.split('\n').filter((l) => /qdisc (htb|netem|tbf) /.test(l)).map((l) => `${h.name}: ${l}`));
+    }
+    const wan = await run(['ip', 'netns', 'exec', L.wanNetns, 'tc', 'qdisc', 'show']);
+    left.push(...wan.stdout.split('\n').filter((l) => /qdisc (htb|netem|tbf) /.test(l)).map((l) => `WAN side: ${l}`));
+    if (left.length === 0) o.ok(`${kind}: teardown leaves no htb/netem qdisc on ${plan.hosts.map((h) => h.name).join(', ')} or the WAN side`);
+    else o.bad(`${kind}: teardown leaves no qdisc`, left.join('\n'));
+  } catch (e) {
+    o.bad(`${kind}: the conditions proof ran to its end`, e instanceof Error ? (e.stack ?? e.message) : msg(e));
+  } finally {
+    await engine['lab.down']({ dir }).catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The capability line of `overlab kinds` on this kernel (the VM's: netem yes). */
+export async function proveCapability(o: ProofOut): Promise<void> {
+  const c = await conditionsCapability();
+  const line = conditionsLine(c);
+  if (c.htb === 'yes' && c.netem === 'yes') o.ok(`overlab kinds on this kernel: ${line}`);
+  else o.bad(`overlab kinds on this kernel says htb and netem yes`, line);
+}
