@@ -21,7 +21,8 @@ export function wilson(k: number, n: number, z = Z999): { lo: number; hi: number
   const d = 1 + (z * z) / n;
   const c = (p + (z * z) / (2 * n)) / d;
   const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return { lo: Math.max(0, c - h), hi: Math.min(1, c + h) };
+  // (None seen: the bound is exactly 0, not the rounding error of c − h.)
+  return { lo: k === 0 ? 0 : Math.max(0, c - h), hi: k === n ? 1 : Math.min(1, c + h) };
 }
 
 /**
@@ -82,11 +83,19 @@ export function parsePing(out: string): PingFigures | undefined {
   return { sent: Number(c[1]), received: Number(c[2]), minMs: Number(r?.[1] ?? NaN), avgMs: Number(r?.[2] ?? NaN), maxMs: Number(r?.[3] ?? NaN), mdevMs: Number(r?.[4] ?? NaN) };
 }
 
-export async function ping(exec: Exec, dst: string, count: number, intervalS: number, size = 56): Promise<PingFigures> {
-  const r = await exec(['ping', '-n', '-q', '-c', String(count), '-i', String(intervalS), '-W', '2', '-s', String(size), dst], (count * intervalS + 15) * 1000);
+/** The median of the replies' `time=` figures: robust to the stalls an emulated, shared CPU adds to a few packets. */
+export function medianRtt(out: string): number {
+  const t = [...out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((x, y) => x - y);
+  if (t.length === 0) return NaN;
+  const h = Math.floor(t.length / 2);
+  return t.length % 2 ? t[h]! : (t[h - 1]! + t[h]!) / 2;
+}
+
+export async function ping(exec: Exec, dst: string, count: number, intervalS: number, size = 56): Promise<PingFigures & { medianMs: number }> {
+  const r = await exec(['ping', '-n', '-c', String(count), '-i', String(intervalS), '-W', '2', '-s', String(size), dst], (count * intervalS + 15) * 1000);
   const f = parsePing(r.stdout);
   if (!f) throw new Error(`ping ${dst} printed no summary: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
-  return f;
+  return { ...f, medianMs: medianRtt(r.stdout) };
 }
 
 export interface IperfFigures {

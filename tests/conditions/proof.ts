@@ -21,7 +21,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { conditionsCapability, conditionsLine } from '../../src/engine/capability.js';
-import { createEngine } from '../../src/engine/engine.js';
+import { createEngine, type Handlers } from '../../src/engine/engine.js';
 import { labExecArgv, loadLab } from '../../src/engine/lab/lab.js';
 import type { Condition } from '../../src/shared/conditions.js';
 import type { Topology } from '../../src/shared/schema.js';
@@ -41,39 +41,69 @@ const run: (argv: readonly string[], timeoutMs?: number) => ReturnType<Exec> = (
     });
   });
 
-export const PROOF_CONDITION: Condition = { delay: 20, loss: 1, rate: 50 };
+export const PROOF_CONDITION = { delay: 20, loss: 1, rate: 50 } as const;
+/** Rates the proof falls back to, largest first, when the (emulated) CPU cannot carry twice the asked one. */
+const RATES = [50, 20, 10, 5, 2] as const;
 const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** One kind's proof; figures go to `o.lines` as `--   …` lines. */
-export async function proveConditions(kind: string, slot: number, o: ProofOut): Promise<void> {
-  const note = (l: string): void => void o.lines.push(`--   ${kind}: ${l}`);
+/**
+ * The proof for each kind, one after the other on one lab (brought up once: under emulation a lab
+ * costs tens of seconds); figures go to `o.lines` as `--   …` lines.
+ */
+export async function proveConditions(kinds: readonly string[], o: ProofOut): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'olcond.'));
   const engine = createEngine({ registry: defaultRegistry });
   try {
-    const made = (await engine['project.create']({ dir, template: 'site-to-site', hosts: 2, kind })).topology!;
-    const base: Topology = { ...made, name: `conditions proof ${kind}`, lab: { management: `198.18.${230 + (slot % 8)}.0/24` } };
+    const made = (await engine['project.create']({ dir, template: 'site-to-site', hosts: 2, kind: kinds[0]! })).topology!;
+    const base: Topology = { ...made, name: 'conditions proof', lab: { management: '198.18.230.0/24' } };
     await engine['project.save']({ dir, topology: base });
     await engine['lab.up']({ dir });
-    const plan = (await engine['plan.compute']({ dir })).plan!;
-    const L = (await loadLab(dir, base, plan))!;
-    const link = plan.links[0]!;
-    const a: Exec = (argv, t) => run(labExecArgv(L, link.a, [...argv]), t);
-    const b: Exec = (argv, t) => run(labExecArgv(L, link.b, [...argv]), t);
-    const dst = link.addresses.b.split('/')[0]!;
-    const k = defaultRegistry.kinds.find((x) => x.id === kind)!;
-    const overhead = k.overhead(k.options.parse({}), 4, 1500);
+    for (const kind of kinds) await proveKind(engine, dir, base, kind, o);
+  } catch (e) {
+    o.bad('the conditions proof ran to its end', e instanceof Error ? (e.stack ?? e.message) : msg(e));
+  } finally {
+    await engine['lab.down']({ dir }).catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
 
+async function proveKind(engine: Handlers, dir: string, base0: Topology, kind: string, o: ProofOut): Promise<void> {
+  const note = (l: string): void => void o.lines.push(`--   ${kind}: ${l}`);
+  const base: Topology = { ...base0, links: base0.links.map((l) => ({ ...l, kind })) };
+  const saved0 = await engine['project.save']({ dir, topology: base });
+  if (!saved0.topology) return o.bad(`${kind}: a site-to-site of ${kind}`, saved0.diagnostics.map((d) => `${d.path}: ${d.message}`).join('\n'));
+  const plan = (await engine['plan.compute']({ dir })).plan!;
+  const L = (await loadLab(dir, base, plan))!;
+  const link = plan.links[0]!;
+  const a: Exec = (argv, t) => run(labExecArgv(L, link.a, [...argv]), t);
+  const b: Exec = (argv, t) => run(labExecArgv(L, link.b, [...argv]), t);
+  const dst = link.addresses.b.split('/')[0]!;
+  const k = defaultRegistry.kinds.find((x) => x.id === kind)!;
+  const overhead = k.overhead(k.options.parse({}), 4, 1500);
+  let t0 = Date.now();
+  const took = (): string => {
+    const s = ((Date.now() - t0) / 1000).toFixed(0);
+    t0 = Date.now();
+    return `${s} s`;
+  };
+  try {
     const dep = await engine['deploy.apply']({ dir });
     if (!dep.ok) return o.bad(`${kind}: deploy`, dep.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('\n'));
     let warm = false;
     for (let i = 0; i < 30 && !warm; i++) warm = (await a(['ping', '-c', '1', '-W', '1', dst])).code === 0;
     if (!warm) return o.bad(`${kind}: ${link.a} reaches ${dst} over the tunnel`);
-    const base0 = await ping(a, dst, 50, 0.02);
-    note(`the tunnel's own RTT ${fig(base0.avgMs)} ms (ping, ${base0.received}/${base0.sent})`);
+    const own = await ping(a, dst, 30, 0.02);
+    // What this CPU carries through the tunnel: the rate is proven at 50 Mbit/s when it carries twice
+    // that, else at the largest of 20, 10, 5, 2 it does (under QEMU's emulation, with other work on
+    // the machine, a tunnel may carry only tens of Mbit/s; a rate it cannot reach proves nothing).
+    const cap = await iperf(a, b, dst, ['-u', '-b', '400M', '-l', '1200'], 3);
+    const rate = RATES.find((r) => 2 * r <= cap.mbit) ?? RATES[RATES.length - 1]!;
+    note(`deployed (${took()}); the tunnel's own RTT median ${fig(own.medianMs)} ms (min ${fig(own.minMs)}); it carries ${fig(cap.mbit)} Mbit/s of UDP here unshaped → rate proven at ${rate} Mbit/s${rate === PROOF_CONDITION.rate ? '' : ` (not ${PROOF_CONDITION.rate}: this CPU cannot carry twice that)`}`);
+    const asked: Condition = { delay: PROOF_CONDITION.delay, loss: PROOF_CONDITION.loss, rate };
 
     // The conditions on the deployed lab: the tc part only.
     const withConditions = async (c: Condition): Promise<boolean> => {
-      const t: Topology = { ...base, links: base.links.map((l) => ({ ...l, kind, conditions: { both: c } })) };
+      const t: Topology = { ...base, links: base.links.map((l) => ({ ...l, conditions: { both: c } })) };
       const saved = await engine['project.save']({ dir, topology: t });
       if (!saved.topology) {
         o.bad(`${kind}: the project takes conditions ${JSON.stringify(c)}`, saved.diagnostics.map((d) => `${d.path}: ${d.message}`).join('\n'));
@@ -87,53 +117,58 @@ export async function proveConditions(kind: string, slot: number, o: ProofOut): 
       o.ok(`${kind}: conditions.apply ${JSON.stringify(c)} on the deployed lab (read back, compared: ${r.hosts.map((h) => `${h.host} ${h.status}`).join(', ')})`);
       return true;
     };
-    if (!(await withConditions(PROOF_CONDITION))) return;
+    if (!(await withConditions(asked))) return;
     const state = await engine['conditions.read']({ dir });
     const lf = state.links[0];
     const strip = (c?: Condition): string => JSON.stringify(Object.fromEntries(Object.entries(c ?? {}).filter(([, v]) => v !== undefined).sort()));
-    const want = strip(PROOF_CONDITION);
+    const want = strip(asked);
     if (lf && strip(lf.aToB.inForce) === want && strip(lf.bToA.inForce) === want) o.ok(`${kind}: in force (read back) both ways: ${want}`);
     else o.bad(`${kind}: in force (read back) both ways is what was asked`, `asked ${want}; in force ${strip(lf?.aToB.inForce)} / ${strip(lf?.bToA.inForce)}`);
+    note(`conditions applied and read (${took()})`);
 
-    // RTT.
-    const p = await ping(a, dst, 200, 0.02);
-    const expectRtt = 2 * PROOF_CONDITION.delay! + base0.avgMs;
-    const rttLine = `RTT ${fig(p.avgMs)} ms (min ${fig(p.minMs)}, mdev ${fig(p.mdevMs)}) vs 40 + ${fig(base0.avgMs)} = ${fig(expectRtt)} ms asked (${fig((100 * (p.avgMs - expectRtt)) / expectRtt)} %)`;
-    if (within(p.avgMs, expectRtt)) o.ok(`${kind}: ${rttLine}`);
+    // RTT: medians (a shared, emulated CPU stalls a few packets by milliseconds; netem's delay is fixed).
+    const p = await ping(a, dst, 100, 0.02);
+    const expectRtt = 2 * PROOF_CONDITION.delay + own.medianMs;
+    const rttLine = `RTT median ${fig(p.medianMs)} ms (min ${fig(p.minMs)}, mean ${fig(p.avgMs)}) vs 40 + ${fig(own.medianMs)} = ${fig(expectRtt)} ms asked (${fig((100 * (p.medianMs - expectRtt)) / expectRtt)} %)`;
+    if (within(p.medianMs, expectRtt)) o.ok(`${kind}: ${rttLine}`);
     else o.bad(`${kind}: ${rttLine}: not within 5 %`);
-    const pl = lossAgrees(p.sent - p.received, p.sent, 100 * (1 - (1 - PROOF_CONDITION.loss! / 100) ** 2));
+    const pl = lossAgrees(p.sent - p.received, p.sent, 100 * (1 - (1 - PROOF_CONDITION.loss / 100) ** 2));
     note(`ping round-trip loss ${p.sent - p.received}/${p.sent} = ${fig(pl.measuredPct)} % (1.99 % expected both ways; 99.9 % interval ${fig(pl.interval.lo)}–${fig(pl.interval.hi)} %)`);
 
-    // Loss, one way, below the rate.
-    const u = await iperf(a, b, dst, ['-u', '-b', '20M', '-l', '1200'], 8);
-    const la = lossAgrees(u.lost!, u.packets!, PROOF_CONDITION.loss!);
-    const lossLine = `loss ${u.lost}/${u.packets} = ${fig(la.measuredPct)} % vs 1 % asked: 5 % relative ${Math.abs(la.measuredPct - 1) <= 0.05 ? 'holds' : 'does not hold'}${la.resolvable ? '' : ` (${u.packets} packets cannot resolve 5 %)`}; 99.9 % interval ${fig(la.interval.lo)}–${fig(la.interval.hi)} % ${la.interval.lo <= 1 && 1 <= la.interval.hi ? 'holds 1 %' : 'misses 1 %'} → held by: ${la.by}`;
+    // Loss, one way, far below the rate and what the CPU carries (so that no queue or socket drops).
+    const lossMbit = Math.min(rate, cap.mbit) / 5;
+    const u = await iperf(a, b, dst, ['-u', '-b', `${lossMbit.toFixed(2)}M`, '-l', '600'], 8);
+    const la = lossAgrees(u.lost!, u.packets!, PROOF_CONDITION.loss);
+    const lossLine = `loss (UDP at ${fig(lossMbit)} Mbit/s, 600 B) ${u.lost}/${u.packets} = ${fig(la.measuredPct)} % vs 1 % asked: 5 % relative ${Math.abs(la.measuredPct - 1) <= 0.05 ? 'holds' : 'does not hold'}${la.resolvable ? '' : ` (${u.packets} packets cannot resolve 5 %)`}; 99.9 % interval ${fig(la.interval.lo)}–${fig(la.interval.hi)} % ${la.interval.lo <= 1 && 1 <= la.interval.hi ? 'holds 1 %' : 'misses 1 %'} → held by: ${la.by}`;
     if (la.ok) o.ok(`${kind}: ${lossLine}`);
     else o.bad(`${kind}: ${lossLine}`);
 
     // The rate: UDP offered above it.
-    const over = await iperf(a, b, dst, ['-u', '-b', '80M', '-l', '1200'], 5);
-    const udpModel = udpGoodputMbit(PROOF_CONDITION.rate!, 1200, overhead);
-    const rateLine = `UDP goodput offered 80 Mbit/s: ${fig(over.mbit)} Mbit/s vs ${fig(udpModel)} (50 Mbit/s of frames, ${overhead} B tunnel header) (${fig((100 * (over.mbit - udpModel)) / udpModel)} %)`;
+    const over = await iperf(a, b, dst, ['-u', '-b', `${Math.round(rate * 1.6)}M`, '-l', '1200'], 4);
+    const udpModel = udpGoodputMbit(rate, 1200, overhead);
+    const rateLine = `UDP goodput offered ${Math.round(rate * 1.6)} Mbit/s: ${fig(over.mbit)} Mbit/s vs ${fig(udpModel)} (${rate} Mbit/s of frames, ${overhead} B tunnel header) (${fig((100 * (over.mbit - udpModel)) / udpModel)} %)`;
     if (within(over.mbit, udpModel)) o.ok(`${kind}: ${rateLine}`);
     else o.bad(`${kind}: ${rateLine}: not within 5 %`);
 
-    // TCP under the loss: for scale.
-    const tcpCap = tcpGoodputMbit(PROOF_CONDITION.rate!, link.mtu, overhead);
-    const t1 = await iperf(a, b, dst, ['-O', '2'], 8);
-    const mathis = mathisMbit(link.mtu - 52, expectRtt, PROOF_CONDITION.loss!);
-    const tcpLossLine = `TCP under 1 % loss ${fig(t1.mbit)} Mbit/s (Mathis/Reno ${fig(mathis)}, rate cap ${fig(tcpCap)})`;
+    // TCP under the loss: for scale (Mathis' Reno model; CUBIC with SACK is not Reno), held below the rate.
+    const tcpCap = tcpGoodputMbit(rate, link.mtu, overhead);
+    const t1 = await iperf(a, b, dst, ['-O', '1'], 5);
+    const mathis = mathisMbit(link.mtu - 52, expectRtt, PROOF_CONDITION.loss);
+    const tcpLossLine = `TCP under 1 % loss ${fig(t1.mbit)} Mbit/s (Mathis/Reno ${fig(mathis)}, the rate's TCP goodput ${fig(tcpCap)})`;
     if (t1.mbit > 0 && t1.mbit <= tcpCap * 1.05) o.ok(`${kind}: ${tcpLossLine}`);
     else o.bad(`${kind}: ${tcpLossLine}: above the rate or nothing`);
+    note(`measured (${took()})`);
 
     // TCP at the rate: the loss removed, the delay and rate kept.
-    if (await withConditions({ delay: PROOF_CONDITION.delay!, rate: PROOF_CONDITION.rate! })) {
+    if (await withConditions({ delay: PROOF_CONDITION.delay, rate })) {
       const t2 = await iperf(a, b, dst, ['-O', '2'], 8);
-      const tcpLine = `TCP at 20 ms each way, 50 Mbit/s, no loss: ${fig(t2.mbit)} Mbit/s vs ${fig(tcpCap)} (MSS ${link.mtu - 52} B of ${link.mtu + overhead + 14} B frames) (${fig((100 * (t2.mbit - tcpCap)) / tcpCap)} %)`;
+      const tcpLine = `TCP at 20 ms each way, ${rate} Mbit/s, no loss: ${fig(t2.mbit)} Mbit/s vs ${fig(tcpCap)} (MSS ${link.mtu - 52} B of ${link.mtu + overhead + 14} B frames) (${fig((100 * (t2.mbit - tcpCap)) / tcpCap)} %)`;
       if (within(t2.mbit, tcpCap)) o.ok(`${kind}: ${tcpLine}`);
       else o.bad(`${kind}: ${tcpLine}: not within 5 %`);
     }
-
+  } catch (e) {
+    o.bad(`${kind}: the conditions proof ran to its end`, e instanceof Error ? (e.stack ?? e.message) : msg(e));
+  } finally {
     // Teardown with the conditions in force: no qdisc of ours left anywhere.
     const down = await engine['deploy.teardown']({ dir });
     if (!down.ok) o.bad(`${kind}: teardown`, down.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: ${h.error}`).join('\n'));
@@ -146,11 +181,7 @@ export async function proveConditions(kind: string, slot: number, o: ProofOut): 
     left.push(...wan.stdout.split('\n').filter((l) => /qdisc (htb|netem|tbf) /.test(l)).map((l) => `WAN side: ${l}`));
     if (left.length === 0) o.ok(`${kind}: teardown leaves no htb/netem qdisc on ${plan.hosts.map((h) => h.name).join(', ')} or the WAN side`);
     else o.bad(`${kind}: teardown leaves no qdisc`, left.join('\n'));
-  } catch (e) {
-    o.bad(`${kind}: the conditions proof ran to its end`, e instanceof Error ? (e.stack ?? e.message) : msg(e));
-  } finally {
-    await engine['lab.down']({ dir }).catch(() => undefined);
-    await fs.rm(dir, { recursive: true, force: true });
+    note(`torn down (${took()})`);
   }
 }
 
