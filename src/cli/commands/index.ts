@@ -1,6 +1,7 @@
 /** Every command of `overlab`, in the order `overlab --help` lists them: the only list. */
 import type { CliCommand } from '../common.js';
 import { campaignCommand } from './campaign.js';
+import { conditionsCommand } from './conditions.js';
 import { demoCommand } from './demo.js';
 import { deployCommand, teardownCommand } from './deploy.js';
 import { exportCommand } from './export.js';
@@ -14,4 +15,4 @@ import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
-export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, campaignCommand, reportCommand, exportCommand, labCommand, serveCommand, demoCommand];
+export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, conditionsCommand, campaignCommand, reportCommand, exportCommand, labCommand, serveCommand, demoCommand];

@@ -184,7 +184,8 @@ export function mismatchesOf(scope: Scope, reads: ReadonlyMap<string, HostRead>)
     const r = reads.get(s.host);
     if (!r) continue;
     if (r.error) {
-      out.push(`${s.host}: ${r.error}`);
+      // A host that carries nothing and cannot be read (no tc there) is not a wrong path; one that should carry something is.
+      if (s.egress.peers.length > 0 || !isEmpty(s.egress.all) || s.ingress) out.push(`${s.host}: ${r.error}`);
       continue;
     }
     if (r.egress) out.push(...compareTc(shapeDevice(s.egress).expect, r.egress).map((l) => `${s.host}: ${l}`));
@@ -214,7 +215,8 @@ export function stateOf(scope: Scope, reads: ReadonlyMap<string, HostRead>): Pic
     return f[addressOf.get(receiver) ?? ''] ?? f['*'] ?? {};
   };
   const ingressOf = (receiver: string): Condition | undefined => {
-    if (!shaped.has(receiver) || !(scope.lab && wanSideOf(scope.lab, receiver))) return DIRECTION_OF_NOTHING;
+    // Only a lab host's WAN side shapes what it receives (unread when the lab is not up).
+    if (!shaped.has(receiver) || t.hosts.find((h) => h.name === receiver)?.target.type !== 'lab') return DIRECTION_OF_NOTHING;
     const r = reads.get(receiver);
     if (!r?.ingress) return undefined;
     return inForce(r.ingress)['*'] ?? {};
