@@ -79,9 +79,9 @@ else
   echo "skipped: the full-kernel runner needs root"
 fi
 
-stage "tunnels in Debian's full kernel (every kind this kernel lacks, same proofs, and a short GRE/IPsec measurement campaign, one VM boot)"
+stage "tunnels in Debian's full kernel (every kind this kernel lacks, same proofs, a short GRE/IPsec measurement campaign, and the link-conditions proof of VXLAN and WireGuard — delay, loss, rate — one VM boot)"
 if [ "$(id -u)" = 0 ]; then
-  bash tests/tunnels/run-all.sh --vm-only --vm-campaign gre,ipsec-tunnel
+  bash tests/tunnels/run-all.sh --vm-only --vm-campaign gre,ipsec-tunnel --vm-conditions vxlan,wireguard
 else
   echo "skipped: the full-kernel runner needs root"
 fi

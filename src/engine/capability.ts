@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { probeScript } from '../shared/preflight.js';
 import type { Requirements } from '../shared/tunnels/types.js';
+import { CAPABILITY_SCRIPT, CONDITION_DEADLINES, parseCapability, type TcCapability } from './conditions/host.js';
 
 const run = promisify(execFile);
 
@@ -63,4 +64,27 @@ export async function checkRequirements(req: Requirements): Promise<Capability> 
   }
   if (missing.length > 0) verdict = 'no';
   return { verdict, missing };
+}
+
+let conditionsCache: Promise<TcCapability> | undefined;
+
+/**
+ * Which link conditions this machine can apply: the same probe the conditions' apply runs on a
+ * host (htb and netem tried on a veth in a namespace of its own), run here, once per process.
+ * Not root: unknown (the probe makes a namespace).
+ */
+export function conditionsCapability(): Promise<TcCapability> {
+  if (process.getuid?.() !== 0) return Promise.resolve({ htb: 'unknown', netem: 'unknown', reason: 'the probe needs root' });
+  conditionsCache ??= run('sh', ['-c', CAPABILITY_SCRIPT], { timeout: CONDITION_DEADLINES.probe * 1000 }).then(
+    (r) => parseCapability(r.stdout),
+    (e: unknown) => ({ htb: 'unknown', netem: 'unknown', reason: `the probe failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }),
+  );
+  return conditionsCache;
+}
+
+/** The line `overlab kinds` prints under its table: what can be applied here, and where the rest can run. */
+export function conditionsLine(c: TcCapability): string {
+  const yn = (v: string): string => (v === 'yes' ? 'yes' : v === 'no' ? 'no' : 'unknown');
+  const where = c.netem === 'yes' ? '' : '; delay/loss/… run in the full-kernel runner (scripts/fullkernel/run.sh) or on a host with netem';
+  return `conditions here: rate (htb) ${yn(c.htb)}; delay, jitter, loss, duplicate, reorder, corrupt (netem) ${yn(c.netem)}${where}${c.reason ? ` (${c.reason})` : ''}`;
 }

@@ -16,7 +16,7 @@ import { makeTemplate } from '../shared/templates.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { validateTopology } from '../shared/validate.js';
 import { ApiError } from './api-error.js';
-import { checkRequirements } from './capability.js';
+import { checkRequirements, conditionsCapability } from './capability.js';
 import { listExamples, readExample } from './examples.js';
 import { chooseLabLayout, knownHostsPath, labDown, labUp } from './lab/lab.js';
 import { listRuns, readRun, scanRuns } from './measure/store.js';
@@ -49,6 +49,7 @@ export interface EngineOptions {
 /** The catalogue as `overlab kinds` and the tunnel picker show it; `probe` asks this machine's kernel. */
 export async function kindInfos(registry: Registry, probe: boolean): Promise<KindInfo[]> {
   const rows: KindInfo[] = [];
+  const conditionsHere = probe ? await conditionsCapability() : undefined;
   for (const k of registry.kinds) {
     const defaults = k.options.parse({});
     const req = k.requirements(defaults);
@@ -64,6 +65,7 @@ export async function kindInfos(registry: Registry, probe: boolean): Promise<Kin
       overheadBytes: { ipv4: { mtu1500: k.overhead(defaults, 4, 1500), mtu9000: k.overhead(defaults, 4, 9000) }, ipv6: { mtu1500: k.overhead(defaults, 6, 1500) } },
       requirements: { modules: req.modules, packages: req.packages, binaries: req.binaries },
       ...(cap ? { here: cap.verdict, missing: cap.missing } : {}),
+      ...(conditionsHere ? { conditionsHere } : {}),
     });
   }
   return rows;

@@ -60,6 +60,12 @@ export interface KindInfo {
   /** Whether this machine can carry it (only when probed): `unknown` when the probe needs root. */
   readonly here?: 'yes' | 'no' | 'unknown';
   readonly missing?: readonly string[];
+  /**
+   * Which link conditions this machine's kernel can apply (only when probed; the same on every
+   * row — a machine's, not a kind's — so the table keeps its shape): rates need htb, delay,
+   * jitter, loss, duplicate, reorder and corrupt need netem.
+   */
+  readonly conditionsHere?: { readonly htb: 'yes' | 'no' | 'unknown'; readonly netem: 'yes' | 'no' | 'unknown'; readonly reason?: string };
 }
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'rolled-back';

@@ -177,7 +177,10 @@ export const needsNetem = (c: Condition): boolean => NETEM_FIELDS.some((f) => (c
 export function compose(first: Condition, second: Condition): Condition {
   const add = (a?: number, b?: number): number | undefined => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
   const quad = (a?: number, b?: number): number | undefined => (a === undefined && b === undefined ? undefined : Math.sqrt((a ?? 0) ** 2 + (b ?? 0) ** 2));
-  const either = (a?: number, b?: number): number | undefined => (a === undefined && b === undefined ? undefined : 100 * (1 - (1 - (a ?? 0) / 100) * (1 - (b ?? 0) / 100)));
+  // (One side alone passes unchanged, and the product is rounded to 12 digits: 1 − (1 − 0)(1 − 0.02)
+  // is 2.0000000000000018 in floating point, which would be "asked" in messages and records.)
+  const either = (a?: number, b?: number): number | undefined =>
+    a === undefined ? b : b === undefined ? a : Number((100 * (1 - (1 - a / 100) * (1 - b / 100))).toPrecision(12));
   const min = (a?: number, b?: number): number | undefined => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
   return merge({
     delay: add(first.delay, second.delay),

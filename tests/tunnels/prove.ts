@@ -21,7 +21,12 @@
  * the lean suite of tests/lab/lean-suite.ts) runs after the cases, in the same process: under
  * the full-kernel VM its figures prove the measurement path works there (not performance).
  *
- * Usage: node scripts/run-ts.mjs tests/tunnels/prove.ts [--jobs N] [--keep] [--times] [--campaign K1,K2] CASE...
+ * With --conditions K1,K2, issue 21's link-conditions proof (tests/conditions/proof.ts: 20 ms each
+ * way, 1 % loss, 50 Mbit/s on a deployed site-to-site of each kind; RTT, loss, rate, TCP, teardown)
+ * runs last, alone (its RTT figures would suffer from the other cases' load), with the kernel's
+ * conditions capability line: it needs netem, so the full-kernel VM.
+ *
+ * Usage: node scripts/run-ts.mjs tests/tunnels/prove.ts [--jobs N] [--keep] [--times] [--campaign K1,K2] [--conditions K1,K2] CASE...
  *   CASE = KIND[:template:hosts:mtu[:option=value[,option=value]]], e.g. gre, wireguard:hub-spoke:4:1500:implementation=go
  * Prints `ok   …` / `FAIL …` per check, one line per case (`ok   CASE (N s; P passed, F failed)`),
  * and `N passed, M failed` (cases) last; exits non-zero on any failure. Needs root.
@@ -35,6 +40,7 @@ import { labExecArgv, loadLab, type LabLayout } from '../../src/engine/lab/lab.j
 import type { Plan } from '../../src/shared/plan.js';
 import type { Shape, Topology } from '../../src/shared/schema.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
+import { proveCapability, proveConditions } from '../conditions/proof.js';
 import { LEAN_SUITE } from '../lab/lean-suite.js';
 
 interface Case {
@@ -396,15 +402,17 @@ async function main(): Promise<number> {
   let keep = false;
   let times = false;
   let campaignKinds: string[] = [];
+  let conditionKinds: string[] = [];
   const specs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--jobs') jobs = Math.max(1, Number(argv[++i]));
     else if (argv[i] === '--keep') keep = true;
     else if (argv[i] === '--times') times = true;
     else if (argv[i] === '--campaign') campaignKinds = argv[++i]!.split(',');
+    else if (argv[i] === '--conditions') conditionKinds = argv[++i]!.split(',').filter(Boolean);
     else specs.push(argv[i]!);
   }
-  if (specs.length === 0 && campaignKinds.length === 0) {
+  if (specs.length === 0 && campaignKinds.length === 0 && conditionKinds.length === 0) {
     process.stderr.write('usage: prove.ts [--jobs N] [--keep] KIND[:template:hosts:mtu[:option=value,...]]...\n');
     return 2;
   }
@@ -479,6 +487,15 @@ async function main(): Promise<number> {
       await release(g);
     }),
   );
+  if (conditionKinds.length) {
+    const t0 = Date.now();
+    const o = output();
+    await proveCapability(o);
+    await proveConditions(conditionKinds, o);
+    // The figures are the point of this case: printed whether it passed or not.
+    for (const l of o.lines) if (l.startsWith('ok ') || (o.failed === 0 && l.startsWith('--'))) process.stdout.write(`     ${l}\n`);
+    report({ spec: `conditions:${conditionKinds.join(',')}`, kind: 'conditions', template: 'site-to-site', hosts: 2, mtu: 1500, options: {} }, o, Math.round((Date.now() - t0) / 1000));
+  }
   process.stdout.write(`(${cases.length} cases in ${labs} labs, ${Math.round((Date.now() - started) / 1000)} s, ${jobs} lab(s) at a time)\n`);
   if (failures.length) process.stdout.write(`failed: ${failures.join(' ')}\n`);
   process.stdout.write(`${passed} passed, ${failed} failed\n`);

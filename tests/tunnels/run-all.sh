@@ -5,9 +5,11 @@
 #   - hub-spoke with 3 spokes and a 4-host mesh for the kinds the lab issue names;
 # on this machine's kernel where `overlab kinds` says it can carry the kind, and inside the
 # full-kernel VM (scripts/fullkernel/run.sh, one boot for all of them) otherwise.
-# Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--no-vm | --vm-only] [--jobs N] [--vm-campaign k1,k2]
+# Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--no-vm | --vm-only] [--jobs N] [--vm-campaign k1,k2] [--vm-conditions k1,k2]
 # --vm-campaign: after the VM's cases, in the same boot, a short measurement campaign of those
 # kinds (prove.ts --campaign): the measurement path proven on Debian's kernel.
+# --vm-conditions: last in the same boot, issue 21's link-conditions proof of those kinds (prove.ts
+# --conditions: 20 ms each way, 1 % loss, 50 Mbit/s; RTT, loss, rate, TCP, teardown): needs netem.
 # A CASE is KIND[:template:hosts:mtu[:option=value]]. Prints one line per case and
 # `N passed, M failed` last. Cases run N at a time (default 2: the VM has 2 CPUs, and each case
 # waits on SSH, IKE and daemons much of its time); every case has a lab of its own.
@@ -32,7 +34,7 @@ tally() {
   mapfile -t -O "${#failures[@]}" failures < <(grep -E '^FAIL ' "$1" | awk '{print $2}')
 }
 
-mtu9000=0 only="" vm=1 host=1 jobs=2 vm_campaign=()
+mtu9000=0 only="" vm=1 host=1 jobs=2 vm_campaign=() vm_conditions=()
 while [ $# -gt 0 ]; do
   case $1 in
     --mtu9000) mtu9000=1; shift ;;
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
     --vm-only) host=0; shift ;;
     --jobs) jobs=$2; shift 2 ;;
     --vm-campaign) vm_campaign=(--campaign "$2"); shift 2 ;;
+    --vm-conditions) vm_conditions=(--conditions "$2"); shift 2 ;;
     *) echo "run-all.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -74,13 +77,13 @@ else
   echo "== skipped (--vm-only): ${#host_cases[@]} cases on this kernel"
 fi
 
-if [ "${#vm_cases[@]}" -gt 0 ]; then
+if [ "${#vm_cases[@]}" -gt 0 ] || [ "${#vm_conditions[@]}" -gt 0 ]; then
   if [ "$vm" = 0 ]; then
     echo "== skipped (--no-vm): ${vm_cases[*]}"
   else
-    echo "== in the full-kernel VM: ${#vm_cases[@]} cases"
+    echo "== in the full-kernel VM: ${#vm_cases[@]} cases${vm_conditions[1]:+, then the conditions proof of ${vm_conditions[1]}}"
     out=$(mktemp /tmp/olvm.XXXXXX)
-    bash scripts/fullkernel/run.sh --timeout 3600 --mem 3072 -- "${PROVE[@]}" --jobs "$jobs" "${vm_campaign[@]}" "${vm_cases[@]}" | tee "$out"
+    bash scripts/fullkernel/run.sh --timeout 3600 --mem 3072 -- "${PROVE[@]}" --jobs "$jobs" "${vm_campaign[@]}" "${vm_conditions[@]}" "${vm_cases[@]}" | tee "$out"
     tally "$out" "the full-kernel VM run"
     rm -f "$out"
   fi

@@ -1,6 +1,7 @@
+import { conditionsLine } from '../../engine/capability.js';
 import type { CliCommand } from '../common.js';
 
-/** `overlab kinds`: the tunnel catalogue, and whether this machine can carry each kind. */
+/** `overlab kinds`: the tunnel catalogue, whether this machine can carry each kind, and which link conditions it can apply. */
 export const kindsCommand: CliCommand = {
   name: 'kinds',
   register: (program, ctx) =>
@@ -21,5 +22,7 @@ export const kindsCommand: CliCommand = {
           ctx.io.out(`${r.id.padEnd(15)} ${r.layer.padEnd(6)} ${r.encrypted ? 'yes' : 'no '}  ${String(r.overheadBytes.ipv4.mtu1500).padStart(4)} B    ${here.padEnd(8)} ${r.transport}; ${r.requirements.packages.join(' ')}\n`);
           for (const m of r.missing ?? []) ctx.io.out(`${''.padEnd(15)}   missing: ${m}\n`);
         }
+        const c = rows[0]?.conditionsHere;
+        if (c) ctx.io.out(`\n${conditionsLine(c)}\n`);
       }),
 };
