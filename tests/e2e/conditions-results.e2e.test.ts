@@ -5,18 +5,23 @@
  * run is painted: its edge carries the conditions badge, the per-link table and the matrix their
  * conditions; compared with the run under none, the edge's badge and the caption say what
  * changed, and the charts put the two runs' per-link figures side by side (drawn: a pixel check).
- * No lab is needed: the runs are real ones, copied in. Screenshots in tests/e2e/artifacts/conditions-*.png.
+ * The run's PDF report carries them too (pdftotext), per link and in the methodology. No lab is
+ * needed: the runs are real ones, copied in. Screenshots and report pages in tests/e2e/artifacts/conditions-*.png.
  */
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import type { RunResults } from '../../src/shared/measure/results.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
-import { openBrowser, requireBuilt, ROOT, screenshot, startServe, stopServe } from './harness.js';
+import { ARTIFACTS, openBrowser, overlab, requireBuilt, ROOT, screenshot, startServe, stopServe } from './harness.js';
+
+const exec = promisify(execFile);
 
 const FIX = path.join(ROOT, 'tests/fixtures/results/rate2');
 let tmp: string;
@@ -106,6 +111,29 @@ describe('a run under link conditions', () => {
     await compared.scrollIntoViewIfNeeded();
     await shot('3-compared');
   });
+
+  it('the report shows each link\'s conditions and a Conditions part in its methodology (PDF text; pages for people in artifacts)', async () => {
+    const pdf = path.join(tmp, 'report.pdf');
+    await overlab(['report', path.join(tmp, 'rate2'), '--run', rate.runId, '--pdf', pdf]);
+    const { stdout } = await exec('pdftotext', ['-layout', pdf, '-'], { maxBuffer: 64 << 20 });
+    const text = stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('Conditions (in force)');
+    expect(text).toContain('a → b 40 Mbit/s; b → a 80 Mbit/s');
+    expect(text).toMatch(/Applied with tc on the sending host.s underlay egress/);
+    expect(text).toMatch(/underlay baseline between the same hosts rides the same devices/);
+    const a = rate.links[0]!.a;
+    const b = rate.links[0]!.b;
+    // The methodology's table: each direction asked and in force.
+    expect(text).toMatch(new RegExp(`${a} → ${b} 40 Mbit/s 40 Mbit/s`));
+    expect(text).toMatch(new RegExp(`${b} → ${a} 80 Mbit/s 80 Mbit/s`));
+    // The pages that carry them, as images to look at.
+    const pages = stdout.split('\f');
+    for (const [name, needle] of [['links', 'Conditions (in force)'], ['method', 'Applied with tc']] as const) {
+      const n = pages.findIndex((p) => p.replace(/\s+/g, ' ').includes(needle)) + 1;
+      expect(n).toBeGreaterThan(0);
+      await exec('pdftoppm', ['-r', '60', '-png', '-f', String(n), '-l', String(n), '-singlefile', pdf, path.join(ARTIFACTS, `conditions-report-${name}`)]);
+    }
+  }, 120_000);
 
   it('printed no console errors', () => {
     expect(problems).toEqual([]);
