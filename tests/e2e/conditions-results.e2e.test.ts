@@ -118,6 +118,8 @@ describe('a run under link conditions', () => {
     const { stdout } = await exec('pdftotext', ['-layout', pdf, '-'], { maxBuffer: 64 << 20 });
     const text = stdout.replace(/\s+/g, ' ');
     expect(text).toContain('Conditions (in force)');
+    // The drawing's edge carries the badge, as in the app.
+    expect(text).toContain('40M | 80M');
     expect(text).toContain('a → b 40 Mbit/s; b → a 80 Mbit/s');
     expect(text).toMatch(/Applied with tc on the sending host.s underlay egress/);
     expect(text).toMatch(/underlay baseline between the same hosts rides the same devices/);
@@ -128,7 +130,7 @@ describe('a run under link conditions', () => {
     expect(text).toMatch(new RegExp(`${b} → ${a} 80 Mbit/s 80 Mbit/s`));
     // The pages that carry them, as images to look at.
     const pages = stdout.split('\f');
-    for (const [name, needle] of [['links', 'Conditions (in force)'], ['method', 'Applied with tc']] as const) {
+    for (const [name, needle] of [['drawing', '40M | 80M'], ['links', 'Conditions (in force)'], ['method', 'Applied with tc']] as const) {
       const n = pages.findIndex((p) => p.replace(/\s+/g, ' ').includes(needle)) + 1;
       expect(n).toBeGreaterThan(0);
       await exec('pdftoppm', ['-r', '60', '-png', '-f', String(n), '-l', String(n), '-singlefile', pdf, path.join(ARTIFACTS, `conditions-report-${name}`)]);
