@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { printCampaign } from '../../src/cli/commands/campaign.js';
+import { runCli, type Io } from '../../src/cli/main.js';
 import { campaign, campaignAnalysis, cellTopology, conditionsProblem, readCampaign } from '../../src/engine/campaign/run.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { ARGUMENTS } from '../../src/shared/api.js';
@@ -163,5 +164,27 @@ describe('a campaign file written before conditions (version 1)', () => {
     expect(saved.version).toBe(1);
     expect(saved).not.toHaveProperty('conditions');
     expect(saved.cells.map((c) => c.id)).toEqual(oldFile.cells.map((c) => c.id));
+  });
+});
+
+describe('overlab campaign --conditions', () => {
+  const cli = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t) };
+    return { code: await runCli(argv, io), out, err };
+  };
+
+  it('refuses a preset it does not know, naming the choices, and --conditions on a resumed campaign; nothing is started', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'overlab-campaign-cli-'));
+    temps.push(dir);
+    expect((await cli('new', dir, '--template', 'site-to-site', '--hosts', '2', '--kind', 'vxlan', '--force')).code).toBe(0);
+    const bad = await cli('campaign', dir, '--kinds', 'vxlan', '--conditions', 'none,dsl');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('"dsl" is not a conditions preset; use none or one of lan, fast-ethernet, isp-wan, wifi, transcontinental, constrained-uplink');
+    const resumed = await cli('campaign', dir, '--resume', 'x1', '--conditions', 'wifi');
+    expect(resumed.code).toBe(2);
+    expect(resumed.err).toContain('a resumed campaign keeps its own conditions');
+    expect(readdirSync(dir)).not.toContain('campaigns');
   });
 });

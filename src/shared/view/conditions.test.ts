@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { leanOf, type RunResults } from '../measure/results.js';
 import { defaultRegistry } from '../tunnels/index.js';
 import { runsCompared } from './charts.js';
+import { drawingSvg } from './drawing-svg.js';
 import { conditionMismatch, conditionsBadge, conditionsChange, runConditions, runConditionsText } from './conditions.js';
 import { diff, heatmap } from './heatmap.js';
 import { matrix } from './matrix.js';
@@ -141,5 +142,15 @@ describe("the charts' comparison of two runs", () => {
     const rtt = specs[0]!;
     if (rtt.kind !== 'bar') throw new Error('expected a bar chart');
     expect(rtt.series[1]!.values[0]!.value).toBe(rate.summary.paths[`${link.id}.tunnel`]!.rtt!.ms.mean);
+  });
+});
+
+describe('the drawing as SVG (export, report)', () => {
+  it("draws each edge's conditions badge under its figures, and none for a run without conditions", () => {
+    const v = heatmap(rate, { metric: 'tcp', second: 'reverse' });
+    const svg = drawingSvg({ topology: rate.topology, edges: v.edges, hosts: v.hosts, legends: v.legends });
+    expect([...svg.matchAll(/<text[^>]*data-conditions="run"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1])).toEqual(['40M | 80M']);
+    const plain = heatmap(none, { metric: 'tcp' });
+    expect(drawingSvg({ topology: none.topology, edges: plain.edges, hosts: plain.hosts, legends: plain.legends })).not.toContain('data-conditions');
   });
 });

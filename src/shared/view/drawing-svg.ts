@@ -13,6 +13,8 @@ export interface DrawnEdge {
   /** Truthy: the figure's interval overlaps its neighbour's (drawn as ≈). */
   readonly uncertain?: unknown;
   readonly failed?: boolean;
+  /** The link conditions the run was measured under (its badge), drawn under the figures. */
+  readonly conditions?: { readonly badge: string };
 }
 
 export interface DrawingInput {
@@ -77,10 +79,13 @@ export function drawingSvg(input: DrawingInput): string {
     if (labels) {
       const lines = [l.kind, ...(e ? e.halves.map((h) => `${h.direction ? `${h.direction} ` : ''}${h.text}`) : [])];
       const marks = `${e?.uncertain ? ' ≈' : ''}${e?.failed ? ' ✕' : ''}`;
-      const lw = Math.max(...lines.map((s) => s.length)) * 6.6 + 14 + marks.length * 7;
-      const lh = lines.length * 14 + 6;
+      const badge = e?.conditions?.badge;
+      const lw = Math.max(...lines.map((s) => s.length), badge ? badge.length * 0.9 : 0) * 6.6 + 14 + marks.length * 7;
+      const lh = lines.length * 14 + 6 + (badge ? 14 : 0);
       out.push(`<rect x="${n(mx - lw / 2)}" y="${n(my - lh / 2)}" width="${n(lw)}" height="${n(lh)}" rx="4" fill="#ffffff" fill-opacity="0.92" stroke="#ccd2dd"/>`);
       lines.forEach((s, i) => out.push(`<text x="${n(mx)}" y="${n(my - lh / 2 + 14 + i * 14)}" text-anchor="middle" fill="${i === 0 ? '#556' : '#112'}" font-size="${i === 0 ? 10 : 11.5}">${escapeXml(s)}${i === lines.length - 1 ? escapeXml(marks) : ''}</text>`));
+      // The run's link conditions, as the app's badge: what the figures above were measured under.
+      if (badge) out.push(`<text x="${n(mx)}" y="${n(my - lh / 2 + 14 + lines.length * 14)}" text-anchor="middle" fill="#4a3b78" font-size="10" data-conditions="run">${escapeXml(badge)}</text>`);
     }
     out.push('</g>');
   }

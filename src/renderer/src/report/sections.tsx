@@ -90,6 +90,7 @@ export function Drawing({ results, metric, painted = true }: { results: RunResul
         width: e.width,
         ...(e.uncertain ? { uncertain: true } : {}),
         ...(e.failures.length ? { failed: true } : {}),
+        ...(e.conditions ? { conditions: { badge: e.conditions.badge } } : {}),
       });
     }
     return drawingSvg({ topology: results.topology, edges, hosts: v.hosts, legends: v.legends, caption: `${METRICS[metric].label} of run ${results.runId}; width: TCP throughput a → b` });

@@ -35,7 +35,7 @@ function RunsTab({ env }: { env: Env }) {
                   <td>{r.underlayMtu}</td>
                   <td>{r.paths}</td>
                   <td>{r.tests}</td>
-                  <td>{r.campaign ? `${r.campaign.kind} @ ${r.campaign.mtu}` : ''}</td>
+                  <td>{r.campaign ? `${r.campaign.kind} @ ${r.campaign.mtu}${r.campaign.conditions ? ` under ${r.campaign.conditions}` : ''}` : ''}</td>
                   <td className="actions">
                     <button type="button" disabled={r.runId === results?.runId} onClick={() => void paintRun(env, r.runId)}>Paint</button>
                     <button type="button" disabled={!results || r.runId === results.runId} onClick={() => void compareWith(env, r.runId === compare?.runId ? undefined : r.runId)}>{r.runId === compare?.runId ? 'Stop comparing' : 'Compare'}</button>
