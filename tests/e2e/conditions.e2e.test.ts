@@ -28,6 +28,12 @@ const badge = () => page.locator('.react-flow__edgelabel-renderer .link-conditio
 const badgeText = async (): Promise<string> => ((await badge().count()) ? (await badge().first().getAttribute('data-conditions')) ?? '' : '');
 const linkRow = () => page.getByRole('table', { name: 'Links' }).locator('tbody tr').first();
 const conditions = () => page.getByRole('group', { name: 'Link conditions' });
+/** Selects the link (from the side panel's list when nothing is selected; the inspector shows it then). */
+async function selectLink(): Promise<void> {
+  if (await conditions().count()) return;
+  await linkRow().click();
+  await conditions().waitFor();
+}
 /** Clicks the empty canvas (deselects, and takes the focus out of the inspector so the app's shortcuts apply). */
 const pane = () => page.locator('.react-flow__pane').click({ position: { x: 30, y: 400 } });
 
@@ -58,7 +64,7 @@ afterAll(async () => {
 
 describe.skipIf(!isRoot)('link conditions in the designer', () => {
   it('a preset picked on a link: its figures, the badge on the edge and the legend; undo and redo', async () => {
-    await linkRow().click();
+    await selectLink();
     const picker = conditions().getByLabel('Conditions preset');
     // Each preset shows its figures in the picker.
     expect(await picker.locator('option').allInnerTexts()).toContain('WAN between ISP sites — 20 ms ± 1 ms normal, 0.1 % loss each way');
@@ -79,7 +85,7 @@ describe.skipIf(!isRoot)('link conditions in the designer', () => {
   });
 
   it('says what is wrong under the field it names, and a typed rate is one undo step', async () => {
-    await linkRow().click();
+    await selectLink();
     await conditions().getByLabel('Conditions preset').selectOption('');
     await expect.poll(badgeText).toBe('');
     const jitter = conditions().getByLabel('Both directions jitter');
@@ -119,7 +125,7 @@ describe.skipIf(!isRoot)('link conditions in the designer', () => {
   }, 300_000);
 
   it('per direction, applied without redeploying: read back and shown in force', async () => {
-    await linkRow().click();
+    await selectLink();
     await conditions().getByLabel('Per direction').check();
     const names = await conditions().locator('.direction h3').allInnerTexts();
     expect(names).toHaveLength(2);
@@ -133,7 +139,7 @@ describe.skipIf(!isRoot)('link conditions in the designer', () => {
     await page.keyboard.press('Control+Alt+c');
     await expect.poll(() => page.locator('.run-result').innerText().catch(() => ''), { timeout: 120_000 }).toMatch(/^Apply conditions: .*shaped and read back.*the tunnels were not touched/);
     await page.getByRole('button', { name: 'Close', exact: true }).click();
-    await linkRow().click();
+    await selectLink();
     const inForce = conditions().getByLabel('Conditions in force');
     await expect.poll(() => inForce.locator('tbody').innerText()).toMatch(/40M[\s\S]*40M[\s\S]*80M[\s\S]*80M/);
     expect(await inForce.locator('tr.differs').count()).toBe(0);
@@ -142,16 +148,17 @@ describe.skipIf(!isRoot)('link conditions in the designer', () => {
     await rate.fill('30');
     await rate.press('Enter');
     await expect.poll(() => inForce.locator('tr.differs').count()).toBe(1);
+    await inForce.scrollIntoViewIfNeeded();
     await shot('4-in-force');
   }, 180_000);
 
   it('a netem preset on this kernel (no sch_netem) is refused, saying where it can run', async () => {
-    await linkRow().click();
+    await selectLink();
     await conditions().getByLabel('Per direction').uncheck();
     await conditions().getByLabel('Conditions preset').selectOption('isp-wan');
     await conditions().getByLabel('Both directions rate').fill('');
     await conditions().getByRole('button', { name: 'Apply conditions' }).click();
-    await expect.poll(() => page.locator('.run-result').innerText().catch(() => ''), { timeout: 120_000 }).toMatch(/^Apply conditions failed on .*netem.*(full-kernel|host with netem)/s);
+    await expect.poll(() => page.locator('.run-result').innerText().catch(() => ''), { timeout: 120_000 }).toMatch(/^Apply conditions failed on site-a: [^;]*netem[^;]*full-kernel runner/s);
     await shot('5-refused');
     await page.getByRole('button', { name: 'Close', exact: true }).click();
   }, 180_000);
