@@ -25,7 +25,8 @@ let problems: string[] = [];
 const shot = (name: string) => screenshot(page, `conditions-${name}`);
 
 const badge = () => page.locator('.react-flow__edgelabel-renderer .link-conditions');
-const badgeText = async (): Promise<string> => ((await badge().count()) ? (await badge().first().getAttribute('data-conditions')) ?? '' : '');
+/** The edge's conditions badge as it reads (the project's, or a painted run's where it recorded its own), without the ≋ mark. */
+const badgeText = async (): Promise<string> => ((await badge().count()) ? (await badge().first().innerText()).replace('≋', '').trim() : '');
 const linkRow = () => page.getByRole('table', { name: 'Links' }).locator('tbody tr').first();
 const conditions = () => page.getByRole('group', { name: 'Link conditions' });
 /** Selects the link (from the side panel's list when nothing is selected; the inspector shows it then). */

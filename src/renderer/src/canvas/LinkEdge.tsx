@@ -52,8 +52,9 @@ function LinkEdgeView({ id, sourceX, sourceY, targetX, targetY, data, selected }
             ) : data?.mtu !== undefined ? (
               <div className="link-mtu">MTU {data.mtu}</div>
             ) : null}
-            {data?.conditions ? (
-              <div className="link-conditions" data-conditions={data.conditions} title={`Link conditions set in the project: ${data.conditions}`}>
+            {/* The project's conditions; a painted run that recorded its own (read back when measured) shows those instead, beside its figures. */}
+            {data?.conditions && !(look && 'conditions' in look && look.conditions) ? (
+              <div className="link-conditions design" data-conditions={data.conditions} title={`Link conditions set in the project: ${data.conditions}`}>
                 <span className="cond-mark" aria-hidden="true">≋</span> {data.conditions}
               </div>
             ) : null}
