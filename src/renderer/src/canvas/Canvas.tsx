@@ -152,7 +152,7 @@ function bulkPaths(nodes: readonly Node<HostNodeData>[], edges: readonly Edge<Li
 function ConditionsLegend() {
   return (
     <section className="conditions-legend" aria-label="Conditions legend">
-      <span className="link-conditions sample">≋ 20 ms ±1 · 0.1 % · 50M</span> link conditions set: delay ± jitter (one way) · loss · rate (M = Mbit/s); <span className="nowrap">a→b | b→a</span> where the directions differ
+      <span className="link-conditions design sample">≋ 20 ms ±1 · 0.1 % · 50M</span> link conditions: delay ± jitter (one way) · loss · rate (M = Mbit/s); <span className="nowrap">a→b | b→a</span> where the directions differ
     </section>
   );
 }

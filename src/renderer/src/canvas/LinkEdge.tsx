@@ -54,8 +54,9 @@ function LinkEdgeView({ id, sourceX, sourceY, targetX, targetY, data, selected }
             ) : data?.mtu !== undefined ? (
               <div className="link-mtu">MTU {data.mtu}</div>
             ) : null}
-            {data?.conditions ? (
-              <div className="link-conditions" data-conditions={data.conditions} title={`Link conditions set in the project: ${data.conditions}`}>
+            {/* The project's conditions. A painted run that recorded its own (read back when measured) shows those beside its figures: then this badge shows only where the project now sets others. */}
+            {data?.conditions && !(look && 'conditions' in look && (look.conditions as { badge?: string } | undefined)?.badge === data.conditions) ? (
+              <div className="link-conditions design" data-conditions={data.conditions} title={`Link conditions set in the project: ${data.conditions}`}>
                 <span className="cond-mark" aria-hidden="true">≋</span> {data.conditions}
               </div>
             ) : null}

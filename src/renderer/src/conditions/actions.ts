@@ -15,7 +15,9 @@ export function applySummary(r: ConditionsApplyResult, clear: boolean): string {
     const done = r.hosts.filter((h) => h.status === 'applied' || h.status === 'cleared').map((h) => h.host);
     return `${verb}: ${done.length ? `${done.join(', ')} ${clear ? 'cleared' : 'shaped and read back'}` : 'nothing to change'} in ${(r.durationMs / 1000).toFixed(1)} s (the tunnels were not touched)`;
   }
-  return `${verb} failed on ${failed.map((h) => `${h.host}: ${h.error ?? 'failed'}${h.mismatches?.length ? ` (${h.mismatches.join('; ')})` : ''}`).join('; ') || 'the hosts'}`;
+  // The engine's refusals name their host already ("site-a: this kernel has no netem…").
+  const why = (host: string, error: string | undefined): string => (error?.startsWith(`${host}:`) ? error : `${host}: ${error ?? 'failed'}`);
+  return `${verb} failed on ${failed.map((h) => `${why(h.host, h.error)}${h.mismatches?.length ? ` (${h.mismatches.join('; ')})` : ''}`).join('; ') || 'the hosts'}`;
 }
 
 /** Applies the project's conditions (or clears them) on its deployed hosts, then reads back what is in force. */
