@@ -9,7 +9,7 @@
  * owns; a real host's incoming traffic would need an ifb device on it, so there `down` is refused
  * and the peers' link directions say it instead.
  */
-import { describe, isEmpty, linkDirections, uplinkDirections, type Condition } from './conditions.js';
+import { compose, describe, isEmpty, linkDirections, needsNetem, uplinkDirections, type Condition } from './conditions.js';
 import type { ShapedDevice } from './conditions-tc.js';
 import { error, warning, type Diagnostic } from './diagnostics.js';
 import type { Plan } from './plan.js';
@@ -146,5 +146,43 @@ export function validateConditions(t: Topology): Diagnostic[] {
       }
     }
   });
+  checkDuplicateNetem(t, out);
   return out;
+}
+
+/**
+ * The kernel refuses a duplicating netem beside any other netem in one qdisc tree ("netem: cannot
+ * mix duplicating netems with other netems in tree", Debian's 6.1, seen in the full-kernel
+ * runner). A sender's egress tree holds one netem per shaped class (each peer's direction with
+ * the uplink's `up` composed in, and the uplink's own for other traffic), so a duplicate there is
+ * refused here, at the field, rather than by tc halfway through an apply.
+ */
+function checkDuplicateNetem(t: Topology, out: Diagnostic[]): void {
+  t.hosts.forEach((h, i) => {
+    const up = uplinkDirections(h.uplink).up;
+    const leaves: { condition: Condition; path: (string | number)[]; what: string }[] = [];
+    const upPart = h.uplink?.up ? 'up' : h.uplink?.both ? 'both' : 'preset';
+    if (needsNetem(up)) leaves.push({ condition: up, path: ['hosts', i, 'uplink', upPart], what: `${h.name}'s uplink` });
+    t.links.forEach((l, j) => {
+      if (l.a !== h.name && l.b !== h.name) return;
+      const dir = l.a === h.name ? 'aToB' : 'bToA';
+      const own = linkDirections(l.conditions)[dir];
+      if (isEmpty(own)) return;
+      const leaf = compose(up, own);
+      const part = l.conditions?.[dir] ? dir : l.conditions?.both ? 'both' : 'preset';
+      if (needsNetem(leaf)) leaves.push({ condition: leaf, path: ['links', j, 'conditions', part], what: `${l.a === h.name ? `${l.a} → ${l.b}` : `${l.b} → ${l.a}`}` });
+    });
+    if (leaves.length < 2) return;
+    const dup = leaves.find((x) => (x.condition.duplicate ?? 0) > 0);
+    if (!dup) return;
+    const others = leaves.filter((x) => x !== dup).map((x) => x.what);
+    const own = dup.path[0] === 'hosts' ? `${h.name}'s uplink` : dup.what;
+    out.push(
+      error(
+        'duplicate-beside-netem',
+        [...dup.path, 'duplicate'],
+        `${own} duplicates packets, and ${h.name} also sends with netem on ${others.join(', ')}: the kernel refuses a duplicating netem beside other netems on one device. Keep duplicate on a host whose other directions have no delay, loss or the like, or remove it`,
+      ),
+    );
+  });
 }
