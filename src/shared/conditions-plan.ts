@@ -94,10 +94,10 @@ function checkCondition(c: Condition, path: (string | number)[], out: Diagnostic
   if (c.lossCorrelation !== undefined && !c.loss) out.push(warning('correlation-without-loss', [...path, 'lossCorrelation'], 'has no effect without a loss'));
   if (c.distribution !== undefined && !c.jitter) out.push(warning('distribution-without-jitter', [...path, 'distribution'], 'has no effect without a jitter'));
   if (c.rate !== undefined) {
-    for (const s of suiteUdpMbit(t)) {
-      if (Number.isFinite(s.mbit) && s.mbit > c.rate) {
-        out.push(warning('rate-below-suite', [...path, 'rate'], `${s.name} sends UDP at ${s.mbit} Mbit/s, more than this ${c.rate} Mbit/s: its UDP figures will show the limit's loss, not the tunnel's (measure with a suite whose UDP rate fits)`));
-      }
+    // One warning per field, naming every UDP sender above the rate (the inspector shows it under the field).
+    const over = suiteUdpMbit(t).filter((s) => Number.isFinite(s.mbit) && s.mbit > c.rate!);
+    if (over.length > 0) {
+      out.push(warning('rate-below-suite', [...path, 'rate'], `UDP is sent at ${over.map((s) => `${s.mbit} Mbit/s (${s.name})`).join(' and ')}, above this ${c.rate} Mbit/s: UDP figures will show the limit's loss, not the tunnel's; measure with a suite whose UDP rate fits`));
     }
   }
 }

@@ -99,7 +99,7 @@ group('validation, with the path of the field to fix', () => {
     expect(errorsOf(withLink(hubSpoke(), 0, { bToA: { reorder: 5 } }))).toContainEqual({ severity: 'error', code: 'reorder-without-delay', path: 'links[0].conditions.bToA.reorder' });
   });
   it("warns when a rate is below the UDP rate a suite sends, at the rate's field", () => {
-    expect(problems(withLink(hubSpoke(), 0, { aToB: { rate: 20 } }))).toContainEqual({ severity: 'warning', code: 'rate-below-suite', path: 'links[0].conditions.aToB.rate' });
+    expect(problems(withLink(hubSpoke(), 0, { aToB: { rate: 20 } })).filter((d) => d.code === 'rate-below-suite')).toEqual([{ severity: 'warning', code: 'rate-below-suite', path: 'links[0].conditions.aToB.rate' }]);
     expect(problems(withLink(hubSpoke(), 0, { aToB: { rate: 5000 } })).filter((d) => d.code === 'rate-below-suite')).toEqual([]);
   });
   it("refuses conditions on a real host unless it opts in, and shaping what a real host receives", () => {
