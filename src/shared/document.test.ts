@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fastParse, fullParse, parseProject, serializeProject } from './document.js';
@@ -232,7 +232,9 @@ describe('the fast read (js-yaml) against the full read (yaml Document)', () => 
     ...['resources/examples', 'tests/golden'].flatMap((top) =>
       readdirSync(path.join(root, top), { withFileTypes: true })
         .filter((e) => e.isDirectory())
-        .map((e) => path.join(root, top, e.name, 'overlab.yaml')),
+        .map((e) => path.join(root, top, e.name, 'overlab.yaml'))
+        // (The conditions goldens hold tc scripts built from code, not a project file.)
+        .filter((f) => existsSync(f)),
     ),
   ];
   /** Whether the fast read took the file (with and without warning positions). */
