@@ -747,14 +747,25 @@ export function campaignRttByMtu(a: CampaignAnalysis): LineChart | EmptyChart {
   return { kind: 'line', id, title, x: { label: 'Underlay MTU', unit: 'bytes' }, y: MS, series };
 }
 
-/** MTU 1500 beside 9000: RTT and each throughput figure per kind, a bar per MTU; needs two MTUs or more. Under one set of conditions. */
-export function campaignMtuCompare(a: CampaignAnalysis, cond = 'none'): (BarChart | EmptyChart)[] {
-  const mtus = mtusOf(a);
-  if (mtus.length < 2) return [empty(`campaign:mtu-compare${idUnder(cond)}`, 'MTUs side by side', `The campaign ran at one MTU only (${mtus[0] ?? 'none'}).`)];
+type Figure = { mean: number; ci95?: { low: number; high: number } };
+const rttFigure = (c: KindFigures): Figure | undefined => (c.rtt ? { mean: c.rtt.mean, ...(c.rtt.ci95 ? { ci95: c.rtt.ci95 } : {}) } : undefined);
+
+/**
+ * Kinds side by side over one of the campaign's dimensions (MTU, conditions): a bar chart per
+ * figure (RTT, then each throughput key), a category per kind, a series per value of the
+ * dimension, each bar the cell's mean with its interval.
+ */
+function kindsSideBySide<V>(
+  a: CampaignAnalysis,
+  values: readonly V[],
+  series: (v: V) => { key: string; label: string },
+  cell: (label: string, v: V) => KindFigures | undefined,
+  keys: readonly string[],
+  chart: { rtt: { id: string; title: string }; throughput: (k: string) => { id: string; title: string }; note?: string },
+): (BarChart | EmptyChart)[] {
   const labels = [...kindTones(a).keys()];
-  const cell = (label: string, mtu: number) => a.cells.find((c) => c.label === label && c.mtu === mtu && (c.conditions ?? 'none') === cond);
-  const chart = (id: string, title: string, y: Axis, pick: (c: KindFigures) => { mean: number; ci95?: { low: number; high: number } } | undefined): BarChart | EmptyChart => {
-    const rows = labels.filter((l) => mtus.some((m) => { const c = cell(l, m); return c && pick(c); }));
+  const one = (id: string, title: string, y: Axis, pick: (c: KindFigures) => Figure | undefined): BarChart | EmptyChart => {
+    const rows = labels.filter((l) => values.some((v) => { const c = cell(l, v); return c && pick(c); }));
     if (rows.length === 0) return empty(id, title, 'No kind has this figure.');
     return {
       kind: 'bar',
@@ -763,23 +774,40 @@ export function campaignMtuCompare(a: CampaignAnalysis, cond = 'none'): (BarChar
       x: { label: 'Tunnel kind' },
       y,
       categories: rows.map((l) => ({ id: l, label: l })),
-      series: mtus.map((m, i) => ({
-        key: `mtu-${m}`,
-        label: `MTU ${m}`,
+      series: values.map((v, i) => ({
+        ...series(v),
         tone: i,
         values: rows.map((l) => {
-          const c = cell(l, m);
+          const c = cell(l, v);
           const f = c ? pick(c) : undefined;
           return c && f ? { value: f.mean, ...(f.ci95 ? { low: f.ci95.low, high: f.ci95.high } : {}), ref: c.cell } : null;
         }),
       })),
+      ...(chart.note ? { note: chart.note } : {}),
     };
   };
-  const keys = sortKeys(a.cells.flatMap((c) => Object.keys(c.throughput)));
   return [
-    chart(`campaign:mtu-compare:rtt${idUnder(cond)}`, `Mean RTT per kind, MTU ${mtus.join(' vs ')}${under(cond)}`, MS, (c) => (c.rtt ? { mean: c.rtt.mean, ...(c.rtt.ci95 ? { ci95: c.rtt.ci95 } : {}) } : undefined)),
-    ...keys.map((k) => chart(`campaign:mtu-compare:${k}${idUnder(cond)}`, `${testKeyLabel(k)} bandwidth per kind, MTU ${mtus.join(' vs ')}${under(cond)}`, MBPS, (c) => c.throughput[k])),
+    one(chart.rtt.id, chart.rtt.title, MS, rttFigure),
+    ...keys.map((k) => { const t = chart.throughput(k); return one(t.id, t.title, MBPS, (c) => c.throughput[k]); }),
   ];
+}
+
+/** MTU 1500 beside 9000: RTT and each throughput figure per kind, a bar per MTU; needs two MTUs or more. Under one set of conditions. */
+export function campaignMtuCompare(a: CampaignAnalysis, cond = 'none'): (BarChart | EmptyChart)[] {
+  const mtus = mtusOf(a);
+  if (mtus.length < 2) return [empty(`campaign:mtu-compare${idUnder(cond)}`, 'MTUs side by side', `The campaign ran at one MTU only (${mtus[0] ?? 'none'}).`)];
+  const vs = `MTU ${mtus.join(' vs ')}${under(cond)}`;
+  return kindsSideBySide(
+    a,
+    mtus,
+    (m) => ({ key: `mtu-${m}`, label: `MTU ${m}` }),
+    (label, mtu) => a.cells.find((c) => c.label === label && c.mtu === mtu && (c.conditions ?? 'none') === cond),
+    sortKeys(a.cells.flatMap((c) => Object.keys(c.throughput))),
+    {
+      rtt: { id: `campaign:mtu-compare:rtt${idUnder(cond)}`, title: `Mean RTT per kind, ${vs}` },
+      throughput: (k) => ({ id: `campaign:mtu-compare:${k}${idUnder(cond)}`, title: `${testKeyLabel(k)} bandwidth per kind, ${vs}` }),
+    },
+  );
 }
 
 /**
@@ -790,36 +818,19 @@ export function campaignMtuCompare(a: CampaignAnalysis, cond = 'none'): (BarChar
 export function campaignConditionsCompare(a: CampaignAnalysis, mtu: number): (BarChart | EmptyChart)[] {
   const conds = condsOf(a);
   if (conds.length < 2) return [empty(`campaign:conditions-compare@${mtu}`, 'Conditions side by side', `The campaign ran under one set of conditions only (${conds[0] ?? 'none'}).`)];
-  const labels = [...kindTones(a).keys()];
-  const cell = (label: string, cond: string) => a.cells.find((c) => c.label === label && c.mtu === mtu && (c.conditions ?? 'none') === cond);
-  const chart = (id: string, title: string, y: Axis, pick: (c: KindFigures) => { mean: number; ci95?: { low: number; high: number } } | undefined): BarChart | EmptyChart => {
-    const rows = labels.filter((l) => conds.some((k) => { const c = cell(l, k); return c && pick(c); }));
-    if (rows.length === 0) return empty(id, title, 'No kind has this figure.');
-    return {
-      kind: 'bar',
-      id,
-      title,
-      x: { label: 'Tunnel kind' },
-      y,
-      categories: rows.map((l) => ({ id: l, label: l })),
-      series: conds.map((k, i) => ({
-        key: `conditions-${k}`,
-        label: k,
-        tone: i,
-        values: rows.map((l) => {
-          const c = cell(l, k);
-          const f = c ? pick(c) : undefined;
-          return c && f ? { value: f.mean, ...(f.ci95 ? { low: f.ci95.low, high: f.ci95.high } : {}), ref: c.cell } : null;
-        }),
-      })),
+  const vs = `at MTU ${mtu}, ${conds.join(' vs ')}`;
+  return kindsSideBySide(
+    a,
+    conds,
+    (k) => ({ key: `conditions-${k}`, label: k }),
+    (label, cond) => a.cells.find((c) => c.label === label && c.mtu === mtu && (c.conditions ?? 'none') === cond),
+    sortKeys(a.cells.filter((c) => c.mtu === mtu).flatMap((c) => Object.keys(c.throughput))),
+    {
+      rtt: { id: `campaign:conditions-compare:rtt@${mtu}`, title: `Mean RTT per kind ${vs}` },
+      throughput: (k) => ({ id: `campaign:conditions-compare:${k}@${mtu}`, title: `${testKeyLabel(k)} bandwidth per kind ${vs}` }),
       note: 'Each bar: the kind measured with that conditions preset on every link (read back from tc before the first test).',
-    };
-  };
-  const keys = sortKeys(a.cells.filter((c) => c.mtu === mtu).flatMap((c) => Object.keys(c.throughput)));
-  return [
-    chart(`campaign:conditions-compare:rtt@${mtu}`, `Mean RTT per kind at MTU ${mtu}, ${conds.join(' vs ')}`, MS, (c) => (c.rtt ? { mean: c.rtt.mean, ...(c.rtt.ci95 ? { ci95: c.rtt.ci95 } : {}) } : undefined)),
-    ...keys.map((k) => chart(`campaign:conditions-compare:${k}@${mtu}`, `${testKeyLabel(k)} bandwidth per kind at MTU ${mtu}, ${conds.join(' vs ')}`, MBPS, (c) => c.throughput[k])),
-  ];
+    },
+  );
 }
 
 /** Box plots of RTT per kind at one MTU, from every RTT sample of the kind's tunnels. */
