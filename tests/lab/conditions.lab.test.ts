@@ -37,7 +37,9 @@ async function tree(L: LabLayout): Promise<string> {
   for (const h of L.hosts) {
     const w = wanSideOf(L, h.name)!;
     for (const [ns, dev] of [[h.netns, h.underlayDev], [w.netns, w.device]] as const) {
-      for (const what of ['qdisc', 'class', 'filter']) parts.push(`${ns} ${dev} ${what}\n${(await run(['tc', '-n', ns, what, 'show', 'dev', dev])).stdout}`);
+      // (htb's direct_packets_stat is a counter, not configuration: a packet sent while the tree
+      // is replaced lands there, so a second apply may read 1 where the first read 0.)
+      for (const what of ['qdisc', 'class', 'filter']) parts.push(`${ns} ${dev} ${what}\n${(await run(['tc', '-n', ns, what, 'show', 'dev', dev])).stdout.replace(/ direct_packets_stat \d+/g, '')}`);
     }
   }
   return parts.join('\n');
