@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import type { RunResults } from '../../src/shared/measure/results.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
-import { ARTIFACTS, openBrowser, overlab, requireBuilt, ROOT, screenshot, startServe, stopServe } from './harness.js';
+import { ARTIFACTS, closeApp, openApp, overlab, requireBuilt, ROOT, screenshot } from './harness.js';
 
 const exec = promisify(execFile);
 
@@ -45,18 +45,10 @@ beforeAll(async () => {
     await fs.mkdir(path.join(dir, 'runs', r.runId), { recursive: true });
     await fs.copyFile(path.join(FIX, r === none ? 'none' : 'rate', 'results.json'), path.join(dir, 'runs', r.runId, 'results.json'));
   }
-  const started = await startServe(dir, { ...process.env, OVERLAB_CONFIG_DIR: path.join(tmp, 'config') });
-  server = started.child;
-  ({ browser, page, problems } = await openBrowser());
-  await page.goto(started.url);
-  await page.locator('.react-flow__node').nth(1).waitFor({ timeout: 15_000 });
+  ({ server, browser, page, problems } = await openApp(dir, tmp, 2));
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await stopServe(server);
-  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
-});
+afterAll(() => closeApp({ server, browser }, tmp));
 
 describe('a run under link conditions', () => {
   it('painted: the edge carries the conditions in force, per direction', async () => {

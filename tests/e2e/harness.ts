@@ -70,4 +70,24 @@ export async function openBrowser(viewport = { width: 1500, height: 950 }): Prom
   return { browser, page, problems };
 }
 
+/** `overlab serve` on `dir` (its config under `tmp`), Chromium on it, until the drawing shows `nodes` hosts. */
+export async function openApp(dir: string, tmp: string, nodes: number): Promise<{ server: ChildProcess; url: string; browser: Browser; page: Page; problems: string[] }> {
+  const started = await startServe(dir, { ...process.env, OVERLAB_CONFIG_DIR: path.join(tmp, 'config') });
+  const opened = await openBrowser();
+  await opened.page.goto(started.url);
+  await opened.page.locator('.react-flow__node').nth(nodes - 1).waitFor({ timeout: 15_000 });
+  return { server: started.child, url: started.url, ...opened };
+}
+
+/** What openApp started, closed; a lab project's deployment and lab taken down first (root only). */
+export async function closeApp(app: { server?: ChildProcess; browser?: Browser }, tmp: string, labProject?: string): Promise<void> {
+  await app.browser?.close();
+  if (isRoot && labProject) {
+    await overlab(['teardown', labProject]).catch(() => undefined);
+    await overlab(['lab', 'down', labProject]).catch(() => undefined);
+  }
+  await stopServe(app.server);
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+}
+
 export const screenshot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });

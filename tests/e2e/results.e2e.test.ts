@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRoot, openBrowser, overlab, requireBuilt, screenshot, startServe, stopServe } from './harness.js';
+import { closeApp, isRoot, openApp, overlab, requireBuilt, screenshot } from './harness.js';
 
 let tmp: string;
 let project: string;
@@ -48,24 +48,10 @@ beforeAll(async () => {
   // A management range of its own, clear of the other tests' labs.
   const file = path.join(project, 'overlab.yaml');
   await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace(/management: \S+/, 'management: 198.18.232.0/24'));
-  const started = await startServe(project, { ...process.env, OVERLAB_CONFIG_DIR: path.join(tmp, 'config') });
-  server = started.child;
-  url = started.url;
-  ({ browser, page, problems } = await openBrowser());
-  await page.goto(started.url);
-  // (expect.poll belongs in tests: wait with the locator here.)
-  await page.locator('.react-flow__node').nth(3).waitFor({ timeout: 15_000 });
+  ({ server, url, browser, page, problems } = await openApp(project, tmp, 4));
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  if (isRoot && project) {
-    await overlab(['teardown', project]).catch(() => undefined);
-    await overlab(['lab', 'down', project]).catch(() => undefined);
-  }
-  await stopServe(server);
-  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
-});
+afterAll(() => closeApp({ server, browser }, tmp, project));
 
 describe.skipIf(!isRoot)('results on the drawing', () => {
   it('Deploy & measure: one progress view per host and test, then the heatmap and its legend', async () => {
