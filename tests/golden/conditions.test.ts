@@ -10,10 +10,10 @@
  * After an intended change: `UPDATE_GOLDEN=1 npx vitest run --project unit tests/golden/conditions.test.ts`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectTree } from './tree.js';
 import { needsNetem } from '../../src/shared/conditions.js';
 import { planConditions, type HostShaping } from '../../src/shared/conditions-plan.js';
 import { compareTc, inForce, readScript, readTc, shapeDevice } from '../../src/shared/conditions-tc.js';
@@ -24,7 +24,6 @@ import { makeTemplate } from '../../src/shared/templates.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const update = process.env.UPDATE_GOLDEN === '1';
 const root = process.getuid?.() === 0;
 /** The WAN side's device name in the goldens (the lab names it from its id and the host's slot). */
 const WAN_DEVICE = 'olwlab0';
@@ -65,17 +64,6 @@ function renderCase(t: Topology): Map<string, string> {
   return out;
 }
 
-function readTree(dir: string, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) for (const [k, v] of readTree(full, `${prefix}${name}/`)) out.set(k, v);
-    else out.set(`${prefix}${name}`, readFileSync(full, 'utf8'));
-  }
-  return out;
-}
-
 const sh = (script: string): string => execFileSync('unshare', ['--net', 'sh', '-c', script], { encoding: 'utf8', timeout: 20_000 });
 
 describe('link conditions as tc scripts', () => {
@@ -83,16 +71,7 @@ describe('link conditions as tc scripts', () => {
     it(`conditions-${name}: the scripts are exactly tests/golden/conditions-${name}/`, () => {
       const dir = path.join(here, `conditions-${name}`);
       const actual = renderCase(t);
-      if (update) {
-        rmSync(dir, { recursive: true, force: true });
-        for (const [rel, content] of actual) {
-          mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-          writeFileSync(path.join(dir, rel), content);
-        }
-      }
-      const expected = readTree(dir);
-      expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
-      for (const [rel, content] of actual) expect(content, rel).toBe(expected.get(rel));
+      expectTree(actual, dir);
     });
   }
 

@@ -6,10 +6,11 @@
  * After an intended change: `UPDATE_GOLDEN=1 npx vitest run tests/golden`, then review the
  * diff of expected/ like code. The same command creates the case of a new kind.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectTree } from './tree.js';
 import { parseProject, serializeProject } from '../../src/shared/document.js';
 import { plan } from '../../src/shared/plan.js';
 import { render } from '../../src/shared/render.js';
@@ -34,17 +35,6 @@ function renderCase(dir: string): Map<string, string> {
     out.set(`${b.host}/up.sh`, b.up);
     out.set(`${b.host}/down.sh`, b.down);
     for (const f of b.files) out.set(`${b.host}/files${f.path}`, `${f.content}${f.content.endsWith('\n') ? '' : '\n'}# mode ${f.mode.toString(8)}${f.secret ? ' secret' : ''}\n`);
-  }
-  return out;
-}
-
-function readTree(dir: string, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) for (const [k, v] of readTree(full, `${prefix}${name}/`)) out.set(k, v);
-    else out.set(`${prefix}${name}`, readFileSync(full, 'utf8'));
   }
   return out;
 }
@@ -75,17 +65,7 @@ describe('golden bundles', () => {
     it(`${c} renders exactly as expected/`, () => {
       const dir = path.join(here, c);
       const actual = renderCase(dir);
-      const expectedDir = path.join(dir, 'expected');
-      if (update) {
-        rmSync(expectedDir, { recursive: true, force: true });
-        for (const [rel, content] of actual) {
-          mkdirSync(path.dirname(path.join(expectedDir, rel)), { recursive: true });
-          writeFileSync(path.join(expectedDir, rel), content);
-        }
-      }
-      const expected = readTree(expectedDir);
-      expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
-      for (const [rel, content] of actual) expect(content, rel).toBe(expected.get(rel));
+      expectTree(actual, path.join(dir, 'expected'));
     });
   }
 });
