@@ -284,6 +284,164 @@ function densitySeries(key: string, label: string, tone: number, xs: readonly nu
 }
 
 // ---------------------------------------------------------------------------------------------
+// The paper's figures, each one function of its data. A run (a row per tunnel path) and a
+// campaign (a row per kind: a cell) adapt their data to these; the wording that differs
+// between the two (what a row is, how the interval was taken) comes in `text`.
+
+/** A mean with its 95 % interval, as the run's summary and the campaign's analysis both give it. */
+type Figure = { readonly mean: number; readonly ci95?: { readonly low: number; readonly high: number } };
+
+/** A figure as a bar of the category `ref`. */
+const barOf = (f: Figure, ref: string): Bar => ({ value: f.mean, ...(f.ci95 ? { low: f.ci95.low, high: f.ci95.high } : {}), ref });
+
+/** The words of one figure: its id and title, what a category is (`Tunnel`, `Tunnel kind`), why it can be empty, how to read it. */
+interface FigureText {
+  readonly id: string;
+  readonly title: string;
+  readonly category: string;
+  readonly empty: string;
+  readonly note?: string;
+}
+
+/** Fig. 7: a bar per row in the given order, its mean RTT with the 95 % interval. */
+function rttSortedFigure(rows: readonly { readonly id: string; readonly label: string; readonly rtt: Figure }[], text: FigureText): BarChart | EmptyChart {
+  if (rows.length === 0) return empty(text.id, text.title, text.empty);
+  return {
+    kind: 'bar',
+    id: text.id,
+    title: text.title,
+    x: { label: text.category },
+    y: MS,
+    categories: rows.map((c) => ({ id: c.id, label: c.label })),
+    series: [{ key: 'rtt', label: 'Mean RTT', tone: 0, values: rows.map((c) => barOf(c.rtt, c.id)) }],
+    ...(text.note ? { note: text.note } : {}),
+  };
+}
+
+/** One cluster of Figs. 8–13: its members' RTT samples and the cluster's μ and σ (undefined: no sample). */
+interface ClusterData {
+  readonly members: readonly { readonly id: string; readonly label: string; readonly tone: number; readonly samples: readonly number[] }[];
+  readonly stats?: { readonly n?: number; readonly mean: number; readonly sd: number };
+  readonly subtitle: string;
+}
+
+/** Figs. 8–13: a chart per cluster, the density curve of each member's RTT samples. */
+function rttClusterFigures(
+  clusters: readonly ClusterData[],
+  text: { readonly id: (i: number) => string; readonly title: (i: number, of: number) => string; readonly none: { readonly id: string; readonly title: string; readonly empty: string }; readonly note: string },
+): (LineChart | EmptyChart)[] {
+  if (clusters.length === 0) return [empty(text.none.id, text.none.title, text.none.empty)];
+  return clusters.map((k, i) => {
+    const id = text.id(i + 1);
+    const title = text.title(i + 1, clusters.length);
+    const series = k.members.map((m) => densitySeries(m.id, m.label, m.tone, m.samples)).filter((s): s is XYSeries => s !== undefined);
+    if (!k.stats || series.length === 0) return empty(id, title, 'Too few distinct RTT values in this cluster for a density curve.');
+    return { kind: 'line', id, title, subtitle: k.subtitle, stats: k.stats, x: MS, y: { label: 'Density', unit: '1/ms', zero: true }, series, note: text.note };
+  });
+}
+
+/** Figs. 14–15 / 19–20: TCP or UDP bandwidth, a category per row that has one, a bar per test and direction. */
+function bandwidthFigure(rows: readonly { readonly id: string; readonly label: string; readonly throughput: (key: string) => Figure | undefined; readonly keys: readonly string[] }[], protocol: 'tcp' | 'udp', text: FigureText): BarChart | EmptyChart {
+  const keys = sortKeys(rows.flatMap((c) => c.keys).filter((k) => protocolOf(k) === protocol));
+  const kept = rows.filter((c) => keys.some((k) => c.throughput(k)));
+  if (kept.length === 0) return empty(text.id, text.title, text.empty);
+  return {
+    kind: 'bar',
+    id: text.id,
+    title: text.title,
+    x: { label: text.category },
+    y: MBPS,
+    categories: kept.map((c) => ({ id: c.id, label: c.label })),
+    series: keys.map((k, i) => ({
+      key: k,
+      label: testKeyLabel(k),
+      tone: i,
+      values: kept.map((c) => {
+        const f = c.throughput(k);
+        return f ? barOf(f, c.id) : null;
+      }),
+    })),
+    ...(text.note ? { note: text.note } : {}),
+  };
+}
+
+/** Figs. 17–18 / 21–22: a chart per netperf test, a bar per row that ran it. */
+function netperfFigures(
+  rows: readonly { readonly id: string; readonly label: string; readonly netperf: Readonly<Record<string, { readonly units: string; readonly throughput: Figure }>> }[],
+  text: { readonly id: (test: string) => string; readonly title: (name: string) => string; readonly category: string; readonly none: { readonly id: string; readonly title: string; readonly empty: string } },
+): (BarChart | EmptyChart)[] {
+  const tests = [...new Set(rows.flatMap((c) => Object.keys(c.netperf)))].sort();
+  if (tests.length === 0) return [empty(text.none.id, text.none.title, text.none.empty)];
+  return tests.map((test) => {
+    const kept = rows.filter((c) => c.netperf[test]);
+    return {
+      kind: 'bar',
+      id: text.id(test),
+      title: text.title(test.replace(/^netperf-/, '').toUpperCase()),
+      x: { label: text.category },
+      y: { label: 'Throughput', unit: netperfUnit(kept[0]!.netperf[test]!.units), zero: true },
+      categories: kept.map((c) => ({ id: c.id, label: c.label })),
+      series: [{ key: test, label: 'netperf', tone: 0, values: kept.map((c) => barOf(c.netperf[test]!.throughput, c.id)) }],
+    };
+  });
+}
+
+/** Fig. 16: mean RTT against MTU, a series per kind (series without a point are left out). */
+function rttByMtuFigure(
+  series: readonly { readonly key: string; readonly label: string; readonly tone: number; readonly points: readonly { readonly mtu: number; readonly rtt: Figure }[] }[],
+  text: { readonly id: string; readonly title: string; readonly kind: 'line' | 'scatter'; readonly x: Axis; readonly empty: string },
+): LineChart | EmptyChart {
+  const drawn = series.filter((s) => s.points.length > 0).map((s): XYSeries => ({
+    key: s.key,
+    label: s.label,
+    tone: s.tone,
+    style: text.kind === 'scatter' ? 'points' : 'line',
+    points: s.points.map((p) => ({ x: p.mtu, y: p.rtt.mean, ...(p.rtt.ci95 ? { low: p.rtt.ci95.low, high: p.rtt.ci95.high } : {}) })),
+  }));
+  if (drawn.length === 0) return empty(text.id, text.title, text.empty);
+  return { kind: text.kind, id: text.id, title: text.title, x: text.x, y: MS, series: drawn };
+}
+
+/** RTT box plots: a box per row from its samples, and beside it the row's underlay where one was measured. */
+function rttBoxplotFigure(
+  rows: readonly { readonly id: string; readonly label: string; readonly samples: readonly number[]; readonly underlay?: { readonly id: string; readonly samples: readonly number[] } }[],
+  text: FigureText & { readonly series: { readonly key: string; readonly label: string } },
+): BoxplotChart | EmptyChart {
+  const kept = rows.map((c) => ({ c, box: boxOf(c.samples, c.id) })).filter((x): x is { c: (typeof rows)[number]; box: Box } => x.box !== undefined);
+  if (kept.length === 0) return empty(text.id, text.title, text.empty);
+  const under = kept.map(({ c }) => (c.underlay ? (boxOf(c.underlay.samples, c.underlay.id) ?? null) : null));
+  return {
+    kind: 'boxplot',
+    id: text.id,
+    title: text.title,
+    x: { label: text.category },
+    y: MS,
+    categories: kept.map(({ c }) => ({ id: c.id, label: c.label })),
+    series: [
+      { ...text.series, tone: 0, boxes: kept.map(({ box }) => box) },
+      ...(under.some((b) => b) ? [{ key: 'underlay', label: 'underlay (same hosts)', tone: 1, boxes: under }] : []),
+    ],
+    ...(text.note ? { note: text.note } : {}),
+  };
+}
+
+/** The points of a throughput test's reporting intervals (Mbit/s at each interval's midpoint), the trailing fragment left out. */
+const intervalPoints = (t: TestRecord): Point[] => (t.throughput ? t.throughput.intervals.filter((i) => i.end - i.start > MIN_INTERVAL_S).map((i) => ({ x: (i.start + i.end) / 2, y: mbps(i.bitsPerSecond) })) : []);
+
+/**
+ * Throughput over time: a line per test's reporting intervals (tests without one are left
+ * out). A line without a `tone` takes its place among the drawn lines.
+ */
+function throughputTimeFigure(lines: readonly { readonly key: string; readonly label: string; readonly tone?: number; readonly dashed?: boolean; readonly test: TestRecord }[], text: { readonly id: string; readonly title: string; readonly empty: string; readonly note: string }): LineChart | EmptyChart {
+  const series: XYSeries[] = [];
+  for (const l of lines) {
+    const points = intervalPoints(l.test);
+    if (points.length) series.push({ key: l.key, label: l.label, tone: l.tone ?? series.length, style: l.dashed ? 'dashed' : 'line', points });
+  }
+  if (series.length === 0) return empty(text.id, text.title, text.empty);
+  return { kind: 'line', id: text.id, title: text.title, x: { label: 'Time since the test started (interval midpoint)', unit: 's', zero: true }, y: MBPS, series, note: text.note };
+}
+// ---------------------------------------------------------------------------------------------
 // Per link
 
 /** The tunnel path of a link and its underlay baseline, those the run measured. */
@@ -353,19 +511,16 @@ export function linkThroughputKeys(r: RunResults, linkId: string): string[] {
 /** Throughput per reporting interval of one test and direction on a link: a series per path and repetition. */
 export function throughputOverTime(r: RunResults, linkId: string, key: string): LineChart | EmptyChart {
   const [test, direction] = key.split(':') as [string, Direction];
-  const id = `link:${linkId}:throughput:${key}`;
-  const title = `${testKeyLabel(key)} throughput over time — ${linkName(r, linkId)}`;
-  const series: XYSeries[] = [];
-  for (const p of linkPaths(r, linkId)) {
+  const lines = linkPaths(r, linkId).flatMap((p) => {
     const tests = r.tests.filter((t) => t.pathId === p.id && t.test === test && t.direction === direction && t.throughput && t.throughput.intervals.length > 0).sort((a, b) => a.repetition - b.repetition);
-    for (const t of tests) {
-      const points = t.throughput!.intervals.filter((i) => i.end - i.start > MIN_INTERVAL_S).map((i) => ({ x: (i.start + i.end) / 2, y: mbps(i.bitsPerSecond) }));
-      if (points.length === 0) continue;
-      series.push({ key: `${p.id}#${t.repetition}`, label: tests.length > 1 ? `${pathRole(p)} #${t.repetition}` : pathRole(p), tone: series.length, style: p.type === 'underlay' ? 'dashed' : 'line', points });
-    }
-  }
-  if (series.length === 0) return empty(id, title, `The run has no ${testKeyLabel(key)} reporting intervals on this link.`);
-  return { kind: 'line', id, title, x: { label: 'Time since the test started (interval midpoint)', unit: 's', zero: true }, y: MBPS, series, note: `Each point is one reporting interval; intervals under ${MIN_INTERVAL_S} s (the tool's trailing fragment) are left out.` };
+    return tests.map((t) => ({ key: `${p.id}#${t.repetition}`, label: tests.length > 1 ? `${pathRole(p)} #${t.repetition}` : pathRole(p), dashed: p.type === 'underlay', test: t }));
+  });
+  return throughputTimeFigure(lines, {
+    id: `link:${linkId}:throughput:${key}`,
+    title: `${testKeyLabel(key)} throughput over time — ${linkName(r, linkId)}`,
+    empty: `The run has no ${testKeyLabel(key)} reporting intervals on this link.`,
+    note: `Each point is one reporting interval; intervals under ${MIN_INTERVAL_S} s (the tool's trailing fragment) are left out.`,
+  });
 }
 
 /** Busy % of each end's CPUs during each throughput test on a link. */
@@ -411,102 +566,70 @@ export function linkCharts(r: RunResults, linkId: string): ChartSpec[] {
 // ---------------------------------------------------------------------------------------------
 // A run's figures ("per kind" is per tunnel path: each link with its kind)
 
+/** A tunnel path as a figure's row. */
+const pathRow = (p: MeasuredPath): { id: string; label: string } => ({ id: p.id, label: pathLabel(p) });
+
 /** Fig. 7: mean RTT of each tunnel path, sorted, with its 95 % interval from the run's summary. */
 export function runRttSorted(r: RunResults): BarChart | EmptyChart {
-  const id = 'run:rtt-sorted';
-  const title = 'Mean RTT per tunnel, sorted (cf. paper Fig. 7)';
-  const rows = tunnelPaths(r).map((p) => ({ p, s: r.summary.paths[p.id]?.rtt })).filter((x) => x.s).sort((a, b) => a.s!.ms.mean - b.s!.ms.mean);
-  if (rows.length === 0) return empty(id, title, 'The run measured no RTT on a tunnel.');
-  return {
-    kind: 'bar',
-    id,
-    title,
-    x: { label: 'Tunnel' },
-    y: MS,
-    categories: rows.map(({ p }) => ({ id: p.id, label: pathLabel(p) })),
-    series: [{ key: 'rtt', label: 'Mean RTT', tone: 0, values: rows.map(({ p, s }) => ({ value: s!.ms.mean, ...(s!.ci95 ? { low: s!.ci95.low, high: s!.ci95.high } : {}), ref: p.id })) }],
+  const rows = tunnelPaths(r)
+    .map((p) => ({ p, s: r.summary.paths[p.id]?.rtt }))
+    .filter((x) => x.s)
+    .sort((a, b) => a.s!.ms.mean - b.s!.ms.mean)
+    .map(({ p, s }) => ({ ...pathRow(p), rtt: { mean: s!.ms.mean, ...(s!.ci95 ? { ci95: s!.ci95 } : {}) } }));
+  return rttSortedFigure(rows, {
+    id: 'run:rtt-sorted',
+    title: 'Mean RTT per tunnel, sorted (cf. paper Fig. 7)',
+    category: 'Tunnel',
+    empty: 'The run measured no RTT on a tunnel.',
     note: 'Error bars: 95 % confidence interval of the mean (Student t; across repetitions when the suite repeated, else across samples).',
-  };
+  });
 }
 
 /** Figs. 8–13: the RTT distributions of the tunnels of each cluster (ckmeans on mean RTT), with the cluster's μ and σ over all its samples. */
 export function runRttClusters(r: RunResults): (LineChart | EmptyChart)[] {
-  const clusters = r.summary.clusters;
-  if (clusters.length === 0) return [empty('run:rtt-cluster', 'RTT distributions by cluster (cf. paper Figs. 8–13)', 'The run measured no RTT on a tunnel.')];
-  return clusters.map((c, i) => {
-    const id = `run:rtt-cluster:${i + 1}`;
-    const members = c.pathIds.map((pid) => ({ p: r.paths.find((x) => x.id === pid), xs: pathRtts(r, pid), pid }));
-    const pooled = describe(members.flatMap((m) => m.xs));
-    const title = `Cluster ${i + 1} of ${clusters.length}: RTT distributions (cf. paper Figs. 8–13)`;
-    const series = members.map((m) => densitySeries(m.pid, m.p ? pathLabel(m.p) : m.pid, linkTone(r, m.p?.linkId), m.xs)).filter((s): s is XYSeries => s !== undefined);
-    if (!pooled || series.length === 0) return empty(id, title, 'Too few distinct RTT values in this cluster for a density curve.');
+  const clusters = r.summary.clusters.map((c): ClusterData => {
+    const members = c.pathIds.map((pid) => {
+      const p = r.paths.find((x) => x.id === pid);
+      return { id: pid, label: p ? pathLabel(p) : pid, tone: linkTone(r, p?.linkId), samples: pathRtts(r, pid) };
+    });
+    const pooled = describe(members.flatMap((m) => m.samples));
     return {
-      kind: 'line',
-      id,
-      title,
-      subtitle: `μ = ${fmt(pooled.mean)} ms, σ = ${fmt(pooled.sd)} ms over ${pooled.n} samples of ${members.length} tunnel${members.length > 1 ? 's' : ''}`,
-      stats: { n: pooled.n, mean: pooled.mean, sd: pooled.sd },
-      x: MS,
-      y: { label: 'Density', unit: '1/ms', zero: true },
-      series,
-      note: 'Gaussian kernel density estimates (Silverman bandwidth); tunnels grouped by mean RTT with optimal 1-D k-means.',
+      members,
+      ...(pooled ? { stats: { n: pooled.n, mean: pooled.mean, sd: pooled.sd } } : {}),
+      subtitle: pooled ? `μ = ${fmt(pooled.mean)} ms, σ = ${fmt(pooled.sd)} ms over ${pooled.n} samples of ${members.length} tunnel${members.length > 1 ? 's' : ''}` : '',
     };
+  });
+  return rttClusterFigures(clusters, {
+    id: (i) => `run:rtt-cluster:${i}`,
+    title: (i, of) => `Cluster ${i} of ${of}: RTT distributions (cf. paper Figs. 8–13)`,
+    none: { id: 'run:rtt-cluster', title: 'RTT distributions by cluster (cf. paper Figs. 8–13)', empty: 'The run measured no RTT on a tunnel.' },
+    note: 'Gaussian kernel density estimates (Silverman bandwidth); tunnels grouped by mean RTT with optimal 1-D k-means.',
   });
 }
 
 /** Figs. 14–15 / 19–20: TCP or UDP bandwidth per tunnel, a bar per test and direction, with 95 % intervals from the summary. */
 export function runBandwidth(r: RunResults, protocol: 'tcp' | 'udp'): BarChart | EmptyChart {
-  const id = `run:bandwidth:${protocol}`;
-  const title = `${protocol.toUpperCase()} bandwidth per tunnel (cf. paper Figs. ${protocol === 'tcp' ? '14, 19' : '15, 20'})`;
-  const paths = tunnelPaths(r);
-  const keys = sortKeys(paths.flatMap((p) => Object.keys(r.summary.paths[p.id]?.throughput ?? {})).filter((k) => protocolOf(k) === protocol));
-  const rows = paths.filter((p) => keys.some((k) => r.summary.paths[p.id]?.throughput[k]));
-  if (rows.length === 0) return empty(id, title, `The run has no ${protocol.toUpperCase()} throughput figure on a tunnel.`);
-  return {
-    kind: 'bar',
-    id,
-    title,
-    x: { label: 'Tunnel' },
-    y: MBPS,
-    categories: rows.map((p) => ({ id: p.id, label: pathLabel(p) })),
-    series: keys.map((k, i) => ({
-      key: k,
-      label: testKeyLabel(k),
-      tone: i,
-      values: rows.map((p) => {
-        const f = r.summary.paths[p.id]?.throughput[k]?.mbps;
-        return f ? { value: f.mean, ...(f.ci95 ? { low: f.ci95.low, high: f.ci95.high } : {}), ref: p.id } : null;
-      }),
-    })),
+  const rows = tunnelPaths(r).map((p) => {
+    const t = r.summary.paths[p.id]?.throughput ?? {};
+    return { ...pathRow(p), keys: Object.keys(t), throughput: (k: string) => t[k]?.mbps };
+  });
+  return bandwidthFigure(rows, protocol, {
+    id: `run:bandwidth:${protocol}`,
+    title: `${protocol.toUpperCase()} bandwidth per tunnel (cf. paper Figs. ${protocol === 'tcp' ? '14, 19' : '15, 20'})`,
+    category: 'Tunnel',
+    empty: `The run has no ${protocol.toUpperCase()} throughput figure on a tunnel.`,
     note: 'Receiver\'s rate. Error bars: 95 % interval across repetitions, or across one test\'s reporting intervals.',
-  };
+  });
 }
 
 /** Figs. 17–18 / 21–22: netperf throughput per tunnel, a chart per netperf test. */
 export function runNetperf(r: RunResults): (BarChart | EmptyChart)[] {
-  const paths = tunnelPaths(r);
-  const tests = [...new Set(paths.flatMap((p) => Object.keys(r.summary.paths[p.id]?.netperf ?? {})))].sort();
-  if (tests.length === 0) return [empty('run:netperf', 'netperf throughput per tunnel (cf. paper Figs. 17–18, 21–22)', 'The run has no netperf test.')];
-  return tests.map((test) => {
-    const rows = paths.filter((p) => r.summary.paths[p.id]?.netperf[test]);
-    const unit = netperfUnit(r.summary.paths[rows[0]!.id]!.netperf[test]!.units);
-    return {
-      kind: 'bar',
-      id: `run:netperf:${test}`,
-      title: `netperf ${test.replace(/^netperf-/, '').toUpperCase()} per tunnel (cf. paper Figs. 17–18, 21–22)`,
-      x: { label: 'Tunnel' },
-      y: { label: 'Throughput', unit, zero: true },
-      categories: rows.map((p) => ({ id: p.id, label: pathLabel(p) })),
-      series: [{
-        key: test,
-        label: 'netperf',
-        tone: 0,
-        values: rows.map((p) => {
-          const f = r.summary.paths[p.id]!.netperf[test]!.throughput;
-          return { value: f.mean, ...(f.ci95 ? { low: f.ci95.low, high: f.ci95.high } : {}), ref: p.id };
-        }),
-      }],
-    };
+  const rows = tunnelPaths(r).map((p) => ({ ...pathRow(p), netperf: r.summary.paths[p.id]?.netperf ?? {} }));
+  return netperfFigures(rows, {
+    id: (test) => `run:netperf:${test}`,
+    title: (name) => `netperf ${name} per tunnel (cf. paper Figs. 17–18, 21–22)`,
+    category: 'Tunnel',
+    none: { id: 'run:netperf', title: 'netperf throughput per tunnel (cf. paper Figs. 17–18, 21–22)', empty: 'The run has no netperf test.' },
   });
 }
 
@@ -518,52 +641,38 @@ export function runRttByMtu(r: RunResults): LineChart | EmptyChart {
   const mtus = new Set(rows.map((p) => p.mtu));
   if (mtus.size < 2) return empty(id, title, rows.length ? `Every tunnel of this run carries the same MTU (${[...mtus][0]} bytes); a campaign over MTUs gives this figure.` : 'The run measured no RTT on a tunnel.');
   const kinds = [...new Set(rows.map((p) => p.kind ?? 'tunnel'))];
-  return {
-    kind: 'scatter',
-    id,
-    title,
-    x: { label: 'Tunnel MTU', unit: 'bytes' },
-    y: MS,
-    series: kinds.map((k, i) => ({
-      key: k,
-      label: k,
-      tone: i,
-      style: 'points',
-      points: rows.filter((p) => (p.kind ?? 'tunnel') === k).map((p) => {
-        const s = r.summary.paths[p.id]!.rtt!;
-        return { x: p.mtu!, y: s.ms.mean, ...(s.ci95 ? { low: s.ci95.low, high: s.ci95.high } : {}) };
-      }),
-    })),
-  };
+  const series = kinds.map((k, i) => ({
+    key: k,
+    label: k,
+    tone: i,
+    points: rows.filter((p) => (p.kind ?? 'tunnel') === k).map((p) => {
+      const s = r.summary.paths[p.id]!.rtt!;
+      return { mtu: p.mtu!, rtt: { mean: s.ms.mean, ...(s.ci95 ? { ci95: s.ci95 } : {}) } };
+    }),
+  }));
+  return rttByMtuFigure(series, { id, title, kind: 'scatter', x: { label: 'Tunnel MTU', unit: 'bytes' }, empty: 'The run measured no RTT on a tunnel.' });
 }
 
 /** Box plots of RTT per tunnel path (and its underlay, where measured). */
 export function runRttBoxplot(r: RunResults): BoxplotChart | EmptyChart {
-  const id = 'run:rtt-box';
-  const title = 'RTT per tunnel — box plots';
-  const rows = tunnelPaths(r).map((p) => ({ p, box: boxOf(pathRtts(r, p.id), p.id), under: r.paths.find((u) => u.type === 'underlay' && u.linkId === p.linkId) })).filter((x) => x.box);
-  if (rows.length === 0) return empty(id, title, 'The run measured no RTT on a tunnel.');
-  const under = rows.map(({ under: u }) => (u ? (boxOf(pathRtts(r, u.id), u.id) ?? null) : null));
-  return {
-    kind: 'boxplot',
-    id,
-    title,
-    x: { label: 'Tunnel' },
-    y: MS,
-    categories: rows.map(({ p }) => ({ id: p.id, label: pathLabel(p) })),
-    series: [
-      { key: 'tunnel', label: 'tunnel', tone: 0, boxes: rows.map(({ box }) => box!) },
-      ...(under.some((b) => b) ? [{ key: 'underlay', label: 'underlay (same hosts)', tone: 1, boxes: under }] : []),
-    ],
+  const rows = tunnelPaths(r).map((p) => {
+    const u = r.paths.find((x) => x.type === 'underlay' && x.linkId === p.linkId);
+    return { ...pathRow(p), samples: pathRtts(r, p.id), ...(u ? { underlay: { id: u.id, samples: pathRtts(r, u.id) } } : {}) };
+  });
+  return rttBoxplotFigure(rows, {
+    id: 'run:rtt-box',
+    title: 'RTT per tunnel — box plots',
+    category: 'Tunnel',
+    empty: 'The run measured no RTT on a tunnel.',
+    series: { key: 'tunnel', label: 'tunnel' },
     note: 'Boxes: quartiles; whiskers: furthest samples within 1.5 IQR; dots: the samples beyond.',
-  };
+  });
 }
 
 /** The paper's figures for one run. */
 export function runFigures(r: RunResults): ChartSpec[] {
   return [runRttSorted(r), ...runRttClusters(r), runRttBoxplot(r), runBandwidth(r, 'tcp'), runBandwidth(r, 'udp'), ...runNetperf(r), runRttByMtu(r)];
 }
-
 // ---------------------------------------------------------------------------------------------
 // Two runs side by side (the run comparison's charts)
 
@@ -633,96 +742,66 @@ const condsOf = (a: CampaignAnalysis): string[] => [...new Set(a.cells.map((c) =
 const groupOf = (a: CampaignAnalysis, mtu: number, cond: string) => a.byMtu.find((b) => b.mtu === mtu && (b.conditions ?? 'none') === cond);
 const cellsAt = (a: CampaignAnalysis, mtu: number, cond = 'none'): KindFigures[] => a.cells.filter((c) => c.mtu === mtu && (c.conditions ?? 'none') === cond);
 const mtusOf = (a: CampaignAnalysis): number[] => [...new Set(a.cells.map((c) => c.mtu))].sort((x, y) => x - y);
-const cellCategory = (c: KindFigures): Category => ({ id: c.cell, label: c.label });
+
+/** A cell as a figure's row. */
+const cellRow = (c: KindFigures): { id: string; label: string } => ({ id: c.cell, label: c.label });
+const cellsIn = (a: CampaignAnalysis, ids: readonly string[]): KindFigures[] => ids.map((cid) => a.cells.find((c) => c.cell === cid)).filter((c): c is KindFigures => c !== undefined);
+const rttFigure = (c: KindFigures): Figure | undefined => (c.rtt ? { mean: c.rtt.mean, ...(c.rtt.ci95 ? { ci95: c.rtt.ci95 } : {}) } : undefined);
 
 /** Fig. 7 at one MTU: the kinds in the analysis' sorted order, mean RTT with its 95 % interval. */
 export function campaignRttSorted(a: CampaignAnalysis, mtu: number, cond = 'none'): BarChart | EmptyChart {
-  const id = `campaign:rtt-sorted@${mtu}${idUnder(cond)}`;
-  const title = `Mean RTT per kind at MTU ${mtu}${under(cond)}, sorted (cf. paper Fig. 7)`;
-  const order = groupOf(a, mtu, cond)?.sorted ?? [];
-  const rows = order.map((cid) => a.cells.find((c) => c.cell === cid)).filter((c): c is KindFigures => c?.rtt !== undefined);
-  if (rows.length === 0) return empty(id, title, `No kind measured RTT at MTU ${mtu}${under(cond)}.`);
-  return {
-    kind: 'bar',
-    id,
-    title,
-    x: { label: 'Tunnel kind' },
-    y: MS,
-    categories: rows.map(cellCategory),
-    series: [{ key: 'rtt', label: 'Mean RTT', tone: 0, values: rows.map((c) => ({ value: c.rtt!.mean, ...(c.rtt!.ci95 ? { low: c.rtt!.ci95.low, high: c.rtt!.ci95.high } : {}), ref: c.cell })) }],
+  const rows = cellsIn(a, groupOf(a, mtu, cond)?.sorted ?? []).filter((c) => c.rtt !== undefined).map((c) => ({ ...cellRow(c), rtt: rttFigure(c)! }));
+  return rttSortedFigure(rows, {
+    id: `campaign:rtt-sorted@${mtu}${idUnder(cond)}`,
+    title: `Mean RTT per kind at MTU ${mtu}${under(cond)}, sorted (cf. paper Fig. 7)`,
+    category: 'Tunnel kind',
+    empty: `No kind measured RTT at MTU ${mtu}${under(cond)}.`,
     note: 'Error bars: 95 % confidence interval of the mean over every RTT sample of the kind\'s tunnels.',
-  };
+  });
 }
 
 /** Figs. 8–13 at one MTU: the RTT distribution of each kind of a cluster, with the cluster's μ and σ from the analysis. */
 export function campaignRttClusters(a: CampaignAnalysis, mtu: number, cond = 'none'): (LineChart | EmptyChart)[] {
-  const at = groupOf(a, mtu, cond);
   const tones = kindTones(a);
-  if (!at || at.clusters.length === 0) return [empty(`campaign:rtt-cluster@${mtu}${idUnder(cond)}`, `RTT distributions by cluster at MTU ${mtu}${under(cond)} (cf. paper Figs. 8–13)`, `No kind measured RTT at MTU ${mtu}${under(cond)}.`)];
-  return at.clusters.map((k, i) => {
-    const id = `campaign:rtt-cluster@${mtu}${idUnder(cond)}:${i + 1}`;
-    const title = `Cluster ${i + 1} of ${at.clusters.length} at MTU ${mtu}${under(cond)}: RTT distributions (cf. paper Figs. 8–13)`;
-    const cells = k.cells.map((cid) => a.cells.find((c) => c.cell === cid)).filter((c): c is KindFigures => c !== undefined);
-    const series = cells.map((c) => densitySeries(c.cell, c.label, tones.get(c.label) ?? 0, c.rttSamples)).filter((s): s is XYSeries => s !== undefined);
-    if (series.length === 0) return empty(id, title, 'Too few distinct RTT values in this cluster for a density curve.');
+  const clusters = (groupOf(a, mtu, cond)?.clusters ?? []).map((k): ClusterData => {
+    const cells = cellsIn(a, k.cells);
     return {
-      kind: 'line',
-      id,
-      title,
-      subtitle: `${cells.map((c) => c.label).join(', ')}: μ = ${fmt(k.mean)} ms, σ = ${fmt(k.sd)} ms`,
+      members: cells.map((c) => ({ ...cellRow(c), tone: tones.get(c.label) ?? 0, samples: c.rttSamples })),
       stats: { mean: k.mean, sd: k.sd },
-      x: MS,
-      y: { label: 'Density', unit: '1/ms', zero: true },
-      series,
-      note: 'Gaussian kernel density estimates (Silverman bandwidth) of every RTT sample of each kind; μ and σ pool the cluster\'s samples.',
+      subtitle: `${cells.map((c) => c.label).join(', ')}: μ = ${fmt(k.mean)} ms, σ = ${fmt(k.sd)} ms`,
     };
+  });
+  return rttClusterFigures(clusters, {
+    id: (i) => `campaign:rtt-cluster@${mtu}${idUnder(cond)}:${i}`,
+    title: (i, of) => `Cluster ${i} of ${of} at MTU ${mtu}${under(cond)}: RTT distributions (cf. paper Figs. 8–13)`,
+    none: { id: `campaign:rtt-cluster@${mtu}${idUnder(cond)}`, title: `RTT distributions by cluster at MTU ${mtu}${under(cond)} (cf. paper Figs. 8–13)`, empty: `No kind measured RTT at MTU ${mtu}${under(cond)}.` },
+    note: 'Gaussian kernel density estimates (Silverman bandwidth) of every RTT sample of each kind; μ and σ pool the cluster\'s samples.',
   });
 }
 
 /** Figs. 14–15 / 19–20 at one MTU: TCP or UDP bandwidth per kind, a bar per test and direction. */
 export function campaignBandwidth(a: CampaignAnalysis, mtu: number, protocol: 'tcp' | 'udp', cond = 'none'): BarChart | EmptyChart {
-  const id = `campaign:bandwidth:${protocol}@${mtu}${idUnder(cond)}`;
-  const title = `${protocol.toUpperCase()} bandwidth per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. ${protocol === 'tcp' ? '14, 19' : '15, 20'})`;
-  const cells = cellsAt(a, mtu, cond);
-  const keys = sortKeys(cells.flatMap((c) => Object.keys(c.throughput)).filter((k) => protocolOf(k) === protocol));
-  const rows = cells.filter((c) => keys.some((k) => c.throughput[k]));
-  if (rows.length === 0) return empty(id, title, `No kind has a ${protocol.toUpperCase()} throughput figure at MTU ${mtu}${under(cond)}.`);
-  return {
-    kind: 'bar',
-    id,
-    title,
-    x: { label: 'Tunnel kind' },
-    y: MBPS,
-    categories: rows.map(cellCategory),
-    series: keys.map((k, i) => ({
-      key: k,
-      label: testKeyLabel(k),
-      tone: i,
-      values: rows.map((c) => {
-        const f = c.throughput[k];
-        return f ? { value: f.mean, ...(f.ci95 ? { low: f.ci95.low, high: f.ci95.high } : {}), ref: c.cell } : null;
-      }),
-    })),
+  const rows = cellsAt(a, mtu, cond).map((c) => ({ ...cellRow(c), keys: Object.keys(c.throughput), throughput: (k: string) => c.throughput[k] }));
+  return bandwidthFigure(rows, protocol, {
+    id: `campaign:bandwidth:${protocol}@${mtu}${idUnder(cond)}`,
+    title: `${protocol.toUpperCase()} bandwidth per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. ${protocol === 'tcp' ? '14, 19' : '15, 20'})`,
+    category: 'Tunnel kind',
+    empty: `No kind has a ${protocol.toUpperCase()} throughput figure at MTU ${mtu}${under(cond)}.`,
     note: 'Mean over the kind\'s tunnels. Error bars: 95 % interval across tunnels, or across one tunnel\'s repetitions or reporting intervals.',
-  };
+  });
 }
 
 /** Figs. 17–18 / 21–22 at one MTU: netperf throughput per kind, a chart per netperf test. */
 export function campaignNetperf(a: CampaignAnalysis, mtu: number, cond = 'none'): (BarChart | EmptyChart)[] {
-  const cells = cellsAt(a, mtu, cond);
-  const tests = [...new Set(cells.flatMap((c) => Object.keys(c.netperf)))].sort();
-  if (tests.length === 0) return [empty(`campaign:netperf@${mtu}${idUnder(cond)}`, `netperf throughput per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. 17–18, 21–22)`, 'The campaign\'s suite has no netperf test.')];
-  return tests.map((test) => {
-    const rows = cells.filter((c) => c.netperf[test]);
-    return {
-      kind: 'bar',
-      id: `campaign:netperf:${test}@${mtu}${idUnder(cond)}`,
-      title: `netperf ${test.replace(/^netperf-/, '').toUpperCase()} per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. 17–18, 21–22)`,
-      x: { label: 'Tunnel kind' },
-      y: { label: 'Throughput', unit: netperfUnit(rows[0]!.netperf[test]!.units), zero: true },
-      categories: rows.map(cellCategory),
-      series: [{ key: test, label: 'netperf', tone: 0, values: rows.map((c) => ({ value: c.netperf[test]!.throughput, ref: c.cell })) }],
-    };
+  const rows = cellsAt(a, mtu, cond).map((c) => ({
+    ...cellRow(c),
+    netperf: Object.fromEntries(Object.entries(c.netperf).map(([test, n]) => [test, { units: n.units, throughput: { mean: n.throughput } }])),
+  }));
+  return netperfFigures(rows, {
+    id: (test) => `campaign:netperf:${test}@${mtu}${idUnder(cond)}`,
+    title: (name) => `netperf ${name} per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. 17–18, 21–22)`,
+    category: 'Tunnel kind',
+    none: { id: `campaign:netperf@${mtu}${idUnder(cond)}`, title: `netperf throughput per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. 17–18, 21–22)`, empty: 'The campaign\'s suite has no netperf test.' },
   });
 }
 
@@ -733,22 +812,16 @@ export function campaignRttByMtu(a: CampaignAnalysis): LineChart | EmptyChart {
   const mtus = mtusOf(a);
   if (mtus.length < 2) return empty(id, title, `The campaign ran at one MTU only (${mtus[0] ?? 'none'}).`);
   const tones = kindTones(a);
-  const conds = condsOf(a);
-  const series = conds.flatMap((cond, ci) =>
-    [...tones.keys()].map((label): XYSeries => ({
+  const series = condsOf(a).flatMap((cond, ci) =>
+    [...tones.keys()].map((label) => ({
       key: `${label}${idUnder(cond)}`,
       label: `${label}${under(cond)}`,
       tone: tones.get(label)! + ci * tones.size,
-      style: 'line',
-      points: a.cells.filter((c) => c.label === label && (c.conditions ?? 'none') === cond && c.rtt).sort((x, y) => x.mtu - y.mtu).map((c) => ({ x: c.mtu, y: c.rtt!.mean, ...(c.rtt!.ci95 ? { low: c.rtt!.ci95.low, high: c.rtt!.ci95.high } : {}) })),
+      points: a.cells.filter((c) => c.label === label && (c.conditions ?? 'none') === cond && c.rtt).sort((x, y) => x.mtu - y.mtu).map((c) => ({ mtu: c.mtu, rtt: rttFigure(c)! })),
     })),
-  ).filter((s) => s.points.length > 0);
-  if (series.length === 0) return empty(id, title, 'No kind measured RTT.');
-  return { kind: 'line', id, title, x: { label: 'Underlay MTU', unit: 'bytes' }, y: MS, series };
+  );
+  return rttByMtuFigure(series, { id, title, kind: 'line', x: { label: 'Underlay MTU', unit: 'bytes' }, empty: 'No kind measured RTT.' });
 }
-
-type Figure = { mean: number; ci95?: { low: number; high: number } };
-const rttFigure = (c: KindFigures): Figure | undefined => (c.rtt ? { mean: c.rtt.mean, ...(c.rtt.ci95 ? { ci95: c.rtt.ci95 } : {}) } : undefined);
 
 /**
  * Kinds side by side over one of the campaign's dimensions (MTU, conditions): a bar chart per
@@ -835,21 +908,15 @@ export function campaignConditionsCompare(a: CampaignAnalysis, mtu: number): (Ba
 
 /** Box plots of RTT per kind at one MTU, from every RTT sample of the kind's tunnels. */
 export function campaignRttBoxplot(a: CampaignAnalysis, mtu: number, cond = 'none'): BoxplotChart | EmptyChart {
-  const id = `campaign:rtt-box@${mtu}${idUnder(cond)}`;
-  const title = `RTT per kind at MTU ${mtu}${under(cond)} — box plots`;
-  const order = groupOf(a, mtu, cond)?.sorted ?? [];
-  const rows = order.map((cid) => a.cells.find((c) => c.cell === cid)).filter((c): c is KindFigures => c !== undefined && c.rttSamples.length > 0);
-  if (rows.length === 0) return empty(id, title, `No kind measured RTT at MTU ${mtu}${under(cond)}.`);
-  return {
-    kind: 'boxplot',
-    id,
-    title,
-    x: { label: 'Tunnel kind' },
-    y: MS,
-    categories: rows.map(cellCategory),
-    series: [{ key: 'rtt', label: 'RTT', tone: 0, boxes: rows.map((c) => boxOf(c.rttSamples, c.cell)!) }],
+  const rows = cellsIn(a, groupOf(a, mtu, cond)?.sorted ?? []).map((c) => ({ ...cellRow(c), samples: c.rttSamples }));
+  return rttBoxplotFigure(rows, {
+    id: `campaign:rtt-box@${mtu}${idUnder(cond)}`,
+    title: `RTT per kind at MTU ${mtu}${under(cond)} — box plots`,
+    category: 'Tunnel kind',
+    empty: `No kind measured RTT at MTU ${mtu}${under(cond)}.`,
+    series: { key: 'rtt', label: 'RTT' },
     note: 'Boxes: quartiles; whiskers: furthest samples within 1.5 IQR; dots: the samples beyond. Kinds in order of mean RTT.',
-  };
+  });
 }
 
 /**
@@ -857,20 +924,20 @@ export function campaignRttBoxplot(a: CampaignAnalysis, mtu: number, cond = 'non
  * kind's first tunnel, first repetition, forward direction.
  */
 export function campaignThroughputOverTime(a: CampaignAnalysis, runs: readonly RunResults[], mtu: number, key: string, cond = 'none'): LineChart | EmptyChart {
-  const id = `campaign:throughput:${key}@${mtu}${idUnder(cond)}`;
-  const title = `${testKeyLabel(key)} throughput over time per kind at MTU ${mtu}${under(cond)}`;
   const [test, direction] = key.split(':');
   const tones = kindTones(a);
-  const series: XYSeries[] = [];
-  for (const c of cellsAt(a, mtu, cond)) {
+  const lines = cellsAt(a, mtu, cond).flatMap((c) => {
     const r = runs.find((x) => x.runId === c.runId);
     const p = r ? tunnelPaths(r)[0] : undefined;
     const t = r && p ? r.tests.filter((x) => x.pathId === p.id && x.test === test && x.direction === direction && x.throughput).sort((x, y) => x.repetition - y.repetition)[0] : undefined;
-    const points = t ? t.throughput!.intervals.filter((i) => i.end - i.start > MIN_INTERVAL_S).map((i) => ({ x: (i.start + i.end) / 2, y: mbps(i.bitsPerSecond) })) : [];
-    if (points.length) series.push({ key: c.cell, label: c.label, tone: tones.get(c.label) ?? 0, style: 'line', points });
-  }
-  if (series.length === 0) return empty(id, title, `No run of this campaign at MTU ${mtu}${under(cond)} has ${testKeyLabel(key)} reporting intervals.`);
-  return { kind: 'line', id, title, x: { label: 'Time since the test started (interval midpoint)', unit: 's', zero: true }, y: MBPS, series, note: `Each kind's first tunnel, first repetition; intervals under ${MIN_INTERVAL_S} s are left out.` };
+    return t ? [{ key: c.cell, label: c.label, tone: tones.get(c.label) ?? 0, test: t }] : [];
+  });
+  return throughputTimeFigure(lines, {
+    id: `campaign:throughput:${key}@${mtu}${idUnder(cond)}`,
+    title: `${testKeyLabel(key)} throughput over time per kind at MTU ${mtu}${under(cond)}`,
+    empty: `No run of this campaign at MTU ${mtu}${under(cond)} has ${testKeyLabel(key)} reporting intervals.`,
+    note: `Each kind's first tunnel, first repetition; intervals under ${MIN_INTERVAL_S} s are left out.`,
+  });
 }
 
 /** The paper's figures for a campaign, MTU by MTU, then across MTUs. `runs` (the cells' results) add throughput over time. */

@@ -108,123 +108,138 @@ function suggested(ranges: readonly (ErrorRange | null)[]): Record<string, numbe
 
 const withUnit = (v: number, a: Axis): string => `${fmt(v)}${a.unit ? ` ${a.unit}` : ''}`;
 
-export function toChartConfig(spec: DrawnSpec, o: ConfigOptions = {}): ChartConfiguration {
-  const plugins: Plugin[] = [errorBarsPlugin, ...(o.background ? [backgroundPlugin(o.background)] : [])];
-  const common = {
-    ...(o.animate ? {} : { animation: false as const }),
-    responsive: o.responsive ?? true,
-    maintainAspectRatio: false,
-    ...(o.devicePixelRatio ? { devicePixelRatio: o.devicePixelRatio } : {}),
-  };
-  const head = (legend: boolean, label?: (item: TooltipItem<'bar' | 'line'>) => string) => ({
-    title: { display: true, text: spec.title, font: { size: 14, weight: 'bold' as const }, color: INK },
-    subtitle: { display: !!spec.subtitle, text: spec.subtitle ?? '', color: INK, padding: { bottom: 8 } },
-    legend: { display: legend, position: 'bottom' as const, labels: { color: INK, boxWidth: 14 } },
-    tooltip: { enabled: !o.directPaths, ...(label ? { callbacks: { label } } : {}) },
-  });
+/** What every chart of one spec shares: chart options, the title/legend/tooltip block, the plugins. */
+interface Frame {
+  readonly common: Record<string, unknown>;
+  readonly head: (legend: boolean, label?: (item: TooltipItem<'bar' | 'line'>) => string) => Record<string, unknown>;
+  /** A tooltip line: the series, the value with its unit and its 95 % interval where it has one. */
+  readonly valueLabel: (item: TooltipItem<'bar' | 'line'>) => string;
+  readonly plugins: Plugin[];
+}
+
+function frameOf(spec: DrawnSpec, o: ConfigOptions): Frame {
   const errorOf = (ds: unknown, i: number): ErrorRange | null | undefined => (ds as WithErrors).errorBars?.[i];
-  const valueLabel = (item: TooltipItem<'bar' | 'line'>): string => {
-    const e = errorOf(item.dataset, item.dataIndex);
-    const v = item.parsed.y ?? NaN;
-    return `${item.dataset.label ?? ''}: ${withUnit(v, spec.y)}${e ? ` (95 % CI ${fmt(e.low)} – ${fmt(e.high)})` : ''}`;
+  return {
+    common: {
+      ...(o.animate ? {} : { animation: false as const }),
+      responsive: o.responsive ?? true,
+      maintainAspectRatio: false,
+      ...(o.devicePixelRatio ? { devicePixelRatio: o.devicePixelRatio } : {}),
+    },
+    head: (legend, label) => ({
+      title: { display: true, text: spec.title, font: { size: 14, weight: 'bold' as const }, color: INK },
+      subtitle: { display: !!spec.subtitle, text: spec.subtitle ?? '', color: INK, padding: { bottom: 8 } },
+      legend: { display: legend, position: 'bottom' as const, labels: { color: INK, boxWidth: 14 } },
+      tooltip: { enabled: !o.directPaths, ...(label ? { callbacks: { label } } : {}) },
+    }),
+    valueLabel: (item) => {
+      const e = errorOf(item.dataset, item.dataIndex);
+      const v = item.parsed.y ?? NaN;
+      return `${item.dataset.label ?? ''}: ${withUnit(v, spec.y)}${e ? ` (95 % CI ${fmt(e.low)} – ${fmt(e.high)})` : ''}`;
+    },
+    plugins: [errorBarsPlugin, ...(o.background ? [backgroundPlugin(o.background)] : [])],
   };
+}
 
-  if (spec.kind === 'histogram') {
-    // Histogram: bars on a linear axis, one per bin, touching; the density curve over them.
-    const c = toneColour(spec.tone);
-    const single = spec.bins.length === 1 && spec.bins[0]!.end === spec.bins[0]!.start;
-    const xs = [...spec.bins.flatMap((b) => [b.start, b.end]), ...(spec.density ?? []).map((p) => p.x)];
-    const lo = Math.min(...xs);
-    const hi = Math.max(...xs);
-    const pad = single ? Math.max(Math.abs(lo) * 0.05, 0.01) : 0;
-    const datasets: ChartDataset[] = [
-      {
-        type: 'bar',
-        label: `${spec.label}: samples per bin`,
-        data: spec.bins.map((b) => ({ x: (b.start + b.end) / 2, y: b.count })),
-        backgroundColor: withAlpha(c, 0.55),
-        borderColor: c,
-        borderWidth: 1,
-        barPercentage: 1,
-        categoryPercentage: 1,
-        grouped: false,
-        order: 2,
-        ...(single ? { barThickness: 24 } : {}),
-      },
-      ...(spec.density
-        ? [{ type: 'line' as const, label: 'density (KDE)', data: spec.density.map((p) => ({ x: p.x, y: p.y })), parsing: false as const, borderColor: INK, backgroundColor: INK, borderWidth: 1.5, pointRadius: 0, order: 1, ...(o.directPaths ? { segment: {} } : {}) }]
-        : []),
-    ];
-    return {
+/** Histogram: bars on a linear axis, one per bin, touching; the density curve over them. */
+function histogramConfig(spec: Extract<DrawnSpec, { kind: 'histogram' }>, o: ConfigOptions, f: Frame): ChartConfiguration {
+  const c = toneColour(spec.tone);
+  const single = spec.bins.length === 1 && spec.bins[0]!.end === spec.bins[0]!.start;
+  const xs = [...spec.bins.flatMap((b) => [b.start, b.end]), ...(spec.density ?? []).map((p) => p.x)];
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  const pad = single ? Math.max(Math.abs(lo) * 0.05, 0.01) : 0;
+  const datasets: ChartDataset[] = [
+    {
       type: 'bar',
-      data: { datasets },
-      options: {
-        ...common,
-        plugins: head(!!spec.density),
-        scales: { x: scale(spec.x, 'linear', { offset: false, min: lo - pad, max: hi + pad }), y: scale(spec.y, 'linear') },
-      },
-      plugins,
-    } as ChartConfiguration;
-  }
+      label: `${spec.label}: samples per bin`,
+      data: spec.bins.map((b) => ({ x: (b.start + b.end) / 2, y: b.count })),
+      backgroundColor: withAlpha(c, 0.55),
+      borderColor: c,
+      borderWidth: 1,
+      barPercentage: 1,
+      categoryPercentage: 1,
+      grouped: false,
+      order: 2,
+      ...(single ? { barThickness: 24 } : {}),
+    },
+    ...(spec.density
+      ? [{ type: 'line' as const, label: 'density (KDE)', data: spec.density.map((p) => ({ x: p.x, y: p.y })), parsing: false as const, borderColor: INK, backgroundColor: INK, borderWidth: 1.5, pointRadius: 0, order: 1, ...(o.directPaths ? { segment: {} } : {}) }]
+      : []),
+  ];
+  return {
+    type: 'bar',
+    data: { datasets },
+    options: {
+      ...f.common,
+      plugins: f.head(!!spec.density),
+      scales: { x: scale(spec.x, 'linear', { offset: false, min: lo - pad, max: hi + pad }), y: scale(spec.y, 'linear') },
+    },
+    plugins: f.plugins,
+  } as ChartConfiguration;
+}
 
-  if (spec.kind === 'bar') {
-    const datasets = spec.series.map((s): ChartDataset<'bar'> & WithErrors => {
-      const c = toneColour(s.tone);
-      return {
-        label: s.label,
-        data: s.values.map((v) => v?.value ?? null),
-        backgroundColor: withAlpha(c, 0.8),
-        borderColor: c,
-        borderWidth: 1,
-        errorBars: s.values.map((v) => (v ? range(v.low, v.high) : null)),
-      };
-    });
+/** Bars: a dataset per series, a bar per category, with its error bar. */
+function barConfig(spec: Extract<DrawnSpec, { kind: 'bar' }>, f: Frame): ChartConfiguration {
+  const datasets = spec.series.map((s): ChartDataset<'bar'> & WithErrors => {
+    const c = toneColour(s.tone);
     return {
-      type: 'bar',
-      data: { labels: spec.categories.map((c) => c.label), datasets },
-      options: {
-        ...common,
-        plugins: head(spec.series.length > 1, valueLabel),
-        // Bars start at zero whatever the axis says: a bar's length is its value.
-        scales: { x: scale(spec.x, 'category'), y: scale({ ...spec.y, zero: true }, 'linear', suggested(datasets.flatMap((d) => d.errorBars ?? []))) },
-      },
-      plugins,
-    } as ChartConfiguration;
-  }
+      label: s.label,
+      data: s.values.map((v) => v?.value ?? null),
+      backgroundColor: withAlpha(c, 0.8),
+      borderColor: c,
+      borderWidth: 1,
+      errorBars: s.values.map((v) => (v ? range(v.low, v.high) : null)),
+    };
+  });
+  return {
+    type: 'bar',
+    data: { labels: spec.categories.map((c) => c.label), datasets },
+    options: {
+      ...f.common,
+      plugins: f.head(spec.series.length > 1, f.valueLabel),
+      // Bars start at zero whatever the axis says: a bar's length is its value.
+      scales: { x: scale(spec.x, 'category'), y: scale({ ...spec.y, zero: true }, 'linear', suggested(datasets.flatMap((d) => d.errorBars ?? []))) },
+    },
+    plugins: f.plugins,
+  } as ChartConfiguration;
+}
 
-  if (spec.kind === 'boxplot') {
-    const datasets = spec.series.map((s) => {
-      const c = toneColour(s.tone);
-      return {
-        label: s.label,
-        // The box is computed in src/shared; the plugin draws it as given (it mutates what it is given, hence the copies).
-        data: s.boxes.map((b) => (b ? { min: b.min, q1: b.q1, median: b.median, q3: b.q3, max: b.max, whiskerMin: b.whiskerMin, whiskerMax: b.whiskerMax, mean: b.mean, outliers: [...b.outliers], items: [] } : null)),
-        backgroundColor: withAlpha(c, 0.35),
-        borderColor: c,
-        borderWidth: 1.25,
-        outlierBackgroundColor: withAlpha(c, 0.6),
-        outlierBorderColor: c,
-        outlierRadius: 2,
-        meanBackgroundColor: INK,
-        meanBorderColor: INK,
-        meanRadius: 2.5,
-        itemRadius: 0,
-      };
-    });
+/** Box plots, drawn as computed in src/shared. */
+function boxplotConfig(spec: Extract<DrawnSpec, { kind: 'boxplot' }>, f: Frame): ChartConfiguration {
+  const datasets = spec.series.map((s) => {
+    const c = toneColour(s.tone);
     return {
-      type: 'boxplot',
-      data: { labels: spec.categories.map((c) => c.label), datasets },
-      options: {
-        ...common,
-        plugins: head(spec.series.length > 1),
-        // Room above and below, so that a whisker at the extreme is not drawn on the frame.
-        scales: { x: scale(spec.x, 'category'), y: scale(spec.y, 'linear', { grace: '5%' }) },
-      },
-      plugins,
-    } as unknown as ChartConfiguration;
-  }
+      label: s.label,
+      // The box is computed in src/shared; the plugin draws it as given (it mutates what it is given, hence the copies).
+      data: s.boxes.map((b) => (b ? { min: b.min, q1: b.q1, median: b.median, q3: b.q3, max: b.max, whiskerMin: b.whiskerMin, whiskerMax: b.whiskerMax, mean: b.mean, outliers: [...b.outliers], items: [] } : null)),
+      backgroundColor: withAlpha(c, 0.35),
+      borderColor: c,
+      borderWidth: 1.25,
+      outlierBackgroundColor: withAlpha(c, 0.6),
+      outlierBorderColor: c,
+      outlierRadius: 2,
+      meanBackgroundColor: INK,
+      meanBorderColor: INK,
+      meanRadius: 2.5,
+      itemRadius: 0,
+    };
+  });
+  return {
+    type: 'boxplot',
+    data: { labels: spec.categories.map((c) => c.label), datasets },
+    options: {
+      ...f.common,
+      plugins: f.head(spec.series.length > 1),
+      // Room above and below, so that a whisker at the extreme is not drawn on the frame.
+      scales: { x: scale(spec.x, 'category'), y: scale(spec.y, 'linear', { grace: '5%' }) },
+    },
+    plugins: f.plugins,
+  } as unknown as ChartConfiguration;
+}
 
-  // Line and scatter: points on linear axes.
+/** Line and scatter: points on linear axes. */
+function lineConfig(spec: Extract<DrawnSpec, { kind: 'line' | 'scatter' }>, o: ConfigOptions, f: Frame): ChartConfiguration {
   const datasets = spec.series.map((s): ChartDataset<'line'> & WithErrors => {
     const c = toneColour(s.tone);
     return {
@@ -248,11 +263,25 @@ export function toChartConfig(spec: DrawnSpec, o: ConfigOptions = {}): ChartConf
     type: 'line',
     data: { datasets },
     options: {
-      ...common,
+      ...f.common,
       interaction: { mode: 'nearest', intersect: false },
-      plugins: head(spec.series.length > 1, valueLabel),
+      plugins: f.head(spec.series.length > 1, f.valueLabel),
       scales: { x: scale(spec.x, 'linear'), y: scale(spec.y, 'linear', suggested(datasets.flatMap((d) => d.errorBars ?? []))) },
     },
-    plugins,
+    plugins: f.plugins,
   } as ChartConfiguration;
+}
+
+export function toChartConfig(spec: DrawnSpec, o: ConfigOptions = {}): ChartConfiguration {
+  const f = frameOf(spec, o);
+  switch (spec.kind) {
+    case 'histogram':
+      return histogramConfig(spec, o, f);
+    case 'bar':
+      return barConfig(spec, f);
+    case 'boxplot':
+      return boxplotConfig(spec, f);
+    default:
+      return lineConfig(spec, o, f);
+  }
 }
