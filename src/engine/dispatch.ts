@@ -5,7 +5,7 @@
 import { ARGUMENTS, OPERATIONS, type OperationName, type Reply } from '../shared/api.js';
 import { formatPath } from '../shared/diagnostics.js';
 import { ApiError } from './api-error.js';
-import type { Handlers } from './engine.js';
+import type { Handlers } from './handlers.js';
 
 export const isOperation = (name: unknown): name is OperationName => typeof name === 'string' && (OPERATIONS as readonly string[]).includes(name);
 

@@ -9,13 +9,14 @@
  * the handlers that need them, so that `overlab validate` does not pay for them.
  */
 import path from 'node:path';
-import type { KindInfo, LabUpResult, OperationArgs, OperationName, OperationResult, OverlabEvents, ProgressEvent, RunOperation } from '../shared/api.js';
+import type { KindInfo, LabUpResult, ProgressEvent, RunOperation } from '../shared/api.js';
 import { hasErrors, type Diagnostic } from '../shared/diagnostics.js';
 import type { Topology } from '../shared/schema.js';
 import { makeTemplate } from '../shared/templates.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { validateTopology } from '../shared/validate.js';
 import { ApiError } from './api-error.js';
+import type { Emit, Handlers } from './handlers.js';
 import { checkRequirements, conditionsCapability } from './capability.js';
 import { listExamples, readExample } from './examples.js';
 import { chooseLabLayout, knownHostsPath, labDown, labUp } from './lab/lab.js';
@@ -30,11 +31,7 @@ import { createProject, openProject, SaveConflict, saveProject } from './store/p
 
 export { ApiError };
 
-export type Handlers = {
-  readonly [K in OperationName]: (args: OperationArgs<K>) => Promise<OperationResult<K>>;
-};
-
-export type Emit = <E extends keyof OverlabEvents>(event: E, payload: OverlabEvents[E]) => void;
+export type { Emit, Handlers } from './handlers.js';
 
 export interface EngineOptions {
   readonly registry: Registry;

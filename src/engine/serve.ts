@@ -29,7 +29,7 @@ import path from 'node:path';
 import type { ApiErrorData, OperationName, OverlabEvents } from '../shared/api.js';
 import type { Reply } from '../shared/api.js';
 import { dispatch, isOperation } from './dispatch.js';
-import type { Emit, Handlers } from './engine.js';
+import type { Emit, Handlers } from './handlers.js';
 
 export interface ServeOptions {
   /** The project folder the UI opens at load (absolute). */

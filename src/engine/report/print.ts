@@ -10,7 +10,7 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { REPORT_OPERATIONS } from '../../shared/api.js';
 import { ApiError } from '../api-error.js';
-import type { Handlers } from '../engine.js';
+import type { Handlers } from '../handlers.js';
 import { rendererDir } from '../paths.js';
 import { startServe, type Serving } from '../serve.js';
 

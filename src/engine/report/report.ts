@@ -12,7 +12,7 @@ import type { RunResults } from '../../shared/measure/results.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import type { Metric } from '../../shared/view/metrics.js';
 import { ApiError } from '../api-error.js';
-import type { Handlers } from '../engine.js';
+import type { Handlers } from '../handlers.js';
 import { readRun, scanRuns } from '../measure/store.js';
 import { renderProject } from '../services/bundles.js';
 import { RESULTS_FORMAT } from '../../shared/measure/results.js';

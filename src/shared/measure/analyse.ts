@@ -7,7 +7,7 @@
  * same hosts; and the tunnels grouped by mean RTT (ckmeans), as the paper does.
  */
 import { clusterBy, describe, meanInterval, rfc3550Jitter, type Describe, type Interval } from '../stats/index.js';
-import type { TestRecord } from './results.js';
+import type { TestRecord } from './records.js';
 import type { MeasuredPath } from './targets.js';
 
 export interface Figure {

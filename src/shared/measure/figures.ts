@@ -4,7 +4,18 @@
  * when the run is written, so that a large run is painted without reading its tests. Pure.
  */
 import type { PathSummary } from './analyse.js';
-import type { Direction, RunResults, TestRecord } from './results.js';
+import type { Direction, TestRecord } from './records.js';
+import type { MeasuredPath } from './targets.js';
+
+/**
+ * The parts of a run (RunResults) its digest is computed from. Named here rather than imported:
+ * results.ts holds the digest, and a module it imports does not import it back.
+ */
+export interface DigestSource {
+  readonly paths: readonly MeasuredPath[];
+  readonly tests: readonly TestRecord[];
+  readonly summary: { readonly paths: Readonly<Record<string, PathSummary>> };
+}
 
 /** One figure with its 95 % interval when the data gives one. */
 export interface Value {
@@ -111,7 +122,7 @@ export function sparkOf(tests: readonly TestRecord[], at?: number): number[] {
 }
 
 /** Each host's tests (as either end of the test's path). */
-export function hostTestsOf(r: Pick<RunResults, 'paths' | 'tests'>): Map<string, HostTests> {
+export function hostTestsOf(r: Pick<DigestSource, 'paths' | 'tests'>): Map<string, HostTests> {
   const paths = new Map(r.paths.map((p) => [p.id, p]));
   const out = new Map<string, { all: number; failed: number; why?: string }>();
   for (const t of r.tests) {
@@ -130,7 +141,7 @@ export function hostTestsOf(r: Pick<RunResults, 'paths' | 'tests'>): Map<string,
   return out;
 }
 
-export function digestOf(r: RunResults): RunDigest {
+export function digestOf(r: DigestSource): RunDigest {
   const byPath = testsByPath(r.tests);
   const spark: Record<string, number[]> = {};
   for (const p of r.paths) {

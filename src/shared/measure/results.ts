@@ -11,40 +11,12 @@ import type { RunSummary } from './analyse.js';
 import { digestOf, type RunDigest } from './figures.js';
 import type { Suite } from './suites.js';
 import type { MeasuredPath } from './targets.js';
-import type { CpuUsage, NetperfResult, PingResult, ThroughputResult } from './types.js';
+import type { TestRecord } from './records.js';
 
 export const RESULTS_FORMAT = 'overlab-results';
 export const RESULTS_VERSION = 1;
 
-export type Direction = 'forward' | 'reverse';
-
-export interface TestRecord {
-  /** `<pathId>/<test>/<direction>/<repetition>`. */
-  readonly id: string;
-  readonly pathId: string;
-  /** `ping`, `iperf3-tcp`, `iperf2-udp`, `netperf-tcp_stream`, … (suites.testName). */
-  readonly test: string;
-  /** forward: data from the path's source to its destination; reverse: the other way. */
-  readonly direction: Direction;
-  /** 1-based. */
-  readonly repetition: number;
-  /** Throughput tests: the schedule's round (no host in two tests of a round). */
-  readonly round?: number;
-  readonly startedAt: string;
-  readonly seconds: number;
-  /** The command as it ran on the client's host. */
-  readonly command: string;
-  /** The tool's output, relative to the run folder. */
-  readonly raw: string;
-  readonly rawServer?: string;
-  readonly ping?: PingResult;
-  readonly throughput?: ThroughputResult;
-  readonly netperf?: NetperfResult;
-  /** /proc/stat on both ends during the test (throughput tests). */
-  readonly cpu?: { readonly src?: CpuUsage; readonly dst?: CpuUsage };
-  /** Why the test gave no figure (the tool's words, or Overlab's: timeout, host gone). */
-  readonly error?: string;
-}
+export type { Direction, TestRecord } from './records.js';
 
 export interface HostEnvironment {
   readonly hostId: string;

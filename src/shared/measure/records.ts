@@ -1,0 +1,37 @@
+/**
+ * One test's parsed record as it sits in `runs/<id>/results.json` (RunResults.tests), beside
+ * the path of the tool's raw output. Its own module because the analysis reads records and the
+ * results file holds the analysis: results.ts re-exports these, and imports nothing that
+ * imports it back.
+ */
+import type { CpuUsage, NetperfResult, PingResult, ThroughputResult } from './types.js';
+
+export type Direction = 'forward' | 'reverse';
+
+export interface TestRecord {
+  /** `<pathId>/<test>/<direction>/<repetition>`. */
+  readonly id: string;
+  readonly pathId: string;
+  /** `ping`, `iperf3-tcp`, `iperf2-udp`, `netperf-tcp_stream`, … (suites.testName). */
+  readonly test: string;
+  /** forward: data from the path's source to its destination; reverse: the other way. */
+  readonly direction: Direction;
+  /** 1-based. */
+  readonly repetition: number;
+  /** Throughput tests: the schedule's round (no host in two tests of a round). */
+  readonly round?: number;
+  readonly startedAt: string;
+  readonly seconds: number;
+  /** The command as it ran on the client's host. */
+  readonly command: string;
+  /** The tool's output, relative to the run folder. */
+  readonly raw: string;
+  readonly rawServer?: string;
+  readonly ping?: PingResult;
+  readonly throughput?: ThroughputResult;
+  readonly netperf?: NetperfResult;
+  /** /proc/stat on both ends during the test (throughput tests). */
+  readonly cpu?: { readonly src?: CpuUsage; readonly dst?: CpuUsage };
+  /** Why the test gave no figure (the tool's words, or Overlab's: timeout, host gone). */
+  readonly error?: string;
+}
