@@ -210,21 +210,49 @@ export function summarisePath(path: MeasuredPath, records: readonly TestRecord[]
   };
 }
 
+/** How a tunnel's figure is set against its underlay baseline's: what it adds, the share of it it keeps, or the multiple it costs. */
+export type RelativeHow = 'difference' | 'percent' | 'ratio';
+
+/** A figure with its 95 % interval where it has one (the views' Value). */
+export interface Bounded {
+  readonly value: number;
+  readonly low?: number;
+  readonly high?: number;
+}
+
+/**
+ * A tunnel's figure against its underlay baseline's, its interval shifted or scaled with it.
+ * The one place "relative to the underlay" is computed: this summary's `relative`, the
+ * heatmap, the matrix and the links table all come through here. Undefined where either figure
+ * is missing, or a share or multiple of a baseline that is not above zero.
+ */
+export function relativeTo(how: RelativeHow, tunnel: Bounded | undefined, underlay: Bounded | undefined): Bounded | undefined {
+  if (!tunnel || !underlay) return undefined;
+  const interval = tunnel.low !== undefined && tunnel.high !== undefined;
+  if (how === 'difference') return { value: tunnel.value - underlay.value, ...(interval ? { low: tunnel.low! - underlay.value, high: tunnel.high! - underlay.value } : {}) };
+  if (underlay.value <= 0) return undefined;
+  const k = how === 'percent' ? 100 : 1;
+  return { value: (k * tunnel.value) / underlay.value, ...(interval ? { low: (k * tunnel.low!) / underlay.value, high: (k * tunnel.high!) / underlay.value } : {}) };
+}
+
+/** The baseline a link's tunnel is set against: the underlay between the same hosts; for clean (no tunnel: its path is the underlay) the path itself, which adds nothing to itself. */
+export const baselineOf = <T>(tunnel: T | undefined, underlay: T | undefined, clean: boolean): T | undefined => (clean ? tunnel : underlay);
+
 export function analyse(paths: readonly MeasuredPath[], records: readonly TestRecord[]): RunSummary {
   const summaries: Record<string, PathSummary> = {};
   for (const p of paths) summaries[p.id] = summarisePath(p, records);
   const relative: Record<string, Relative> = {};
   for (const p of paths.filter((x) => x.type === 'tunnel' && x.linkId)) {
     const t = summaries[p.id]!;
-    // clean has no tunnel: its path is the underlay, and adds nothing to itself.
-    const base = summaries[`${p.linkId}.underlay`] ?? (p.kind === 'clean' ? t : undefined);
+    const base = baselineOf(t, summaries[`${p.linkId}.underlay`], p.kind === 'clean');
     if (!base) continue;
     const kept: Record<string, number> = {};
     for (const [k, s] of Object.entries(t.throughput)) {
       const b = base.throughput[k];
-      if (b && b.mbps.mean > 0) kept[k] = (100 * s.mbps.mean) / b.mbps.mean;
+      const v = b ? relativeTo('percent', { value: s.mbps.mean }, { value: b.mbps.mean }) : undefined;
+      if (v) kept[k] = v.value;
     }
-    const added = t.rtt && base.rtt ? t.rtt.ms.mean - base.rtt.ms.mean : undefined;
+    const added = t.rtt && base.rtt ? relativeTo('difference', { value: t.rtt.ms.mean }, { value: base.rtt.ms.mean })!.value : undefined;
     const overlap = t.rtt?.ci95 && base.rtt?.ci95 ? t.rtt.ci95.low <= base.rtt.ci95.high && base.rtt.ci95.low <= t.rtt.ci95.high : undefined;
     relative[p.linkId!] = { linkId: p.linkId!, ...(added !== undefined ? { rttAddedMs: added } : {}), ...(overlap !== undefined ? { rttAddedSignificant: !overlap } : {}), throughputKeptPercent: kept };
   }

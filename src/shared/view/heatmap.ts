@@ -12,7 +12,7 @@ import { interpolateInferno, interpolatePuOr, interpolateViridis } from 'd3-scal
 import { hostTestsOf, sparkOf, testsByPath } from '../measure/figures.js';
 import type { Direction, RunResults } from '../measure/results.js';
 import { conditionsChange, runConditions, type LinkConditionsPaint } from './conditions.js';
-import { figuresAt, figuresOfRun, formatValue, METRICS, relativeValue, valueOf, type Metric, type PathFigures, type Value } from './metrics.js';
+import { figuresAt, figuresOfRun, formatValue, linkFigure, METRICS, valueOf, type Metric, type PathFigures, type Value } from './metrics.js';
 
 /** What the second half of each edge shows: the other direction, or another metric. */
 export type Second = 'none' | 'reverse' | Metric;
@@ -150,14 +150,7 @@ function indexOf(r: RunResults): RunIndex {
   return x;
 }
 
-function figureFor(r: RunResults, figs: ReadonlyMap<string, PathFigures>, linkId: string, metric: Metric, d: Direction, relative: boolean): Value | undefined {
-  const t = valueOf(figs.get(`${linkId}.tunnel`), metric, d);
-  if (!relative) return t;
-  const link = indexOf(r).links.get(linkId);
-  // A clean link is the underlay: it adds nothing to itself.
-  const u = link?.kind === 'clean' ? t : valueOf(figs.get(`${linkId}.underlay`), metric, d);
-  return relativeValue(metric, t, u);
-}
+const figureFor = (r: RunResults, figs: ReadonlyMap<string, PathFigures>, linkId: string, metric: Metric, d: Direction, relative: boolean): Value | undefined => linkFigure(figs, indexOf(r).links.get(linkId), linkId, metric, d, relative);
 
 const unitOf = (m: Metric, relative: boolean): string => (relative ? METRICS[m].relative.unit : METRICS[m].unit);
 const titleOf = (m: Metric, relative: boolean): string => (relative ? METRICS[m].relative.label : METRICS[m].label);

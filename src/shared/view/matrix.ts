@@ -8,7 +8,7 @@
 import type { RunResults } from '../measure/results.js';
 import { conditionsBadge, runConditions } from './conditions.js';
 import { legendFor, MISSING, type Legend } from './heatmap.js';
-import { figuresOfRun, formatValue, METRICS, relativeValue, valueOf, type Metric, type PathFigures } from './metrics.js';
+import { figuresOfRun, formatValue, linkFigure, METRICS, valueOf, type Metric, type PathFigures } from './metrics.js';
 
 export interface Thresholds {
   /** Worse than this: warning. */
@@ -72,9 +72,7 @@ export function matrix(r: RunResults, opts: { metric: Metric; relative?: boolean
       if (l) {
         // Throughput's forward direction is the link's a → b.
         const dir = l.hostIds.a === s.id ? 'forward' : 'reverse';
-        const t = valueOf(figs.get(`${l.id}.tunnel`), opts.metric, dir);
-        const u = l.kind === 'clean' ? t : valueOf(figs.get(`${l.id}.underlay`), opts.metric, dir);
-        const v = relative ? relativeValue(opts.metric, t, u) : t;
+        const v = linkFigure(figs, l, l.id, opts.metric, dir, relative);
         const c = conditions.get(l.id);
         const badge = c ? conditionsBadge(dir === 'forward' ? c.aToB : c.bToA) : '';
         return { src: s.id, dst: d.id, pathId: `${l.id}.tunnel`, label: `${s.name} → ${d.name} (${l.kind})`, linkIds: [l.id], v: v?.value, ...(badge ? { conditions: badge } : {}) };

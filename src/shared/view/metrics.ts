@@ -4,6 +4,7 @@
  * (the replay). Pure: a function of results.json.
  */
 import { describe, meanInterval, rfc3550Jitter } from '../stats/index.js';
+import { baselineOf, relativeTo } from '../measure/analyse.js';
 import { figuresOfPaths, type PathFigures, type Value } from '../measure/figures.js';
 import type { Direction, RunResults, TestRecord } from '../measure/results.js';
 
@@ -62,16 +63,14 @@ export function valueOf(f: PathFigures | undefined, metric: Metric, d: Direction
   }
 }
 
-/** A tunnel's figure against its underlay baseline's (what `relative` in METRICS says). */
-export function relativeValue(metric: Metric, tunnel: Value | undefined, underlay: Value | undefined): Value | undefined {
-  if (!tunnel || !underlay) return undefined;
-  const how = METRICS[metric].relative.how;
-  if (how === 'difference') {
-    return { value: tunnel.value - underlay.value, ...(tunnel.low !== undefined && tunnel.high !== undefined ? { low: tunnel.low - underlay.value, high: tunnel.high - underlay.value } : {}) };
-  }
-  if (underlay.value <= 0) return undefined;
-  const k = how === 'percent' ? 100 : 1;
-  return { value: (k * tunnel.value) / underlay.value, ...(tunnel.low !== undefined && tunnel.high !== undefined ? { low: (k * tunnel.low) / underlay.value, high: (k * tunnel.high) / underlay.value } : {}) };
+/** A tunnel's figure against its underlay baseline's (what `relative` in METRICS says), by the analysis' one rule. */
+export const relativeValue = (metric: Metric, tunnel: Value | undefined, underlay: Value | undefined): Value | undefined => relativeTo(METRICS[metric].relative.how, tunnel, underlay);
+
+/** A link's tunnel figure of the metric (and direction), or with `relative` what it is against the link's baseline (analyse's `baselineOf`). */
+export function linkFigure(figs: ReadonlyMap<string, PathFigures>, link: { readonly id: string; readonly kind: string } | undefined, linkId: string, metric: Metric, d: Direction, relative: boolean): Value | undefined {
+  const t = valueOf(figs.get(`${linkId}.tunnel`), metric, d);
+  if (!relative) return t;
+  return relativeValue(metric, t, baselineOf(t, valueOf(figs.get(`${linkId}.underlay`), metric, d), link?.kind === 'clean'));
 }
 
 // ---- the replay: figures of each path from what had been measured by one moment ----

@@ -8,7 +8,8 @@ import type { RunResults } from '../measure/results.js';
 import type { Registry } from '../tunnels/types.js';
 import { describe as describeCondition } from '../conditions.js';
 import { runConditions } from './conditions.js';
-import { figuresOfRun, relativeValue, valueOf, type Metric } from './metrics.js';
+import { baselineOf } from '../measure/analyse.js';
+import { figuresOfRun, linkFigure, valueOf, type Metric } from './metrics.js';
 
 export interface LinkRow {
   readonly linkId: string;
@@ -63,11 +64,11 @@ export function linkRows(r: RunResults, registry: Registry): LinkRow[] {
   const conditions = runConditions(r);
   return r.links.map((l): LinkRow => {
     const t = figs.get(`${l.id}.tunnel`);
-    const u = l.kind === 'clean' ? t : figs.get(`${l.id}.underlay`);
+    const u = baselineOf(t, figs.get(`${l.id}.underlay`), l.kind === 'clean');
     const s = r.summary.paths[`${l.id}.tunnel`];
     const k = registry.kinds.find((x) => x.id === l.kind);
     const v = (m: Metric, d: 'forward' | 'reverse' = 'forward'): number | undefined => valueOf(t, m, d)?.value;
-    const rel = (m: Metric): number | undefined => relativeValue(m, valueOf(t, m), valueOf(u, m))?.value;
+    const rel = (m: Metric): number | undefined => linkFigure(figs, l, l.id, m, 'forward', true)?.value;
     const rtt = s?.rtt;
     const cpu = s?.cpu ? Math.max(s.cpu.src ?? 0, s.cpu.dst ?? 0) : undefined;
     const rs = r.summary.relative[l.id];
