@@ -102,6 +102,18 @@ export function createEngine(options: EngineOptions): Handlers {
   return withRealPaths(engineHandlers(options));
 }
 
+/** What every group of handlers shares: the catalogue, the runs under way, the prompts, how to ask a password, a run's progress events. */
+interface Context {
+  readonly registry: Registry;
+  readonly runs: Runs;
+  readonly prompts: Prompts;
+  readonly password: ((host: string, login: string) => Promise<string | undefined>) | undefined;
+  readonly progressOf: (runId: string, operation: RunOperation) => (e: Omit<ProgressEvent, 'runId' | 'operation'> & { operation?: RunOperation }) => void;
+}
+
+/** A group of handlers, typed by the contract (the operations it names, each with its own signature). */
+const group = <K extends keyof Handlers>(h: { readonly [P in K]: Handlers[P] }): Pick<Handlers, K> => h;
+
 function engineHandlers({ registry, emit, password: askPassword }: EngineOptions): Handlers {
   const runs = new Runs();
   // A door that cannot ask on a terminal (serve, the desktop app) asks with a prompt event.
@@ -113,7 +125,13 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
     (e: Omit<ProgressEvent, 'runId' | 'operation'> & { operation?: RunOperation }): void =>
       emit?.('progress', { ...e, runId, operation: e.operation ?? operation });
 
-  return {
+  const ctx: Context = { registry, runs, prompts, password, progressOf };
+  return { ...projectHandlers(ctx), ...deployHandlers(ctx), ...sessionHandlers(ctx), ...measureHandlers(ctx), ...outputHandlers(ctx) };
+}
+
+/** The project: open, save, create, validate; the catalogue; plan and render. */
+function projectHandlers({ registry }: Context) {
+  return group({
     'project.open': ({ dir, warningPositions }) => openProject(dir, registry, warningPositions === undefined ? {} : { warningPositions }),
     'project.save': async ({ dir, topology, expectedRevision, force }) => {
       try {
@@ -158,6 +176,12 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
         diagnostics: [...r.diagnostics, ...problems],
       };
     },
+  });
+}
+
+/** The embedded lab and deploying to the hosts: runs, with progress. */
+function deployHandlers({ registry, runs, password, progressOf }: Context) {
+  return group({
     'lab.up': ({ dir, runId }) =>
       runs.run('lab', runId, async (run): Promise<LabUpResult> => {
         const p = await planProject(dir, registry);
@@ -201,6 +225,12 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
         if (result.hosts.length === 0 && hasErrors(result.diagnostics) && !result.diagnostics.some((d) => d.path === '--hosts')) throw notPlanned(dir, result.diagnostics);
         return result;
       }),
+  });
+}
+
+/** The door's session: cancelling runs, folders, recent projects, prompts. */
+function sessionHandlers({ runs, prompts }: Context) {
+  return group({
     'run.cancel': ({ runId }) => Promise.resolve({ cancelled: runs.cancel(runId) }),
     'fs.list': ({ path: dir }) => listFolders(dir),
     'recent.list': () => recentProjects(),
@@ -210,6 +240,12 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
     },
     'prompt.answer': ({ promptId, value }) => Promise.resolve({ ok: prompts.answer(promptId, value) }),
     'prompt.pending': () => Promise.resolve(prompts.pending()),
+  });
+}
+
+/** Measuring: runs and campaigns (runs, with progress), link conditions, reading what was measured. */
+function measureHandlers({ registry, runs, password, progressOf }: Context) {
+  return group({
     'measure.run': ({ dir, runId, suite, duration, repeat, hosts, acceptHostKeys }) =>
       runs.run('measure', runId, async (run) => {
         const { measure } = await import('./measure/run.js');
@@ -278,6 +314,12 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
     'runs.list': ({ dir }) => listRuns(dir),
     'runs.unreadable': async ({ dir }) => (await scanRuns(dir)).unreadable,
     'runs.get': ({ dir, runId, lean }) => readRun(dir, runId, { lean: lean === true }),
+  });
+}
+
+/** What leaves Overlab: the report, the Ansible export. */
+function outputHandlers({ registry, runs, progressOf }: Context) {
+  return group({
     'report.pdf': (args) =>
       runs.run('report', undefined, async (run) => {
         const { report } = await import('./report/report.js');
@@ -289,5 +331,5 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
     'report.appendix': async ({ dir }) => (await import('./report/report.js')).reportAppendix(dir, registry),
     'export.ansible': async ({ dir, out, force, vaultPasswordFile }) =>
       (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force, ...(vaultPasswordFile !== undefined ? { vaultPasswordFile } : {}) }),
-  };
+  });
 }
