@@ -221,9 +221,11 @@ interface ViewProps {
   readonly locked: boolean;
 }
 
-function CanvasView({ topology, large, nodes, edges, setNodes, setEdges, paint, locked }: ViewProps) {
-  const [hover, setHover] = useState<{ linkId: string; x: number; y: number }>();
-  const rf = useReactFlow<Node<HostNodeData>, Edge<LinkEdgeData>>();
+/**
+ * How light the drawing is drawn: a large drawing zoomed out (or not yet fitted, its zoom
+ * unknown) has its edges as one layer; the viewport the store starts with.
+ */
+function useLightness(topology: Topology | undefined, large: boolean) {
   const flowStore = useStoreApi();
   // Before its first fit a large drawing's zoom is not known yet: its edges start as one layer.
   const [fittedOnce, setFittedOnce] = useState(false);
@@ -236,13 +238,23 @@ function CanvasView({ topology, large, nodes, edges, setNodes, setEdges, paint, 
   });
   const zoomedOut = useFlowStore((st) => st.transform[2] < LITE_ZOOM);
   const bulk = (topology?.links.length ?? 0) > BULK_LINKS || (large && (zoomedOut || !fittedOnce));
-  // While the view moves (a pan, a wheel zoom, a fit), the drawing is one composited layer that
-  // the compositor moves: no repaint of 1,000 nodes and 2,000 lines per frame. Set on the element,
-  // not in React state: a re-render per gesture would cost more than it saves.
+  return { bulk, zoomedOut, initialViewport, setFittedOnce };
+}
+
+/**
+ * While the view moves (a pan, a wheel zoom, a fit), the drawing is one composited layer that
+ * the compositor moves: no repaint of 1,000 nodes and 2,000 lines per frame. Set on the element,
+ * not in React state: a re-render per gesture would cost more than it saves.
+ */
+function useMoving() {
   const root = useRef<HTMLDivElement>(null);
   const onMoveStart = useCallback(() => root.current?.classList.add('moving'), []);
   const onMoveEnd = useCallback(() => root.current?.classList.remove('moving'), []);
+  return { root, onMoveStart, onMoveEnd };
+}
 
+/** What React Flow reports of the user's gestures, into the flow's state and the document (moves, selection). */
+function useFlowChanges(setNodes: ViewProps['setNodes'], setEdges: ViewProps['setEdges']) {
   const onNodesChange = useCallback(
     (changes: NodeChange<Node<HostNodeData>>[]) =>
       setNodes((ns) => {
@@ -262,6 +274,12 @@ function CanvasView({ topology, large, nodes, edges, setNodes, setEdges, paint, 
     const ids = [...ns.map((n) => n.id), ...es.map((e) => e.id)];
     if (!sameSet(store.getState().selected, ids)) store.getState().select(ids);
   }, []);
+  return { onNodesChange, onEdgesChange, onNodeDragStop, onSelectionChange };
+}
+
+/** The edge under the pointer (its card, with a run painted), and a click on one opening its charts. */
+function useEdgePointer() {
+  const [hover, setHover] = useState<{ linkId: string; x: number; y: number }>();
   const onEdgeMouseEnter = useCallback((e: ReactMouseEvent, edge: Edge) => setHover({ linkId: edge.id, x: e.clientX, y: e.clientY }), []);
   const onEdgeMouseMove = useCallback((e: ReactMouseEvent, edge: Edge) => setHover({ linkId: edge.id, x: e.clientX, y: e.clientY }), []);
   const onEdgeMouseLeave = useCallback(() => setHover(undefined), []);
@@ -270,6 +288,11 @@ function CanvasView({ topology, large, nodes, edges, setNodes, setEdges, paint, 
     const s = store.getState();
     if (s.results && s.heat.on) s.showResults('charts', { type: 'link', linkId: edge.id });
   }, []);
+  return { hover, onEdgeMouseEnter, onEdgeMouseMove, onEdgeMouseLeave, onEdgeClick };
+}
+
+/** Drawing: a link dragged between two hosts opens the kind picker; a role dropped from the palette adds a host there. */
+function useDrawing(rf: ReturnType<typeof useReactFlow<Node<HostNodeData>, Edge<LinkEdgeData>>>) {
   const onConnect = useCallback((c: Connection) => {
     if (c.source && c.target && c.source !== c.target) store.getState().setDialog({ type: 'picker', a: c.source, b: c.target });
   }, []);
@@ -290,8 +313,11 @@ function CanvasView({ topology, large, nodes, edges, setNodes, setEdges, paint, 
     },
     [rf],
   );
+  return { onConnect, onDragOver, onDrop };
+}
 
-  // The view commands (fit, zoom) reach the canvas through the store.
+/** The view commands (fit, zoom) through the store, and the fits: the first, and when the results panel opens or closes. */
+function useFitting(rf: ReturnType<typeof useReactFlow<Node<HostNodeData>, Edge<LinkEdgeData>>>, nodeCount: number, setFittedOnce: (v: boolean) => void) {
   const fitted = useRef(false);
   useEffect(() => {
     store.getState().setView({
@@ -308,11 +334,21 @@ function CanvasView({ topology, large, nodes, edges, setNodes, setEdges, paint, 
     if (fitted.current) requestAnimationFrame(() => void rf.fitView({ ...FIT, duration: 150 }));
   }, [panelOpen, rf]);
   useEffect(() => {
-    if (!fitted.current && nodes.length) {
+    if (!fitted.current && nodeCount) {
       fitted.current = true;
       requestAnimationFrame(() => void rf.fitView(FIT).then(() => setFittedOnce(true)));
     }
-  }, [nodes.length, rf]);
+  }, [nodeCount, rf, setFittedOnce]);
+}
+
+function CanvasView({ topology, large, nodes, edges, setNodes, setEdges, paint, locked }: ViewProps) {
+  const rf = useReactFlow<Node<HostNodeData>, Edge<LinkEdgeData>>();
+  const { bulk, zoomedOut, initialViewport, setFittedOnce } = useLightness(topology, large);
+  const { root, onMoveStart, onMoveEnd } = useMoving();
+  const { onNodesChange, onEdgesChange, onNodeDragStop, onSelectionChange } = useFlowChanges(setNodes, setEdges);
+  const { hover, onEdgeMouseEnter, onEdgeMouseMove, onEdgeMouseLeave, onEdgeClick } = useEdgePointer();
+  const { onConnect, onDragOver, onDrop } = useDrawing(rf);
+  useFitting(rf, nodes.length, setFittedOnce);
 
   return (
     <ReactFlow
