@@ -467,69 +467,65 @@ function readme(plan: Plan, secrets: number, passwordHosts: readonly string[], e
 
 // ---- the export --------------------------------------------------------------------------
 
-export function ansibleExport(input: AnsibleInput): Result<AnsibleExport> {
+/**
+ * One host's part of the export: its bundle's files (secret values swapped for vault lookups),
+ * the host_vars that tell deploy.yml where they go, and its inventory entry.
+ */
+function hostPart(h: AnsibleHost, input: AnsibleInput, vault: Map<string, string>, used: Set<string>): { files: ExportFile[]; inventory: Record<string, unknown> } {
   const { plan, remote } = input;
-  const diagnostics: Diagnostic[] = [];
-  for (const h of input.hosts) checkHost(h, diagnostics);
-  for (const [name, text] of Object.entries(remote)) if (JINJA_RE.test(text)) diagnostics.push(error('bad-remote-script', [], `bug: the remote ${name} script reads as a template to Ansible`));
-  if (diagnostics.length) return { diagnostics };
-
   const files: ExportFile[] = [];
-  const vault = new Map<string, string>();
-  /** Every secret value the bundles hold: none may appear outside the vault. */
-  const used = new Set<string>();
-  const inventoryHosts: Record<string, Record<string, unknown>> = {};
-
-  for (const h of input.hosts) {
-    const b = h.bundle;
-    const items: Item[] = [
-      { rel: 'up.sh', dest: `${remote.incoming}/up.sh`, mode: 0o700, real: b.up, marked: h.marked.up },
-      { rel: 'down.sh', dest: `${remote.incoming}/down.sh`, mode: 0o700, real: b.down, marked: h.marked.down },
-      ...b.files.map((f, i) => ({ rel: `files${f.path}`, dest: `${remote.incoming}/files${f.path}`, mode: f.mode, real: f.content, marked: h.marked.files[i]?.path === f.path ? h.marked.files[i]!.content : '\u0000' })),
-    ];
-    const copies: { src: string; dest: string; mode: string }[] = [];
-    const templates: { src: string; dest: string; mode: string }[] = [];
-    for (const item of items) {
-      const placed = place(h.name, item, input.markers, vault, used);
-      const src = `bundles/${h.name}/${item.rel}${placed.kind === 'template' ? '.j2' : ''}`;
-      // Kept private on this machine where the host keeps it private.
-      files.push({ path: src, content: placed.text, mode: item.mode & 0o077 ? 0o644 : 0o600 });
-      (placed.kind === 'copy' ? copies : templates).push({ src, dest: item.dest, mode: octal(item.mode) });
-    }
-    // The upload area and the folders its files need (their parents come with them).
-    const dirs = [...new Set(b.files.map((f) => `${remote.incoming}/files${f.path.slice(0, f.path.lastIndexOf('/'))}`))].sort();
-    const leaves = dirs.filter((d) => !dirs.some((o) => o.startsWith(`${d}/`)));
-    files.push({
-      path: `host_vars/${h.name}/overlab.yml`,
-      mode: 0o644,
-      content: yamlText(
-        {
-          overlab_bundle_sha256: h.hash,
-          overlab_dirs: leaves.length ? leaves : [remote.incoming],
-          overlab_copy: copies,
-          overlab_templates: templates,
-          overlab_peers: peersOf(plan, h.name),
-        },
-        `What deploy.yml installs on ${h.name}: its Overlab bundle (the same files as \`overlab render\` writes)\nand the SHA-256 that \`overlab deploy\` records for it.`,
-      ),
-    });
-
-    const t = h.target;
-    inventoryHosts[h.name] = {
-      ansible_host: t.address,
-      ansible_port: t.port,
-      ansible_user: t.user,
-      ...(t.identityFile ? { ansible_ssh_private_key_file: t.identityFile } : {}),
-      ...(t.become ? { ansible_become: true, ansible_become_method: 'sudo' } : {}),
-      // Lab hosts share this machine's programs.
-      ...(t.lab ? { ansible_python_interpreter: '/usr/bin/python3' } : {}),
-    };
+  const b = h.bundle;
+  const items: Item[] = [
+    { rel: 'up.sh', dest: `${remote.incoming}/up.sh`, mode: 0o700, real: b.up, marked: h.marked.up },
+    { rel: 'down.sh', dest: `${remote.incoming}/down.sh`, mode: 0o700, real: b.down, marked: h.marked.down },
+    ...b.files.map((f, i) => ({ rel: `files${f.path}`, dest: `${remote.incoming}/files${f.path}`, mode: f.mode, real: f.content, marked: h.marked.files[i]?.path === f.path ? h.marked.files[i]!.content : '\u0000' })),
+  ];
+  const copies: { src: string; dest: string; mode: string }[] = [];
+  const templates: { src: string; dest: string; mode: string }[] = [];
+  for (const item of items) {
+    const placed = place(h.name, item, input.markers, vault, used);
+    const src = `bundles/${h.name}/${item.rel}${placed.kind === 'template' ? '.j2' : ''}`;
+    // Kept private on this machine where the host keeps it private.
+    files.push({ path: src, content: placed.text, mode: item.mode & 0o077 ? 0o644 : 0o600 });
+    (placed.kind === 'copy' ? copies : templates).push({ src, dest: item.dest, mode: octal(item.mode) });
   }
-  if (diagnostics.length) return { diagnostics };
+  // The upload area and the folders its files need (their parents come with them).
+  const dirs = [...new Set(b.files.map((f) => `${remote.incoming}/files${f.path.slice(0, f.path.lastIndexOf('/'))}`))].sort();
+  const leaves = dirs.filter((d) => !dirs.some((o) => o.startsWith(`${d}/`)));
+  files.push({
+    path: `host_vars/${h.name}/overlab.yml`,
+    mode: 0o644,
+    content: yamlText(
+      {
+        overlab_bundle_sha256: h.hash,
+        overlab_dirs: leaves.length ? leaves : [remote.incoming],
+        overlab_copy: copies,
+        overlab_templates: templates,
+        overlab_peers: peersOf(plan, h.name),
+      },
+      `What deploy.yml installs on ${h.name}: its Overlab bundle (the same files as \`overlab render\` writes)\nand the SHA-256 that \`overlab deploy\` records for it.`,
+    ),
+  });
 
+  const t = h.target;
+  const inventory = {
+    ansible_host: t.address,
+    ansible_port: t.port,
+    ansible_user: t.user,
+    ...(t.identityFile ? { ansible_ssh_private_key_file: t.identityFile } : {}),
+    ...(t.become ? { ansible_become: true, ansible_become_method: 'sudo' } : {}),
+    // Lab hosts share this machine's programs.
+    ...(t.lab ? { ansible_python_interpreter: '/usr/bin/python3' } : {}),
+  };
+  return { files, inventory };
+}
+
+/** The files of the whole project: the inventory, the two playbooks, Ansible's and ansible-lint's settings, the pinned host keys, the README. */
+function projectFiles(input: AnsibleInput, inventoryHosts: Record<string, Record<string, unknown>>, secrets: number): ExportFile[] {
+  const { plan, remote } = input;
   const passwordHosts = input.hosts.filter((h) => h.target.password).map((h) => h.name);
   const labHosts = input.hosts.filter((h) => h.target.lab).map((h) => h.name);
-  files.push(
+  return [
     {
       path: 'inventory.yml',
       mode: 0o644,
@@ -566,18 +562,20 @@ export function ansibleExport(input: AnsibleInput): Result<AnsibleExport> {
     { path: 'ansible.cfg', mode: 0o644, content: ANSIBLE_CFG },
     { path: '.ansible-lint', mode: 0o644, content: LINT_CONFIG },
     { path: 'known_hosts', mode: 0o644, content: input.knownHosts },
-    { path: 'README.md', mode: 0o644, content: readme(plan, vault.size, passwordHosts, !!input.vaultEncrypted) },
-  );
+    { path: 'README.md', mode: 0o644, content: readme(plan, secrets, passwordHosts, !!input.vaultEncrypted) },
+  ];
+}
 
-  // Nothing but the vault may hold a secret, in any of the forms it could have been printed in.
-  const secretPieces = [...used].flatMap((v) => pieces(v, input.markers.publicValues));
-  for (const f of files) {
-    if (secretPieces.some((p) => f.content.includes(p))) diagnostics.push(error('secret-inline', [], `bug: ${f.path} of the export would hold a secret value; nothing was written`));
-  }
-  if (diagnostics.length) return { diagnostics };
+/** The files that would hold a secret value, in any of the forms it could have been printed in: nothing but the vault may. */
+function secretLeaks(files: readonly ExportFile[], used: ReadonlySet<string>, markers: SecretMarkers): Diagnostic[] {
+  const secretPieces = [...used].flatMap((v) => pieces(v, markers.publicValues));
+  return files.filter((f) => secretPieces.some((p) => f.content.includes(p))).map((f) => error('secret-inline', [], `bug: ${f.path} of the export would hold a secret value; nothing was written`));
+}
 
+/** The vault: every secret value, by reference:part, marked unsafe so Ansible never templates them. */
+function vaultFile(plan: Plan, vault: ReadonlyMap<string, string>): ExportFile {
   const sorted = [...vault.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  files.push({
+  return {
     path: VAULT_FILE,
     mode: 0o600,
     content: yamlText(
@@ -585,7 +583,32 @@ export function ansibleExport(input: AnsibleInput): Result<AnsibleExport> {
       `Secret values of the Overlab project ${JSON.stringify(plan.name)} (keys, PSKs, passwords), by reference:part.\nEncrypt this file before sharing or committing it:  ansible-vault encrypt ${VAULT_FILE}\n(!unsafe: Ansible uses the values as they are, never as templates.)`,
       true,
     ),
-  });
+  };
+}
+
+export function ansibleExport(input: AnsibleInput): Result<AnsibleExport> {
+  const { plan, remote } = input;
+  const diagnostics: Diagnostic[] = [];
+  for (const h of input.hosts) checkHost(h, diagnostics);
+  for (const [name, text] of Object.entries(remote)) if (JINJA_RE.test(text)) diagnostics.push(error('bad-remote-script', [], `bug: the remote ${name} script reads as a template to Ansible`));
+  if (diagnostics.length) return { diagnostics };
+
+  const files: ExportFile[] = [];
+  const vault = new Map<string, string>();
+  /** Every secret value the bundles hold: none may appear outside the vault. */
+  const used = new Set<string>();
+  const inventoryHosts: Record<string, Record<string, unknown>> = {};
+  for (const h of input.hosts) {
+    const part = hostPart(h, input, vault, used);
+    files.push(...part.files);
+    inventoryHosts[h.name] = part.inventory;
+  }
+  files.push(...projectFiles(input, inventoryHosts, vault.size));
+
+  const leaks = secretLeaks(files, used, input.markers);
+  if (leaks.length) return { diagnostics: leaks };
+
+  files.push(vaultFile(plan, vault));
   const paths = files.map((f) => f.path);
   const dup = paths.find((p, i) => paths.indexOf(p) !== i);
   if (dup) return { diagnostics: [error('export-mismatch', [], `bug: two files of the export would be ${dup}`)] };
