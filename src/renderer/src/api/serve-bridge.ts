@@ -66,6 +66,52 @@ export function sseParser(onEvent: (event: string, data: string) => void): (chun
   };
 }
 
+/**
+ * The event stream (Server-Sent Events over fetch), kept open until the returned controller is
+ * aborted: after a drop it opens again, waiting `retryMs` and doubling up to 10 s, and says
+ * `reopened` (whatever was emitted in between is lost). A refused token stops it.
+ */
+function keepStreamOpen(o: { doFetch: typeof fetch; url: string; headers: Record<string, string>; retryMs: number; deliver: (event: string, data: string) => void; reopened: () => void }): AbortController {
+  const ctrl = new AbortController();
+  const { signal } = ctrl;
+  const wait = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+  void (async () => {
+    let delay = o.retryMs;
+    let opened = false;
+    while (!signal.aborted) {
+      try {
+        const res = await o.doFetch(o.url, { headers: o.headers, signal });
+        // A refused token stays refused: retrying would only hammer the server.
+        if (res.status === 401 || res.status === 403) return;
+        if (res.ok && res.body) {
+          delay = o.retryMs;
+          // Open again after a break: whatever was emitted in between is lost, say so.
+          if (opened) o.reopened();
+          opened = true;
+          const push = sseParser(o.deliver);
+          const reader = res.body.getReader();
+          const decoder = new TextDecoder();
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            push(decoder.decode(value, { stream: true }));
+          }
+        }
+      } catch {
+        // Dropped or refused connection: retry below unless we were closed on purpose.
+      }
+      if (signal.aborted) return;
+      await wait(delay);
+      delay = Math.min(delay * 2, 10_000);
+    }
+  })();
+  return ctrl;
+}
+
 export function httpBridge(token: string, opts: HttpOptions = {}): HttpBridge {
   const base = opts.base ?? '';
   // Called through a closure: a bare `fetch` stored on an object throws "Illegal invocation" in browsers.
@@ -90,44 +136,7 @@ export function httpBridge(token: string, opts: HttpOptions = {}): HttpBridge {
 
   /** Keeps one event stream open while anyone listens, reconnecting after a drop. */
   const openStream = (): void => {
-    const ctrl = new AbortController();
-    stream = ctrl;
-    const { signal } = ctrl;
-    const wait = (ms: number): Promise<void> =>
-      new Promise((resolve) => {
-        const t = setTimeout(resolve, ms);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
-    void (async () => {
-      let delay = retryMs;
-      let opened = false;
-      while (!signal.aborted) {
-        try {
-          const res = await doFetch(`${base}/api/events`, { headers: auth, signal });
-          // A refused token stays refused: retrying would only hammer the server.
-          if (res.status === 401 || res.status === 403) return;
-          if (res.ok && res.body) {
-            delay = retryMs;
-            // Open again after a break: whatever was emitted in between is lost, say so.
-            if (opened) for (const cb of [...reconnectListeners]) cb();
-            opened = true;
-            const push = sseParser(deliver);
-            const reader = res.body.getReader();
-            const decoder = new TextDecoder();
-            for (;;) {
-              const { value, done } = await reader.read();
-              if (done) break;
-              push(decoder.decode(value, { stream: true }));
-            }
-          }
-        } catch {
-          // Dropped or refused connection: retry below unless we were closed on purpose.
-        }
-        if (signal.aborted) return;
-        await wait(delay);
-        delay = Math.min(delay * 2, 10_000);
-      }
-    })();
+    stream = keepStreamOpen({ doFetch, url: `${base}/api/events`, headers: auth, retryMs, deliver, reopened: () => { for (const cb of [...reconnectListeners]) cb(); } });
   };
 
   return {
