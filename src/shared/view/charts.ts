@@ -444,12 +444,12 @@ export function runRttClusters(r: RunResults): (LineChart | EmptyChart)[] {
       kind: 'line',
       id,
       title,
-      subtitle: `μ = ${fmt(pooled.mean)} ms, σ = ${fmt(pooled.sd)} ms over ${pooled.n} samples of ${members.length} tunnel${members.length > 1 ? 's' : ''}`,
+      subtitle: `μ = ${fmt(pooled.mean)} ms, σ = ${fmt(pooled.sd)} ms over ${pooled.n} samples of ${members.length} tunnel${members.length > 1 ? 's' : ''}${c.tie && r.summary.noise ? ` — tie: within noise ±${fmt(r.summary.noise.ms)} ms` : ''}`,
       stats: { n: pooled.n, mean: pooled.mean, sd: pooled.sd },
       x: MS,
       y: { label: 'Density', unit: '1/ms', zero: true },
       series,
-      note: 'Gaussian kernel density estimates (Silverman bandwidth); tunnels grouped by mean RTT with optimal 1-D k-means.',
+      note: `Gaussian kernel density estimates (Silverman bandwidth); tunnels grouped by mean RTT with optimal 1-D k-means, ${r.summary.noise ? `groups closer than the noise floor (${fmt(r.summary.noise.ms)} ms: spread between repetitions and of the underlay) kept as one` : 'no noise floor (repeat the suite to judge separation)'}.`,
     };
   });
 }
@@ -669,12 +669,12 @@ export function campaignRttClusters(a: CampaignAnalysis, mtu: number, cond = 'no
       kind: 'line',
       id,
       title,
-      subtitle: `${cells.map((c) => c.label).join(', ')}: μ = ${fmt(k.mean)} ms, σ = ${fmt(k.sd)} ms`,
+      subtitle: `${cells.map((c) => c.label).join(', ')}: μ = ${fmt(k.mean)} ms, σ = ${fmt(k.sd)} ms${k.tie && at.noise ? ` — tie: within noise ±${fmt(at.noise.ms)} ms` : ''}`,
       stats: { mean: k.mean, sd: k.sd },
       x: MS,
       y: { label: 'Density', unit: '1/ms', zero: true },
       series,
-      note: 'Gaussian kernel density estimates (Silverman bandwidth) of every RTT sample of each kind; μ and σ pool the cluster\'s samples.',
+      note: `Gaussian kernel density estimates (Silverman bandwidth) of every RTT sample of each kind; μ and σ pool the cluster's samples; ${at.noise ? `kinds closer than the noise floor (${fmt(at.noise.ms)} ms: spread of the cells' underlay baselines and repetitions) share a cluster` : 'no noise floor'}.`,
     };
   });
 }
