@@ -290,6 +290,14 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
         return r;
       }),
     'report.appendix': async ({ dir }) => (await import('./report/report.js')).reportAppendix(dir, registry),
+    'advise.get': async ({ dir, needs }) => {
+      const { adviseProject } = await import('./advise.js');
+      const first = await adviseProject(dir, registry, needs);
+      if (!first.measure) return first;
+      // Something to measure: suggest only the kinds this machine's kernel can carry (the probe runs only then).
+      const here = new Set((await kindInfos(registry, true)).filter((k) => k.here !== 'no').map((k) => k.id));
+      return adviseProject(dir, registry, needs, here);
+    },
     'export.ansible': async ({ dir, out, force, vaultPasswordFile }) =>
       (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force, ...(vaultPasswordFile !== undefined ? { vaultPasswordFile } : {}) }),
   };
