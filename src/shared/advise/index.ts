@@ -387,7 +387,9 @@ export function advise(input: AdviseInput): Advice {
   const unmeasured = candidates.filter((k) => !seen.has(k.id));
   for (const k of unmeasured) {
     const missed = set?.missed[k.id];
-    excluded.push({ kind: k.id, label: k.id, why: missed ? 'failed' : 'not-measured', reason: missed ?? (set ? `not measured in ${set.source}` : 'not measured in this project') });
+    const where = set ? `not measured in ${set.source}` : 'not measured in this project';
+    const cannot = input.carried && !input.carried.has(k.id) ? `; this machine's kernel cannot carry it (overlab kinds says what is missing)` : '';
+    excluded.push({ kind: k.id, label: k.id, why: missed ? 'failed' : 'not-measured', reason: missed ?? `${where}${cannot}` });
   }
 
   // Rank: lexicographic over the priority's figures' tie groups (primary first).
