@@ -43,7 +43,10 @@ export function printAdvice(io: Io, a: Advice): void {
   } else io.out('\nno candidate kind is ranked\n');
   if (a.excluded.length) {
     io.out('\nleft out:\n');
-    for (const e of a.excluded) io.out(`  ${e.label.padEnd(30)} ${e.why.padEnd(13)} ${e.reason}\n`);
+    // Kinds left out for the same reason share a line (a kernel without a dozen drivers is one fact).
+    const same = new Map<string, string[]>();
+    for (const e of a.excluded) same.set(`${e.why.padEnd(13)} ${e.reason}`, [...(same.get(`${e.why.padEnd(13)} ${e.reason}`) ?? []), e.label]);
+    for (const [why, kinds] of same) io.out(kinds.length === 1 ? `  ${kinds[0]!.padEnd(30)} ${why}\n` : `  ${kinds.join(', ')}:\n  ${''.padEnd(30)} ${why}\n`);
   }
   for (const n of a.notes) io.out(`\nnote: ${n}\n`);
 }
