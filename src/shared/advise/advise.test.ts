@@ -36,8 +36,9 @@ describe('capability: what the catalogue says each kind can do', () => {
     }
     expect(a.excluded.find((e) => e.kind === 'vxlan')?.reason).toBe('not encrypted');
     expect(a.excluded.find((e) => e.kind === 'gre')?.reason).toBe('not encrypted');
-    // clean adds no tunnel: the baseline, never a candidate nor an exclusion.
+    // clean adds no tunnel: the baseline, never a candidate nor an exclusion; every other kind is one or the other.
     expect([...a.ranking, ...a.excluded].some((x) => x.kind === 'clean')).toBe(false);
+    expect(new Set([...a.ranking, ...a.excluded].map((x) => x.kind))).toEqual(new Set(defaultRegistry.kinds.map((k) => k.id).filter((id) => id !== 'clean')));
   });
 });
 

@@ -362,8 +362,8 @@ export function advise(input: AdviseInput): Advice {
   const excluded: Excluded[] = [];
   const candidates: TunnelKind[] = [];
   for (const k of registry.kinds) {
-    // A kind that adds no tunnel (clean) is the baseline every figure is relative to, not a candidate.
-    if (k.addressing === 'underlay') continue;
+    // A kind that adds no tunnel (clean: no address of its own, no header) is the baseline every figure is relative to, not a candidate.
+    if (k.addressing === 'underlay' && k.overhead(k.options.parse({}), 4, pathMtu) === 0) continue;
     const why = capabilityProblem(k, needs, pathMtu);
     if (why) excluded.push({ kind: k.id, label: k.id, why: 'capability', reason: why });
     else candidates.push(k);
