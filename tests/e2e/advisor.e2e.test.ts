@@ -22,6 +22,7 @@ const camp = JSON.parse(readFileSync(path.join(FIX, 'campaign.json'), 'utf8')) a
 const runOf = (kind: string): RunResults => JSON.parse(readFileSync(path.join(FIX, 'runs', camp.cells.find((c) => c.kind === kind)!.runId!, 'results.json'), 'utf8')) as RunResults;
 
 let tmp = '';
+let project = '';
 let server: ChildProcess | undefined;
 let browser: Browser | undefined;
 let page: Page;
@@ -30,7 +31,7 @@ let problems: string[] = [];
 beforeAll(async () => {
   requireBuilt();
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-advisor-e2e-'));
-  const project = path.join(tmp, 'proj');
+  project = path.join(tmp, 'proj');
   await overlab(['new', project, '--template', 'site-to-site', '--hosts', '2', '--kind', 'vxlan', '--name', 'Advisor']);
   cpSync(path.join(FIX, 'campaign.json'), path.join(project, 'campaigns', camp.id, 'campaign.json'));
   cpSync(path.join(FIX, 'runs'), path.join(project, 'runs'), { recursive: true });
@@ -70,5 +71,15 @@ describe('the Advisor tab', () => {
     await expect.poll(() => page.getByRole('table', { name: 'Ranking' }).locator('tbody tr').count()).toBe(4);
     await screenshot(page, 'advisor-encrypted');
     expect(problems).toEqual([]);
+  });
+
+  it('the report has an Advice section with the same ranking', async () => {
+    const out = path.join(tmp, 'report.html');
+    await overlab(['report', project, '--campaign', camp.id, '--format', 'html', '--out', out]);
+    const html = await fs.readFile(out, 'utf8');
+    expect(html).toContain('id="advice"');
+    expect(html).toMatch(/<tr[^>]*data-kind="vxlan"[^>]*data-rank="\d+"/);
+    expect(html).toContain('Tie: the measurement cannot order');
+    expect(html).toMatch(/data-kind="tinc" data-why|data-kind="tinc"[^>]*data-rank/);
   });
 });
