@@ -290,10 +290,10 @@ function engineHandlers({ registry, emit, password: askPassword }: EngineOptions
         return r;
       }),
     'report.appendix': async ({ dir }) => (await import('./report/report.js')).reportAppendix(dir, registry),
-    'advise.get': async ({ dir, needs }) => {
+    'advise.get': async ({ dir, needs, probe }) => {
       const { adviseProject } = await import('./advise.js');
       const first = await adviseProject(dir, registry, needs);
-      if (!first.measure) return first;
+      if (!first.measure || !probe) return first;
       // Something to measure: suggest only the kinds this machine's kernel can carry (the probe runs only then).
       const here = new Set((await kindInfos(registry, true)).filter((k) => k.here !== 'no').map((k) => k.id));
       return adviseProject(dir, registry, needs, here);

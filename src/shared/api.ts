@@ -301,8 +301,10 @@ export interface OverlabApi {
    * Which tunnel kind for these needs (absent fields: the defaults — no encryption, any layer, no
    * NAT, any MTU, balanced, any CPU), ranked from the project's campaigns and runs, with the kinds
    * left out and why, and ties where the measurement cannot tell kinds apart. Read-only.
+   * `probe`: suggest measuring only the kinds this machine's kernel carries (the kernel probe,
+   * which needs root, runs only when something is to be measured); the report leaves it out.
    */
-  'advise.get': (args: { dir: string; needs?: Partial<Needs> }) => Advice;
+  'advise.get': (args: { dir: string; needs?: Partial<Needs>; probe?: boolean }) => Advice;
   /**
    * `overlab export ansible`: inventory, deploy/teardown playbooks and a vault file in `out` (written at once; a non-empty `out`
    * only with `force`, and only when an earlier export made it). With `vaultPasswordFile` the vault is encrypted with ansible-vault.
@@ -442,6 +444,7 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
         cpuBudget: z.number({ error: 'must be a percentage' }).min(0).max(100, { error: 'must be a percentage, 0 to 100' }).optional(),
       })
       .optional(),
+    probe: z.boolean().optional(),
   }),
   'export.ansible': z.strictObject({ dir, out: dir, force: z.boolean().optional(), vaultPasswordFile: z.string().min(1, { error: 'must name the vault password file' }).max(4096).optional() }),
 } as { readonly [K in OperationName]: z.ZodType<OperationArgs<K>> };

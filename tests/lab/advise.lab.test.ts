@@ -27,7 +27,7 @@ describe.skipIf(!root)('overlab advise on a campaign of the kinds this kernel ca
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-advise-lab-'));
     const t = (await engine['project.create']({ dir, template: 'site-to-site', hosts: 2, kind: 'vxlan' })).topology!;
     await engine['project.save']({ dir, topology: { ...t, lab: { management: '198.18.217.0/24' }, measurement: { ...t.measurement, suites: { short: LEAN_SUITE } } } });
-    const before = await engine['advise.get']({ dir });
+    const before = await engine['advise.get']({ dir, probe: true });
     expect(before.ranking).toEqual([]);
     const here = new Set((await engine['kinds.list']({ probe: true })).filter((k) => k.here === 'yes').map((k) => k.id));
     expect(before.measure).toBeDefined();

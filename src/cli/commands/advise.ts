@@ -86,12 +86,12 @@ export const adviseCommand: CliCommand = {
             ctx.io.err(`${e.status === 'failed' ? 'FAIL' : e.status === 'skipped' ? 'skip' : 'ok  '} ${e.step.padEnd(18)} ${e.message ?? ''} [${Math.round((e.fraction ?? 0) * 100)}%]\n`);
           },
         });
-        let a = await call(ctx.io, engine['advise.get']({ dir, needs }), projectFile(dir));
+        let a = await call(ctx.io, engine['advise.get']({ dir, needs, probe: true }), projectFile(dir));
         if (o.measure && a.measure) {
           const id = newRunId();
           if (!o.json) ctx.io.err(`overlab advise: measuring ${a.measure.kinds.join(', ')} beside ${a.measure.campaignKinds.filter((k) => !a.measure!.kinds.includes(k)).join(', ') || 'nothing else'}: campaign ${id}\n`);
           await call(ctx.io, engine['campaign.run']({ dir, runId: id, campaignId: id, kinds: [...a.measure.campaignKinds], mtus: [a.measure.mtu], suite: o.suite ?? 'quick', ...(o.duration ? { duration: o.duration } : {}) }), projectFile(dir));
-          a = await call(ctx.io, engine['advise.get']({ dir, needs }), projectFile(dir));
+          a = await call(ctx.io, engine['advise.get']({ dir, needs, probe: true }), projectFile(dir));
         }
         if (o.json) ctx.io.out(`${JSON.stringify(a, null, 2)}\n`);
         else printAdvice(ctx.io, a);

@@ -21,7 +21,7 @@ export function AdvisorTab({ env }: { env: Env }) {
   useEffect(() => {
     if (!env.client || !dir) return;
     let live = true;
-    env.client['advise.get']({ dir, needs }).then(
+    env.client['advise.get']({ dir, needs, probe: true }).then(
       (advice) => live && setAnswer({ for: question, advice }),
       (e: unknown) => live && setAnswer({ for: question, error: message(e) }),
     );
