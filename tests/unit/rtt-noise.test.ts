@@ -2,7 +2,9 @@
  * The RTT clustering judged against the measurement's noise floor, on real runs captured in the
  * lab (tests/fixtures/results): mesh4 is six identical VXLAN links on one machine, measured with
  * two repetitions — k-means alone split them into several clusters (the results.json as captured
- * still holds that split); the campaign compares clean, VXLAN, wireguard-go and OpenVPN.
+ * still holds that split); demo3 is the example project `demo` (a hub and three VXLAN spokes)
+ * measured once with the quick suite, as a new user first does; the campaign compares clean,
+ * VXLAN, wireguard-go and OpenVPN.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { analyse, runNoise } from '../../src/shared/measure/analyse.js';
 import { analyseCampaign, groupNoise, kindFigures, type CampaignFile } from '../../src/shared/measure/campaign.js';
 import type { RunResults } from '../../src/shared/measure/results.js';
+import { clusterBy } from '../../src/shared/stats/index.js';
 import { campaignRttClusters, runRttClusters } from '../../src/shared/view/charts.js';
 
 const FIX = path.resolve(import.meta.dirname, '../fixtures/results');
@@ -63,6 +66,25 @@ describe('a run: identical links are not split below the noise floor', () => {
   it('a run without repetitions on one underlay path has no floor, and clusters as before', () => {
     const one = runs.get('vxlan@1500')!;
     expect(runNoise(one.paths.filter((p) => p.type !== 'underlay'), one.tests, true)).toBeUndefined();
+  });
+});
+
+describe('the demo: a hub and three identical VXLAN spokes, quick suite, one repetition', () => {
+  const demo = json<RunResults>('demo3/results.json');
+  it('plain k-means splits the three links; against the underlay paths\' spread they are one cluster, a tie', () => {
+    const tunnels = demo.paths.filter((p) => p.type === 'tunnel');
+    expect(tunnels).toHaveLength(3);
+    expect(new Set(demo.links.map((l) => l.kind))).toEqual(new Set(['vxlan']));
+    const s = analyse(demo.paths, demo.tests, { sameWire: demo.sharedMachine });
+    expect(clusterBy(tunnels, (p) => s.paths[p.id]!.rtt!.ms.mean).k).toBeGreaterThan(1);
+    // One repetition: the floor is the underlay paths' spread alone.
+    expect(s.noise?.repetitionsMs).toBeUndefined();
+    const under = demo.paths.filter((p) => p.type === 'underlay').map((p) => s.paths[p.id]!.rtt!.ms.mean);
+    expect(s.noise?.ms).toBeCloseTo(Math.max(...under) - Math.min(...under), 12);
+    expect(s.clusters).toHaveLength(1);
+    expect(s.clusters[0]!.tie).toBe(true);
+    // The engine wrote the same analysis into the run (it was measured with the floor).
+    expect(demo.summary.clusters).toEqual(s.clusters);
   });
 });
 
