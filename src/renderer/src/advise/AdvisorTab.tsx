@@ -13,7 +13,8 @@ const optionalInt = (v: string): number | undefined => (v.trim() === '' ? undefi
 
 export function AdvisorTab({ env }: { env: Env }) {
   const dir = useStore((s) => s.dir);
-  const runs = useStore((s) => s.runs.length);
+  // A new run or campaign asks again.
+  const runs = useStore((s) => s.runs.length + s.campaigns.length);
   const [needs, setNeeds] = useState<Needs>(DEFAULT_NEEDS);
   // The answer names the question it answers: while it is not the current one, a new answer is on its way.
   const [answer, setAnswer] = useState<{ for: string; advice?: Advice; error?: string }>({ for: '' });
