@@ -59,6 +59,7 @@ export async function kindInfos(registry: Registry, probe: boolean): Promise<Kin
       label: k.label,
       layer: k.layer,
       encrypted: k.encrypted,
+      ...(k.natTraversal ? { natTraversal: k.natTraversal } : {}),
       model: k.model,
       shapes: k.shapes,
       transport: k.transport(defaults),

@@ -52,6 +52,8 @@ export interface KindInfo {
   readonly label: string;
   readonly layer: 'L2' | 'L3';
   readonly encrypted: boolean;
+  /** How it crosses a NAT (TunnelKind.natTraversal); absent: it cannot. */
+  readonly natTraversal?: string;
   readonly model: 'p2p' | 'mesh' | 'star';
   readonly shapes: readonly Shape[];
   readonly transport: string;

@@ -83,4 +83,17 @@ describe('overlab advise', () => {
     expect(r).toMatchObject({ ok: false, error: { code: 'invalid-arguments' } });
     expect(!r.ok && r.error.message).toContain('needs.minMtu');
   });
+
+  it('overlab kinds says which kinds cross a NAT, as the catalogue declares', async () => {
+    const r = await cli('kinds', '--no-probe');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toMatch(/LAYER +ENC +NAT +OVERHEAD/);
+    for (const k of defaultRegistry.kinds) {
+      const row = r.out.split('\n').find((l) => l.startsWith(`${k.id.padEnd(15)} `))!;
+      expect(row.slice(16).split(/ +/)[2], k.id).toBe(k.natTraversal ? 'yes' : 'no');
+    }
+    const json = JSON.parse((await cli('kinds', '--no-probe', '--json')).out) as { id: string; natTraversal?: string }[];
+    expect(json.find((k) => k.id === 'wireguard')?.natTraversal).toMatch(/UDP/);
+    expect(json.find((k) => k.id === 'gre')).not.toHaveProperty('natTraversal');
+  });
 });
