@@ -56,6 +56,7 @@ export async function kindInfos(registry: Registry, probe: boolean): Promise<Kin
       label: k.label,
       layer: k.layer,
       encrypted: k.encrypted,
+      ...(k.natTraversal ? { natTraversal: k.natTraversal } : {}),
       model: k.model,
       shapes: k.shapes,
       transport: k.transport(defaults),
@@ -329,6 +330,14 @@ function outputHandlers({ registry, runs, progressOf }: Context) {
         return r;
       }),
     'report.appendix': async ({ dir }) => (await import('./report/report.js')).reportAppendix(dir, registry),
+    'advise.get': async ({ dir, needs, probe }) => {
+      const { adviseProject } = await import('./advise.js');
+      const first = await adviseProject(dir, registry, needs);
+      if (!first.measure || !probe) return first;
+      // Something to measure: suggest only the kinds this machine's kernel can carry (the probe runs only then).
+      const here = new Set((await kindInfos(registry, true)).filter((k) => k.here !== 'no').map((k) => k.id));
+      return adviseProject(dir, registry, needs, here);
+    },
     'export.ansible': async ({ dir, out, force, vaultPasswordFile }) =>
       (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force, ...(vaultPasswordFile !== undefined ? { vaultPasswordFile } : {}) }),
   });

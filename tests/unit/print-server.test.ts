@@ -51,6 +51,7 @@ const ARGS: Partial<Record<OperationName, unknown>> = {
   'runs.get': { dir: '/projects/demo', runId: 'r1' },
   'campaigns.get': { dir: '/projects/demo', campaignId: 'c1' },
   'report.appendix': { dir: '/projects/demo' },
+  'advise.get': { dir: '/projects/demo', needs: { encrypted: true } },
 };
 
 describe("the report printer's server", () => {
@@ -68,8 +69,8 @@ describe("the report printer's server", () => {
     for (const op of others) expect(spies[op], op).not.toHaveBeenCalled();
   });
 
-  it('serves what the report route calls: runs.get, campaigns.get, report.appendix and the session', async () => {
-    expect([...REPORT_OPERATIONS].sort()).toEqual(['campaigns.get', 'report.appendix', 'runs.get']);
+  it('serves what the report route calls: runs.get, campaigns.get, report.appendix, advise.get and the session', async () => {
+    expect([...REPORT_OPERATIONS].sort()).toEqual(['advise.get', 'campaigns.get', 'report.appendix', 'runs.get']);
     for (const op of REPORT_OPERATIONS) {
       const r = await call(op, ARGS[op]);
       expect(r, op).toEqual({ status: 200, body: { ok: true, value: { ran: op } } });

@@ -1,5 +1,6 @@
 /** Every command of `overlab`, in the order `overlab --help` lists them: the only list. */
 import type { CliCommand } from '../common.js';
+import { adviseCommand } from './advise.js';
 import { campaignCommand } from './campaign.js';
 import { conditionsCommand } from './conditions.js';
 import { demoCommand } from './demo.js';
@@ -15,4 +16,4 @@ import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
-export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, conditionsCommand, campaignCommand, reportCommand, exportCommand, labCommand, serveCommand, demoCommand];
+export const COMMANDS: readonly CliCommand[] = [newCommand, validateCommand, kindsCommand, planCommand, renderCommand, deployCommand, teardownCommand, measureCommand, conditionsCommand, campaignCommand, adviseCommand, reportCommand, exportCommand, labCommand, serveCommand, demoCommand];

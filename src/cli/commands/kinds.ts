@@ -16,10 +16,10 @@ export const kindsCommand: CliCommand = {
           ctx.io.out(`${JSON.stringify(rows, null, 2)}\n`);
           return;
         }
-        ctx.io.out(`${'KIND'.padEnd(15)} LAYER  ENC  OVERHEAD  HERE     TRANSPORT / NEEDS\n`);
+        ctx.io.out(`${'KIND'.padEnd(15)} LAYER  ENC  NAT  OVERHEAD  HERE     TRANSPORT / NEEDS\n`);
         for (const r of rows) {
           const here = r.here ?? '-';
-          ctx.io.out(`${r.id.padEnd(15)} ${r.layer.padEnd(6)} ${r.encrypted ? 'yes' : 'no '}  ${String(r.overheadBytes.ipv4.mtu1500).padStart(4)} B    ${here.padEnd(8)} ${r.transport}; ${r.requirements.packages.join(' ')}\n`);
+          ctx.io.out(`${r.id.padEnd(15)} ${r.layer.padEnd(6)} ${r.encrypted ? 'yes' : 'no '}  ${r.natTraversal ? 'yes' : 'no '}  ${String(r.overheadBytes.ipv4.mtu1500).padStart(4)} B    ${here.padEnd(8)} ${r.transport}; ${r.requirements.packages.join(' ')}\n`);
           for (const m of r.missing ?? []) ctx.io.out(`${''.padEnd(15)}   missing: ${m}\n`);
         }
         const c = rows[0]?.conditionsHere;

@@ -488,7 +488,7 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
     ...(conditions ? { conditions } : {}),
     paths,
     tests: ctx.records,
-    summary: analyse(paths, ctx.records),
+    summary: analyse(paths, ctx.records, { sameWire: t.hosts.every((h) => h.target.type === 'lab') }),
   };
   await writeFile(path.join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`, { mode: 0o644 });
   await writeSidecars(dir, results);

@@ -78,11 +78,32 @@ export interface Relative {
   readonly throughputKeptPercent: Readonly<Record<string, number>>;
 }
 
+/**
+ * The smallest difference of mean RTT the measurement can resolve (ms): below it, two paths or
+ * kinds are a tie. The larger of the spread between repeated runs of the same path and the
+ * underlay's own spread. Absent when neither could be seen (one repetition, one underlay path).
+ */
+export interface NoiseFloor {
+  readonly ms: number;
+  /** Median over the paths of the range of their repetitions' mean RTT (the suite repeated). */
+  readonly repetitionsMs?: number;
+  /**
+   * The underlay's own spread: in a run on one machine, the range of the underlay paths' mean RTT
+   * (the same wire, so their differences are the machine's); in a campaign, the range of the cells'
+   * baseline RTT (the same underlay measured in each cell's run).
+   */
+  readonly underlayMs?: number;
+}
+
 export interface RunSummary {
   readonly paths: Readonly<Record<string, PathSummary>>;
   readonly relative: Readonly<Record<string, Relative>>;
-  /** Tunnel paths grouped by mean RTT. */
-  readonly clusters: readonly { readonly mean: number; readonly sd: number; readonly min: number; readonly max: number; readonly pathIds: readonly string[] }[];
+  /**
+   * Tunnel paths grouped by mean RTT; groups closer than the noise floor are one, and `tie` says
+   * its members lie within the floor of each other. Files written before the floor have neither.
+   */
+  readonly clusters: readonly { readonly mean: number; readonly sd: number; readonly min: number; readonly max: number; readonly pathIds: readonly string[]; readonly tie?: boolean }[];
+  readonly noise?: NoiseFloor;
 }
 
 const mbps = (bps: number): number => bps / 1e6;
@@ -238,7 +259,44 @@ export function relativeTo(how: RelativeHow, tunnel: Bounded | undefined, underl
 /** The baseline a link's tunnel is set against: the underlay between the same hosts; for clean (no tunnel: its path is the underlay) the path itself, which adds nothing to itself. */
 export const baselineOf = <T>(tunnel: T | undefined, underlay: T | undefined, clean: boolean): T | undefined => (clean ? tunnel : underlay);
 
-export function analyse(paths: readonly MeasuredPath[], records: readonly TestRecord[]): RunSummary {
+const median = (xs: readonly number[]): number | undefined => {
+  if (!xs.length) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const range = (xs: readonly number[]): number | undefined => (xs.length > 1 ? Math.max(...xs) - Math.min(...xs) : undefined);
+
+/** The larger of the parts given, or undefined when there is none. */
+export function noiseFloor(repetitionsMs: number | undefined, underlayMs: number | undefined): NoiseFloor | undefined {
+  const parts = [repetitionsMs, underlayMs].filter((x): x is number => x !== undefined);
+  if (!parts.length) return undefined;
+  return { ms: Math.max(...parts), ...(repetitionsMs !== undefined ? { repetitionsMs } : {}), ...(underlayMs !== undefined ? { underlayMs } : {}) };
+}
+
+/**
+ * A run's noise floor for mean RTT (see NoiseFloor). `sameWire`: every host on one machine (the
+ * embedded lab), so the underlay paths are one wire and their spread is noise; on real hosts
+ * underlay paths may differ for real, and only repetitions count.
+ */
+export function runNoise(paths: readonly MeasuredPath[], records: readonly TestRecord[], sameWire: boolean): NoiseFloor | undefined {
+  const reps: number[] = [];
+  for (const p of paths) {
+    const means = records
+      .filter((r) => r.pathId === p.id && r.ping)
+      .map((r) => r.ping!.samples.filter((s) => !s.dup).map((s) => s.rtt))
+      .filter((xs) => xs.length > 0)
+      .map((xs) => xs.reduce((a, b) => a + b, 0) / xs.length);
+    const r = range(means);
+    if (r !== undefined) reps.push(r);
+  }
+  const under = sameWire
+    ? range(paths.filter((p) => p.type === 'underlay').map((p) => rttOf(records.filter((r) => r.pathId === p.id))?.ms.mean).filter((x): x is number => x !== undefined))
+    : undefined;
+  return noiseFloor(median(reps), under);
+}
+
+export function analyse(paths: readonly MeasuredPath[], records: readonly TestRecord[], opts: { sameWire?: boolean } = {}): RunSummary {
   const summaries: Record<string, PathSummary> = {};
   for (const p of paths) summaries[p.id] = summarisePath(p, records);
   const relative: Record<string, Relative> = {};
@@ -257,10 +315,12 @@ export function analyse(paths: readonly MeasuredPath[], records: readonly TestRe
     relative[p.linkId!] = { linkId: p.linkId!, ...(added !== undefined ? { rttAddedMs: added } : {}), ...(overlap !== undefined ? { rttAddedSignificant: !overlap } : {}), throughputKeptPercent: kept };
   }
   const withRtt = paths.filter((p) => p.type === 'tunnel' && summaries[p.id]!.rtt);
-  const { clusters } = clusterBy(withRtt, (p) => summaries[p.id]!.rtt!.ms.mean);
+  const noise = runNoise(paths, records, opts.sameWire ?? false);
+  const { clusters } = clusterBy(withRtt, (p) => summaries[p.id]!.rtt!.ms.mean, noise ? { noise: noise.ms } : {});
   return {
     paths: summaries,
     relative,
-    clusters: clusters.map((c) => ({ mean: c.mean, sd: c.sd, min: c.min, max: c.max, pathIds: c.members.map((m) => m.id) })),
+    clusters: clusters.map((c) => ({ mean: c.mean, sd: c.sd, min: c.min, max: c.max, pathIds: c.members.map((m) => m.id), ...(c.tie !== undefined ? { tie: c.tie } : {}) })),
+    ...(noise ? { noise } : {}),
   };
 }

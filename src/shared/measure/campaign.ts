@@ -7,6 +7,7 @@
  */
 import { PRESET_IDS } from '../conditions.js';
 import { describe, meanInterval, clusterBy, type Describe, type Interval } from '../stats/index.js';
+import { noiseFloor, runNoise, type NoiseFloor } from './analyse.js';
 import type { RunResults } from './results.js';
 
 export const CAMPAIGN_FORMAT = 'overlab-campaign';
@@ -126,6 +127,8 @@ export interface KindFigures {
   readonly baseline: { readonly rttMs?: number; readonly throughput: Readonly<Record<string, number>> };
   /** Every RTT sample of the cell's tunnel paths, for the distribution figures. */
   readonly rttSamples: readonly number[];
+  /** The cell's run's own noise floor (repetitions, underlay paths), from its records. */
+  readonly noise?: NoiseFloor;
 }
 
 export interface CampaignAnalysis {
@@ -139,8 +142,14 @@ export interface CampaignAnalysis {
     readonly mtu: number;
     readonly conditions: string;
     readonly sorted: readonly string[];
-    /** Clusters of kinds by mean RTT; μ and σ of the RTT samples of all the cluster's kinds (the paper's cluster figures). */
-    readonly clusters: readonly { readonly mean: number; readonly sd: number; readonly cells: readonly string[] }[];
+    /**
+     * Clusters of kinds by mean RTT; μ and σ of the RTT samples of all the cluster's kinds (the
+     * paper's cluster figures). Kinds closer than the noise floor share a cluster; `tie`: all of
+     * its kinds lie within the floor of each other.
+     */
+    readonly clusters: readonly { readonly mean: number; readonly sd: number; readonly cells: readonly string[]; readonly tie?: boolean }[];
+    /** Differences of mean RTT below it are the measurement's noise (see groupNoise). */
+    readonly noise?: NoiseFloor;
   }[];
 }
 
@@ -151,6 +160,7 @@ export function kindFigures(cell: Cell, r: RunResults): KindFigures {
   const got = r.tests.filter((t) => t.ping && tunnels.some((p) => p.id === t.pathId)).reduce((n, t) => n + t.ping!.received, 0);
   const d = describe(samples);
   const ci = meanInterval(samples);
+  const noise = runNoise(r.paths, r.tests, r.sharedMachine);
   const throughput: Record<string, { mean: number; ci95?: Interval }> = {};
   const keys = new Set(tunnels.flatMap((p) => Object.keys(r.summary.paths[p.id]?.throughput ?? {})));
   for (const k of keys) {
@@ -186,7 +196,27 @@ export function kindFigures(cell: Cell, r: RunResults): KindFigures {
     netperf,
     baseline: { ...(underRtt.length ? { rttMs: underRtt.reduce((a, b) => a + b, 0) / underRtt.length } : {}), throughput: underTp },
     rttSamples: samples,
+    ...(noise ? { noise } : {}),
   };
+}
+
+const middle = (xs: readonly number[]): number | undefined => {
+  if (!xs.length) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * The noise floor of kinds compared at one MTU × conditions: every cell measured the same
+ * underlay beside its tunnel, so the range of their baseline RTTs is the spread between runs;
+ * with the cells' own repetitions' spread (median), the larger of the two. A cell without
+ * baseline (clean) adds its own underlay spread only.
+ */
+export function groupNoise(cells: readonly KindFigures[]): NoiseFloor | undefined {
+  const baselines = cells.map((c) => c.baseline.rttMs).filter((x): x is number => x !== undefined);
+  const between = baselines.length > 1 ? Math.max(...baselines) - Math.min(...baselines) : middle(cells.map((c) => c.noise?.underlayMs).filter((x): x is number => x !== undefined));
+  return noiseFloor(middle(cells.map((c) => c.noise?.repetitionsMs).filter((x): x is number => x !== undefined)), between);
 }
 
 /** `conditions` orders the groups (the campaign's dimension); conditions not in it follow in the order met. */
@@ -199,15 +229,17 @@ export function analyseCampaign(cells: readonly KindFigures[], conditions: reado
     byMtu: groups.map(({ mtu, cond }) => {
       const at = cells.filter((c) => c.mtu === mtu && c.conditions === cond && c.rtt);
       const sorted = [...at].sort((a, b) => a.rtt!.mean - b.rtt!.mean).map((c) => c.cell);
-      const { clusters } = clusterBy(at, (c) => c.rtt!.mean);
+      const noise = groupNoise(cells.filter((c) => c.mtu === mtu && c.conditions === cond));
+      const { clusters } = clusterBy(at, (c) => c.rtt!.mean, noise ? { noise: noise.ms } : {});
       return {
         mtu,
         conditions: cond,
         sorted,
         clusters: clusters.map((k) => {
           const pooled = describe(k.members.flatMap((m) => m.rttSamples));
-          return { mean: pooled?.mean ?? k.mean, sd: pooled?.sd ?? k.sd, cells: k.members.map((m) => m.cell) };
+          return { mean: pooled?.mean ?? k.mean, sd: pooled?.sd ?? k.sd, cells: k.members.map((m) => m.cell), ...(k.tie !== undefined ? { tie: k.tie } : {}) };
         }),
+        ...(noise ? { noise } : {}),
       };
     }),
   };

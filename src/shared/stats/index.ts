@@ -130,6 +130,23 @@ export interface Cluster<T> {
   readonly sd: number;
   readonly min: number;
   readonly max: number;
+  /**
+   * With a noise floor: two or more members, each within the floor of its neighbour in value —
+   * the measurement cannot tell them apart, whatever order their means came out in.
+   */
+  readonly tie?: boolean;
+}
+
+/** Sorted groups with every gap narrower than `noise` closed (the groups either side become one). */
+function mergeWithin(groups: number[][], noise: number | undefined): number[][] {
+  if (noise === undefined || groups.length < 2) return groups;
+  const out: number[][] = [[...groups[0]!]];
+  for (const g of groups.slice(1)) {
+    const last = out[out.length - 1]!;
+    if (g[0]! - last[last.length - 1]! < noise) last.push(...g);
+    else out.push([...g]);
+  }
+  return out;
 }
 
 /** Within-cluster sum of squares of a clustering. */
@@ -141,8 +158,13 @@ const withinSS = (clusters: readonly number[][]): number => sumSimple(clusters.m
  * fit (Jenks' GVF = 1 − within-cluster SS / total SS) reaches 0.95, i.e. that leaves less than
  * `unexplained` (0.05) of the variance unexplained; at most `maxK`.
  * Clusters come out in increasing order of their mean.
+ *
+ * `noise`: the difference the measurement cannot resolve (the spread between repeated runs, the
+ * underlay's own spread). Neighbouring clusters closer than it (the gap between the nearest
+ * members) are one cluster: k-means always splits a spread of values, even one that is only
+ * the machine's noise, and a split there would claim a difference nobody measured.
  */
-export function clusterBy<T>(items: readonly T[], value: (t: T) => number, opts: { k?: number; maxK?: number; unexplained?: number } = {}): { k: number; clusters: Cluster<T>[] } {
+export function clusterBy<T>(items: readonly T[], value: (t: T) => number, opts: { k?: number; maxK?: number; unexplained?: number; noise?: number } = {}): { k: number; clusters: Cluster<T>[] } {
   if (items.length === 0) return { k: 0, clusters: [] };
   const xs = items.map(value);
   const distinct = new Set(xs).size;
@@ -156,7 +178,7 @@ export function clusterBy<T>(items: readonly T[], value: (t: T) => number, opts:
       for (k = 1; k < maxK; k++) if (withinSS(ckmeans(xs, k)) / total < (opts.unexplained ?? 0.05)) break;
     }
   }
-  const groups = ckmeans(xs, k);
+  const groups = mergeWithin(ckmeans(xs, k), opts.noise);
   // ckmeans returns the values; give each item to the cluster whose range holds its value.
   const used = new Set<number>();
   const clusters = groups.map((g) => {
@@ -169,7 +191,8 @@ export function clusterBy<T>(items: readonly T[], value: (t: T) => number, opts:
         members.push(it);
       }
     });
-    return { members, mean: mean(g), sd: g.length > 1 ? sampleStandardDeviation(g) : 0, min: lo, max: hi };
+    const tie = opts.noise !== undefined ? { tie: g.length > 1 && g.every((x, i) => i === 0 || x - g[i - 1]! < opts.noise!) } : {};
+    return { members, mean: mean(g), sd: g.length > 1 ? sampleStandardDeviation(g) : 0, min: lo, max: hi, ...tie };
   });
   return { k: clusters.length, clusters };
 }

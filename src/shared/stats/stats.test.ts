@@ -95,4 +95,19 @@ group('clusterBy (ckmeans)', () => {
     expect(r.clusters.map((c) => c.members.map((m) => m.id))).toEqual([['clean', 'vxlan', 'gre'], ['wireguard', 'ipsec-tunnel'], ['openvpn', 'tinc']]);
     expect(clusterBy([{ v: 1 }, { v: 1 }], (x) => x.v).k).toBe(1);
   });
+
+  it('keeps as one cluster what lies closer than the noise floor, and says it is a tie', () => {
+    // The demo's three identical VXLAN links: k-means alone splits 0.061, 0.067 | 0.089.
+    const links = [{ id: 'a', rtt: 0.061 }, { id: 'b', rtt: 0.067 }, { id: 'c', rtt: 0.089 }];
+    const plain = clusterBy(links, (l) => l.rtt);
+    expect(plain.k).toBeGreaterThan(1);
+    const r = clusterBy(links, (l) => l.rtt, { noise: 0.03 });
+    expect(r.k).toBe(1);
+    expect(r.clusters[0]!.members.map((m) => m.id)).toEqual(['a', 'b', 'c']);
+    expect(r.clusters[0]!.tie).toBe(true);
+    // A gap wider than the floor still separates, and a lone member is no tie.
+    const two = clusterBy([...links, { id: 'd', rtt: 0.8 }], (l) => l.rtt, { noise: 0.03 });
+    expect(two.clusters.map((c) => c.members.map((m) => m.id))).toEqual([['a', 'b', 'c'], ['d']]);
+    expect(two.clusters.map((c) => c.tie)).toEqual([true, false]);
+  });
 });

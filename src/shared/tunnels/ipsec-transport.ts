@@ -33,6 +33,7 @@ export const ipsecTransport = defineKind<IpsecOptions, IpsecParams>({
   label: 'IPsec transport mode (Libreswan, host to host)',
   layer: 'L3',
   encrypted: true,
+  natTraversal: 'IKE NAT-T: ESP in UDP 4500 once IKE sees a NAT (libreswan\'s default encapsulation=auto)',
   model: 'p2p',
   addressing: 'underlay',
   shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],

@@ -51,6 +51,7 @@ export const ipsecTunnel = defineKind<IpsecOptions, IpsecParams>({
   label: 'IPsec tunnel mode (Libreswan, policy-based)',
   layer: 'L3',
   encrypted: true,
+  natTraversal: 'IKE NAT-T: ESP in UDP 4500 once IKE sees a NAT (libreswan\'s default encapsulation=auto)',
   model: 'p2p',
   shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
   ifPrefix: 'ipt',

@@ -32,6 +32,7 @@ export const ipsecVti = defineKind<Options, VtiParams>({
   label: 'IPsec tunnel mode (Libreswan, route-based VTI)',
   layer: 'L3',
   encrypted: true,
+  natTraversal: 'IKE NAT-T: ESP in UDP 4500 once IKE sees a NAT (libreswan\'s default encapsulation=auto)',
   model: 'p2p',
   shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
   ifPrefix: 'vti',

@@ -388,6 +388,7 @@ export function overIpsec<P extends Params>(base: TunnelKind<unknown, P>, spec: 
     label: spec.label,
     layer: base.layer,
     encrypted: true,
+    natTraversal: 'IKE NAT-T: ESP in UDP 4500 once IKE sees a NAT (libreswan\'s default encapsulation=auto)',
     model: 'p2p',
     shapes: base.shapes,
     ...(base.shapeNote ? { shapeNote: base.shapeNote } : {}),

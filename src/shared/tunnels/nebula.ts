@@ -47,6 +47,7 @@ export const nebula = defineKind<Options, NebulaParams>({
   label: 'Nebula',
   layer: 'L3',
   encrypted: true,
+  natTraversal: 'UDP with the lighthouse\'s hole punching',
   model: 'mesh',
   shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
   ifPrefix: 'neb',

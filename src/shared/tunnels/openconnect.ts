@@ -145,6 +145,7 @@ export const openconnect = defineKind<Options, OpenconnectParams>({
   label: 'OpenConnect (ocserv)',
   layer: 'L3',
   encrypted: true,
+  natTraversal: 'TLS over TCP 443 (and DTLS over UDP) from the client to the server',
   model: 'star',
   shapes: ['site-to-site', 'multi-site', 'hub-spoke'],
   shapeNote: 'ocserv is a server with clients: the hub runs ocserv and every other host connects to it. Use hub-spoke (or multi-site), or WireGuard, tinc or Nebula for a mesh.',

@@ -169,6 +169,7 @@ export const openvpn = defineKind<Options, OpenvpnParams>({
   label: 'OpenVPN',
   layer: 'L3',
   encrypted: true,
+  natTraversal: 'UDP or TCP from the client to the server: the client may sit behind a NAT',
   model: 'star',
   shapes: ['site-to-site', 'multi-site', 'hub-spoke'],
   shapeNote: 'OpenVPN is client/server: the hub runs the server and every other host is its client. Use hub-spoke (or multi-site), or WireGuard, tinc or Nebula for a mesh.',

@@ -164,6 +164,7 @@ export const tinc = defineKind<Options, TincParams>({
   label: 'tinc 1.0',
   layer: 'L3',
   encrypted: true,
+  natTraversal: 'UDP, with TCP meta connections; a node behind a NAT connects out (and tinc relays when UDP is blocked)',
   model: 'mesh',
   shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
   ifPrefix: 'tinc',

@@ -146,6 +146,12 @@ export interface TunnelKind<O = unknown, P extends Params = Params> {
   readonly label: string;
   readonly layer: Layer;
   readonly encrypted: boolean;
+  /**
+   * How the kind's traffic crosses a NAT between the ends (UDP with keepalives, IKE's NAT-T…);
+   * absent: it cannot (an IP protocol with no port for a NAT to map, or UDP to a port both ends
+   * must reach directly). The advisor excludes kinds without it when NAT traversal is needed.
+   */
+  readonly natTraversal?: string;
   readonly model: NetworkModel;
   /** Shapes the kind carries; others are refused with the reason in `shapeNote`. */
   readonly shapes: readonly Shape[];

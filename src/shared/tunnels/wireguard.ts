@@ -52,6 +52,7 @@ export const wireguard = defineKind<Options, WireguardParams>({
   label: 'WireGuard',
   layer: 'L3',
   encrypted: true,
+  natTraversal: 'UDP; the end behind the NAT sends first and keeps the mapping open (PersistentKeepalive)',
   model: 'mesh',
   shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
   ifPrefix: 'wg',

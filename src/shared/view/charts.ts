@@ -596,14 +596,14 @@ export function runRttClusters(r: RunResults): (LineChart | EmptyChart)[] {
     return {
       members,
       ...(pooled ? { stats: { n: pooled.n, mean: pooled.mean, sd: pooled.sd } } : {}),
-      subtitle: pooled ? `μ = ${fmt(pooled.mean)} ms, σ = ${fmt(pooled.sd)} ms over ${pooled.n} samples of ${members.length} tunnel${members.length > 1 ? 's' : ''}` : '',
+      subtitle: pooled ? `μ = ${fmt(pooled.mean)} ms, σ = ${fmt(pooled.sd)} ms over ${pooled.n} samples of ${members.length} tunnel${members.length > 1 ? 's' : ''}${c.tie && r.summary.noise ? ` — tie: within noise ±${fmt(r.summary.noise.ms)} ms` : ''}` : '',
     };
   });
   return rttClusterFigures(clusters, {
     id: (i) => `run:rtt-cluster:${i}`,
     title: (i, of) => `Cluster ${i} of ${of}: RTT distributions (cf. paper Figs. 8–13)`,
     none: { id: 'run:rtt-cluster', title: 'RTT distributions by cluster (cf. paper Figs. 8–13)', empty: 'The run measured no RTT on a tunnel.' },
-    note: 'Gaussian kernel density estimates (Silverman bandwidth); tunnels grouped by mean RTT with optimal 1-D k-means.',
+    note: `Gaussian kernel density estimates (Silverman bandwidth); tunnels grouped by mean RTT with optimal 1-D k-means, ${r.summary.noise ? `groups closer than the noise floor (${fmt(r.summary.noise.ms)} ms: spread between repetitions and of the underlay) kept as one` : 'no noise floor (repeat the suite to judge separation)'}.`,
   });
 }
 
@@ -763,19 +763,20 @@ export function campaignRttSorted(a: CampaignAnalysis, mtu: number, cond = 'none
 /** Figs. 8–13 at one MTU: the RTT distribution of each kind of a cluster, with the cluster's μ and σ from the analysis. */
 export function campaignRttClusters(a: CampaignAnalysis, mtu: number, cond = 'none'): (LineChart | EmptyChart)[] {
   const tones = kindTones(a);
-  const clusters = (groupOf(a, mtu, cond)?.clusters ?? []).map((k): ClusterData => {
+  const at = groupOf(a, mtu, cond);
+  const clusters = (at?.clusters ?? []).map((k): ClusterData => {
     const cells = cellsIn(a, k.cells);
     return {
       members: cells.map((c) => ({ ...cellRow(c), tone: tones.get(c.label) ?? 0, samples: c.rttSamples })),
       stats: { mean: k.mean, sd: k.sd },
-      subtitle: `${cells.map((c) => c.label).join(', ')}: μ = ${fmt(k.mean)} ms, σ = ${fmt(k.sd)} ms`,
+      subtitle: `${cells.map((c) => c.label).join(', ')}: μ = ${fmt(k.mean)} ms, σ = ${fmt(k.sd)} ms${k.tie && at?.noise ? ` — tie: within noise ±${fmt(at.noise.ms)} ms` : ''}`,
     };
   });
   return rttClusterFigures(clusters, {
     id: (i) => `campaign:rtt-cluster@${mtu}${idUnder(cond)}:${i}`,
     title: (i, of) => `Cluster ${i} of ${of} at MTU ${mtu}${under(cond)}: RTT distributions (cf. paper Figs. 8–13)`,
     none: { id: `campaign:rtt-cluster@${mtu}${idUnder(cond)}`, title: `RTT distributions by cluster at MTU ${mtu}${under(cond)} (cf. paper Figs. 8–13)`, empty: `No kind measured RTT at MTU ${mtu}${under(cond)}.` },
-    note: 'Gaussian kernel density estimates (Silverman bandwidth) of every RTT sample of each kind; μ and σ pool the cluster\'s samples.',
+    note: `Gaussian kernel density estimates (Silverman bandwidth) of every RTT sample of each kind; μ and σ pool the cluster's samples; ${at?.noise ? `kinds closer than the noise floor (${fmt(at.noise.ms)} ms: spread of the cells' underlay baselines and repetitions) share a cluster` : 'no noise floor'}.`,
   });
 }
 

@@ -156,6 +156,7 @@ export const COMMANDS: readonly Command[] = [
   { id: 'results.runs', label: 'Runs and campaigns', group: 'Results', shortcut: 'R', enabled: hasDoc, run: (env) => togglePanel(env, 'runs') },
   { id: 'results.matrix', label: 'All-pairs matrix', group: 'Results', shortcut: 'X', enabled: (s) => !!s.results, run: (env) => togglePanel(env, 'matrix') },
   { id: 'results.charts', label: 'Charts of the run', group: 'Results', shortcut: 'C', enabled: (s) => !!s.results || !!s.campaign, run: (env) => { const s = env.store.getState(); if (s.resultsTab === 'charts') s.showResults(undefined); else s.showResults('charts', s.charts ?? { type: 'run' }); } },
+  { id: 'results.advisor', label: 'Advisor: which tunnel for my needs', group: 'Results', shortcut: 'A', enabled: hasDoc, run: (env) => togglePanel(env, 'advisor') },
   { id: 'lab.cancel', label: 'Cancel the running operation', group: 'Lab', shortcut: 'Mod+.', enabled: (s) => !!s.run && !s.run.result, run: (env) => void cancelRun(env) },
   { id: 'help.shortcuts', label: 'Keyboard shortcuts', group: 'Help', shortcut: '?', run: (env) => env.store.getState().setDialog({ type: 'help' }) },
   { id: 'help.palette', label: 'Command palette', group: 'Help', shortcut: 'Mod+K', run: (env) => env.store.getState().setDialog({ type: 'palette' }) },

@@ -8,6 +8,8 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import type { ReportAppendix, ReportClient } from '../../../shared/api';
+import type { Advice } from '../../../shared/advise/index';
+import { AdviceTable } from '../advise/AdviceTable';
 import type { CampaignAnalysis, CampaignFile } from '../../../shared/measure/campaign';
 import type { RunResults } from '../../../shared/measure/results';
 import { defaultRegistry } from '../../../shared/tunnels/index';
@@ -20,8 +22,8 @@ import { Appendix, BundleTable, CampaignClusterTable, CellTable, ConditionsMetho
 import './report.css';
 
 type Loaded =
-  | { kind: 'run'; dir: string; results: RunResults; appendix: ReportAppendix }
-  | { kind: 'campaign'; dir: string; campaign: CampaignFile; analysis: CampaignAnalysis; runs: RunResults[]; appendix: ReportAppendix };
+  | { kind: 'run'; dir: string; results: RunResults; appendix: ReportAppendix; advice: Advice | string }
+  | { kind: 'campaign'; dir: string; campaign: CampaignFile; analysis: CampaignAnalysis; runs: RunResults[]; appendix: ReportAppendix; advice: Advice | string };
 
 /** `client` is narrowed to what the printer serves: a call to anything else would be refused there. */
 async function load(client: ReportClient, connection: Connection, p: ReportParams): Promise<Loaded> {
@@ -29,10 +31,12 @@ async function load(client: ReportClient, connection: Connection, p: ReportParam
   if (!dir) throw new Error('the report needs a project folder (dir= in the address)');
   if (!p.subject) throw new Error('the report needs run=ID or campaign=ID in the address');
   const appendix = client['report.appendix']({ dir });
-  if (p.subject.kind === 'run') return { kind: 'run', dir, results: await client['runs.get']({ dir, runId: p.subject.runId }), appendix: await appendix };
+  // The advice with the default needs, from every campaign and run of the project; a failure is the section's, not the report's.
+  const advice = client['advise.get']({ dir }).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+  if (p.subject.kind === 'run') return { kind: 'run', dir, results: await client['runs.get']({ dir, runId: p.subject.runId }), appendix: await appendix, advice: await advice };
   const { campaign, analysis } = await client['campaigns.get']({ dir, campaignId: p.subject.campaignId });
   const runs = await Promise.all(campaign.cells.filter((c) => c.runId).map((c) => client['runs.get']({ dir, runId: c.runId! })));
-  return { kind: 'campaign', dir, campaign, analysis, runs, appendix: await appendix };
+  return { kind: 'campaign', dir, campaign, analysis, runs, appendix: await appendix, advice: await advice };
 }
 
 const when = (iso: string): string => new Date(iso).toLocaleString('en-GB', { dateStyle: 'long', timeStyle: 'short' });
@@ -87,6 +91,7 @@ function RunReport({ data, params }: { data: Extract<Loaded, { kind: 'run' }>; p
     { id: 'links', title: 'Per link' },
     { id: 'figures', title: 'Figures' },
     { id: 'clusters', title: 'Clusters by RTT' },
+    { id: 'advice', title: 'Advice' },
     { id: 'per-link', title: 'Charts of each link' },
     { id: 'method', title: 'Methodology' },
     { id: 'appendix', title: 'Appendix: what was deployed' },
@@ -130,6 +135,7 @@ function RunReport({ data, params }: { data: Extract<Loaded, { kind: 'run' }>; p
       <Section id="clusters" title="Clusters by RTT">
         <RunClusterTable results={r} />
       </Section>
+      <AdviceSection advice={data.advice} />
       <Section id="per-link" title="Charts of each link" className="report-page">
         {perLink.map(({ link, specs }) => (
           <div key={link.id} className="report-link-charts">
@@ -163,6 +169,7 @@ function CampaignReport({ data, params }: { data: Extract<Loaded, { kind: 'campa
     { id: 'where', title: 'Where it ran' },
     { id: 'cells', title: 'Per cell' },
     { id: 'clusters', title: 'Clusters by RTT' },
+    { id: 'advice', title: 'Advice' },
     { id: 'figures', title: 'Campaign figures' },
     { id: 'runs', title: 'Each cell’s run' },
     { id: 'method', title: 'Methodology' },
@@ -191,6 +198,7 @@ function CampaignReport({ data, params }: { data: Extract<Loaded, { kind: 'campa
       <Section id="clusters" title="Clusters by RTT">
         <CampaignClusterTable analysis={analysis} />
       </Section>
+      <AdviceSection advice={data.advice} />
       <Section id="figures" title="Campaign figures" className="report-page">
         <SvgCharts specs={figures} />
       </Section>
@@ -220,5 +228,15 @@ function CampaignReport({ data, params }: { data: Extract<Loaded, { kind: 'campa
         <Appendix appendix={data.appendix} />
       </Section>
     </main>
+  );
+}
+
+/** Which kind for the default needs, from every campaign and run of the project (not only this report's subject). */
+function AdviceSection({ advice }: { advice: Advice | string }) {
+  return (
+    <Section id="advice" title="Advice">
+      <p className="muted">Which tunnel kind, from every campaign and run of this project, for the default needs (overlab advise DIR with other needs: --encrypted, --layer, --nat, --min-mtu, --priority, --cpu-budget). Kinds whose intervals overlap, or that differ by less than the noise floor, share a rank.</p>
+      {typeof advice === 'string' ? <p role="alert">The advisor could not answer: {advice}</p> : <AdviceTable advice={advice} />}
+    </Section>
   );
 }

@@ -220,7 +220,7 @@ export function RunClusterTable({ results }: { results: RunResults }) {
               <td className="num">{ms(st?.mean ?? c.mean)}</td>
               <td className="num">{ms(st?.sd ?? c.sd)}</td>
               <td className="num">{st?.n ?? '–'}</td>
-              <td>{c.pathIds.map(label).join(', ')}</td>
+              <td>{c.pathIds.map(label).join(', ')}{c.tie && results.summary.noise ? ` — tie: within noise ±${ms(results.summary.noise.ms)}` : ''}</td>
             </tr>
           );
         })}
@@ -239,7 +239,7 @@ export function CampaignClusterTable({ analysis }: { analysis: CampaignAnalysis 
         {analysis.byMtu.flatMap((m) =>
           m.clusters.map((c, i) => (
             <tr key={`${m.mtu}-${m.conditions ?? 'none'}-${i}`}>
-              <td>{m.mtu}</td><td>{m.conditions ?? 'none'}</td><th scope="row">{i + 1}</th><td className="num">{ms(c.mean)}</td><td className="num">{ms(c.sd)}</td><td>{c.cells.join(', ')}</td>
+              <td>{m.mtu}</td><td>{m.conditions ?? 'none'}</td><th scope="row">{i + 1}</th><td className="num">{ms(c.mean)}</td><td className="num">{ms(c.sd)}</td><td>{c.cells.join(', ')}{c.tie && m.noise ? ` — tie: within noise ±${ms(m.noise.ms)}` : ''}</td>
             </tr>
           )),
         )}

@@ -12,6 +12,7 @@ import { store, useStore } from '../store/hooks';
 import { compareWith, openCampaign, paintRun } from './actions';
 import { ChartsTab, LinkCharts } from './ChartsTab';
 import { ScaleLegend } from './Legend';
+import { AdvisorTab } from '../advise/AdvisorTab';
 
 function RunsTab({ env }: { env: Env }) {
   const runs = useStore((s) => s.runs);
@@ -176,12 +177,12 @@ export function ResultsPanel({ env }: { env: Env }) {
     if (tab === 'charts' && lean) void fillRun(env);
   }, [tab, lean, env]);
   if (!tab) return null;
-  const titles = { runs: 'Runs and campaigns', matrix: 'All-pairs matrix', charts: 'Charts' } as const;
+  const titles = { runs: 'Runs and campaigns', matrix: 'All-pairs matrix', charts: 'Charts', advisor: 'Advisor' } as const;
   return (
     <section className={`results-panel tab-${tab}`} aria-label={titles[tab]} role="region">
       <header>
         <div className="tabs" role="tablist">
-          {(['runs', 'matrix', 'charts'] as const).map((t) => (
+          {(['runs', 'matrix', 'charts', 'advisor'] as const).map((t) => (
             <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => store.getState().showResults(t)}>{titles[t]}</button>
           ))}
         </div>
@@ -189,7 +190,7 @@ export function ResultsPanel({ env }: { env: Env }) {
         <button type="button" className="icon" aria-label="Close the results panel" onClick={() => store.getState().showResults(undefined)}>×</button>
       </header>
       <div className="results-body">
-        {tab === 'runs' ? <RunsTab env={env} /> : tab === 'matrix' ? <MatrixTab /> : <ChartsTab />}
+        {tab === 'runs' ? <RunsTab env={env} /> : tab === 'matrix' ? <MatrixTab /> : tab === 'advisor' ? <AdvisorTab env={env} /> : <ChartsTab />}
       </div>
     </section>
   );

@@ -18,7 +18,7 @@ export interface HeatSettings {
   readonly thresholds?: Thresholds;
 }
 
-export type ResultsTab = 'runs' | 'matrix' | 'charts';
+export type ResultsTab = 'runs' | 'matrix' | 'charts' | 'advisor';
 /** What the charts tab shows. */
 export type ChartsSubject = { readonly type: 'link'; readonly linkId: string } | { readonly type: 'run' } | { readonly type: 'campaign'; readonly id: string };
 
