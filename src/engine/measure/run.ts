@@ -29,7 +29,7 @@ import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
 import { HostKeyError, KnownHosts } from '../deploy/hostkeys.js';
-import { HASH_FILE } from '../deploy/remote.js';
+import { BUNDLE, HASH_FILE } from '../deploy/remote.js';
 import { connect, RemoteCommandError, targetOf, type Connected, type ExecResult } from '../deploy/ssh.js';
 import { mismatchesOf, readProject, recordOf, scopeOf } from '../conditions/apply.js';
 import { knownHostsPath, labKeyPath, loadLab } from '../lab/lab.js';
@@ -196,7 +196,7 @@ async function seriesTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number, di
   const tool = toolOf(t);
   const name = testName(t);
   const src = c.hosts.get(p.src.host)!;
-  const command = tool.client(t, { path: p, port: 0, direction });
+  const command = tool.client(t, { path: p, port: 0, direction, bundle: BUNDLE });
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   const raw = rawName(p, name, direction, rep);
@@ -223,6 +223,9 @@ interface Started {
   readonly outFile: string;
 }
 
+/** A `pair` test whose tool needs no server (scheduled like the others, nothing to start or stop). */
+const NO_SERVER: Started = { port: 0, pidFile: '', outFile: '' };
+
 /**
  * A test's server up on a free port of its destination, in one round trip. The schedule may
  * start it while the host finishes its previous test (see runInOrder's `prepare`): it listens,
@@ -234,7 +237,7 @@ async function startTestServer(c: Ctx, p: MeasuredPath, t: SuiteTest): Promise<S
   const pidFile = `${runDir(c.runId)}/${testName(t)}-${seq}.pid`;
   const outFile = `${runDir(c.runId)}/${testName(t)}-${seq}.out`;
   const serverOf = toolOf(t).server;
-  if (!serverOf) throw new Error(`bug: ${t.tool} has no server`);
+  if (!serverOf) return NO_SERVER;
   const candidates = candidatePorts(seq).map((port) => ({ port, server: serverOf(t, p.dst.address, port) }));
   const servers = candidates.map(({ port, server }) => ({ port, command: withTimeout(2 * testSeconds(t) + 60, server.command) }));
   const up = await dst.exec(startServer(servers, pidFile, outFile, candidates[0]!.server.proto), 15);
@@ -270,26 +273,25 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
   try {
     running = await (server ?? startTestServer(c, p, t));
     const { port, pidFile, outFile } = running;
-    command = toolOf(t).client(t, { path: p, port, direction });
+    command = toolOf(t).client(t, { path: p, port, direction, bundle: BUNDLE });
     const tc = Date.now();
     const [r, cpuB0] = await Promise.all([src.exec(clientWithCpu(withTimeout(seconds + 10, command)), seconds + 10, cancelOf(c)), dst.exec(CPU_READ, 10)]);
     const elapsed = (Date.now() - tc) / 1000;
-    const stopped = await dst.exec(stopServer(pidFile, outFile), 10);
+    const stop = pidFile ? splitStop((await dst.exec(stopServer(pidFile, outFile), 10)).stdout) : { cpu: (await dst.exec(CPU_READ, 10)).stdout, output: '' };
     running = undefined;
     const client = splitClient(r.stdout);
-    const stop = splitStop(stopped.stdout);
     const text = client.output + (r.stderr ? `\n${r.stderr}` : '');
     await saveRaw(c, raw, text);
-    await saveRaw(c, rawServer, stop.output);
+    if (pidFile) await saveRaw(c, rawServer, stop.output);
     const cpuSrc = cpuUsage(client.before, client.after, elapsed);
     const cpuDst = cpuUsage(cpuB0.stdout, stop.cpu, elapsed);
     const cpu = { ...(cpuSrc ? { src: cpuSrc } : {}), ...(cpuDst ? { dst: cpuDst } : {}) };
     const { error, ...figures } = parsedFields(toolOf(t).parse(t, { stdout: client.output, stderr: r.stderr, server: stop.output }), r.code === 124);
-    record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, rawServer, ...figures, cpu, ...(error ? { error } : {}) };
+    record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, ...(pidFile ? { rawServer } : {}), ...figures, cpu, ...(error ? { error } : {}) };
   } catch (e) {
     record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, error: message(e) };
   } finally {
-    if (running) await dst.exec(stopServer(running.pidFile, running.outFile), 10).catch(() => undefined);
+    if (running?.pidFile) await dst.exec(stopServer(running.pidFile, running.outFile), 10).catch(() => undefined);
   }
   c.records.push(record);
   c.done++;
