@@ -1,0 +1,79 @@
+/**
+ * Time to first packet: how long after `up.sh` starts the first packet crosses the tunnel.
+ * On the client host the script takes its side of the tunnel down (down.sh: the restart of one
+ * end, the far end stays up), stamps the time, runs up.sh, stamps again, and pings the far
+ * end's tunnel address every 10 ms until the first reply (ping -D stamps it) or the deadline.
+ * Kinds with a handshake (IKE, WireGuard, OpenVPN, tinc, Nebula) differ here; a kernel tunnel
+ * without one (VXLAN) answers as soon as its device is up and the neighbour is resolved.
+ */
+import { q } from '../../shell.js';
+
+export interface HandshakeRequest {
+  /** The far end's tunnel address. */
+  readonly address: string;
+  /** The folder of the host's deployed bundle (up.sh and down.sh), e.g. /var/lib/overlab/bundle. */
+  readonly bundle: string;
+  /** Seconds to wait for the first reply. */
+  readonly deadline: number;
+}
+
+const MARK = '### overlab-handshake';
+const PATH = /^\/[A-Za-z0-9._/-]+$/;
+
+/** The request's problems, each naming the field and the fix (empty: fine). */
+export function checkHandshake(r: HandshakeRequest): string[] {
+  const bad: string[] = [];
+  if (!PATH.test(r.bundle) || r.bundle.includes('..')) bad.push(`bundle: "${r.bundle}"; give the absolute folder of the deployed bundle (letters, digits, . _ - /)`);
+  if (!(Number.isInteger(r.deadline) && r.deadline >= 1 && r.deadline <= 300)) bad.push(`deadline: ${r.deadline}; use a whole number of seconds from 1 to 300`);
+  return bad;
+}
+
+/** The script (POSIX sh) run on the client host. */
+export function handshakeCommand(r: HandshakeRequest): string {
+  const bad = checkHandshake(r);
+  if (bad.length) throw new Error(`handshake: ${bad.join('; ')}`);
+  const up = q(`${r.bundle}/up.sh`);
+  const down = q(`${r.bundle}/down.sh`);
+  return [
+    `${down} >/dev/null 2>&1 || true`,
+    `echo "${MARK} start $(date +%s.%N)"`,
+    `${up} >/dev/null 2>&1; rc=$?`,
+    `echo "${MARK} up rc=$rc $(date +%s.%N)"`,
+    // -c 1 with -w: ping sends every 10 ms until one reply arrives or the deadline passes.
+    `${['ping', '-D', '-n', '-i', '0.01', '-c', '1', '-w', String(r.deadline), '-W', '0.1', r.address].map(q).join(' ')} 2>&1`,
+    `echo "${MARK} end $(date +%s.%N)"`,
+  ].join('\n');
+}
+
+export const handshakeSeconds = (r: HandshakeRequest): number => r.deadline + 30;
+
+export interface HandshakeResult {
+  readonly tool: 'handshake';
+  /** Seconds up.sh took. */
+  readonly upSeconds?: number;
+  /** Seconds from up.sh's start to the first reply through the tunnel. */
+  readonly firstPacketSeconds?: number;
+  /** Requests sent before the one answered (ping's icmp_seq of the reply − 1). */
+  readonly lostProbes?: number;
+  readonly error?: string;
+}
+
+const STAMP = (part: string): RegExp => new RegExp(`^${MARK} ${part} (?:rc=(\\d+) )?(\\d+\\.\\d+)$`);
+const REPLY = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=(\d+) /;
+
+export function parseHandshake(text: string): HandshakeResult {
+  const lines = text.split('\n').map((l) => l.trim());
+  const find = (part: string): RegExpExecArray | undefined => lines.map((l) => STAMP(part).exec(l)).find((m): m is RegExpExecArray => m !== null);
+  const start = find('start');
+  const up = find('up');
+  if (!start || !up) return { tool: 'handshake', error: `the script printed no "${MARK} ${start ? 'up' : 'start'}" stamp (cut short?)` };
+  const t0 = Number(start[2]);
+  const upSeconds = Number(up[2]) - t0;
+  if (up[1] !== '0') return { tool: 'handshake', upSeconds, error: `up.sh failed (exit ${up[1]}): redeploy the host and look at its deploy log` };
+  const reply = lines.map((l) => REPLY.exec(l)).find((m): m is RegExpExecArray => m !== null);
+  if (!reply) {
+    const said = lines.find((l) => /packets transmitted/.test(l));
+    return { tool: 'handshake', upSeconds, error: `no reply through the tunnel before the deadline${said ? ` (${said})` : ''}` };
+  }
+  return { tool: 'handshake', upSeconds, firstPacketSeconds: Number(reply[1]) - t0, lostProbes: Number(reply[2]) - 1 };
+}
