@@ -40,6 +40,10 @@ export interface TestRecord {
   readonly ping?: PingResult;
   readonly throughput?: ThroughputResult;
   readonly netperf?: NetperfResult;
+  /** A tool's figures by its metrics' keys, in their units (tools/<tool>.ts declares them). */
+  readonly values?: Readonly<Record<string, number>>;
+  /** A tool's own parsed record (plain JSON), beside `values` so each figure can be traced. */
+  readonly detail?: unknown;
   /** /proc/stat on both ends during the test (throughput tests). */
   readonly cpu?: { readonly src?: CpuUsage; readonly dst?: CpuUsage };
   /** Why the test gave no figure (the tool's words, or Overlab's: timeout, host gone). */

@@ -10,6 +10,7 @@
  */
 import type { Measurement } from '../schema.js';
 import type { Suite, SuiteTest } from './suite-schema.js';
+import { toolOf } from './tools/index.js';
 
 export type { Suite, SuiteTest } from './suite-schema.js';
 
@@ -76,29 +77,12 @@ export function resolveSuite(name: string, m: Measurement, over: SuiteOverrides 
   }
   if (base.tests.length === 0) return `suite "${name}" has no tests (measurement.tools is empty)`;
   const d = over.duration;
-  const tests = base.tests.map((t): SuiteTest => {
-    if (d === undefined) return t;
-    if (t.tool === 'ping') return { ...t, count: Math.max(1, Math.round(d / t.interval)) };
-    // A duration on the command line replaces a fixed byte count: the test runs for that long.
-    if (t.tool === 'iperf3' || t.tool === 'iperf2') {
-      const { bytes: _bytes, ...rest } = t;
-      return { ...rest, duration: d };
-    }
-    return { ...t, duration: d };
-  });
+  const tests = d === undefined ? base.tests : base.tests.map((t): SuiteTest => toolOf(t).withDuration(t, d) as SuiteTest);
   return { name, ...base, tests, repeat: over.repeat ?? base.repeat };
 }
 
-/** The seconds one test takes at most (a byte count runs until done: estimated at 100 Mbit/s, the floor Overlab plans for). */
-export function testSeconds(t: SuiteTest): number {
-  if (t.tool === 'ping') return t.count * t.interval + 2;
-  if ((t.tool === 'iperf3' || t.tool === 'iperf2') && t.bytes) {
-    const m = /^([0-9]+)([KMG]?)$/.exec(t.bytes)!;
-    const bytes = Number(m[1]) * ({ '': 1, K: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]!]!;
-    return Math.ceil((bytes * 8) / 100e6) + 2;
-  }
-  return t.duration + 1;
-}
+/** The seconds one test takes at most (its tool's estimate: a byte count runs until done, estimated at 100 Mbit/s, the floor Overlab plans for). */
+export const testSeconds = (t: SuiteTest): number => toolOf(t).seconds(t);
 
 /** A stable short name of a test, for file names and figures: `ping`, `iperf3-tcp`, `netperf-tcp_stream`. */
-export const testName = (t: SuiteTest): string => (t.tool === 'ping' ? 'ping' : t.tool === 'netperf' ? `netperf-${t.test.toLowerCase()}` : `${t.tool}-${t.protocol}`);
+export const testName = (t: SuiteTest): string => toolOf(t).testName(t);

@@ -1,0 +1,46 @@
+/**
+ * The measurement tools Overlab runs: the only list. A suite test's `tool:` names one of them;
+ * the suite schema, the runner, the analysis and the views read this list (see ./tool.ts for
+ * how to add one). Nothing registers itself on import, so a test can build its own list.
+ * (CPU is not a test of its own: ./cpu.ts reads both ends around every `pair` test.)
+ */
+import type { z } from 'zod';
+import { iperf2 } from './iperf2.js';
+import { iperf3 } from './iperf3.js';
+import { netperf } from './netperf.js';
+import { ping } from './ping.js';
+import type { AnyTool, Metric } from './tool.js';
+
+export type { AnyTool, ClientRequest, Feed, MeasureTool, Metric, Parsed, ServerSpec, ToolOutput } from './tool.js';
+
+/** In the order suites list them and the views show their figures (iperf3 before iperf 2). */
+export const TOOLS = [
+  ping,
+  iperf3,
+  iperf2,
+  netperf,
+] as const;
+
+type SchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] extends { readonly schema: infer S } ? S : never };
+type Schemas = SchemasOf<typeof TOOLS>;
+/** Each tool's suite-test schema, in registry order (the suite schema's discriminated union). */
+export const TOOL_SCHEMAS = TOOLS.map((t) => t.schema) as unknown as Schemas;
+
+/** A test of any registered tool, as a suite holds it. */
+export type SuiteTest = z.output<(typeof TOOLS)[number]['schema']>;
+
+export const TOOL_IDS: readonly string[] = TOOLS.map((t) => t.id);
+
+/** The tool of a test (or of a tool name); an unknown one is a bug here: suites are validated against this list. */
+export function toolOf(id: string | { readonly tool: string }): AnyTool {
+  const name = typeof id === 'string' ? id : id.tool;
+  const t = (TOOLS as readonly AnyTool[]).find((x) => x.id === name);
+  if (!t) throw new Error(`unknown measurement tool "${name}"; supported: ${TOOL_IDS.join(', ')}`);
+  return t;
+}
+
+/** The metrics a test's tool declares for a test name (`rrul`, `iperf3-tcp` …), by the tool whose tests carry that name prefix. */
+export function metricsOfTest(test: string): readonly Metric[] {
+  const t = (TOOLS as readonly AnyTool[]).find((x) => test === x.id || test.startsWith(`${x.id}-`));
+  return t?.metrics ?? [];
+}
