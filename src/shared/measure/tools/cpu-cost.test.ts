@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cpuUsage } from '../cpu.js';
-import { parseIperf3 } from '../iperf3.js';
-import { parseNetperf } from '../netperf.js';
-import { coresPerGbit, hostCpuCost, iperf3CpuCost, iperf3OptionsCpuCost, netperfCpuCost } from './cpu-cost.js';
+import { cpuUsage } from './cpu.js';
+import { parseIperf3 } from './iperf3.js';
+import { parseNetperf } from './netperf.js';
+import { coresPerGbit, cpuCostOfRecord, hostCpuCost, iperf3CpuCost, iperf3OptionsCpuCost, netperfCpuCost } from './cpu-cost.js';
 import { parseIperf3Options } from './iperf3-bidir.js';
 
 const read = (p: string): string => readFileSync(new URL(`../../../../tests/fixtures/${p}`, import.meta.url), 'utf8');
@@ -50,5 +50,16 @@ describe('CPU per Gbit/s', () => {
   it('from a host’s /proc/stat reads', () => {
     const u = cpuUsage(read('measure/proc-stat-before.txt'), read('measure/proc-stat-after.txt'), 1)!;
     expect(hostCpuCost(u, 2e9)).toBeCloseTo(((u.busyPercent / 100) * u.cpus) / 2, 9);
+  });
+
+  it('from a run’s record: both processes and both hosts, nothing for a failed test', () => {
+    const u = cpuUsage(read('measure/proc-stat-before.txt'), read('measure/proc-stat-after.txt'), 1)!;
+    const netperf = parseNetperf(read('measure/netperf-tcp-stream.txt'), 'TCP_STREAM');
+    const c = cpuCostOfRecord({ netperf, cpu: { src: u, dst: u } })!;
+    expect(c.client).toBeCloseTo(((netperf.localCpu! / 100) * u.cpus) / (netperf.throughput / 1000), 9);
+    expect(c.srcHost).toBeCloseTo(((u.busyPercent / 100) * u.cpus) / (netperf.throughput / 1000), 9);
+    const throughput = parseIperf3(read('measure/iperf3-tcp.json'));
+    expect(cpuCostOfRecord({ throughput })).toEqual({ ...iperf3CpuCost(throughput), bitsPerSecond: throughput.received!.bitsPerSecond });
+    expect(cpuCostOfRecord({ throughput, error: 'timed out' })).toBeUndefined();
   });
 });

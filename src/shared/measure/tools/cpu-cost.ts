@@ -12,6 +12,7 @@
  *    ran between them. In the embedded lab every host shares the machine's CPUs, so that figure
  *    is the machine's cost, not one end's: the per-process figures are what separate the ends.
  */
+import type { TestRecord } from '../results.js';
 import type { CpuUsage, NetperfResult, ThroughputResult } from '../types.js';
 import type { Iperf3OptionsResult } from './iperf3-bidir.js';
 
@@ -59,6 +60,29 @@ export function netperfCpuCost(n: NetperfResult, cpus: { readonly local: number;
 
 /** From a host's /proc/stat reads around a test (the whole host: in the embedded lab, the machine). */
 export const hostCpuCost = (u: CpuUsage, bitsPerSecond: number): number | undefined => coresPerGbit((u.busyPercent / 100) * u.cpus, bitsPerSecond);
+
+/**
+ * Every cost a bulk test's record gives: each end's process (iperf3's own figures, or netperf's
+ * with the hosts' CPU counts from the /proc/stat reads) and each end's host (/proc/stat).
+ */
+export interface RecordCpuCost {
+  readonly client?: number;
+  readonly server?: number;
+  readonly srcHost?: number;
+  readonly dstHost?: number;
+  readonly bitsPerSecond: number;
+}
+
+export function cpuCostOfRecord(r: Pick<TestRecord, 'throughput' | 'netperf' | 'cpu' | 'error'>): RecordCpuCost | undefined {
+  if (r.error) return undefined;
+  const proc = r.throughput ? iperf3CpuCost(r.throughput) : r.netperf && r.cpu?.src && r.cpu.dst ? netperfCpuCost(r.netperf, { local: r.cpu.src.cpus, remote: r.cpu.dst.cpus }) : undefined;
+  const bps = proc?.bitsPerSecond ?? r.throughput?.received?.bitsPerSecond ?? r.throughput?.sent?.bitsPerSecond;
+  if (bps === undefined) return undefined;
+  const src = r.cpu?.src ? hostCpuCost(r.cpu.src, bps) : undefined;
+  const dst = r.cpu?.dst ? hostCpuCost(r.cpu.dst, bps) : undefined;
+  const out = { ...(proc?.client !== undefined ? { client: proc.client } : {}), ...(proc?.server !== undefined ? { server: proc.server } : {}), ...(src !== undefined ? { srcHost: src } : {}), ...(dst !== undefined ? { dstHost: dst } : {}) };
+  return Object.keys(out).length ? { ...out, bitsPerSecond: bps } : undefined;
+}
 
 /** The figure's label and unit, for tables and charts. */
 export const CPU_COST_LABEL = 'CPU per Gbit/s';

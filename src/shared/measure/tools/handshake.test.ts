@@ -37,7 +37,7 @@ describe('handshake: time to first packet', () => {
 
   it('builds the script; refuses a bundle path that is not a plain absolute folder', () => {
     const s = handshakeCommand({ address: '198.19.0.1', bundle: '/var/lib/overlab/bundle', deadline: 10 });
-    expect(s.split('\n')[0]).toBe('/var/lib/overlab/bundle/down.sh >/dev/null 2>&1 || true');
+    expect(s.split('; ')[0]).toBe('/var/lib/overlab/bundle/down.sh >/dev/null 2>&1 || true');
     expect(s).toContain('ping -D -n -i 0.01 -c 1 -w 10 -W 0.1 198.19.0.1 2>&1');
     expect(checkHandshake({ address: 'x', bundle: '/tmp/$(reboot)', deadline: 0 })).toEqual([
       'bundle: "/tmp/$(reboot)"; give the absolute folder of the deployed bundle (letters, digits, . _ - /)',

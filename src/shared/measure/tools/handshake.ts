@@ -6,7 +6,9 @@
  * Kinds with a handshake (IKE, WireGuard, OpenVPN, tinc, Nebula) differ here; a kernel tunnel
  * without one (VXLAN) answers as soon as its device is up and the neighbour is resolved.
  */
+import { z } from 'zod';
 import { q } from '../../shell.js';
+import { defineTool } from './tool.js';
 
 export interface HandshakeRequest {
   /** The far end's tunnel address. */
@@ -42,7 +44,8 @@ export function handshakeCommand(r: HandshakeRequest): string {
     // -c 1 with -w: ping sends every 10 ms until one reply arrives or the deadline passes.
     `${['ping', '-D', '-n', '-i', '0.01', '-c', '1', '-w', String(r.deadline), '-W', '0.1', r.address].map(q).join(' ')} 2>&1`,
     `echo "${MARK} end $(date +%s.%N)"`,
-  ].join('\n');
+    // One line: it goes through `sh -c` as one quoted word, which may hold no line break.
+  ].join('; ');
 }
 
 export const handshakeSeconds = (r: HandshakeRequest): number => r.deadline + 30;
@@ -77,3 +80,47 @@ export function parseHandshake(text: string): HandshakeResult {
   }
   return { tool: 'handshake', upSeconds, firstPacketSeconds: Number(reply[1]) - t0, lostProbes: Number(reply[2]) - 1 };
 }
+
+// ---- the tool ------------------------------------------------------------------------------
+
+/** Where deploy installs a host's bundle (the engine's REMOTE_ROOT; shared code cannot import the engine). */
+export const DEPLOYED_BUNDLE = '/var/lib/overlab/bundle';
+
+export const HandshakeTest = z.strictObject({
+  tool: z.literal('handshake'),
+  /** Seconds to wait for the first reply after up.sh. */
+  deadline: z.number().int().min(1).max(300).default(10),
+});
+export type HandshakeTest = z.output<typeof HandshakeTest>;
+
+const SKIPPED = `${MARK} skipped: not a tunnel path`;
+
+export const handshake = defineTool({
+  id: 'handshake',
+  label: 'Time to first packet',
+  description: 'the near end’s tunnel taken down and up again (down.sh, up.sh): seconds from up.sh to the first reply through the tunnel',
+  schema: HandshakeTest,
+  // No server, but exclusive: down.sh stops every tunnel of the host, so no other test may run
+  // on it meanwhile (the schedule keeps a host in one `pair` test at a time).
+  mode: 'pair',
+  binaries: () => ({ client: ['ping', 'date'], server: [] }),
+  packages: { ping: 'iputils-ping', date: 'coreutils' },
+  testName: () => 'handshake',
+  seconds: (t) => handshakeSeconds({ address: '', bundle: DEPLOYED_BUNDLE, deadline: t.deadline }),
+  directions: () => ['forward'],
+  withDuration: (t) => t,
+  client: (t, r) =>
+    r.path.type === 'tunnel' ? ['sh', '-c', handshakeCommand({ address: r.path.dst.address, bundle: DEPLOYED_BUNDLE, deadline: t.deadline })].map(q).join(' ') : `echo ${q(SKIPPED)}`,
+  parse: (_t, out) => {
+    if (out.stdout.includes(SKIPPED)) return { values: {}, detail: { skipped: 'not a tunnel path' } };
+    const res = parseHandshake(out.stdout);
+    const values: Record<string, number> = {};
+    if (res.upSeconds !== undefined) values.upSeconds = res.upSeconds;
+    if (res.firstPacketSeconds !== undefined) values.firstPacketSeconds = res.firstPacketSeconds;
+    return { values, detail: res, ...(res.error ? { error: res.error } : {}) };
+  },
+  metrics: [
+    { key: 'firstPacketSeconds', label: 'Time to first packet after up.sh', unit: 's', feeds: 'handshake', better: 'lower' },
+    { key: 'upSeconds', label: 'up.sh run time', unit: 's', feeds: 'handshake', better: 'lower' },
+  ],
+});

@@ -5,9 +5,12 @@
  * is iperf3 3.12's own (`-J`); the plain parser (../iperf3.ts) reads the per-interval series and
  * the client→server totals, this one adds the server→client totals of `--bidir` and the sum.
  */
+import { z } from 'zod';
 import { q } from '../../shell.js';
-import { parseIperf3 } from '../iperf3.js';
 import type { ThroughputResult } from '../types.js';
+import { CPU_COST_UNIT, iperf3OptionsCpuCost } from './cpu-cost.js';
+import { parseIperf3 } from './iperf3.js';
+import { defineTool } from './tool.js';
 
 export interface Iperf3OptionsRequest {
   readonly address: string;
@@ -55,6 +58,12 @@ export function iperf3OptionsCommand(r: Iperf3OptionsRequest): string {
   if (r.reverse) argv.push('-R');
   return argv.map(q).join(' ');
 }
+
+/**
+ * A server for several tests one after another (no -1): the runner stops it after the test.
+ * The latency-under-load script runs its phases against one.
+ */
+export const iperf3OptionsServerCommand = (bind: string, port: number): string => ['iperf3', '-s', '-B', bind, '-p', String(port)].map(q).join(' ');
 
 /** Seconds the client runs at most: omitted + measured + connection set-up and the end exchange. */
 export const iperf3OptionsSeconds = (r: Iperf3OptionsRequest): number => r.duration + (r.omit ?? 0) + 3;
@@ -139,3 +148,77 @@ export function parseIperf3Options(text: string): Iperf3OptionsResult {
     ...(error ? { error } : {}),
   };
 }
+
+// ---- the tool ------------------------------------------------------------------------------
+
+/**
+ * A suite test of iperf3 with these options. Its id is not "iperf3-…": test names are matched
+ * to tools by their prefix, and `iperf3-tcp` is the plain tool's.
+ */
+export const BulkTest = z.strictObject({
+  tool: z.literal('bulk'),
+  protocol: z.enum(['tcp', 'udp']),
+  duration: z.number().int().min(1).max(3600).default(10),
+  /** Both directions at once (--bidir); otherwise each direction is a test of its own. */
+  bidir: z.boolean().default(true),
+  parallel: z.number().int().min(1).max(128).default(1),
+  /** Seconds left out at the start (-O, slow start). */
+  omit: z.number().int().min(0).max(60).default(0),
+  /** UDP target rate. */
+  bitrate: z.string().regex(RATE, { error: 'write a rate like "50M" or "1G"' }).default('100M'),
+});
+export type BulkTest = z.output<typeof BulkTest>;
+
+/** The figures a parsed test gives, by metric key (Mbit/s, %, ms, cores per Gbit/s). */
+export function bulkValues(r: Iperf3OptionsResult): Record<string, number> {
+  const v: Record<string, number> = {};
+  if (r.forward) v.forwardMbps = r.forward.bitsPerSecond / 1e6;
+  if (r.backward) v.backwardMbps = r.backward.bitsPerSecond / 1e6;
+  if (r.sumBitsPerSecond !== undefined) v.sumMbps = r.sumBitsPerSecond / 1e6;
+  if (r.forward?.retransmits !== undefined) v.retransmits = r.forward.retransmits + (r.backward?.retransmits ?? 0);
+  if (r.forward?.udp) Object.assign(v, { udpLossPercent: r.forward.udp.lostPercent, udpJitterMs: r.forward.udp.jitterMs });
+  const cost = iperf3OptionsCpuCost(r);
+  if (cost?.client !== undefined) v.cpuClientPerGbit = cost.client;
+  if (cost?.server !== undefined) v.cpuServerPerGbit = cost.server;
+  return v;
+}
+
+export const bulk = defineTool({
+  id: 'bulk',
+  label: 'iperf3 both ways, many streams',
+  description: 'iperf3 --bidir (both directions at once, each and the sum), -P streams, -O to omit slow start, UDP at a rate with loss and jitter; CPU per Gbit/s of both ends',
+  schema: BulkTest,
+  mode: 'pair',
+  binaries: () => ({ client: ['iperf3'], server: ['iperf3'] }),
+  packages: { iperf3: 'iperf3' },
+  testName: (t) => `bulk-${t.protocol}${t.bidir ? '-bidir' : ''}${t.parallel > 1 ? `-p${t.parallel}` : ''}`,
+  seconds: (t) => t.duration + t.omit + 3,
+  directions: (t) => (t.bidir || t.protocol === 'udp' ? ['forward'] : ['forward', 'reverse']),
+  withDuration: (t, d) => ({ ...t, duration: Math.max(1, Math.round(d)) }),
+  server: (_t, bind, port) => ({ command: ['iperf3', '-s', '-1', '-B', bind, '-p', String(port)].map(q).join(' '), proto: 'tcp' }),
+  client: (t, r) =>
+    iperf3OptionsCommand({
+      address: r.path.dst.address,
+      port: r.port,
+      protocol: t.protocol,
+      duration: t.duration,
+      ...(t.bidir ? { bidir: true } : r.direction === 'reverse' ? { reverse: true } : {}),
+      parallel: t.parallel,
+      omit: t.omit,
+      ...(t.protocol === 'udp' ? { bitrate: t.bitrate } : {}),
+    }),
+  parse: (_t, out) => {
+    const res = parseIperf3Options(out.stdout);
+    return { throughput: res.base, values: bulkValues(res), detail: { forward: res.forward, backward: res.backward, sumBitsPerSecond: res.sumBitsPerSecond, streams: res.streams, omitSeconds: res.omitSeconds }, ...(res.error ? { error: res.error } : {}) };
+  },
+  metrics: [
+    { key: 'forwardMbps', label: 'Throughput client → server', unit: 'Mbit/s', feeds: 'throughput', better: 'higher' },
+    { key: 'backwardMbps', label: 'Throughput server → client (--bidir)', unit: 'Mbit/s', feeds: 'throughput', better: 'higher' },
+    { key: 'sumMbps', label: 'Throughput, both ways summed', unit: 'Mbit/s', feeds: 'throughput', better: 'higher' },
+    { key: 'retransmits', label: 'TCP retransmits', unit: 'segments', feeds: 'loss', better: 'lower' },
+    { key: 'udpLossPercent', label: 'UDP loss at the target rate', unit: '%', feeds: 'loss', better: 'lower' },
+    { key: 'udpJitterMs', label: 'UDP jitter at the target rate', unit: 'ms', feeds: 'jitter', better: 'lower' },
+    { key: 'cpuClientPerGbit', label: 'CPU per Gbit/s, client end (iperf3 process)', unit: CPU_COST_UNIT, feeds: 'cpu', better: 'lower' },
+    { key: 'cpuServerPerGbit', label: 'CPU per Gbit/s, server end (iperf3 process)', unit: CPU_COST_UNIT, feeds: 'cpu', better: 'lower' },
+  ],
+});

@@ -5,7 +5,10 @@
  * (`-i max,min -I level,width`: the test is repeated until the interval at `level` % is
  * narrower than `width` % of the mean, or `max` runs). Latencies are netperf's, in µs.
  */
+import { z } from 'zod';
 import { q } from '../../shell.js';
+import { netserverCommand } from './netperf.js';
+import { defineTool } from './tool.js';
 
 export const RR_TESTS = ['TCP_RR', 'UDP_RR'] as const;
 export type RrTest = (typeof RR_TESTS)[number];
@@ -155,3 +158,73 @@ export function parseNetperfRr(text: string, test: RrTest): NetperfRrResult {
     ...opt('elapsed', n('ELAPSED_TIME')),
   };
 }
+
+// ---- the tool ------------------------------------------------------------------------------
+
+/** A suite test of transactions (id "rr": test names are matched to tools by prefix, and `netperf-…` are the stream tool's). */
+export const RrTestSchema = z.strictObject({
+  tool: z.literal('rr'),
+  test: z.enum(RR_TESTS),
+  /** Seconds per iteration. */
+  duration: z.number().int().min(1).max(3600).default(5),
+  /** Iterations at most for a confidence interval (-i N,3); 1: one run, no interval. */
+  iterations: z.number().int().min(1).max(30).default(1),
+  /** Confidence level, %. */
+  level: z.union([z.literal(95), z.literal(99)]).default(99),
+  /** The interval's wanted width, % of the mean. */
+  width: z.number().min(0.1).max(50).default(5),
+});
+export type RrSuiteTest = z.output<typeof RrTestSchema>;
+
+const rrRequest = (t: RrSuiteTest, address: string, port: number): NetperfRrRequest => ({
+  address,
+  port,
+  test: t.test,
+  duration: t.duration,
+  ...(t.iterations > 1 ? { iterations: { max: t.iterations, min: 3 }, confidence: { level: t.level, width: t.width } } : {}),
+});
+
+/** The figures a parsed test gives, by metric key. */
+export function rrValues(r: NetperfRrResult): Record<string, number> {
+  if (r.error) return {};
+  const v: Record<string, number> = { transactionsPerSecond: r.transactionsPerSecond };
+  const put = (k: string, x: number | undefined): void => {
+    if (x !== undefined) v[k] = x;
+  };
+  put('meanLatencyUs', r.meanLatencyUs);
+  put('p50LatencyUs', r.p50LatencyUs);
+  put('p99LatencyUs', r.p99LatencyUs);
+  put('intervalWidthPercent', r.interval?.widthPercent);
+  put('localCpuPercent', r.localCpu);
+  put('remoteCpuPercent', r.remoteCpu);
+  return v;
+}
+
+export const rr = defineTool({
+  id: 'rr',
+  label: 'Transactions (netperf RR)',
+  description: 'netperf TCP_RR / UDP_RR: transactions per second, mean, P50 and P99 latency, a confidence interval (-i/-I), both ends’ CPU',
+  schema: RrTestSchema,
+  mode: 'pair',
+  binaries: () => ({ client: ['netperf'], server: ['netserver'] }),
+  packages: { netperf: 'netperf', netserver: 'netperf' },
+  testName: (t) => `rr-${t.test === 'TCP_RR' ? 'tcp' : 'udp'}`,
+  seconds: (t) => netperfRrSeconds(rrRequest(t, '', 1)),
+  directions: () => ['forward'],
+  withDuration: (t, d) => ({ ...t, duration: Math.max(1, Math.round(d)) }),
+  server: (_t, bind, port) => ({ command: netserverCommand(bind, port), proto: 'tcp' }),
+  client: (t, r) => netperfRrCommand(rrRequest(t, r.path.dst.address, r.port)),
+  parse: (t, out) => {
+    const res = parseNetperfRr(`${out.stdout}\n${out.stderr}`, t.test);
+    return { values: rrValues(res), detail: res, ...(res.error ? { error: res.error } : {}) };
+  },
+  metrics: [
+    { key: 'transactionsPerSecond', label: 'Transactions', unit: 'trans/s', feeds: 'rr', better: 'higher' },
+    { key: 'meanLatencyUs', label: 'Transaction latency, mean', unit: 'µs', feeds: 'rr', better: 'lower' },
+    { key: 'p50LatencyUs', label: 'Transaction latency, P50', unit: 'µs', feeds: 'rr', better: 'lower' },
+    { key: 'p99LatencyUs', label: 'Transaction latency, P99', unit: 'µs', feeds: 'rr', better: 'lower' },
+    { key: 'intervalWidthPercent', label: 'Confidence interval width (transactions)', unit: '%', feeds: 'rr', better: 'lower' },
+    { key: 'localCpuPercent', label: 'CPU, client end', unit: '%', feeds: 'cpu', better: 'lower' },
+    { key: 'remoteCpuPercent', label: 'CPU, server end', unit: '%', feeds: 'cpu', better: 'lower' },
+  ],
+});

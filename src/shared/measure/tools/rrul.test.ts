@@ -108,7 +108,8 @@ describe('rrul: the script', () => {
     expect(s).toContain("ping -D -n -c 30 -i 0.1 -W 1 198.19.0.1");
     expect(s).toContain("iperf3 -c 198.19.0.1 -p 5301 -J -i 1 -t 3 -O 1 -P 2 -R >");
     expect(s).toContain('-P 2 --bidir >');
-    expect(s.split('\n').filter((l) => l.startsWith("echo '### overlab-rrul load"))).toHaveLength(2);
+    expect(s.split('; ').filter((l) => l.startsWith("echo '### overlab-rrul load"))).toHaveLength(2);
+    expect(s).not.toContain('\n');
   });
 
   it('refuses a bad request naming the field and the fix', () => {

@@ -8,9 +8,11 @@
  * throughput the load achieved.
  */
 import { quantileSorted } from 'simple-statistics';
+import { z } from 'zod';
 import { q } from '../../shell.js';
-import { parsePing } from '../ping.js';
-import { parseIperf3Options } from './iperf3-bidir.js';
+import { iperf3OptionsServerCommand, parseIperf3Options } from './iperf3-bidir.js';
+import { parsePing } from './ping.js';
+import { defineTool, type Metric } from './tool.js';
 
 export const RRUL_DIRECTIONS = ['up', 'down', 'both'] as const;
 export type RrulDirection = (typeof RRUL_DIRECTIONS)[number];
@@ -52,7 +54,7 @@ const pings = (address: string, seconds: number, interval: number): string =>
 /** The phases in the order the script runs them. */
 export const rrulPhases = (r: RrulRequest): { flows: number; direction: RrulDirection }[] => r.flows.flatMap((flows) => r.directions.map((direction) => ({ flows, direction })));
 
-/** The whole script (POSIX sh), run on the client host. */
+/** The whole script (POSIX sh, one line of `;`-separated commands), run on the client host. */
 export function rrulCommand(r: RrulRequest): string {
   const bad = checkRrul(r);
   if (bad.length) throw new Error(`rrul: ${bad.join('; ')}`);
@@ -78,7 +80,8 @@ export function rrulCommand(r: RrulRequest): string {
     );
   }
   lines.push(`echo ${q(`${MARK} end`)}`);
-  return lines.join('\n');
+  // One line: it goes through `sh -c` as one quoted word, which may hold no line break.
+  return lines.join('; ');
 }
 
 /** Seconds the script runs at most. */
@@ -171,3 +174,80 @@ export function parseRrul(text: string): RrulResult {
   const error = idleError ? `idle ping: ${idleError}` : out.length > 0 && out.every((p) => p.error) ? `every load phase failed (${out[0]!.error})` : undefined;
   return { tool: 'rrul', ...(idle ? { idle } : {}), phases: out, ...(partial ? { partial: true as const } : {}), ...(error ? { error } : {}) };
 }
+
+// ---- the tool ------------------------------------------------------------------------------
+
+export const RrulTest = z.strictObject({
+  tool: z.literal('rrul'),
+  /** Seconds of idle pings. */
+  idle: z.number().min(1).max(600).default(5),
+  /** Seconds of pings in each load phase. */
+  duration: z.number().min(1).max(600).default(5),
+  flows: z.array(z.number().int().min(1).max(128)).min(1).max(8).default([1, 4, 8]),
+  directions: z.array(z.enum(RRUL_DIRECTIONS)).min(1).default(['up', 'down', 'both']),
+  /** Seconds between pings; below 0.2 needs root on the client host. */
+  interval: z.number().min(0.01).max(10).default(0.1),
+});
+export type RrulTest = z.output<typeof RrulTest>;
+
+const DIR_LABEL: Record<RrulDirection, string> = { up: 'upload', down: 'download', both: 'both ways' };
+const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
+/** The key of a phase's figure in `values`: `loadedRttMedianUp8`, `bloatMedianBoth4`, `loadMbpsDown1`. */
+export const phaseKey = (figure: string, direction: RrulDirection, flows: number): string => `${figure}${cap(direction)}${flows}`;
+
+function phaseMetrics(flows: readonly number[], directions: readonly RrulDirection[]): Metric[] {
+  return flows.flatMap((n) =>
+    directions.flatMap((d): Metric[] => {
+      const under = `(${n} flow${n > 1 ? 's' : ''} ${DIR_LABEL[d]})`;
+      return [
+        { key: phaseKey('loadedRttMedian', d, n), label: `Loaded RTT median ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower' },
+        { key: phaseKey('loadedRttP95', d, n), label: `Loaded RTT p95 ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower' },
+        { key: phaseKey('loadedRttP99', d, n), label: `Loaded RTT p99 ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower' },
+        { key: phaseKey('bloatMedian', d, n), label: `Bloat, median ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower' },
+        { key: phaseKey('loadMbps', d, n), label: `Throughput under load ${under}`, unit: 'Mbit/s', feeds: 'throughput', better: 'higher' },
+      ];
+    }),
+  );
+}
+
+/** The figures a parsed run gives, by metric key. */
+export function rrulValues(r: RrulResult): Record<string, number> {
+  const v: Record<string, number> = {};
+  if (r.idle) Object.assign(v, { idleRttMedian: r.idle.median, idleRttP95: r.idle.p95, idleRttP99: r.idle.p99 });
+  for (const p of r.phases) {
+    if (p.rtt) Object.assign(v, { [phaseKey('loadedRttMedian', p.direction, p.flows)]: p.rtt.median, [phaseKey('loadedRttP95', p.direction, p.flows)]: p.rtt.p95, [phaseKey('loadedRttP99', p.direction, p.flows)]: p.rtt.p99 });
+    if (p.bloat) v[phaseKey('bloatMedian', p.direction, p.flows)] = p.bloat.median;
+    if (p.throughput) v[phaseKey('loadMbps', p.direction, p.flows)] = p.throughput.total / 1e6;
+  }
+  return v;
+}
+
+const request = (t: RrulTest, address: string, port: number): RrulRequest => ({ address, port, idleSeconds: t.idle, loadSeconds: t.duration, flows: t.flows, directions: t.directions, pingInterval: t.interval });
+
+export const rrul = defineTool({
+  id: 'rrul',
+  label: 'Latency under load',
+  description: 'RTT idle and while 1, 4 and 8 TCP flows load the path up, down and both ways (RRUL): median, p95, p99 and the bloat',
+  schema: RrulTest,
+  mode: 'pair',
+  binaries: () => ({ client: ['ping', 'iperf3', 'mktemp'], server: ['iperf3'] }),
+  packages: { ping: 'iputils-ping', iperf3: 'iperf3', mktemp: 'coreutils' },
+  testName: () => 'rrul',
+  seconds: (t) => rrulSeconds(request(t, '', 1)),
+  // The script loads both directions itself.
+  directions: () => ['forward'],
+  withDuration: (t, d) => ({ ...t, duration: d, idle: d }),
+  // One server for every phase (they run one after another): not iperf3's one-test server.
+  server: (_t, bind, port) => ({ command: iperf3OptionsServerCommand(bind, port), proto: 'tcp' }),
+  client: (t, r) => ['sh', '-c', rrulCommand(request(t, r.path.dst.address, r.port))].map(q).join(' '),
+  parse: (_t, out) => {
+    const res = parseRrul(out.stdout);
+    return { values: rrulValues(res), detail: res, ...(res.error ? { error: res.error } : {}) };
+  },
+  metrics: [
+    { key: 'idleRttMedian', label: 'Idle RTT median', unit: 'ms', feeds: 'rtt', better: 'lower' },
+    { key: 'idleRttP95', label: 'Idle RTT p95', unit: 'ms', feeds: 'rtt', better: 'lower' },
+    { key: 'idleRttP99', label: 'Idle RTT p99', unit: 'ms', feeds: 'rtt', better: 'lower' },
+    ...phaseMetrics([1, 4, 8], RRUL_DIRECTIONS),
+  ],
+});
