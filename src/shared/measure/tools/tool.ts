@@ -18,6 +18,8 @@
  *  - `series`: a client only, on the path's source, every path at once (light: ping);
  *  - `pair`: a client on the source and a server on the destination (started on a free port
  *    before the client, always stopped after), scheduled so that no host is in two at once.
+ *    A `pair` tool without `server` is scheduled the same way (no other test on its two hosts
+ *    meanwhile: e.g. one that takes a tunnel down and up) and gets port 0.
  *    A client command may run several programs at once on the client host (a load and a probe:
  *    latency under load) — it is a shell line; mark the parts of its output and split them in
  *    `parse`.
@@ -50,6 +52,8 @@ export interface ClientRequest {
   readonly port: number;
   /** forward: data from the path's source to its destination; reverse: the other way (see `directions`). */
   readonly direction: Direction;
+  /** The folder of the bundle deployed on the client host (its up.sh and down.sh), e.g. /var/lib/overlab/bundle. */
+  readonly bundle: string;
 }
 
 /** A server for one test, listening on `port` of the destination's `bind` address. */
@@ -103,7 +107,7 @@ export interface MeasureTool<T extends TestBase = TestBase> {
   readonly directions: (t: T) => readonly Direction[];
   /** The test with a duration from the command line (`--duration S`). */
   readonly withDuration: (t: T, seconds: number) => T;
-  /** The server on the destination (`pair` tools). */
+  /** The server on the destination (`pair` tools that need one). */
   readonly server?: (t: T, bind: string, port: number) => ServerSpec;
   /** The client's shell line on the source (quoted argv). */
   readonly client: (t: T, r: ClientRequest) => string;
