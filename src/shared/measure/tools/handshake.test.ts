@@ -23,10 +23,11 @@ describe('handshake: time to first packet', () => {
   });
 
   it('no reply before the deadline: says so with ping’s count, keeps up.sh’s time', () => {
-    const r = parseHandshake(text('timeout.txt'));
+    const t = text('timeout.txt');
+    const r = parseHandshake(t);
     expect(r.firstPacketSeconds).toBeUndefined();
     expect(r.upSeconds).toBeGreaterThan(0);
-    expect(r.error).toBe('no reply through the tunnel before the deadline (110 packets transmitted, 0 received, 100% packet loss, time 1999ms)');
+    expect(r.error).toBe(`no reply through the tunnel before the deadline (${/^\d+ packets transmitted, 0 received.*$/m.exec(t)![0]})`);
   });
 
   it('a failed up.sh and output cut short are errors that say what to do', () => {

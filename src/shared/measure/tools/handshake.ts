@@ -83,9 +83,6 @@ export function parseHandshake(text: string): HandshakeResult {
 
 // ---- the tool ------------------------------------------------------------------------------
 
-/** Where deploy installs a host's bundle (the engine's REMOTE_ROOT; shared code cannot import the engine). */
-export const DEPLOYED_BUNDLE = '/var/lib/overlab/bundle';
-
 export const HandshakeTest = z.strictObject({
   tool: z.literal('handshake'),
   /** Seconds to wait for the first reply after up.sh. */
@@ -106,11 +103,11 @@ export const handshake = defineTool({
   binaries: () => ({ client: ['ping', 'date'], server: [] }),
   packages: { ping: 'iputils-ping', date: 'coreutils' },
   testName: () => 'handshake',
-  seconds: (t) => handshakeSeconds({ address: '', bundle: DEPLOYED_BUNDLE, deadline: t.deadline }),
+  seconds: (t) => handshakeSeconds({ address: '', bundle: '/', deadline: t.deadline }),
   directions: () => ['forward'],
   withDuration: (t) => t,
   client: (t, r) =>
-    r.path.type === 'tunnel' ? ['sh', '-c', handshakeCommand({ address: r.path.dst.address, bundle: DEPLOYED_BUNDLE, deadline: t.deadline })].map(q).join(' ') : `echo ${q(SKIPPED)}`,
+    r.path.type === 'tunnel' ? ['sh', '-c', handshakeCommand({ address: r.path.dst.address, bundle: r.bundle, deadline: t.deadline })].map(q).join(' ') : `echo ${q(SKIPPED)}`,
   parse: (_t, out) => {
     if (out.stdout.includes(SKIPPED)) return { values: {}, detail: { skipped: 'not a tunnel path' } };
     const res = parseHandshake(out.stdout);

@@ -29,7 +29,7 @@ describe('the new tools as registry descriptors', () => {
   it('rrul: defaults 1, 4 and 8 flows up, down and both; its line is one sh -c; parse gives idle and loaded figures', () => {
     const t = rrul.schema.parse({ tool: 'rrul' });
     expect(t).toEqual({ tool: 'rrul', idle: 5, duration: 5, flows: [1, 4, 8], directions: ['up', 'down', 'both'], interval: 0.1 });
-    const line = rrul.client(t, { path: path('tunnel'), port: 5301, direction: 'forward' });
+    const line = rrul.client(t, { path: path('tunnel'), port: 5301, direction: 'forward', bundle: '/var/lib/overlab/bundle' });
     expect(line.startsWith("sh -c 'd=$(mktemp -d)")).toBe(true);
     expect(rrul.server!(t, '198.19.0.1', 5301).command).toBe('iperf3 -s -B 198.19.0.1 -p 5301');
     const p = rrul.parse(t, out(fixture('rrul/vxlan-tbf50.txt')));
@@ -47,17 +47,18 @@ describe('the new tools as registry descriptors', () => {
     const t = bulk.schema.parse({ tool: 'bulk', protocol: 'tcp' });
     expect(bulk.testName(t)).toBe('bulk-tcp-bidir');
     expect(bulk.directions(t)).toEqual(['forward']);
-    expect(bulk.client(t, { path: path('tunnel'), port: 5201, direction: 'forward' })).toBe('iperf3 -c 198.19.0.1 -p 5201 -J -i 0.5 -t 10 --bidir');
+    expect(bulk.client(t, { path: path('tunnel'), port: 5201, direction: 'forward', bundle: '/var/lib/overlab/bundle' })).toBe('iperf3 -c 198.19.0.1 -p 5201 -J -i 0.5 -t 10 --bidir');
     const p4 = bulk.schema.parse({ tool: 'bulk', protocol: 'tcp', bidir: false, parallel: 4, omit: 1 });
     expect(bulk.testName(p4)).toBe('bulk-tcp-p4');
     expect(bulk.directions(p4)).toEqual(['forward', 'reverse']);
-    expect(bulk.client(p4, { path: path('tunnel'), port: 5201, direction: 'reverse' })).toBe('iperf3 -c 198.19.0.1 -p 5201 -J -i 0.5 -t 10 -P 4 -O 1 -R');
+    expect(bulk.client(p4, { path: path('tunnel'), port: 5201, direction: 'reverse', bundle: '/var/lib/overlab/bundle' })).toBe('iperf3 -c 198.19.0.1 -p 5201 -J -i 0.5 -t 10 -P 4 -O 1 -R');
     const bidir = bulk.parse(t, out(fixture('iperf3/bidir.json')));
     expect(undeclared(bulk, bidir.values!)).toEqual([]);
     expect(bidir.values!.sumMbps).toBeCloseTo(bidir.values!.forwardMbps! + bidir.values!.backwardMbps!, 9);
     expect(bidir.throughput?.tool).toBe('iperf3');
     const udp = bulk.parse(bulk.schema.parse({ tool: 'bulk', protocol: 'udp', bitrate: '50M' }), out(fixture('iperf3/udp-50M.json')));
-    expect(udp.values).toMatchObject({ udpLossPercent: 0 });
+    const recv = (JSON.parse(fixture('iperf3/udp-50M.json')) as { end: { sum_received: { lost_percent: number } } }).end.sum_received;
+    expect(udp.values).toMatchObject({ udpLossPercent: recv.lost_percent });
     expect(udp.values!.udpJitterMs).toBeGreaterThan(0);
     expect(bulk.schema.safeParse({ tool: 'bulk', protocol: 'udp', bitrate: 'fast' }).error?.issues[0]?.message).toBe('write a rate like "50M" or "1G"');
   });
@@ -65,7 +66,7 @@ describe('the new tools as registry descriptors', () => {
   it('rr: TCP_RR and UDP_RR with an interval when iterations > 1; parse gives the rate, latencies and the width', () => {
     const t = rr.schema.parse({ tool: 'rr', test: 'TCP_RR', iterations: 10 });
     expect(rr.testName(t)).toBe('rr-tcp');
-    expect(rr.client(t, { path: path('tunnel'), port: 12865, direction: 'forward' })).toContain('-t TCP_RR -l 5 -c -C -P 0 -i 10,3 -I 99,5 -- -o THROUGHPUT,');
+    expect(rr.client(t, { path: path('tunnel'), port: 12865, direction: 'forward', bundle: '/var/lib/overlab/bundle' })).toContain('-t TCP_RR -l 5 -c -C -P 0 -i 10,3 -I 99,5 -- -o THROUGHPUT,');
     expect(rr.seconds(t)).toBe(53);
     const p = rr.parse(t, out(fixture('netperf-rr/tcp-rr-confidence.txt')));
     expect(undeclared(rr, p.values!)).toEqual([]);
@@ -78,11 +79,11 @@ describe('the new tools as registry descriptors', () => {
   it('handshake: on a tunnel path, time to first packet; other paths are skipped, not failed', () => {
     const t = handshake.schema.parse({ tool: 'handshake' });
     expect(handshake.server).toBeUndefined();
-    expect(handshake.client(t, { path: path('tunnel'), port: 0, direction: 'forward' })).toMatch(/^sh -c '\/var\/lib\/overlab\/bundle\/down\.sh/);
+    expect(handshake.client(t, { path: path('tunnel'), port: 0, direction: 'forward', bundle: '/var/lib/overlab/bundle' })).toMatch(/^sh -c '\/var\/lib\/overlab\/bundle\/down\.sh/);
     const p = handshake.parse(t, out(fixture('handshake/vxlan.txt')));
     expect(undeclared(handshake, p.values!)).toEqual([]);
     expect(p.values!.firstPacketSeconds!).toBeGreaterThan(p.values!.upSeconds!);
-    const underlay = handshake.client(t, { path: path('underlay'), port: 0, direction: 'forward' });
+    const underlay = handshake.client(t, { path: path('underlay'), port: 0, direction: 'forward', bundle: '/var/lib/overlab/bundle' });
     const skipped = handshake.parse(t, out(`${underlay.replace(/^echo '|'$/g, '')}\n`));
     expect(skipped).toEqual({ values: {}, detail: { skipped: 'not a tunnel path' } });
     expect(handshake.parse(t, out(fixture('handshake/timeout.txt'))).error).toMatch(/^no reply through the tunnel/);

@@ -17,10 +17,10 @@ const part = (text: string, head: string): string => {
   const j = lines.findIndex((l, k) => k > i && l.startsWith('### overlab-rrul'));
   return lines.slice(i + 1, j).join('\n');
 };
-/** ping's own "rtt min/avg/max" line of a part. */
-const summary = (text: string): { min: number; avg: number; max: number } => {
-  const m = /rtt min\/avg\/max\/mdev = ([\d.]+)\/([\d.]+)\/([\d.]+)/.exec(text)!;
-  return { min: Number(m[1]), avg: Number(m[2]), max: Number(m[3]) };
+/** The lowest and highest reply times a part printed (ping rounds above 10 ms to 3 digits, finer in its summary). */
+const summary = (text: string): { min: number; max: number } => {
+  const rtts = [...text.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+  return { min: Math.min(...rtts), max: Math.max(...rtts) };
 };
 
 const REQ: RrulRequest = { address: '198.19.0.1', port: 5301, idleSeconds: 3, loadSeconds: 2, flows: [1, 4, 8], directions: ['up', 'down', 'both'], pingInterval: 0.1 };
@@ -52,7 +52,7 @@ describe('rrul: latency under load', () => {
       const s = summary(part(text, `load flows=${p.flows} direction=${p.direction}`));
       expect(p.rtt!.median).toBeGreaterThanOrEqual(s.min);
       expect(p.rtt!.p99).toBeLessThanOrEqual(s.max);
-      // ping's own averages: ≥ 6 ms loaded against 0.11 ms idle.
+      // ping's own summaries: several ms loaded against about 0.1 ms idle.
       expect(p.rtt!.median).toBeGreaterThan(10 * r.idle!.median);
       expect(p.bloat!.median).toBeCloseTo(p.rtt!.median - r.idle!.median, 9);
       expect(p.bloat!.p99).toBeCloseTo(p.rtt!.p99 - r.idle!.p99, 9);
