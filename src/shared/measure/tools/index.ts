@@ -5,10 +5,14 @@
  * (CPU is not a test of its own: ./cpu.ts reads both ends around every `pair` test.)
  */
 import type { z } from 'zod';
+import { handshake } from './handshake.js';
 import { iperf2 } from './iperf2.js';
+import { bulk } from './iperf3-bidir.js';
 import { iperf3 } from './iperf3.js';
+import { rr } from './netperf-rr.js';
 import { netperf } from './netperf.js';
 import { ping } from './ping.js';
+import { rrul } from './rrul.js';
 import type { AnyTool, Metric } from './tool.js';
 
 export type { AnyTool, ClientRequest, Feed, MeasureTool, Metric, Parsed, ServerSpec, ToolOutput } from './tool.js';
@@ -19,6 +23,10 @@ export const TOOLS = [
   iperf3,
   iperf2,
   netperf,
+  rrul,
+  bulk,
+  rr,
+  handshake,
 ] as const;
 
 type SchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] extends { readonly schema: infer S } ? S : never };
