@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
+import { TOOL_IDS } from './measure/tools/index.js';
 import { clean } from './tunnels/clean.js';
 import { defaultRegistry } from './tunnels/index.js';
 import type { Registry, TunnelKind } from './tunnels/types.js';
-import { TOOL_IDS } from './measure/tools/index.js';
 import { validateTopology } from './validate.js';
 
 /** A registry of our own, so that kind-dependent checks do not depend on the catalogue. */
