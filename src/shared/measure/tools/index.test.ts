@@ -2,13 +2,15 @@
  * The tool registry: the only list, each entry consistent with its own schema, and what reads it
  * (the suite schema's union, test names, deadlines, --duration, the analysis of declared metrics).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { toolFiguresOf } from '../../view/table.js';
 import { summarisePath } from '../analyse.js';
 import type { TestRecord } from '../results.js';
 import { SuiteTest } from '../suite-schema.js';
 import { testName, testSeconds } from '../suites.js';
 import type { MeasuredPath } from '../targets.js';
-import { TOOL_IDS, TOOLS, toolOf } from './index.js';
+import { TOOL_IDS, TOOLS, toolOf, toolOfTest } from './index.js';
 
 const path = (type: MeasuredPath['type']): MeasuredPath => ({
   id: type === 'lan' ? 'lan.h1.h2' : `l1.${type}`,
@@ -94,5 +96,28 @@ describe('figures of tools that give values', () => {
   it('are absent from a summary where no test gave any (existing results keep their shape)', () => {
     const s = summarisePath(path('tunnel'), []);
     expect(s).not.toHaveProperty('metrics');
+  });
+});
+
+describe('a registered tool from its real output to the per-link table', () => {
+  it('labels each figure with its tool’s metric and unit: netperf TCP_RR captured in the lab, two repetitions', () => {
+    const text = readFileSync(new URL('../../../../tests/fixtures/tools/netperf-rr/tcp-rr.txt', import.meta.url), 'utf8');
+    const t = SuiteTest.parse({ tool: 'rr', test: 'TCP_RR', duration: 2 });
+    const tool = toolOf(t);
+    const name = tool.testName(t);
+    expect(toolOfTest(name)).toBe(tool);
+    const parsed = tool.parse(t, { stdout: text, stderr: '', server: '' });
+    expect(parsed.error).toBeUndefined();
+    const rec = (rep: number): TestRecord => ({ id: `l1.tunnel/${name}/forward/${rep}`, pathId: 'l1.tunnel', test: name, direction: 'forward', repetition: rep, startedAt: '2026-12-07T00:00:00Z', seconds: 2, command: '', raw: '', ...parsed });
+    const rows = toolFiguresOf(summarisePath(path('tunnel'), [rec(1), rec(2)]));
+    const tps = rows.find((r) => r.key === `${name}:forward:transactionsPerSecond`)!;
+    // The fixture's first field is THROUGHPUT (transactions per second).
+    expect(tps.value).toBe(Number(text.split(',')[0]));
+    expect(tps).toMatchObject({ unit: 'trans/s', feeds: 'rr', better: 'higher', label: `${name}: ${tool.metrics.find((m) => m.key === 'transactionsPerSecond')!.label}` });
+    // Only declared metrics become rows, in the tool's order.
+    const declared = tool.metrics.map((m) => m.key);
+    const keys = rows.map((r) => r.key.split(':')[2]!);
+    expect(keys.every((k) => declared.includes(k))).toBe(true);
+    expect(keys).toEqual([...keys].sort((a, b) => declared.indexOf(a) - declared.indexOf(b)));
   });
 });
