@@ -286,7 +286,7 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
     const cpuSrc = cpuUsage(client.before, client.after, elapsed);
     const cpuDst = cpuUsage(cpuB0.stdout, stop.cpu, elapsed);
     const cpu = { ...(cpuSrc ? { src: cpuSrc } : {}), ...(cpuDst ? { dst: cpuDst } : {}) };
-    const { error, ...figures } = parsedFields(toolOf(t).parse(t, { stdout: client.output, stderr: r.stderr, server: stop.output }), r.code === 124);
+    const { error, ...figures } = parsedFields(toolOf(t).parse(t, { stdout: client.output, stderr: r.stderr, server: stop.output, cpu }), r.code === 124);
     record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, ...(pidFile ? { rawServer } : {}), ...figures, cpu, ...(error ? { error } : {}) };
   } catch (e) {
     record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, error: message(e) };

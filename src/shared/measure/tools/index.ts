@@ -47,8 +47,13 @@ export function toolOf(id: string | { readonly tool: string }): AnyTool {
   return t;
 }
 
-/** The metrics a test's tool declares for a test name (`rrul`, `iperf3-tcp` …), by the tool whose tests carry that name prefix. */
-export function metricsOfTest(test: string): readonly Metric[] {
-  const t = (TOOLS as readonly AnyTool[]).find((x) => test === x.id || test.startsWith(`${x.id}-`));
-  return t?.metrics ?? [];
+/**
+ * The tool whose tests carry this name (`rrul`, `iperf3-tcp`, `iperf3-bidir-tcp` …): the one
+ * with the longest id the name starts with (a test name is its tool's id, or that and a dash).
+ */
+export function toolOfTest(test: string): AnyTool | undefined {
+  return (TOOLS as readonly AnyTool[]).filter((x) => test === x.id || test.startsWith(`${x.id}-`)).sort((a, b) => b.id.length - a.id.length)[0];
 }
+
+/** The metrics a test's tool declares (none for an unknown test name). */
+export const metricsOfTest = (test: string): readonly Metric[] => toolOfTest(test)?.metrics ?? [];

@@ -28,6 +28,7 @@
 import type { z } from 'zod';
 import type { Direction, TestRecord } from '../results.js';
 import type { MeasuredPath } from '../targets.js';
+import type { CpuUsage } from '../types.js';
 
 /** What a metric is a figure of: the views group rows and pick colours by it. */
 export type Feed = 'rtt' | 'throughput' | 'loss' | 'jitter' | 'cpu' | 'rr' | 'latency-under-load' | 'handshake';
@@ -71,6 +72,11 @@ export interface ToolOutput {
   readonly stderr: string;
   /** The server's output (`pair` tools). */
   readonly server: string;
+  /**
+   * Each end's CPU between the runner's /proc/stat reads around the client (`pair` tests), for
+   * figures such as CPU per Gbit/s; in the embedded lab both are the one machine's.
+   */
+  readonly cpu?: { readonly src?: CpuUsage; readonly dst?: CpuUsage };
 }
 
 /**
