@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 import { q } from '../../shell.js';
-import type { ThroughputResult } from '../types.js';
-import { CPU_COST_UNIT, iperf3OptionsCpuCost } from './cpu-cost.js';
+import type { CpuUsage, ThroughputResult } from '../types.js';
+import { CPU_COST_UNIT, hostCpuCost, iperf3OptionsCpuCost } from './cpu-cost.js';
 import { parseIperf3 } from './iperf3.js';
 import { defineTool } from './tool.js';
 
@@ -169,8 +169,11 @@ export const BulkTest = z.strictObject({
 });
 export type BulkTest = z.output<typeof BulkTest>;
 
-/** The figures a parsed test gives, by metric key (Mbit/s, %, ms, cores per Gbit/s). */
-export function bulkValues(r: Iperf3OptionsResult): Record<string, number> {
+/**
+ * The figures a parsed test gives, by metric key (Mbit/s, %, ms, cores per Gbit/s); `cpu`: each
+ * end's host between the runner's /proc/stat reads around the test.
+ */
+export function bulkValues(r: Iperf3OptionsResult, cpu?: { readonly src?: CpuUsage; readonly dst?: CpuUsage }): Record<string, number> {
   const v: Record<string, number> = {};
   if (r.forward) v.forwardMbps = r.forward.bitsPerSecond / 1e6;
   if (r.backward) v.backwardMbps = r.backward.bitsPerSecond / 1e6;
@@ -180,6 +183,11 @@ export function bulkValues(r: Iperf3OptionsResult): Record<string, number> {
   const cost = iperf3OptionsCpuCost(r);
   if (cost?.client !== undefined) v.cpuClientPerGbit = cost.client;
   if (cost?.server !== undefined) v.cpuServerPerGbit = cost.server;
+  const bps = r.sumBitsPerSecond;
+  const src = cpu?.src && bps !== undefined && !r.error ? hostCpuCost(cpu.src, bps) : undefined;
+  const dst = cpu?.dst && bps !== undefined && !r.error ? hostCpuCost(cpu.dst, bps) : undefined;
+  if (src !== undefined) v.cpuSrcHostPerGbit = src;
+  if (dst !== undefined) v.cpuDstHostPerGbit = dst;
   return v;
 }
 
@@ -209,7 +217,7 @@ export const bulk = defineTool({
     }),
   parse: (_t, out) => {
     const res = parseIperf3Options(out.stdout);
-    return { throughput: res.base, values: bulkValues(res), detail: { forward: res.forward, backward: res.backward, sumBitsPerSecond: res.sumBitsPerSecond, streams: res.streams, omitSeconds: res.omitSeconds }, ...(res.error ? { error: res.error } : {}) };
+    return { throughput: res.base, values: bulkValues(res, out.cpu), detail: { forward: res.forward, backward: res.backward, sumBitsPerSecond: res.sumBitsPerSecond, streams: res.streams, omitSeconds: res.omitSeconds }, ...(res.error ? { error: res.error } : {}) };
   },
   metrics: [
     { key: 'forwardMbps', label: 'Throughput client → server', unit: 'Mbit/s', feeds: 'throughput', better: 'higher' },
@@ -220,5 +228,7 @@ export const bulk = defineTool({
     { key: 'udpJitterMs', label: 'UDP jitter at the target rate', unit: 'ms', feeds: 'jitter', better: 'lower' },
     { key: 'cpuClientPerGbit', label: 'CPU per Gbit/s, client end (iperf3 process)', unit: CPU_COST_UNIT, feeds: 'cpu', better: 'lower' },
     { key: 'cpuServerPerGbit', label: 'CPU per Gbit/s, server end (iperf3 process)', unit: CPU_COST_UNIT, feeds: 'cpu', better: 'lower' },
+    { key: 'cpuSrcHostPerGbit', label: 'CPU per Gbit/s, client host (all its CPUs)', unit: CPU_COST_UNIT, feeds: 'cpu', better: 'lower' },
+    { key: 'cpuDstHostPerGbit', label: 'CPU per Gbit/s, server host (all its CPUs)', unit: CPU_COST_UNIT, feeds: 'cpu', better: 'lower' },
   ],
 });

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { MeasuredPath } from '../targets.js';
+import { cpuUsage } from './cpu.js';
 import { handshake } from './handshake.js';
 import { bulk } from './iperf3-bidir.js';
 import { rr } from './netperf-rr.js';
@@ -13,6 +14,7 @@ import { rrul } from './rrul.js';
 import type { AnyTool, ToolOutput } from './tool.js';
 
 const fixture = (p: string): string => readFileSync(new URL(`../../../../tests/fixtures/tools/${p}`, import.meta.url), 'utf8');
+const measure = (p: string): string => readFileSync(new URL(`../../../../tests/fixtures/measure/${p}`, import.meta.url), 'utf8');
 const path = (type: MeasuredPath['type']): MeasuredPath => ({
   id: `l1.${type}`,
   type,
@@ -52,8 +54,11 @@ describe('the new tools as registry descriptors', () => {
     expect(bulk.testName(p4)).toBe('bulk-tcp-p4');
     expect(bulk.directions(p4)).toEqual(['forward', 'reverse']);
     expect(bulk.client(p4, { path: path('tunnel'), port: 5201, direction: 'reverse', bundle: '/var/lib/overlab/bundle' })).toBe('iperf3 -c 198.19.0.1 -p 5201 -J -i 0.5 -t 10 -P 4 -O 1 -R');
-    const bidir = bulk.parse(t, out(fixture('iperf3/bidir.json')));
+    const usage = cpuUsage(measure('proc-stat-before.txt'), measure('proc-stat-after.txt'), 1)!;
+    const bidir = bulk.parse(t, { ...out(fixture('iperf3/bidir.json')), cpu: { src: usage, dst: usage } });
     expect(undeclared(bulk, bidir.values!)).toEqual([]);
+    // The hosts' CPU (cores busy) per Gbit/s of both ways together.
+    expect(bidir.values!.cpuSrcHostPerGbit).toBeCloseTo(((usage.busyPercent / 100) * usage.cpus) / (bidir.values!.sumMbps! / 1000), 9);
     expect(bidir.values!.sumMbps).toBeCloseTo(bidir.values!.forwardMbps! + bidir.values!.backwardMbps!, 9);
     expect(bidir.throughput?.tool).toBe('iperf3');
     const udp = bulk.parse(bulk.schema.parse({ tool: 'bulk', protocol: 'udp', bitrate: '50M' }), out(fixture('iperf3/udp-50M.json')));
