@@ -22,6 +22,18 @@ describe('handshake: time to first packet', () => {
     expect(r.lostProbes).toBe(0);
   });
 
+  it('tinc: "Destination Net Unknown" until its daemons meet, probed again each time, then the first reply (seconds, not ms)', () => {
+    const t = text('tinc.txt');
+    const r = parseHandshake(t);
+    const t0 = stamp(t, /overlab-handshake start (\S+)/);
+    expect(r.error).toBeUndefined();
+    expect(t).toContain('Destination Net Unknown');
+    expect(r.firstPacketSeconds).toBeCloseTo(stamp(t, /^\[(\S+)\] 64 bytes/m) - t0, 9);
+    expect(r.firstPacketSeconds!).toBeGreaterThan(1);
+    const sent = [...t.matchAll(/^(\d+) packets transmitted/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    expect(r.lostProbes).toBe(sent - 1);
+  });
+
   it('no reply before the deadline: says so with ping’s count, keeps up.sh’s time', () => {
     const t = text('timeout.txt');
     const r = parseHandshake(t);

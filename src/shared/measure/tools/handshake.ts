@@ -30,25 +30,30 @@ export function checkHandshake(r: HandshakeRequest): string[] {
   return bad;
 }
 
-/** The script (POSIX sh) run on the client host. */
+/** The script (POSIX sh, one line) run on the client host. */
 export function handshakeCommand(r: HandshakeRequest): string {
   const bad = checkHandshake(r);
   if (bad.length) throw new Error(`handshake: ${bad.join('; ')}`);
   const up = q(`${r.bundle}/up.sh`);
   const down = q(`${r.bundle}/down.sh`);
+  const probe = ['ping', '-D', '-n', '-i', '0.01', '-c', '1', '-w', String(r.deadline), '-W', '0.1', r.address].map(q).join(' ');
   return [
     `${down} >/dev/null 2>&1 || true`,
     `echo "${MARK} start $(date +%s.%N)"`,
     `${up} >/dev/null 2>&1; rc=$?`,
     `echo "${MARK} up rc=$rc $(date +%s.%N)"`,
-    // -c 1 with -w: ping sends every 10 ms until one reply arrives or the deadline passes.
-    `${['ping', '-D', '-n', '-i', '0.01', '-c', '1', '-w', String(r.deadline), '-W', '0.1', r.address].map(q).join(' ')} 2>&1`,
+    // ping -c 1 with -w sends every 10 ms until one reply arrives or the deadline passes; but an
+    // ICMP error (no route yet, the device not up: userspace daemons) ends it at once: then again,
+    // until the deadline.
+    `end=$(($(date +%s) + ${r.deadline}))`,
+    `while :; do ${probe} 2>&1 && break; [ "$(date +%s)" -lt "$end" ] || break; sleep 0.01; done`,
     `echo "${MARK} end $(date +%s.%N)"`,
     // One line: it goes through `sh -c` as one quoted word, which may hold no line break.
   ].join('; ');
 }
 
-export const handshakeSeconds = (r: HandshakeRequest): number => r.deadline + 30;
+/** The probe loop may run one ping past the deadline: twice it, and up.sh's time. */
+export const handshakeSeconds = (r: HandshakeRequest): number => 2 * r.deadline + 30;
 
 export interface HandshakeResult {
   readonly tool: 'handshake';
@@ -56,13 +61,14 @@ export interface HandshakeResult {
   readonly upSeconds?: number;
   /** Seconds from up.sh's start to the first reply through the tunnel. */
   readonly firstPacketSeconds?: number;
-  /** Requests sent before the one answered (ping's icmp_seq of the reply − 1). */
+  /** Requests sent before the one answered (all pings' transmitted counts − 1). */
   readonly lostProbes?: number;
   readonly error?: string;
 }
 
 const STAMP = (part: string): RegExp => new RegExp(`^${MARK} ${part} (?:rc=(\\d+) )?(\\d+\\.\\d+)$`);
 const REPLY = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=(\d+) /;
+const SENT = /^(\d+) packets transmitted/;
 
 export function parseHandshake(text: string): HandshakeResult {
   const lines = text.split('\n').map((l) => l.trim());
@@ -74,11 +80,14 @@ export function parseHandshake(text: string): HandshakeResult {
   const upSeconds = Number(up[2]) - t0;
   if (up[1] !== '0') return { tool: 'handshake', upSeconds, error: `up.sh failed (exit ${up[1]}): redeploy the host and look at its deploy log` };
   const reply = lines.map((l) => REPLY.exec(l)).find((m): m is RegExpExecArray => m !== null);
+  const summaries = lines.filter((l) => SENT.test(l));
   if (!reply) {
-    const said = lines.find((l) => /packets transmitted/.test(l));
-    return { tool: 'handshake', upSeconds, error: `no reply through the tunnel before the deadline${said ? ` (${said})` : ''}` };
+    const said = summaries.at(-1);
+    const tries = summaries.length > 1 ? `, ${summaries.length} pings` : '';
+    return { tool: 'handshake', upSeconds, error: `no reply through the tunnel before the deadline${said ? ` (${said}${tries})` : ''}` };
   }
-  return { tool: 'handshake', upSeconds, firstPacketSeconds: Number(reply[1]) - t0, lostProbes: Number(reply[2]) - 1 };
+  const sent = summaries.reduce((a, l) => a + Number(SENT.exec(l)![1]), 0);
+  return { tool: 'handshake', upSeconds, firstPacketSeconds: Number(reply[1]) - t0, lostProbes: Math.max(0, sent - 1) };
 }
 
 // ---- the tool ------------------------------------------------------------------------------
