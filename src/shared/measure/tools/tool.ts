@@ -6,7 +6,7 @@
  *     test's zod schema (`tool: z.literal('<tool>')`, every field bounded), the command line(s)
  *     built from quoted argv (`q` of ../../shell.js — never a raw user string), the server it
  *     needs on the destination (if any), the parser (pure, tested on real output captured in
- *     the lab under tests/fixtures/measure/), and the metrics it feeds with their labels and
+ *     the lab under tests/fixtures/measure/ or tests/fixtures/tools/<tool>/), and the metrics it feeds with their labels and
  *     units;
  *  2. add one line to `TOOLS` in ./index.ts.
  * Nothing else switches on the tool's name: the suite schema, the runner, the analysis and the
@@ -21,16 +21,16 @@
  *    A `pair` tool without `server` is scheduled the same way (no other test on its two hosts
  *    meanwhile: e.g. one that takes a tunnel down and up) and gets port 0.
  *    A client command may run several programs at once on the client host (a load and a probe:
- *    latency under load) — it is a shell line; mark the parts of its output and split them in
- *    `parse`.
- * Every command gets a deadline from `seconds` (the runner wraps it in `timeout`).
+ *    latency under load) — mark the parts of its output and split them in `parse`.
+ * Every command gets a deadline from `seconds`: the runner runs `timeout -k 5 N <client>`, so a
+ * client line is one command — a script goes in as `sh -c '<script>'` (quoted with `q`).
  */
 import type { z } from 'zod';
 import type { Direction, TestRecord } from '../results.js';
 import type { MeasuredPath } from '../targets.js';
 import type { CpuUsage } from '../types.js';
 
-/** What a metric is a figure of: the views group rows and pick colours by it. */
+/** What a metric is a figure of (rows of the per-link table and the report carry it). */
 export type Feed = 'rtt' | 'throughput' | 'loss' | 'jitter' | 'cpu' | 'rr' | 'latency-under-load' | 'handshake';
 
 /** One figure a tool's tests produce (a row of the per-link table and of the report). */
