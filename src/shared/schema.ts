@@ -144,7 +144,7 @@ export const MeasurementSchema = z.strictObject({
   /** Measure each link's two ends, or every pair of hosts. */
   pairs: z.enum(['links', 'all-pairs']).default('links'),
   repetitions: z.number().int().min(1).max(1000).default(1),
-  /** Suites of the project's own, by name (`overlab measure --suite NAME`); quick, paper and project are built in. */
+  /** Suites of the project's own, by name (`overlab measure --suite NAME`); quick, paper, thorough and project are built in. */
   suites: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'suite names: 1–32 lowercase letters, digits and "-", starting with a letter' }), SuiteSchema).default({}),
 });
 

@@ -49,7 +49,7 @@ export const measureCommand: CliCommand = {
       .command('measure')
       .description('measure the deployed project: RTT, throughput and CPU on every link, its underlay baseline and LAN to LAN; writes runs/<id>/')
       .argument('<dir>', 'project folder (deployed)')
-      .option('--suite <name>', 'quick (default), paper, project, or one declared under measurement.suites', 'quick')
+      .option('--suite <name>', 'quick (default), paper, thorough, project, or one declared under measurement.suites', 'quick')
       .option('--duration <s>', 'seconds per test (throughput tests and the ping series)', intArg('--duration'))
       .option('--repeat <n>', 'repetitions (confidence intervals across them)', intArg('--repeat'))
       .option('--hosts <a,b>', 'only paths between these hosts', hostListArg)

@@ -5,17 +5,14 @@
 import path from 'node:path';
 import { hex4, OL_PORTS, q } from '../../shared/shell.js';
 import { MISSING_PREFIX } from '../../shared/preflight.js';
+import { TOOLS } from '../../shared/measure/tools/index.js';
 
 /** Per-run state on a host: the pid files of the servers the run started, removed at the end. */
 export const runDir = (runId: string): string => `/run/overlab-measure/${runId}`;
 
-/** Debian packages of the tools, for the preflight's "install:" hint. */
+/** Debian packages of the tools (each tool's, from the registry, and the runner's own), for the preflight's "install:" hint. */
 export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
-  ping: 'iputils-ping',
-  iperf3: 'iperf3',
-  iperf: 'iperf',
-  netperf: 'netperf (Debian non-free)',
-  netserver: 'netperf (Debian non-free)',
+  ...Object.assign({}, ...TOOLS.map((t) => t.packages)),
   timeout: 'coreutils',
   ss: 'iproute2',
 };

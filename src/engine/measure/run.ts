@@ -17,11 +17,8 @@ import type { ProgressEvent } from '../../shared/api.js';
 import { hasErrors } from '../../shared/diagnostics.js';
 import type { HostKeyConsent, HostKeyReport } from '../../shared/hostkeys.js';
 import { analyse } from '../../shared/measure/analyse.js';
-import { cpuUsage, CPU_READ } from '../../shared/measure/cpu.js';
-import { iperf2ClientCommand, iperf2ServerCommand, parseIperf2 } from '../../shared/measure/iperf2.js';
-import { iperf3ClientCommand, iperf3ServerCommand, parseIperf3 } from '../../shared/measure/iperf3.js';
-import { netperfCommand, netserverCommand, parseNetperf } from '../../shared/measure/netperf.js';
-import { parsePing, pingCommand } from '../../shared/measure/ping.js';
+import { cpuUsage, CPU_READ } from '../../shared/measure/tools/cpu.js';
+import { toolOf, type AnyTool, type Parsed } from '../../shared/measure/tools/index.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, type ConditionsRecord, type Direction, type HostEnvironment, type RunResults, type RunStatus, type TestRecord } from '../../shared/measure/results.js';
 import { runInOrder, schedule, type Job } from '../../shared/measure/schedule.js';
 import { resolveSuite, testName, testSeconds, type Suite, type SuiteTest } from '../../shared/measure/suites.js';
@@ -32,7 +29,7 @@ import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
 import { HostKeyError, KnownHosts } from '../deploy/hostkeys.js';
-import { HASH_FILE } from '../deploy/remote.js';
+import { BUNDLE, HASH_FILE } from '../deploy/remote.js';
 import { connect, RemoteCommandError, targetOf, type Connected, type ExecResult } from '../deploy/ssh.js';
 import { mismatchesOf, readProject, recordOf, scopeOf } from '../conditions/apply.js';
 import { knownHostsPath, labKeyPath, loadLab } from '../lab/lab.js';
@@ -185,47 +182,38 @@ const rawName = (p: MeasuredPath, test: string, dir: Direction, rep: number, sid
 
 // ---- the tests -------------------------------------------------------------------------
 
-async function pingTest(c: Ctx, p: MeasuredPath, t: Extract<SuiteTest, { tool: 'ping' }>, rep: number): Promise<void> {
+/** A record's figures from its tool's parser, with the error last (the tool's words, else the deadline's). */
+function parsedFields(parsed: Parsed, timedOut: boolean): Parsed {
+  const { error, ...figures } = parsed;
+  return { ...figures, ...(error ? { error } : timedOut ? { error: 'timed out' } : {}) };
+}
+
+/** Whether a tool's tests run on a path (LAN-to-LAN paths: only tools that say so). */
+const runsOn = (tool: AnyTool, p: MeasuredPath): boolean => p.type !== 'lan' || tool.lanPaths === true;
+
+/** A `series` test (ping): its client on the path's source, no server, beside every other path's. */
+async function seriesTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number, direction: Direction): Promise<void> {
+  const tool = toolOf(t);
+  const name = testName(t);
   const src = c.hosts.get(p.src.host)!;
-  const command = pingCommand({ address: p.dst.address, count: t.count, interval: t.interval, size: t.size, ...(p.type === 'lan' ? { source: p.src.address } : {}) });
+  const command = tool.client(t, { path: p, port: 0, direction, bundle: BUNDLE });
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
-  const raw = rawName(p, 'ping', 'forward', rep);
-  progress(c, 'ping', 'running', p.src.host, p.label);
+  const raw = rawName(p, name, direction, rep);
+  const seconds = testSeconds(t);
+  const base = { id: `${p.id}/${name}/${direction}/${rep}`, pathId: p.id, test: name, direction, repetition: rep, startedAt } as const;
+  progress(c, name, 'running', p.src.host, p.label);
   let record: TestRecord;
   try {
-    const r = await src.exec(withTimeout(testSeconds(t) + 5, command), testSeconds(t) + 5, cancelOf(c));
-    const text = r.stdout + r.stderr;
-    await saveRaw(c, raw, text);
-    const ping = parsePing(text);
-    record = { id: `${p.id}/ping/forward/${rep}`, pathId: p.id, test: 'ping', direction: 'forward', repetition: rep, startedAt, seconds: (Date.now() - t0) / 1000, command, raw, ping, ...(ping.error ? { error: ping.error } : r.code === 124 ? { error: 'timed out' } : {}) };
+    const r = await src.exec(withTimeout(seconds + 5, command), seconds + 5, cancelOf(c));
+    await saveRaw(c, raw, r.stdout + r.stderr);
+    record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, ...parsedFields(tool.parse(t, { stdout: r.stdout, stderr: r.stderr, server: '' }), r.code === 124) };
   } catch (e) {
-    record = { id: `${p.id}/ping/forward/${rep}`, pathId: p.id, test: 'ping', direction: 'forward', repetition: rep, startedAt, seconds: (Date.now() - t0) / 1000, command, raw, error: message(e) };
+    record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, error: message(e) };
   }
   c.records.push(record);
   c.done++;
-  progress(c, 'ping', record.error ? 'failed' : 'done', p.src.host, `${p.label}${record.error ? `: ${record.error}` : ''}`);
-}
-
-interface Server {
-  readonly command: string;
-  readonly proto: 'tcp' | 'udp';
-}
-
-function serverFor(t: SuiteTest, bind: string, port: number): Server {
-  if (t.tool === 'iperf3') return { command: iperf3ServerCommand(bind, port), proto: 'tcp' };
-  if (t.tool === 'iperf2') return { command: iperf2ServerCommand(bind, port, t.protocol), proto: t.protocol };
-  return { command: netserverCommand(bind, port), proto: 'tcp' };
-}
-
-function clientFor(t: SuiteTest, p: MeasuredPath, port: number, reverse: boolean): string {
-  if (t.tool === 'iperf3') return iperf3ClientCommand({ address: p.dst.address, port, protocol: t.protocol, ...(t.bytes ? { bytes: t.bytes } : { duration: t.duration }), bitrate: t.bitrate, parallel: t.parallel, reverse });
-  if (t.tool === 'iperf2') return iperf2ClientCommand({ address: p.dst.address, port, protocol: t.protocol, ...(t.bytes ? { bytes: t.bytes } : { duration: t.duration }), bitrate: t.bitrate });
-  if (t.tool === 'netperf') {
-    // UDP messages that fit the path's MTU (IP + UDP headers: 28 bytes), so nothing fragments.
-    return netperfCommand({ address: p.dst.address, port, test: t.test, duration: t.duration, ...(t.test === 'UDP_STREAM' && p.mtu ? { messageSize: p.mtu - 28 } : {}) });
-  }
-  throw new Error('bug: not a throughput test');
+  progress(c, name, record.error ? 'failed' : 'done', p.src.host, `${p.label}${record.error ? `: ${record.error}` : ''}`);
 }
 
 /** A test's server, listening. */
@@ -234,6 +222,9 @@ interface Started {
   readonly pidFile: string;
   readonly outFile: string;
 }
+
+/** A `pair` test whose tool needs no server (scheduled like the others, nothing to start or stop). */
+const NO_SERVER: Started = { port: 0, pidFile: '', outFile: '' };
 
 /**
  * A test's server up on a free port of its destination, in one round trip. The schedule may
@@ -245,7 +236,9 @@ async function startTestServer(c: Ctx, p: MeasuredPath, t: SuiteTest): Promise<S
   const seq = c.servers++;
   const pidFile = `${runDir(c.runId)}/${testName(t)}-${seq}.pid`;
   const outFile = `${runDir(c.runId)}/${testName(t)}-${seq}.out`;
-  const candidates = candidatePorts(seq).map((port) => ({ port, server: serverFor(t, p.dst.address, port) }));
+  const serverOf = toolOf(t).server;
+  if (!serverOf) return NO_SERVER;
+  const candidates = candidatePorts(seq).map((port) => ({ port, server: serverOf(t, p.dst.address, port) }));
   const servers = candidates.map(({ port, server }) => ({ port, command: withTimeout(2 * testSeconds(t) + 60, server.command) }));
   const up = await dst.exec(startServer(servers, pidFile, outFile, candidates[0]!.server.proto), 15);
   if (up.code !== 0) {
@@ -280,33 +273,25 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
   try {
     running = await (server ?? startTestServer(c, p, t));
     const { port, pidFile, outFile } = running;
-    command = clientFor(t, p, port, direction === 'reverse');
+    command = toolOf(t).client(t, { path: p, port, direction, bundle: BUNDLE });
     const tc = Date.now();
     const [r, cpuB0] = await Promise.all([src.exec(clientWithCpu(withTimeout(seconds + 10, command)), seconds + 10, cancelOf(c)), dst.exec(CPU_READ, 10)]);
     const elapsed = (Date.now() - tc) / 1000;
-    const stopped = await dst.exec(stopServer(pidFile, outFile), 10);
+    const stop = pidFile ? splitStop((await dst.exec(stopServer(pidFile, outFile), 10)).stdout) : { cpu: (await dst.exec(CPU_READ, 10)).stdout, output: '' };
     running = undefined;
     const client = splitClient(r.stdout);
-    const stop = splitStop(stopped.stdout);
     const text = client.output + (r.stderr ? `\n${r.stderr}` : '');
     await saveRaw(c, raw, text);
-    await saveRaw(c, rawServer, stop.output);
+    if (pidFile) await saveRaw(c, rawServer, stop.output);
     const cpuSrc = cpuUsage(client.before, client.after, elapsed);
     const cpuDst = cpuUsage(cpuB0.stdout, stop.cpu, elapsed);
     const cpu = { ...(cpuSrc ? { src: cpuSrc } : {}), ...(cpuDst ? { dst: cpuDst } : {}) };
-    const timedOut = r.code === 124 ? 'timed out' : undefined;
-    if (t.tool === 'netperf') {
-      const res = parseNetperf(text, t.test);
-      record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, rawServer, netperf: res, cpu, ...(res.error || timedOut ? { error: res.error ?? timedOut! } : {}) };
-    } else {
-      const res = t.tool === 'iperf3' ? parseIperf3(client.output) : t.tool === 'iperf2' ? parseIperf2(client.output + r.stderr, t.protocol, stop.output) : undefined;
-      if (!res) throw new Error('bug: a ping is not a throughput test');
-      record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, rawServer, throughput: res, cpu, ...(res.error || timedOut ? { error: res.error ?? timedOut! } : {}) };
-    }
+    const { error, ...figures } = parsedFields(toolOf(t).parse(t, { stdout: client.output, stderr: r.stderr, server: stop.output, cpu }), r.code === 124);
+    record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, ...(pidFile ? { rawServer } : {}), ...figures, cpu, ...(error ? { error } : {}) };
   } catch (e) {
     record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, error: message(e) };
   } finally {
-    if (running) await dst.exec(stopServer(running.pidFile, running.outFile), 10).catch(() => undefined);
+    if (running?.pidFile) await dst.exec(stopServer(running.pidFile, running.outFile), 10).catch(() => undefined);
   }
   c.records.push(record);
   c.done++;
@@ -325,13 +310,11 @@ function toolsOf(paths: readonly MeasuredPath[], suite: Suite): Map<string, Set<
   };
   for (const p of paths) {
     for (const t of suite.tests) {
-      if (t.tool === 'ping') add(p.src.host, 'ping');
-      else if (p.type === 'lan') continue;
-      else {
-        const [client, server] = t.tool === 'iperf3' ? ['iperf3', 'iperf3'] : t.tool === 'iperf2' ? ['iperf', 'iperf'] : ['netperf', 'netserver'];
-        add(p.src.host, client);
-        add(p.dst.host, server);
-      }
+      const tool = toolOf(t);
+      if (!runsOn(tool, p)) continue;
+      const { client, server } = tool.binaries(t);
+      add(p.src.host, ...client);
+      if (tool.mode === 'pair') add(p.dst.host, ...server);
     }
   }
   return need;
@@ -424,24 +407,27 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
     if (wrong.length) throw new ApiError('failed', `the link conditions in force are not what the project asks (${wrong.join('; ')}): run \`overlab conditions ${projectDir} --apply\` (or deploy again), then measure`);
     conditions = recordOf(scope, reads);
 
-    const pingTests = suite.tests.filter((x) => x.tool === 'ping');
-    const throughputTests = suite.tests.filter((x) => x.tool !== 'ping');
-    const bulk = paths.filter((p) => p.type !== 'lan');
-    const directions = (x: SuiteTest): Direction[] => (x.tool === 'iperf3' && x.bothDirections ? ['forward', 'reverse'] : ['forward']);
+    // `series` tests (ping) on every path at once; `pair` tests (a client and a server) scheduled.
+    const seriesTests = suite.tests.filter((x) => toolOf(x).mode === 'series');
+    const pairTests = suite.tests.filter((x) => toolOf(x).mode === 'pair');
+    const directions = (x: SuiteTest): readonly Direction[] => toolOf(x).directions(x);
+    const pathsOf = (x: SuiteTest): MeasuredPath[] => paths.filter((p) => runsOn(toolOf(x), p));
     // Rounds per test: the same for every repetition.
-    const plans = throughputTests.map((x) => ({ test: x, rounds: schedule(bulk.map((p): Job<MeasuredPath> => ({ item: p, hosts: [p.src.hostId, p.dst.hostId] }))) }));
-    const perRep = pingTests.length * paths.length + plans.reduce((n, pl) => n + bulk.length * directions(pl.test).length, 0);
+    const plans = pairTests.map((x) => ({ test: x, rounds: schedule(pathsOf(x).map((p): Job<MeasuredPath> => ({ item: p, hosts: [p.src.hostId, p.dst.hostId] }))) }));
+    const perRep = seriesTests.reduce((n, x) => n + pathsOf(x).length * directions(x).length, 0) + plans.reduce((n, pl) => n + pathsOf(pl.test).length * directions(pl.test).length, 0);
     (ctx as { total: number }).total = perRep * suite.repeat;
-    const repSeconds = pingTests.reduce((s, x) => s + testSeconds(x), 0) + plans.reduce((s, pl) => s + pl.rounds.length * directions(pl.test).length * (testSeconds(pl.test) + 1), 0);
+    const repSeconds = seriesTests.reduce((s, x) => s + testSeconds(x) * directions(x).length, 0) + plans.reduce((s, pl) => s + pl.rounds.length * directions(pl.test).length * (testSeconds(pl.test) + 1), 0);
     ctx.remaining = repSeconds * suite.repeat;
     progress(ctx, 'start', 'running', undefined, `${paths.length} paths, ${ctx.total} tests, ${suite.repeat} repetition(s)`);
 
     for (let rep = 1; rep <= suite.repeat && !cancelled(ctx); rep++) {
       // RTT first, every path at once: pings are light, and nothing else runs beside them.
-      for (const x of pingTests) {
-        if (cancelled(ctx)) break;
-        await Promise.all(paths.map((p) => (hosts.get(p.src.host)!.gone ? skip(ctx, p, 'ping', rep) : pingTest(ctx, p, x as Extract<SuiteTest, { tool: 'ping' }>, rep))));
-        ctx.remaining = Math.max(0, ctx.remaining - testSeconds(x));
+      for (const x of seriesTests) {
+        for (const dirn of directions(x)) {
+          if (cancelled(ctx)) break;
+          await Promise.all(pathsOf(x).map((p) => (hosts.get(p.src.host)!.gone ? skip(ctx, p, testName(x), rep, dirn) : seriesTest(ctx, p, x, rep, dirn))));
+          ctx.remaining = Math.max(0, ctx.remaining - testSeconds(x));
+        }
       }
       // Every throughput test of the repetition in schedule order, each started as soon as its
       // two hosts are free (not when its whole round is): rounds are the order, not barriers.

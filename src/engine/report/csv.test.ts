@@ -99,6 +99,19 @@ describe('reportCsv', () => {
     }
   });
 
+  it('adds a row per figure of a tool that declares its metrics, named <test>:<direction>:<metric> with its unit and interval', () => {
+    const r = fixture('mesh4');
+    const tunnel = `${r.links[0]!.id}.tunnel`;
+    const figure = { mean: 21093.2, ci95: { low: 20000, high: 22000, halfWidth: 1000, level: 0.95 }, values: [20500, 21093.2, 21686.4], unit: 'trans/s', over: 'repetitions' as const };
+    const withRr: RunResults = { ...r, summary: { ...r.summary, paths: { ...r.summary.paths, [tunnel]: { ...r.summary.paths[tunnel]!, metrics: { 'rr-tcp:forward': { transactionsPerSecond: figure } } } } } };
+    const before = parseCsv(reportCsv([{ results: r }], defaultRegistry)).slice(1);
+    const body = parseCsv(reportCsv([{ results: withRr }], defaultRegistry)).slice(1);
+    expect(body).toHaveLength(before.length + 1);
+    const col = (name: (typeof CSV_COLUMNS)[number]): number => CSV_COLUMNS.indexOf(name);
+    const row = body.find((x) => x[col('metric')] === 'rr-tcp:forward:transactionsPerSecond')!;
+    expect([row[col('link_id')], row[col('unit')], Number(row[col('value')]), Number(row[col('ci95_low')]), Number(row[col('ci95_high')])]).toEqual([r.links[0]!.id, 'trans/s', 21093.2, 20000, 22000]);
+  });
+
   it('names each campaign cell beside its run', () => {
     const r = fixture('hub3');
     const rows = parseCsv(reportCsv([{ results: r, cell: 'wireguard:implementation=go@1500' }], defaultRegistry)).slice(1);

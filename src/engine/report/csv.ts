@@ -75,6 +75,10 @@ export function runCsvRows(r: RunResults, registry: Registry, cell?: string): st
       const ci = m.ci?.(row);
       out += csvLine([r.runId, cell, row.linkId, row.link, row.kind, row.layer, row.encrypted, row.underlayMtu, row.mtu, row.mss, row.overheadBytes, m.metric, m.unit, m.value(row), ci?.[0], ci?.[1], m.underlay?.(row), m.relative?.value(row), m.relative?.unit, ...conditionsOf(row, m.direction)]);
     }
+    // Figures of tools that declare their metrics (tools/<tool>.ts): `<test>:<direction>:<metric>`.
+    for (const x of row.tools ?? []) {
+      out += csvLine([r.runId, cell, row.linkId, row.link, row.kind, row.layer, row.encrypted, row.underlayMtu, row.mtu, row.mss, row.overheadBytes, x.key, x.unit, x.value, x.ci95?.[0], x.ci95?.[1], undefined, undefined, undefined, ...conditionsOf(row, undefined)]);
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@
  */
 import { clusterBy, describe, meanInterval, rfc3550Jitter, type Describe, type Interval } from '../stats/index.js';
 import type { TestRecord } from './records.js';
+import { metricsOfTest } from './tools/index.js';
 import type { MeasuredPath } from './targets.js';
 
 export interface Figure {
@@ -61,6 +62,11 @@ export interface PathSummary {
   /** `<test>:<direction>` → figures, e.g. `iperf3-tcp:forward`. */
   readonly throughput: Readonly<Record<string, ThroughputSummary>>;
   readonly netperf: Readonly<Record<string, NetperfSummary>>;
+  /**
+   * Figures of tools that give `values` (tools/<tool>.ts declares their metrics): `<test>:<direction>`
+   * → metric key → figure, across repetitions. Absent when no test gave any.
+   */
+  readonly metrics?: Readonly<Record<string, Readonly<Record<string, Figure>>>>;
   /** Busy % of each end's CPUs during this path's throughput tests (mean). */
   readonly cpu?: { readonly src?: number; readonly dst?: number };
   /** CPU busy % per Gbit/s moved (the cost of the tunnel's bandwidth), from the first TCP test. */
@@ -191,6 +197,24 @@ function netperfOf(records: readonly TestRecord[]): NetperfSummary | undefined {
   return { throughput: f, units: f.unit, ...opt('localCpu'), ...opt('remoteCpu'), ...opt('localSd'), ...opt('remoteSd'), ...opt('meanLatencyUs'), ...(ok[0]!.netperf!.sdUnits ? { sdUnits: ok[0]!.netperf!.sdUnits } : {}) };
 }
 
+/** Each `<test>:<direction>`'s declared metrics (else every key its records give), across repetitions. */
+function metricsOf(records: readonly TestRecord[]): Record<string, Record<string, Figure>> {
+  const out: Record<string, Record<string, Figure>> = {};
+  const byKey = new Map<string, TestRecord[]>();
+  for (const r of records.filter((x) => x.values && !x.error)) byKey.set(`${r.test}:${r.direction}`, [...(byKey.get(`${r.test}:${r.direction}`) ?? []), r]);
+  for (const [k, rs] of byKey) {
+    const declared = metricsOfTest(rs[0]!.test);
+    const keys = declared.length ? declared.map((m) => m.key) : [...new Set(rs.flatMap((r) => Object.keys(r.values!)))];
+    const figs: Record<string, Figure> = {};
+    for (const key of keys) {
+      const f = figure(rs.map((r) => r.values![key]).filter((x): x is number => x !== undefined && Number.isFinite(x)), declared.find((m) => m.key === key)?.unit ?? '');
+      if (f) figs[key] = f;
+    }
+    if (Object.keys(figs).length) out[k] = figs;
+  }
+  return out;
+}
+
 export function summarisePath(path: MeasuredPath, records: readonly TestRecord[]): PathSummary {
   const mine = records.filter((r) => r.pathId === path.id);
   const byKey = new Map<string, TestRecord[]>();
@@ -217,6 +241,7 @@ export function summarisePath(path: MeasuredPath, records: readonly TestRecord[]
   const tcp = mine.find((r) => r.throughput?.protocol === 'tcp' && r.cpu && rateOf(r));
   const cpuPerGbps = tcp && tcp.cpu?.src ? (Math.max(tcp.cpu.src.busyPercent, tcp.cpu.dst?.busyPercent ?? 0) / (rateOf(tcp)! / 1000)) : undefined;
   const rtt = rttOf(mine);
+  const metrics = metricsOf(mine);
   return {
     pathId: path.id,
     type: path.type,
@@ -225,6 +250,7 @@ export function summarisePath(path: MeasuredPath, records: readonly TestRecord[]
     ...(rtt ? { rtt } : {}),
     throughput,
     netperf,
+    ...(Object.keys(metrics).length ? { metrics } : {}),
     ...(src !== undefined || dst !== undefined ? { cpu: { ...(src !== undefined ? { src } : {}), ...(dst !== undefined ? { dst } : {}) } } : {}),
     ...(cpuPerGbps !== undefined && Number.isFinite(cpuPerGbps) ? { cpuPerGbps } : {}),
     failures: mine.filter((r) => r.error).map((r) => ({ test: `${r.test}:${r.direction}#${r.repetition}`, error: r.error! })),

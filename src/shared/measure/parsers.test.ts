@@ -6,11 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cpuUsage, parseProcStat } from './cpu.js';
-import { iperf2ClientCommand, parseIperf2 } from './iperf2.js';
-import { iperf3ClientCommand, parseIperf3 } from './iperf3.js';
-import { netperfCommand, parseNetperf } from './netperf.js';
-import { parsePing, pingCommand } from './ping.js';
+import { cpuUsage, parseProcStat } from './tools/cpu.js';
+import { iperf2ClientCommand, parseIperf2 } from './tools/iperf2.js';
+import { iperf3ClientCommand, parseIperf3 } from './tools/iperf3.js';
+import { netperfCommand, parseNetperf } from './tools/netperf.js';
+import { parsePing, pingCommand } from './tools/ping.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../tests/fixtures/measure/${name}`, import.meta.url), 'utf8');
 

@@ -6,6 +6,33 @@
  */
 import type { CpuUsage, NetperfResult, PingResult, ThroughputResult } from './types.js';
 
+/** One path a run measures (targets.ts derives them from the plan). */
+export type PathType = 'tunnel' | 'underlay' | 'lan';
+
+export interface PathEnd {
+  readonly hostId: string;
+  readonly host: string;
+  /** The address the tests use at this end (tunnel, underlay or LAN gateway address). */
+  readonly address: string;
+}
+
+export interface MeasuredPath {
+  /** `<linkId>.tunnel`, `<linkId>.underlay`, `lan.<srcHostId>.<dstHostId>`. */
+  readonly id: string;
+  readonly type: PathType;
+  /** The link this path measures (tunnel and underlay paths). */
+  readonly linkId?: string;
+  readonly kind?: string;
+  /** `a → b` for people. */
+  readonly label: string;
+  readonly src: PathEnd;
+  readonly dst: PathEnd;
+  /** The inner MTU the path carries (tunnel: the link's; underlay: the underlay's). */
+  readonly mtu?: number;
+  /** Hosts between the ends (a LAN path through the hub), by name. */
+  readonly via?: readonly string[];
+}
+
 export type Direction = 'forward' | 'reverse';
 
 export interface TestRecord {
@@ -30,6 +57,10 @@ export interface TestRecord {
   readonly ping?: PingResult;
   readonly throughput?: ThroughputResult;
   readonly netperf?: NetperfResult;
+  /** A tool's figures by its metrics' keys, in their units (tools/<tool>.ts declares them). */
+  readonly values?: Readonly<Record<string, number>>;
+  /** A tool's own parsed record (plain JSON), beside `values` so each figure can be traced. */
+  readonly detail?: unknown;
   /** /proc/stat on both ends during the test (throughput tests). */
   readonly cpu?: { readonly src?: CpuUsage; readonly dst?: CpuUsage };
   /** Why the test gave no figure (the tool's words, or Overlab's: timeout, host gone). */

@@ -4,16 +4,21 @@
  *    UI's one-click "Deploy & measure" runs;
  *  - `paper`: what Gentile et al. measured — a 10-minute ping series, iperf 2 TCP and UDP with
  *    100 MB (UDP at 100 Mbit/s), netperf TCP_STREAM and UDP_STREAM with both ends' CPU;
+ *  - `thorough`: what separates tunnels beyond idle RTT and bulk TCP (issue 22): ping, latency
+ *    under load (1, 4, 8 flows up, down, both), iperf3 --bidir and 4 streams with slow start
+ *    omitted (CPU per Gbit/s of both ends), UDP at 50 Mbit/s, netperf TCP_RR and UDP_RR with a
+ *    99 % interval, and the time to first packet after up.sh;
  *  - `project`: the project's own plan (`measurement:` in overlab.yaml: tools, duration, ping
  *    count and interval, UDP rate, streams, repetitions);
  * and any suite declared under `measurement.suites` in overlab.yaml (validated with the rest).
  */
 import type { Measurement } from '../schema.js';
 import type { Suite, SuiteTest } from './suite-schema.js';
+import { toolOf } from './tools/index.js';
 
 export type { Suite, SuiteTest } from './suite-schema.js';
 
-export const BUILTIN_SUITES = ['quick', 'paper', 'project'] as const;
+export const BUILTIN_SUITES = ['quick', 'paper', 'thorough', 'project'] as const;
 
 /** Short, deterministic, and quick enough to run on every Deploy & measure. */
 const QUICK: Omit<Suite, 'name'> = {
@@ -37,6 +42,24 @@ const PAPER: Omit<Suite, 'name'> = {
     { tool: 'iperf2', protocol: 'udp', duration: 10, bytes: '100M', bitrate: '100M' },
     { tool: 'netperf', test: 'TCP_STREAM', duration: 10 },
     { tool: 'netperf', test: 'UDP_STREAM', duration: 10 },
+  ],
+  baseline: true,
+  lan: false,
+  repeat: 1,
+};
+
+/** Every measurement that separates tunnels, each short: a few minutes a path. */
+const THOROUGH: Omit<Suite, 'name'> = {
+  description: 'ping, latency under load (1/4/8 flows up, down, both), iperf3 --bidir and 4 streams, UDP at 50 Mbit/s, netperf TCP_RR and UDP_RR with intervals, time to first packet',
+  tests: [
+    { tool: 'ping', count: 50, interval: 0.1, size: 56 },
+    { tool: 'rrul', idle: 5, duration: 5, flows: [1, 4, 8], directions: ['up', 'down', 'both'], interval: 0.1 },
+    { tool: 'bulk', protocol: 'tcp', duration: 5, bidir: true, parallel: 1, omit: 1, bitrate: '100M' },
+    { tool: 'bulk', protocol: 'tcp', duration: 5, bidir: false, parallel: 4, omit: 1, bitrate: '100M' },
+    { tool: 'bulk', protocol: 'udp', duration: 5, bidir: false, parallel: 1, omit: 0, bitrate: '50M' },
+    { tool: 'rr', test: 'TCP_RR', duration: 2, iterations: 10, level: 99, width: 5 },
+    { tool: 'rr', test: 'UDP_RR', duration: 2, iterations: 10, level: 99, width: 5 },
+    { tool: 'handshake', deadline: 10 },
   ],
   baseline: true,
   lan: false,
@@ -69,36 +92,19 @@ export interface SuiteOverrides {
  * command line's overrides; a string says why there is none.
  */
 export function resolveSuite(name: string, m: Measurement, over: SuiteOverrides = {}): Suite | string {
-  const base = name === 'quick' ? QUICK : name === 'paper' ? PAPER : name === 'project' ? projectSuite(m) : m.suites[name];
+  const base = name === 'quick' ? QUICK : name === 'paper' ? PAPER : name === 'thorough' ? THOROUGH : name === 'project' ? projectSuite(m) : m.suites[name];
   if (!base) {
     const names = [...BUILTIN_SUITES, ...Object.keys(m.suites)];
     return `no suite named "${name}"; use one of: ${names.join(', ')} (or declare it under measurement.suites in overlab.yaml)`;
   }
   if (base.tests.length === 0) return `suite "${name}" has no tests (measurement.tools is empty)`;
   const d = over.duration;
-  const tests = base.tests.map((t): SuiteTest => {
-    if (d === undefined) return t;
-    if (t.tool === 'ping') return { ...t, count: Math.max(1, Math.round(d / t.interval)) };
-    // A duration on the command line replaces a fixed byte count: the test runs for that long.
-    if (t.tool === 'iperf3' || t.tool === 'iperf2') {
-      const { bytes: _bytes, ...rest } = t;
-      return { ...rest, duration: d };
-    }
-    return { ...t, duration: d };
-  });
+  const tests = d === undefined ? base.tests : base.tests.map((t): SuiteTest => toolOf(t).withDuration(t, d) as SuiteTest);
   return { name, ...base, tests, repeat: over.repeat ?? base.repeat };
 }
 
-/** The seconds one test takes at most (a byte count runs until done: estimated at 100 Mbit/s, the floor Overlab plans for). */
-export function testSeconds(t: SuiteTest): number {
-  if (t.tool === 'ping') return t.count * t.interval + 2;
-  if ((t.tool === 'iperf3' || t.tool === 'iperf2') && t.bytes) {
-    const m = /^([0-9]+)([KMG]?)$/.exec(t.bytes)!;
-    const bytes = Number(m[1]) * ({ '': 1, K: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]!]!;
-    return Math.ceil((bytes * 8) / 100e6) + 2;
-  }
-  return t.duration + 1;
-}
+/** The seconds one test takes at most (its tool's estimate: a byte count runs until done, estimated at 100 Mbit/s, the floor Overlab plans for). */
+export const testSeconds = (t: SuiteTest): number => toolOf(t).seconds(t);
 
 /** A stable short name of a test, for file names and figures: `ping`, `iperf3-tcp`, `netperf-tcp_stream`. */
-export const testName = (t: SuiteTest): string => (t.tool === 'ping' ? 'ping' : t.tool === 'netperf' ? `netperf-${t.test.toLowerCase()}` : `${t.tool}-${t.protocol}`);
+export const testName = (t: SuiteTest): string => toolOf(t).testName(t);

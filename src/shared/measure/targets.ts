@@ -6,31 +6,8 @@
  */
 import type { Plan, PlanHost } from '../plan.js';
 
-export type PathType = 'tunnel' | 'underlay' | 'lan';
-
-export interface PathEnd {
-  readonly hostId: string;
-  readonly host: string;
-  /** The address the tests use at this end (tunnel, underlay or LAN gateway address). */
-  readonly address: string;
-}
-
-export interface MeasuredPath {
-  /** `<linkId>.tunnel`, `<linkId>.underlay`, `lan.<srcHostId>.<dstHostId>`. */
-  readonly id: string;
-  readonly type: PathType;
-  /** The link this path measures (tunnel and underlay paths). */
-  readonly linkId?: string;
-  readonly kind?: string;
-  /** `a → b` for people. */
-  readonly label: string;
-  readonly src: PathEnd;
-  readonly dst: PathEnd;
-  /** The inner MTU the path carries (tunnel: the link's; underlay: the underlay's). */
-  readonly mtu?: number;
-  /** Hosts between the ends (a LAN path through the hub), by name. */
-  readonly via?: readonly string[];
-}
+export type { MeasuredPath, PathEnd, PathType } from './records.js';
+import type { MeasuredPath } from './records.js';
 
 const bare = (a: string): string => a.split('/')[0]!;
 

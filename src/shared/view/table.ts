@@ -10,6 +10,34 @@ import { describe as describeCondition } from '../conditions.js';
 import { runConditions } from './conditions.js';
 import { baselineOf } from '../measure/analyse.js';
 import { figuresOfRun, linkFigure, valueOf, type Metric } from './metrics.js';
+import type { PathSummary } from '../measure/analyse.js';
+import { metricsOfTest, type Feed } from '../measure/tools/index.js';
+
+/** One figure of a tool that declares its metrics (tools/<tool>.ts), on one link's tunnel. */
+export interface ToolFigure {
+  /** `<test>:<direction>:<metric>`. */
+  readonly key: string;
+  /** The test's name, the metric's label, and the direction when reversed: "rrul: Loaded RTT p95 (8 flows, both)". */
+  readonly label: string;
+  readonly unit: string;
+  readonly feeds: Feed;
+  readonly better: 'lower' | 'higher';
+  readonly value: number;
+  readonly ci95?: readonly [number, number];
+}
+
+/** A path's figures of tools with declared metrics, each test's in its tool's order of metrics. */
+export function toolFiguresOf(s: PathSummary | undefined): ToolFigure[] {
+  const out: ToolFigure[] = [];
+  for (const [k, figs] of Object.entries(s?.metrics ?? {})) {
+    const [test = '', direction] = k.split(':');
+    for (const m of metricsOfTest(test)) {
+      const f = figs[m.key];
+      if (f) out.push({ key: `${k}:${m.key}`, label: `${test}: ${m.label}${direction === 'reverse' ? ' (reverse)' : ''}`, unit: m.unit, feeds: m.feeds, better: m.better, value: f.mean, ...(f.ci95 ? { ci95: [f.ci95.low, f.ci95.high] as const } : {}) });
+    }
+  }
+  return out;
+}
 
 export interface LinkRow {
   readonly linkId: string;
@@ -46,6 +74,8 @@ export interface LinkRow {
     readonly udpKeptPercent?: number;
   };
   readonly failures: readonly string[];
+  /** Figures of tools that declare metrics (latency under load, transactions, handshake…); absent: none measured. */
+  readonly tools?: readonly ToolFigure[];
   /**
    * The link conditions the run was measured under (absent: none): in force per direction (the
    * truth), as asked, one text for the table's column, and where tc held other figures than asked.
@@ -72,6 +102,7 @@ export function linkRows(r: RunResults, registry: Registry): LinkRow[] {
     const rtt = s?.rtt;
     const cpu = s?.cpu ? Math.max(s.cpu.src ?? 0, s.cpu.dst ?? 0) : undefined;
     const rs = r.summary.relative[l.id];
+    const tools = toolFiguresOf(s);
     const c = conditions.get(l.id);
     const opt = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value !== undefined ? ({ [key]: value } as { [P in K]: V }) : {});
     return {
@@ -105,6 +136,7 @@ export function linkRows(r: RunResults, registry: Registry): LinkRow[] {
         ...opt('udpKeptPercent', rel('udp')),
       },
       failures: t?.failures ?? [],
+      ...(tools.length ? { tools } : {}),
       ...(c
         ? {
             conditions: {

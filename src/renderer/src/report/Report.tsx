@@ -18,7 +18,7 @@ import { METRICS } from '../../../shared/view/metrics';
 import { linkRows } from '../../../shared/view/table';
 import type { Connection } from '../api/client';
 import type { ReportParams } from './params';
-import { Appendix, BundleTable, CampaignClusterTable, CellTable, ConditionsMethod, Contents, Drawing, Environment, LinkFiguresTable, LinkRelativeTable, LinkThroughputTable, LinkSpecTable, RunClusterTable, Section, SuiteTable, SvgCharts } from './sections';
+import { Appendix, BundleTable, CampaignClusterTable, CellTable, ConditionsMethod, Contents, Drawing, Environment, LinkFiguresTable, LinkRelativeTable, LinkThroughputTable, LinkSpecTable, LinkToolTable, RunClusterTable, Section, SuiteTable, SvgCharts } from './sections';
 import './report.css';
 
 type Loaded =
@@ -128,6 +128,12 @@ function RunReport({ data, params }: { data: Extract<Loaded, { kind: 'run' }>; p
         <LinkThroughputTable rows={rows} />
         <h3>Against the underlay between the same hosts</h3>
         <LinkRelativeTable rows={rows} />
+        {rows.some((x) => x.tools?.length) ? (
+          <>
+            <h3>Further figures (latency under load, transactions, time to first packet…)</h3>
+            <LinkToolTable rows={rows} />
+          </>
+        ) : null}
       </Section>
       <Section id="figures" title="Figures" className="report-page">
         <SvgCharts specs={figures} />
@@ -209,6 +215,7 @@ function CampaignReport({ data, params }: { data: Extract<Loaded, { kind: 'campa
             <Drawing results={r} metric={params.metric} />
             <LinkFiguresTable rows={linkRows(r, defaultRegistry)} />
             <LinkThroughputTable rows={linkRows(r, defaultRegistry)} />
+            <LinkToolTable rows={linkRows(r, defaultRegistry)} />
           </div>
         ))}
       </Section>

@@ -170,6 +170,34 @@ export function LinkThroughputTable({ rows }: { rows: readonly LinkRow[] }) {
   );
 }
 
+/** Figures of tools that declare their metrics (tools/<tool>.ts): one row per link and figure. */
+export function LinkToolTable({ rows }: { rows: readonly LinkRow[] }) {
+  const withTools = rows.filter((r) => r.tools?.length);
+  if (!withTools.length) return null;
+  return (
+    <table className="report-table" data-table="links-tools">
+      <thead>
+        <tr>
+          <th>Link</th><th>Figure</th><th className="num">Value</th><th className="num">95 % CI of the mean</th><th>Better</th>
+        </tr>
+      </thead>
+      <tbody>
+        {withTools.flatMap((r) =>
+          r.tools!.map((x) => (
+            <tr key={`${r.linkId} ${x.key}`} data-link={r.linkId} data-figure={x.key}>
+              <th scope="row">{r.link} <span className="muted">({r.kind})</span></th>
+              <td>{x.label}</td>
+              <td className="num">{formatValue(x.value, x.unit)}</td>
+              <td className="num ci">{x.ci95 ? `${formatValue(x.ci95[0], x.unit)} – ${formatValue(x.ci95[1], x.unit)}` : '–'}</td>
+              <td>{x.better}</td>
+            </tr>
+          )),
+        )}
+      </tbody>
+    </table>
+  );
+}
+
 /** The same against the underlay baseline between the same hosts. */
 export function LinkRelativeTable({ rows }: { rows: readonly LinkRow[] }) {
   return (

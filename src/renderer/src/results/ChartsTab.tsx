@@ -7,6 +7,7 @@
  */
 import { useMemo } from 'react';
 import { runsCompared } from '../../../shared/view/charts';
+import { formatValue } from '../../../shared/view/metrics';
 import { linkRows, type LinkRow } from '../../../shared/view/table';
 import { CampaignFigures, ChartGrid, LinkCharts as LinkChartGrid, RunFigures } from '../charts/index';
 import type { RunResults } from '../../../shared/measure/results';
@@ -51,6 +52,36 @@ export function LinkTable({ rows, picked }: { rows: readonly LinkRow[]; picked?:
             <td className={r.conditions?.mismatch.length ? 'conditions mismatch' : 'conditions'} title={r.conditions ? [r.conditions.text, ...r.conditions.mismatch.map((m) => `not as asked: ${m}`)].join('\n') : 'none: the lab wire as it is'} data-conditions={r.conditions?.badge ?? 'none'}>{r.conditions?.badge ?? 'none'}</td>
           </tr>
         ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * The figures of tools that declare their metrics (latency under load, transactions, time to
+ * first packet…): one row per link and figure, with the figure's 95 % interval when repeated.
+ */
+export function ToolFigureTable({ rows, picked }: { rows: readonly LinkRow[]; picked?: string }) {
+  const withTools = rows.filter((r) => r.tools?.length);
+  if (!withTools.length) return null;
+  return (
+    <table className="rows link-table" aria-label="Further figures per link" data-table="links-tools">
+      <thead>
+        <tr><th>Link</th><th>Kind</th><th>Figure</th><th title="Mean across repetitions">Value</th><th title="95 % confidence interval of the mean (across repetitions)">95 % CI</th><th>Better</th></tr>
+      </thead>
+      <tbody>
+        {withTools.flatMap((r) =>
+          r.tools!.map((x) => (
+            <tr key={`${r.linkId} ${x.key}`} className={r.linkId === picked ? 'painted' : undefined} onClick={() => store.getState().showResults('charts', { type: 'link', linkId: r.linkId })} data-link={r.linkId} data-figure={x.key}>
+              <td className="strong">{r.link}</td>
+              <td>{r.kind}</td>
+              <td>{x.label}</td>
+              <td>{formatValue(x.value, x.unit)}</td>
+              <td>{x.ci95 ? `${f(x.ci95[0])}–${f(x.ci95[1])}` : '—'}</td>
+              <td>{x.better}</td>
+            </tr>
+          )),
+        )}
       </tbody>
     </table>
   );
@@ -105,6 +136,7 @@ export function ChartsTab() {
       ) : (
         <>
           <LinkTable rows={rows} {...(subject?.type === 'link' ? { picked: subject.linkId } : {})} />
+          <ToolFigureTable rows={rows} {...(subject?.type === 'link' ? { picked: subject.linkId } : {})} />
           {compared.length ? (
             <section className="overlab-chart-view" data-charts="compare" aria-label="The two runs side by side">
               <ChartGrid specs={compared} showEmpty={false} />

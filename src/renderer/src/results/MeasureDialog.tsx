@@ -5,6 +5,7 @@
  */
 import { useMemo, useState } from 'react';
 import { BUILTIN_SUITES, resolveSuite, testName, testSeconds } from '../../../shared/measure/suites';
+import { toolOf } from '../../../shared/measure/tools';
 import type { Env } from '../actions';
 import { useChecked } from '../checker';
 import { Modal } from '../panels/Modal';
@@ -28,7 +29,7 @@ export function MeasureDialog({ env, deploy }: { env: Env; deploy: boolean }) {
   const resolved = resolveSuite(suite, topology.measurement, { ...(d && !badDuration ? { duration: d } : {}), ...(r && !badRepeat ? { repeat: r } : {}) });
   const links = checked?.plan?.links.length ?? topology.links.length;
   // Each link's tunnel and its underlay baseline, every test, every repetition (rounds overlap on meshes: an upper bound).
-  const seconds = typeof resolved === 'string' ? 0 : resolved.tests.reduce((n, t) => n + testSeconds(t) * ('protocol' in t || t.tool === 'netperf' ? 2 : 1), 0) * resolved.repeat * links * (resolved.baseline ? 2 : 1);
+  const seconds = typeof resolved === 'string' ? 0 : resolved.tests.reduce((n, t) => n + testSeconds(t) * (toolOf(t).mode === 'pair' ? 2 : 1), 0) * resolved.repeat * links * (resolved.baseline ? 2 : 1);
   const go = (): void => {
     close();
     const choice = { suite, ...(d ? { duration: d } : {}), ...(r ? { repeat: r } : {}) };

@@ -7,8 +7,10 @@
  * TCP line: time,src,sport,dst,dport,id,interval,bytes,bits_per_second
  * UDP line: … ,jitter_ms,lost,total,lost_percent,out_of_order
  */
-import { q } from '../shell.js';
-import type { ThroughputInterval, ThroughputResult } from './types.js';
+import { z } from 'zod';
+import { q } from '../../shell.js';
+import { amountSeconds, defineTool } from './tool.js';
+import type { ThroughputInterval, ThroughputResult } from '../types.js';
 
 export interface Iperf2Request {
   readonly address: string;
@@ -83,3 +85,36 @@ export function parseIperf2(client: string, protocol: 'tcp' | 'udp', server?: st
     ...(error ? { error } : {}),
   };
 }
+
+export const Iperf2Test = z.strictObject({
+  tool: z.literal('iperf2'),
+  protocol: z.enum(['tcp', 'udp']),
+  duration: z.number().min(1).max(3600).default(10),
+  bytes: z.string().regex(/^[0-9]+[KMG]?$/, { error: 'write an amount like "100M"' }).optional(),
+  bitrate: z.string().regex(/^[0-9]+(\.[0-9]+)?[KMG]?$/, { error: 'write a rate like "100M"' }).default('100M'),
+});
+
+/** iperf 2 (the paper's "Iperf2"): TCP or UDP throughput, UDP loss and jitter from the server's own report. */
+export const iperf2 = defineTool({
+  id: 'iperf2',
+  label: 'iperf 2',
+  description: "TCP/UDP throughput (iperf 2, the paper's), UDP loss and jitter from the server",
+  schema: Iperf2Test,
+  mode: 'pair',
+  binaries: () => ({ client: ['iperf'], server: ['iperf'] }),
+  packages: { iperf: 'iperf' },
+  testName: (t) => `iperf2-${t.protocol}`,
+  seconds: (t) => amountSeconds(t.duration, t.bytes),
+  directions: () => ['forward'],
+  withDuration: (t, d) => {
+    const { bytes: _bytes, ...rest } = t;
+    return { ...rest, duration: d };
+  },
+  server: (t, bind, port) => ({ command: iperf2ServerCommand(bind, port, t.protocol), proto: t.protocol }),
+  client: (t, r) => iperf2ClientCommand({ address: r.path.dst.address, port: r.port, protocol: t.protocol, ...(t.bytes ? { bytes: t.bytes } : { duration: t.duration }), bitrate: t.bitrate }),
+  parse: (t, out) => {
+    const res = parseIperf2(out.stdout + out.stderr, t.protocol, out.server);
+    return { throughput: res, ...(res.error ? { error: res.error } : {}) };
+  },
+  metrics: [],
+});

@@ -3,8 +3,10 @@
  * prints. `-D` stamps every reply with the receive time, `-n` keeps names out, so each sample
  * has its timestamp and sequence number; duplicates are marked `(DUP!)` by ping itself.
  */
-import { q } from '../shell.js';
-import type { PingResult, RttSample } from './types.js';
+import { z } from 'zod';
+import { q } from '../../shell.js';
+import { defineTool } from './tool.js';
+import type { PingResult, RttSample } from '../types.js';
 
 export interface PingRequest {
   readonly address: string;
@@ -102,3 +104,35 @@ export function parsePing(text: string): PingResult {
   }
   return result;
 }
+
+/** A ping series in a suite: `count` requests `interval` seconds apart, `size` bytes of payload. */
+export const PingTest = z.strictObject({
+  tool: z.literal('ping'),
+  count: z.number().int().min(1).max(1_000_000),
+  /** Seconds between requests; below 0.2 needs root on the measuring host. */
+  interval: z.number().min(0.001).max(60),
+  size: z.number().int().min(0).max(65507).default(56),
+});
+
+/** ping: RTT, jitter and loss of every path at once (also LAN to LAN), the paper's RTT tool. */
+export const ping = defineTool({
+  id: 'ping',
+  label: 'ping',
+  description: 'RTT series (iputils ping): mean, percentiles, jitter, loss',
+  schema: PingTest,
+  mode: 'series',
+  lanPaths: true,
+  binaries: () => ({ client: ['ping'], server: [] }),
+  packages: { ping: 'iputils-ping' },
+  testName: () => 'ping',
+  seconds: (t) => t.count * t.interval + 2,
+  directions: () => ['forward'],
+  withDuration: (t, d) => ({ ...t, count: Math.max(1, Math.round(d / t.interval)) }),
+  // LAN to LAN: from the source's LAN gateway address, so the reply comes back over the LAN route.
+  client: (t, r) => pingCommand({ address: r.path.dst.address, count: t.count, interval: t.interval, size: t.size, ...(r.path.type === 'lan' ? { source: r.path.src.address } : {}) }),
+  parse: (_t, out) => {
+    const res = parsePing(out.stdout + out.stderr);
+    return { ping: res, ...(res.error ? { error: res.error } : {}) };
+  },
+  metrics: [],
+});

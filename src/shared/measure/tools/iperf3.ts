@@ -4,8 +4,10 @@
  * own CPU figures for both ends. Errors (refused, server busy, killed mid-test) arrive in the
  * JSON's `error` field, with whatever intervals were measured before.
  */
-import { q } from '../shell.js';
-import type { ThroughputInterval, ThroughputResult } from './types.js';
+import { z } from 'zod';
+import { q } from '../../shell.js';
+import { amountSeconds, defineTool } from './tool.js';
+import type { ThroughputInterval, ThroughputResult } from '../types.js';
 
 export interface Iperf3Request {
   readonly address: string;
@@ -107,3 +109,41 @@ export function parseIperf3(text: string): ThroughputResult {
     ...(error ? { error } : {}),
   };
 }
+
+export const Iperf3Test = z.strictObject({
+  tool: z.literal('iperf3'),
+  protocol: z.enum(['tcp', 'udp']),
+  /** Seconds, unless `bytes` is given. */
+  duration: z.number().min(1).max(3600).default(10),
+  bytes: z.string().regex(/^[0-9]+[KMG]?$/, { error: 'write an amount like "100M"' }).optional(),
+  bitrate: z.string().regex(/^[0-9]+(\.[0-9]+)?[KMG]?$/, { error: 'write a rate like "100M" or "1G"' }).default('1G'),
+  parallel: z.number().int().min(1).max(128).default(1),
+  /** Also the other way (iperf3 -R from the same client): each direction gets its own figure. */
+  bothDirections: z.boolean().default(true),
+});
+
+/** iperf3: TCP or UDP throughput, each direction a test (-R), with retransmits, UDP loss and jitter, and iperf3's CPU figures. */
+export const iperf3 = defineTool({
+  id: 'iperf3',
+  label: 'iperf3',
+  description: 'TCP/UDP throughput (iperf3 -J), both directions, UDP loss and jitter',
+  schema: Iperf3Test,
+  mode: 'pair',
+  binaries: () => ({ client: ['iperf3'], server: ['iperf3'] }),
+  packages: { iperf3: 'iperf3' },
+  testName: (t) => `iperf3-${t.protocol}`,
+  seconds: (t) => amountSeconds(t.duration, t.bytes),
+  directions: (t) => (t.bothDirections ? ['forward', 'reverse'] : ['forward']),
+  // A duration on the command line replaces a fixed byte count: the test runs for that long.
+  withDuration: (t, d) => {
+    const { bytes: _bytes, ...rest } = t;
+    return { ...rest, duration: d };
+  },
+  server: (_t, bind, port) => ({ command: iperf3ServerCommand(bind, port), proto: 'tcp' }),
+  client: (t, r) => iperf3ClientCommand({ address: r.path.dst.address, port: r.port, protocol: t.protocol, ...(t.bytes ? { bytes: t.bytes } : { duration: t.duration }), bitrate: t.bitrate, parallel: t.parallel, reverse: r.direction === 'reverse' }),
+  parse: (_t, out) => {
+    const res = parseIperf3(out.stdout);
+    return { throughput: res, ...(res.error ? { error: res.error } : {}) };
+  },
+  metrics: [],
+});

@@ -4,7 +4,7 @@
  * namespace of one machine: /proc/stat is the machine's, so this is the machine's CPU, which
  * the results say rather than pretend it is one host's.
  */
-import type { CpuUsage } from './types.js';
+import type { CpuUsage } from '../types.js';
 
 export const CPU_READ = 'cat /proc/stat';
 

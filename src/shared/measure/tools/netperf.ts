@@ -3,8 +3,10 @@
  * ends' CPU (-c -C) and service demand, as key=value lines (`-- -k SELECTORS`), against a
  * netserver started for the test.
  */
-import { q } from '../shell.js';
-import type { NetperfResult } from './types.js';
+import { z } from 'zod';
+import { q } from '../../shell.js';
+import { defineTool } from './tool.js';
+import type { NetperfResult } from '../types.js';
 
 export const NETPERF_TESTS = ['TCP_STREAM', 'UDP_STREAM', 'TCP_RR'] as const;
 export type NetperfTest = (typeof NETPERF_TESTS)[number];
@@ -85,3 +87,32 @@ export function parseNetperf(text: string, test: NetperfTest): NetperfResult {
     ...(error ? { error } : {}),
   };
 }
+
+export const NetperfTestSchema = z.strictObject({
+  tool: z.literal('netperf'),
+  test: z.enum(NETPERF_TESTS),
+  duration: z.number().min(1).max(3600).default(10),
+});
+
+/** netperf: streams and request/response with both ends' CPU and service demand (the paper's netperf figures). */
+export const netperf = defineTool({
+  id: 'netperf',
+  label: 'netperf',
+  description: "TCP/UDP streams and TCP_RR with both ends' CPU (netperf 2.7, the paper's)",
+  schema: NetperfTestSchema,
+  mode: 'pair',
+  binaries: () => ({ client: ['netperf'], server: ['netserver'] }),
+  packages: { netperf: 'netperf (Debian non-free)', netserver: 'netperf (Debian non-free)' },
+  testName: (t) => `netperf-${t.test.toLowerCase()}`,
+  seconds: (t) => t.duration + 1,
+  directions: () => ['forward'],
+  withDuration: (t, d) => ({ ...t, duration: d }),
+  server: (_t, bind, port) => ({ command: netserverCommand(bind, port), proto: 'tcp' }),
+  // UDP messages that fit the path's MTU (IP + UDP headers: 28 bytes), so nothing fragments.
+  client: (t, r) => netperfCommand({ address: r.path.dst.address, port: r.port, test: t.test, duration: t.duration, ...(t.test === 'UDP_STREAM' && r.path.mtu ? { messageSize: r.path.mtu - 28 } : {}) }),
+  parse: (t, out) => {
+    const res = parseNetperf(out.stdout + (out.stderr ? `\n${out.stderr}` : ''), t.test);
+    return { netperf: res, ...(res.error ? { error: res.error } : {}) };
+  },
+  metrics: [],
+});
