@@ -109,8 +109,8 @@ describe('ranking from the campaign, with the figures and the runs behind each r
 
 describe('figures a new tool adds join as one FigureSpec; runs without them read as before', () => {
   const loaded: FigureSpec = {
-    id: 'loaded-rtt',
-    label: 'RTT under load',
+    id: 'custom-load',
+    label: 'Custom load figure',
     unit: 'ms',
     better: 'lower',
     priorities: ['latency'],
@@ -132,9 +132,25 @@ describe('figures a new tool adds join as one FigureSpec; runs without them read
     }));
     const a = advise({ needs: { ...DEFAULT_NEEDS, priority: 'latency' }, registry: defaultRegistry, sets: campaignEvidence(camp, withLoad, [...FIGURES, loaded]), underlayMtu: 1500, figures: [...FIGURES, loaded] });
     const by = new Map(a.ranking.map((r) => [r.label, r]));
-    expect(by.get('wireguard:implementation=go')!.figures['loaded-rtt']!.value).toBe(3);
+    expect(by.get('wireguard:implementation=go')!.figures['custom-load']!.value).toBe(3);
     expect(by.get('wireguard:implementation=go')!.rank).toBeLessThan(by.get('openvpn')!.rank);
-    expect(by.get('openvpn')!.reasons.some((x) => x.startsWith('RTT under load 9.000 ms'))).toBe(true);
+    expect(by.get('openvpn')!.reasons.some((x) => x.startsWith('Custom load figure 9.000 ms'))).toBe(true);
+  });
+  it("the rrul tool's figure: loaded RTT p95 of the heaviest both-ways phase, read from the summary's metrics", () => {
+    const fig = (v: number) => ({ mean: v, values: [v], unit: 'ms', over: 'repetitions' as const });
+    const withRrul = new Map([...runs].map(([id, r]) => {
+      const cell = camp.cells.find((c) => c.runId === id)!;
+      const v = cell.kind === 'openvpn' ? 40 : cell.kind === 'wireguard' ? 12 : 20;
+      const metrics = { 'rrul:forward': { loadedRttP95Up8: fig(1), loadedRttP95Both1: fig(2), loadedRttP95Both8: fig(v), idleRttP95: fig(0.1) } };
+      return [id, { ...r, summary: { ...r.summary, paths: Object.fromEntries(Object.entries(r.summary.paths).map(([k, p]) => [k, { ...p, metrics }])) } }];
+    }));
+    const a = advise({ needs: { ...DEFAULT_NEEDS, priority: 'latency' }, registry: defaultRegistry, sets: campaignEvidence(camp, withRrul), underlayMtu: 1500 });
+    const by = new Map(a.ranking.map((r) => [r.label, r]));
+    expect(by.get('openvpn')!.figures['loaded-rtt']!.value).toBe(40);
+    expect(by.get('wireguard:implementation=go')!.figures['loaded-rtt']!.value).toBe(12);
+    expect(by.get('wireguard:implementation=go')!.rank).toBeLessThan(by.get('openvpn')!.rank);
+    // without the tool's records the figure is absent, not zero
+    expect(run({ priority: 'latency' }).ranking.every((r) => r.figures['loaded-rtt'] === undefined)).toBe(true);
   });
 });
 

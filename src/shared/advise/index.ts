@@ -130,14 +130,35 @@ export const FIGURES: readonly FigureSpec[] = [
     },
   },
   {
-    // netperf TCP_RR / UDP_RR: request/response transactions per second (the netperf tools' figure).
+    // The rrul tool (latency under load): the loaded RTT p95 of its heaviest phase, both ways at once where it ran one.
+    id: 'loaded-rtt',
+    label: 'RTT p95 under load',
+    unit: 'ms',
+    better: 'lower',
+    priorities: ['latency', 'balanced'],
+    read: (p) => {
+      const m = p.metrics?.['rrul:forward'];
+      if (!m) return undefined;
+      const order = ['Both', 'Up', 'Down'];
+      const phases = Object.keys(m)
+        .map((k) => /^loadedRttP95(Both|Up|Down)(\d+)$/.exec(k))
+        .filter((x): x is RegExpExecArray => x !== null)
+        .sort((a, b) => order.indexOf(a[1]!) - order.indexOf(b[1]!) || Number(b[2]) - Number(a[2]));
+      const f = phases[0] ? m[phases[0][0]] : undefined;
+      return f ? { value: f.mean, ...(f.ci95 ? { ci95: f.ci95 } : {}), unit: 'ms' } : undefined;
+    },
+  },
+  {
+    // Request/response transactions per second: the rr tool (netperf TCP_RR with -o), else netperf's own TCP_RR.
     id: 'rr',
     label: 'transactions',
     unit: 'trans/s',
     better: 'higher',
     priorities: ['latency'],
     read: (p) => {
-      const rr = Object.entries(p.netperf).find(([t]) => /_rr$/i.test(t))?.[1];
+      const t = p.metrics?.['rr-tcp:forward']?.['transactionsPerSecond'] ?? p.metrics?.['rr-udp:forward']?.['transactionsPerSecond'];
+      if (t) return { value: t.mean, ...(t.ci95 ? { ci95: t.ci95 } : {}), unit: 'trans/s' };
+      const rr = Object.entries(p.netperf).find(([k]) => /_rr$/i.test(k))?.[1];
       return rr ? { value: rr.throughput.mean, ...(rr.throughput.ci95 ? { ci95: rr.throughput.ci95 } : {}), unit: 'trans/s' } : undefined;
     },
   },
