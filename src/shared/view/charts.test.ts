@@ -6,7 +6,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { analyse } from '../measure/analyse.js';
 import type { CampaignAnalysis, CampaignFile } from '../measure/campaign.js';
+import { phaseKey, rrul } from '../measure/tools/rrul.js';
 import type { RunResults, TestRecord } from '../measure/results.js';
 import {
   campaignBandwidth,
@@ -25,6 +27,7 @@ import {
   rttOverTime,
   runBandwidth,
   runFigures,
+  runLatencyUnderLoad,
   runNetperf,
   runRttBoxplot,
   runRttByMtu,
@@ -404,5 +407,72 @@ describe('the paper\'s figures for the campaign', () => {
         tones.set(label, x.tone);
       }
     }
+  });
+});
+
+describe('latency under load (the rrul tool) on real rrul output', () => {
+  const text = (name: string): string => readFileSync(new URL(`../../../tests/fixtures/tools/rrul/${name}`, import.meta.url), 'utf8');
+  /** The reply times of the part after a marker line of the script's output, sorted, by hand. */
+  const replies = (out: string, head: string): number[] => {
+    const lines = out.split('\n');
+    const i = lines.indexOf(`### overlab-rrul ${head}`);
+    const j = lines.findIndex((l, k) => k > i && l.startsWith('### overlab-rrul'));
+    return [...lines.slice(i + 1, j).join('\n').matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  };
+  const t = rrul.schema.parse({ tool: 'rrul' });
+  const tunnels = mesh.paths.filter((p) => p.type === 'tunnel');
+  // The tbf-limited capture on the first tunnel, the unlimited one on the third; the others ran no rrul.
+  const given = { [tunnels[0]!.id]: 'vxlan-tbf50.txt', [tunnels[2]!.id]: 'vxlan-unlimited.txt' };
+  const records: TestRecord[] = Object.entries(given).map(([pathId, file], i) => {
+    const parsed = rrul.parse(t, { stdout: text(file), stderr: '', server: '' });
+    return { id: `rrul-${i}`, pathId, test: rrul.testName(t), direction: 'forward', repetition: 1, startedAt: mesh.startedAt, seconds: rrul.seconds(t), command: 'rrul', raw: text(file), values: parsed.values!, detail: parsed.detail };
+  });
+  // The paths' summaries analysed afresh with the rrul records; the run's clusters and noise floor kept as captured.
+  const withRrul: RunResults = { ...mesh, tests: [...mesh.tests, ...records], summary: { ...mesh.summary, paths: analyse(mesh.paths, [...mesh.tests, ...records]).paths } };
+
+  it('is one bar chart, in the run\'s figures (which the report prints), a group per tunnel that ran rrul', () => {
+    const [c, ...more] = runLatencyUnderLoad(withRrul);
+    expect(more).toEqual([]);
+    const spec = drawn(c!, 'bar');
+    expect(runFigures(withRrul).filter((f) => f.id === spec.id)).toEqual([spec]);
+    checkDrawn(spec);
+    expect(spec.categories.map((x) => x.id)).toEqual(Object.keys(given));
+    expect(spec.title).toMatch(/latency under load/i);
+    expect(spec.y.unit).toBe('ms');
+    expect(spec.note).toContain(rrul.id);
+    expect(spec.note).toMatch(/--bidir/);
+  });
+
+  it('bars: idle and each both-ways phase\'s median RTT, labels from the tool\'s metrics, whiskers up to the p95', () => {
+    const spec = drawn(runLatencyUnderLoad(withRrul)[0]!, 'bar');
+    const phases = [{ key: 'idleRttMedian', head: 'idle' }, ...[1, 4, 8].map((n) => ({ key: phaseKey('loadedRttMedian', 'both', n), head: `load flows=${n} direction=both` }))];
+    expect(spec.series.map((s) => s.key)).toEqual(phases.map((p) => p.key));
+    expect(spec.series.map((s) => s.label)).toEqual(phases.map((p) => rrul.metrics.find((m) => m.key === p.key)!.label));
+    expect(new Set(spec.series.map((s) => s.tone)).size).toBe(spec.series.length);
+    spec.categories.forEach((cat, ci) => {
+      const out = text(given[cat.id]!);
+      spec.series.forEach((s, si) => {
+        const xs = replies(out, phases[si]!.head);
+        const bar = s.values[ci]!;
+        expect(bar.ref).toBe(cat.id);
+        // The median of the replies, by hand (an even or odd count).
+        const mid = xs.length / 2;
+        expect(bar.value).toBeCloseTo(xs.length % 2 ? xs[Math.floor(mid)]! : (xs[mid - 1]! + xs[mid]!) / 2, 9);
+        expect(bar.low).toBe(bar.value);
+        expect(bar.high!).toBeGreaterThanOrEqual(bar.value);
+        expect(bar.high!).toBeLessThanOrEqual(xs.at(-1)!);
+      });
+    });
+    // The rate limit's queue shows: under 8 flows both ways the limited tunnel's median is far above its idle one, and above the unlimited tunnel's.
+    const at = (key: string, ci: number): number => spec.series.find((s) => s.key === key)!.values[ci]!.value;
+    const both8 = phaseKey('loadedRttMedian', 'both', 8);
+    expect(at(both8, 0)).toBeGreaterThan(10 * at('idleRttMedian', 0));
+    expect(at(both8, 0)).toBeGreaterThan(at(both8, 1));
+  });
+
+  it('is absent (not an empty placeholder) from a run without rrul figures', () => {
+    expect(runLatencyUnderLoad(mesh)).toEqual([]);
+    expect(runFigures(mesh).some((f) => f.id === 'run:latency-under-load')).toBe(false);
+    expect(runFigures(withRrul).map((f) => f.id).filter((id) => id !== 'run:latency-under-load')).toEqual(runFigures(mesh).map((f) => f.id));
   });
 });

@@ -3,14 +3,16 @@
  * curve, its CDF, throughput over time, CPU) and the paper's figures (Gentile et al. 2024:
  * sorted mean RTT with 95 % intervals, Fig. 7; RTT distributions by cluster, Figs. 8–13;
  * TCP/UDP bandwidth, Figs. 14–15 and 19–20; netperf, Figs. 17–18 and 21–22; RTT against MTU,
- * Fig. 16; MTU 1500 beside 9000; box plots) — as small library-neutral specs. Pure functions of
- * results.json (and a campaign's analysis): the renderer draws them with chart.js, the report
- * prints the same specs. Every chart, category and series is keyed by link, path or cell id.
+ * Fig. 16; MTU 1500 beside 9000; box plots; latency under load from the rrul tool) — as small
+ * library-neutral specs. Pure functions of results.json (and a campaign's analysis): the
+ * renderer draws them with chart.js, the report prints the same specs. Every chart, category and
+ * series is keyed by link, path or cell id.
  *
  * Invariants of a spec: units sit in the axis (`unit`), never in the numbers; a chart the data
- * cannot give is a `kind: 'empty'` spec that says why, never a chart of zeros; `tone` is an index
- * into the renderer's categorical palette, chosen so that one kind, path or direction keeps its
- * colour across the charts of one view.
+ * cannot give is a `kind: 'empty'` spec that says why, never a chart of zeros (the chart of an
+ * opt-in tool, latency under load, is left out of a run that did not run the tool); `tone` is an
+ * index into the renderer's categorical palette, chosen so that one kind, path or direction
+ * keeps its colour across the charts of one view.
  */
 import { quantileSorted } from 'simple-statistics';
 import type { CampaignAnalysis, KindFigures } from '../measure/campaign.js';
@@ -19,6 +21,9 @@ import type { MeasuredPath } from '../measure/targets.js';
 import { cdf, density, describe, histogram } from '../stats/index.js';
 import { runConditions, runConditionsText } from './conditions.js';
 import { figuresOfRun, valueOf, type Metric } from './metrics.js';
+import { toolOfTest } from '../measure/tools/index.js';
+import { phaseKey, RRUL_FLOWS, rrul } from '../measure/tools/rrul.js';
+import type { Metric as ToolMetric } from '../measure/tools/tool.js';
 
 // ---------------------------------------------------------------------------------------------
 // The spec
@@ -112,6 +117,8 @@ interface Drawn {
   readonly y: Axis;
   /** How to read it, or what it leaves out. */
   readonly note?: string;
+  /** What a bar's or point's `low`–`high` shows, where not the 95 % interval of the mean: `median to p95`. */
+  readonly errorBars?: string;
   /** The figures the subtitle states (a cluster's μ and σ over its samples), for the report's tables. */
   readonly stats?: { readonly n?: number; readonly mean: number; readonly sd: number };
 }
@@ -669,9 +676,54 @@ export function runRttBoxplot(r: RunResults): BoxplotChart | EmptyChart {
   });
 }
 
-/** The paper's figures for one run. */
+/** The rrul tool's metric of this key (the chart's labels come from its descriptor). */
+const rrulMetric = (key: string): ToolMetric | undefined => rrul.metrics.find((m) => m.key === key);
+
+/**
+ * Latency under load (the rrul tool): a group per tunnel path that has rrul figures, a bar per
+ * phase — idle, then 1, 4 and 8 flows loading both ways at once — its median RTT, the whisker up
+ * to its p95 (each the mean over repetitions). The tool is opt-in: a run without it has no such
+ * chart (an empty list), rather than a placeholder in every run.
+ */
+export function runLatencyUnderLoad(r: RunResults): BarChart[] {
+  const figsOf = (p: MeasuredPath) => Object.entries(r.summary.paths[p.id]?.metrics ?? {}).find(([k]) => k.endsWith(':forward') && toolOfTest(k.split(':')[0]!)?.id === rrul.id)?.[1];
+  const phases = [
+    { median: 'idleRttMedian', p95: 'idleRttP95' },
+    ...RRUL_FLOWS.map((n) => ({ median: phaseKey('loadedRttMedian', 'both', n), p95: phaseKey('loadedRttP95', 'both', n) })),
+  ].flatMap((ph) => {
+    const m = rrulMetric(ph.median);
+    return m && rrulMetric(ph.p95) ? [{ ...ph, label: m.label }] : [];
+  });
+  const rows = tunnelPaths(r).map((p) => ({ p, figs: figsOf(p) })).filter((x) => x.figs && phases.some((ph) => x.figs![ph.median]));
+  const drawn = phases.filter((ph) => rows.some((x) => x.figs![ph.median]));
+  if (rows.length === 0 || drawn.length === 0) return [];
+  return [
+    {
+      kind: 'bar',
+      id: 'run:latency-under-load',
+      title: 'Latency under load per tunnel',
+      x: { label: 'Tunnel' },
+      y: { ...MS, zero: true },
+      errorBars: 'median to p95',
+      categories: rows.map(({ p }) => pathRow(p)),
+      series: drawn.map((ph, i) => ({
+        key: ph.median,
+        label: ph.label,
+        tone: i,
+        values: rows.map(({ p, figs }) => {
+          const med = figs![ph.median];
+          const p95 = figs![ph.p95];
+          return med ? { value: med.mean, ...(p95 ? { low: med.mean, high: Math.max(med.mean, p95.mean) } : {}), ref: p.id } : null;
+        }),
+      })),
+      note: `Tool: ${rrul.id} (${rrul.label}) — pings idle, then while ${RRUL_FLOWS.join(', ')} iperf3 TCP flows load the tunnel both ways at once (iperf3 --bidir). Bars: median RTT; whiskers: up to the p95 (means over repetitions). Upload-only and download-only phases are in the per-link table.`,
+    },
+  ];
+}
+
+/** The paper's figures for one run, and latency under load where the run measured it. */
 export function runFigures(r: RunResults): ChartSpec[] {
-  return [runRttSorted(r), ...runRttClusters(r), runRttBoxplot(r), runBandwidth(r, 'tcp'), runBandwidth(r, 'udp'), ...runNetperf(r), runRttByMtu(r)];
+  return [runRttSorted(r), ...runRttClusters(r), runRttBoxplot(r), runBandwidth(r, 'tcp'), runBandwidth(r, 'udp'), ...runNetperf(r), ...runLatencyUnderLoad(r), runRttByMtu(r)];
 }
 // ---------------------------------------------------------------------------------------------
 // Two runs side by side (the run comparison's charts)

@@ -135,7 +135,7 @@ function frameOf(spec: DrawnSpec, o: ConfigOptions): Frame {
     valueLabel: (item) => {
       const e = errorOf(item.dataset, item.dataIndex);
       const v = item.parsed.y ?? NaN;
-      return `${item.dataset.label ?? ''}: ${withUnit(v, spec.y)}${e ? ` (95 % CI ${fmt(e.low)} – ${fmt(e.high)})` : ''}`;
+      return `${item.dataset.label ?? ''}: ${withUnit(v, spec.y)}${e ? ` (${spec.errorBars ?? '95 % CI'} ${fmt(e.low)} – ${fmt(e.high)})` : ''}`;
     },
     plugins: [errorBarsPlugin, ...(o.background ? [backgroundPlugin(o.background)] : [])],
   };

@@ -16,6 +16,8 @@ import { defineTool, type Metric } from './tool.js';
 
 export const RRUL_DIRECTIONS = ['up', 'down', 'both'] as const;
 export type RrulDirection = (typeof RRUL_DIRECTIONS)[number];
+/** The flow counts the tool declares figures for (and runs by default). */
+export const RRUL_FLOWS = [1, 4, 8] as const;
 
 export interface RrulRequest {
   /** The far end's address (tunnel address for a tunnel path). */
@@ -183,7 +185,7 @@ export const RrulTest = z.strictObject({
   idle: z.number().min(1).max(600).default(5),
   /** Seconds of pings in each load phase. */
   duration: z.number().min(1).max(600).default(5),
-  flows: z.array(z.number().int().min(1).max(128)).min(1).max(8).default([1, 4, 8]),
+  flows: z.array(z.number().int().min(1).max(128)).min(1).max(8).default([...RRUL_FLOWS]),
   directions: z.array(z.enum(RRUL_DIRECTIONS)).min(1).default(['up', 'down', 'both']),
   /** Seconds between pings; below 0.2 needs root on the client host. */
   interval: z.number().min(0.01).max(10).default(0.1),
@@ -248,6 +250,6 @@ export const rrul = defineTool({
     { key: 'idleRttMedian', label: 'Idle RTT median', unit: 'ms', feeds: 'rtt', better: 'lower' },
     { key: 'idleRttP95', label: 'Idle RTT p95', unit: 'ms', feeds: 'rtt', better: 'lower' },
     { key: 'idleRttP99', label: 'Idle RTT p99', unit: 'ms', feeds: 'rtt', better: 'lower' },
-    ...phaseMetrics([1, 4, 8], RRUL_DIRECTIONS),
+    ...phaseMetrics(RRUL_FLOWS, RRUL_DIRECTIONS),
   ],
 });
