@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { q } from '../../shell.js';
-import { amountSeconds, defineTool } from './tool.js';
+import { amountField, amountSeconds, defineTool, rateField } from './tool.js';
 import type { ThroughputInterval, ThroughputResult } from '../types.js';
 
 export interface Iperf2Request {
@@ -90,8 +90,8 @@ export const Iperf2Test = z.strictObject({
   tool: z.literal('iperf2'),
   protocol: z.enum(['tcp', 'udp']),
   duration: z.number().min(1).max(3600).default(10),
-  bytes: z.string().regex(/^[0-9]+[KMG]?$/, { error: 'write an amount like "100M"' }).optional(),
-  bitrate: z.string().regex(/^[0-9]+(\.[0-9]+)?[KMG]?$/, { error: 'write a rate like "100M"' }).default('100M'),
+  bytes: amountField().optional(),
+  bitrate: rateField('100M').default('100M'),
 });
 
 /** iperf 2 (the paper's "Iperf2"): TCP or UDP throughput, UDP loss and jitter from the server's own report. */

@@ -10,7 +10,7 @@ import { q } from '../../shell.js';
 import type { CpuUsage, ThroughputResult } from '../types.js';
 import { CPU_COST_UNIT, hostCpuCost, iperf3OptionsCpuCost } from './cpu-cost.js';
 import { parseIperf3 } from './iperf3.js';
-import { defineTool } from './tool.js';
+import { defineTool, RATE, rateField } from './tool.js';
 
 export interface Iperf3OptionsRequest {
   readonly address: string;
@@ -31,8 +31,6 @@ export interface Iperf3OptionsRequest {
   /** Seconds per reported interval (-i). */
   readonly interval?: number;
 }
-
-const RATE = /^[0-9]+(\.[0-9]+)?[KMG]?$/;
 
 /** The request's problems, each naming the field and the fix (empty: fine). */
 export function checkIperf3Options(r: Iperf3OptionsRequest): string[] {
@@ -165,7 +163,7 @@ export const BulkTest = z.strictObject({
   /** Seconds left out at the start (-O, slow start). */
   omit: z.number().int().min(0).max(60).default(0),
   /** UDP target rate. */
-  bitrate: z.string().regex(RATE, { error: 'write a rate like "50M" or "1G"' }).default('100M'),
+  bitrate: rateField('50M', '1G').default('100M'),
 });
 export type BulkTest = z.output<typeof BulkTest>;
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { q } from '../../shell.js';
-import { amountSeconds, defineTool } from './tool.js';
+import { amountField, amountSeconds, defineTool, rateField } from './tool.js';
 import type { ThroughputInterval, ThroughputResult } from '../types.js';
 
 export interface Iperf3Request {
@@ -115,8 +115,8 @@ export const Iperf3Test = z.strictObject({
   protocol: z.enum(['tcp', 'udp']),
   /** Seconds, unless `bytes` is given. */
   duration: z.number().min(1).max(3600).default(10),
-  bytes: z.string().regex(/^[0-9]+[KMG]?$/, { error: 'write an amount like "100M"' }).optional(),
-  bitrate: z.string().regex(/^[0-9]+(\.[0-9]+)?[KMG]?$/, { error: 'write a rate like "100M" or "1G"' }).default('1G'),
+  bytes: amountField().optional(),
+  bitrate: rateField('100M', '1G').default('1G'),
   parallel: z.number().int().min(1).max(128).default(1),
   /** Also the other way (iperf3 -R from the same client): each direction gets its own figure. */
   bothDirections: z.boolean().default(true),

@@ -25,7 +25,7 @@
  * Every command gets a deadline from `seconds`: the runner runs `timeout -k 5 N <client>`, so a
  * client line is one command — a script goes in as `sh -c '<script>'` (quoted with `q`).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Direction, TestRecord } from '../records.js';
 import type { MeasuredPath } from '../records.js';
 import type { CpuUsage } from '../types.js';
@@ -145,3 +145,14 @@ export function amountSeconds(duration: number, bytes?: string): number {
   const n = Number(m[1]) * ({ '': 1, K: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]!]!;
   return Math.ceil((n * 8) / 100e6) + 2;
 }
+
+/** An amount of data as iperf takes it (-n): a whole number of bytes, optionally K, M or G. */
+export const AMOUNT = /^[0-9]+[KMG]?$/;
+/** A rate as iperf takes it (-b): a number of bits/s, optionally K, M or G. */
+export const RATE = /^[0-9]+(\.[0-9]+)?[KMG]?$/;
+
+/** A suite test's fixed amount of data (`bytes:`), e.g. "100M". */
+export const amountField = () => z.string().regex(AMOUNT, { error: 'write an amount like "100M"' });
+
+/** A suite test's target rate (`bitrate:`); the error shows the examples: `write a rate like "50M" or "1G"`. */
+export const rateField = (...examples: readonly [string, ...string[]]) => z.string().regex(RATE, { error: `write a rate like ${examples.map((x) => `"${x}"`).join(' or ')}` });
