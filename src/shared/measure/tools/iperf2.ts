@@ -106,10 +106,6 @@ export const iperf2 = defineTool({
   testName: (t) => `iperf2-${t.protocol}`,
   seconds: (t) => amountSeconds(t.duration, t.bytes),
   directions: () => ['forward'],
-  withDuration: (t, d) => {
-    const { bytes: _bytes, ...rest } = t;
-    return { ...rest, duration: d };
-  },
   server: (t, bind, port) => ({ command: iperf2ServerCommand(bind, port, t.protocol), proto: t.protocol }),
   client: (t, r) => iperf2ClientCommand({ address: r.path.dst.address, port: r.port, protocol: t.protocol, ...(t.bytes ? { bytes: t.bytes } : { duration: t.duration }), bitrate: t.bitrate }),
   parse: (t, out) => {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { q } from '../../shell.js';
 import type { CpuUsage, ThroughputResult } from '../types.js';
 import { CPU_COST_UNIT, hostCpuCost, iperf3OptionsCpuCost } from './cpu-cost.js';
-import { parseIperf3 } from './iperf3.js';
+import { IPERF3_NEEDS, iperf3ServerCommand, parseIperf3 } from './iperf3.js';
 import { defineTool, RATE, rateField } from './tool.js';
 
 export interface Iperf3OptionsRequest {
@@ -195,13 +195,11 @@ export const bulk = defineTool({
   description: 'iperf3 --bidir (both directions at once, each and the sum), -P streams, -O to omit slow start, UDP at a rate with loss and jitter; CPU per Gbit/s of both ends',
   schema: BulkTest,
   mode: 'pair',
-  binaries: () => ({ client: ['iperf3'], server: ['iperf3'] }),
-  packages: { iperf3: 'iperf3' },
+  ...IPERF3_NEEDS,
   testName: (t) => `bulk-${t.protocol}${t.bidir ? '-bidir' : ''}${t.parallel > 1 ? `-p${t.parallel}` : ''}`,
   seconds: (t) => t.duration + t.omit + 3,
   directions: (t) => (t.bidir || t.protocol === 'udp' ? ['forward'] : ['forward', 'reverse']),
-  withDuration: (t, d) => ({ ...t, duration: Math.max(1, Math.round(d)) }),
-  server: (_t, bind, port) => ({ command: ['iperf3', '-s', '-1', '-B', bind, '-p', String(port)].map(q).join(' '), proto: 'tcp' }),
+  server: (_t, bind, port) => ({ command: iperf3ServerCommand(bind, port), proto: 'tcp' }),
   client: (t, r) =>
     iperf3OptionsCommand({
       address: r.path.dst.address,

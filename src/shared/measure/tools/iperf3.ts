@@ -38,6 +38,12 @@ export function iperf3ClientCommand(r: Iperf3Request): string {
   return argv.map(q).join(' ');
 }
 
+/** What an iperf3 test needs: iperf3 at both ends. */
+export const IPERF3_NEEDS = {
+  binaries: () => ({ client: ['iperf3'], server: ['iperf3'] }),
+  packages: { iperf3: 'iperf3' },
+} as const;
+
 /** The server for one test: it serves one client (-1) and exits (Overlab starts it in the background and stops it in any case). */
 export function iperf3ServerCommand(bind: string, port: number): string {
   return ['iperf3', '-s', '-1', '-B', bind, '-p', String(port)].map(q).join(' ');
@@ -129,16 +135,10 @@ export const iperf3 = defineTool({
   description: 'TCP/UDP throughput (iperf3 -J), both directions, UDP loss and jitter',
   schema: Iperf3Test,
   mode: 'pair',
-  binaries: () => ({ client: ['iperf3'], server: ['iperf3'] }),
-  packages: { iperf3: 'iperf3' },
+  ...IPERF3_NEEDS,
   testName: (t) => `iperf3-${t.protocol}`,
   seconds: (t) => amountSeconds(t.duration, t.bytes),
   directions: (t) => (t.bothDirections ? ['forward', 'reverse'] : ['forward']),
-  // A duration on the command line replaces a fixed byte count: the test runs for that long.
-  withDuration: (t, d) => {
-    const { bytes: _bytes, ...rest } = t;
-    return { ...rest, duration: d };
-  },
   server: (_t, bind, port) => ({ command: iperf3ServerCommand(bind, port), proto: 'tcp' }),
   client: (t, r) => iperf3ClientCommand({ address: r.path.dst.address, port: r.port, protocol: t.protocol, ...(t.bytes ? { bytes: t.bytes } : { duration: t.duration }), bitrate: t.bitrate, parallel: t.parallel, reverse: r.direction === 'reverse' }),
   parse: (_t, out) => {

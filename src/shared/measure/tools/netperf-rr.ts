@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { q } from '../../shell.js';
-import { netserverCommand } from './netperf.js';
+import { NETPERF_NEEDS, netserverCommand } from './netperf.js';
 import { defineTool } from './tool.js';
 
 export const RR_TESTS = ['TCP_RR', 'UDP_RR'] as const;
@@ -206,12 +206,10 @@ export const rr = defineTool({
   description: 'netperf TCP_RR / UDP_RR: transactions per second, mean, P50 and P99 latency, a confidence interval (-i/-I), both ends’ CPU',
   schema: RrTestSchema,
   mode: 'pair',
-  binaries: () => ({ client: ['netperf'], server: ['netserver'] }),
-  packages: { netperf: 'netperf', netserver: 'netperf' },
+  ...NETPERF_NEEDS,
   testName: (t) => `rr-${t.test === 'TCP_RR' ? 'tcp' : 'udp'}`,
   seconds: (t) => netperfRrSeconds(rrRequest(t, '', 1)),
   directions: () => ['forward'],
-  withDuration: (t, d) => ({ ...t, duration: Math.max(1, Math.round(d)) }),
   server: (_t, bind, port) => ({ command: netserverCommand(bind, port), proto: 'tcp' }),
   client: (t, r) => netperfRrCommand(rrRequest(t, r.path.dst.address, r.port)),
   parse: (t, out) => {

@@ -49,6 +49,12 @@ export function netperfCommand(r: NetperfRequest): string {
   return argv.map(q).join(' ');
 }
 
+/** What a netperf test needs: netperf on the client, netserver on the server (Debian's netperf package, in non-free). */
+export const NETPERF_NEEDS = {
+  binaries: () => ({ client: ['netperf'], server: ['netserver'] }),
+  packages: { netperf: 'netperf (Debian non-free)', netserver: 'netperf (Debian non-free)' },
+} as const;
+
 /** netserver in the foreground (-D), on the test's address and port. */
 export const netserverCommand = (bind: string, port: number): string => ['netserver', '-D', '-4', '-L', bind, '-p', String(port)].map(q).join(' ');
 
@@ -101,12 +107,10 @@ export const netperf = defineTool({
   description: "TCP/UDP streams and TCP_RR with both ends' CPU (netperf 2.7, the paper's)",
   schema: NetperfTestSchema,
   mode: 'pair',
-  binaries: () => ({ client: ['netperf'], server: ['netserver'] }),
-  packages: { netperf: 'netperf (Debian non-free)', netserver: 'netperf (Debian non-free)' },
+  ...NETPERF_NEEDS,
   testName: (t) => `netperf-${t.test.toLowerCase()}`,
   seconds: (t) => t.duration + 1,
   directions: () => ['forward'],
-  withDuration: (t, d) => ({ ...t, duration: d }),
   server: (_t, bind, port) => ({ command: netserverCommand(bind, port), proto: 'tcp' }),
   // UDP messages that fit the path's MTU (IP + UDP headers: 28 bytes), so nothing fragments.
   client: (t, r) => netperfCommand({ address: r.path.dst.address, port: r.port, test: t.test, duration: t.duration, ...(t.test === 'UDP_STREAM' && r.path.mtu ? { messageSize: r.path.mtu - 28 } : {}) }),

@@ -111,7 +111,7 @@ export interface MeasureTool<T extends TestBase = TestBase> {
   readonly seconds: (t: T) => number;
   /** The directions a test runs in (each one a test and a figure of its own). */
   readonly directions: (t: T) => readonly Direction[];
-  /** The test with a duration from the command line (`--duration S`). */
+  /** The test with a duration from the command line (`--duration S`); `defineTool`'s default for a test with a `duration` is `runFor`. */
   readonly withDuration: (t: T, seconds: number) => T;
   /** The server on the destination (`pair` tools that need one). */
   readonly server?: (t: T, bind: string, port: number) => ServerSpec;
@@ -129,8 +129,27 @@ export type AnyTool = MeasureTool<any>;
 /** A strict object schema discriminated on `tool` (what the suite schema's union is built from). */
 export type ToolSchema = z.ZodObject<{ tool: z.ZodLiteral<string> } & z.ZodRawShape, z.core.$strict>;
 
+/**
+ * A tool as its file declares it: `withDuration` may be left out where the test has a
+ * `duration` (then `runFor` is its `withDuration`); a test without one must say what a duration means.
+ */
+export type ToolDeclaration<T extends TestBase> = Omit<MeasureTool<T>, 'withDuration'> & (T extends { readonly duration: number } ? Partial<Pick<MeasureTool<T>, 'withDuration'>> : Pick<MeasureTool<T>, 'withDuration'>);
+
+/**
+ * The default `withDuration`: the test runs for that many whole seconds (at least 1), and a
+ * fixed amount (`bytes`) it had is dropped — a duration from the command line replaces it.
+ * (Every door gives whole seconds from 1 to 3600: the CLI's --duration, the API, the dialog.)
+ */
+export function runFor<T extends { readonly duration: number; readonly bytes?: string }>(t: T, seconds: number): T {
+  const { bytes: _bytes, ...rest } = t;
+  return { ...rest, duration: Math.max(1, Math.round(seconds)) } as T;
+}
+
 /** Declares a tool with its test type inferred from its schema (so its functions are checked against it). */
-export const defineTool = <S extends ToolSchema>(tool: MeasureTool<TestOf<S>> & { readonly schema: S }): MeasureTool<TestOf<S>> & { readonly schema: S } => tool;
+export function defineTool<S extends ToolSchema>(tool: ToolDeclaration<TestOf<S>> & { readonly schema: S }): MeasureTool<TestOf<S>> & { readonly schema: S } {
+  const declared: { readonly withDuration?: unknown } = tool;
+  return { ...tool, withDuration: (declared.withDuration ?? runFor) as MeasureTool<TestOf<S>>['withDuration'] } as MeasureTool<TestOf<S>> & { readonly schema: S };
+}
 
 /** The test type of a tool's schema. */
 export type TestOf<S extends ToolSchema> = z.output<S> & TestBase;
