@@ -22,6 +22,7 @@ import { labExecArgv, loadLab, type LabLayout } from '../src/engine/lab/lab.js';
 import type { RunResults, TestRecord } from '../src/shared/measure/results.js';
 import type { NetperfRrResult } from '../src/shared/measure/tools/netperf-rr.js';
 import { defaultRegistry } from '../src/shared/tunnels/index.js';
+import { newToolsSuite } from '../tests/lab/new-tools-suite.js';
 
 const argOf = (name: string, dflt: string): string => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : dflt);
 const KINDS = argOf('--kinds', 'clean,vxlan').split(',');
@@ -42,18 +43,7 @@ const f = (x: number | undefined, d = 2): string => (x === undefined || !Number.
 
 const SUITES = {
   rrul4: { tests: [{ tool: 'rrul' as const, idle: IDLE, duration: LOAD, flows: [FLOWS], directions: ['up' as const], interval: INTERVAL }], baseline: false, lan: false, repeat: 1 },
-  extras: {
-    tests: [
-      { tool: 'rrul' as const, idle: 2, duration: 3, flows: [8], directions: ['down' as const, 'both' as const], interval: INTERVAL },
-      { tool: 'bulk' as const, protocol: 'tcp' as const, duration: 3, bidir: true, parallel: 1, omit: 1, bitrate: '100M' },
-      { tool: 'rr' as const, test: 'TCP_RR' as const, duration: 1, iterations: 5, level: 99 as const, width: 5 },
-      { tool: 'rr' as const, test: 'UDP_RR' as const, duration: 1, iterations: 5, level: 99 as const, width: 5 },
-      { tool: 'handshake' as const, deadline: 20 },
-    ],
-    baseline: false,
-    lan: false,
-    repeat: 1,
-  },
+  extras: newToolsSuite({ rrul: { idle: 2, duration: 3, flows: [8], directions: ['down', 'both'], interval: INTERVAL }, bulk: { duration: 3, omit: 1 }, iterations: 5, deadline: 20 }),
 };
 
 async function overlab(dir: string, suite: keyof typeof SUITES): Promise<RunResults> {

@@ -17,22 +17,12 @@ import { labExecArgv, loadLab } from '../../src/engine/lab/lab.js';
 import type { RunResults, TestRecord } from '../../src/shared/measure/results.js';
 import type { NetperfRrResult } from '../../src/shared/measure/tools/netperf-rr.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
+import { newToolsSuite } from './new-tools-suite.js';
 
 const root = process.getuid?.() === 0;
 const engine = createEngine({ registry: defaultRegistry });
 
-const SUITE = {
-  tests: [
-    { tool: 'rrul' as const, idle: 2, duration: 2, flows: [4], directions: ['up' as const, 'both' as const], interval: 0.1 },
-    { tool: 'bulk' as const, protocol: 'tcp' as const, duration: 2, bidir: true, parallel: 1, omit: 0, bitrate: '100M' },
-    { tool: 'rr' as const, test: 'TCP_RR' as const, duration: 1, iterations: 3, level: 99 as const, width: 5 },
-    { tool: 'rr' as const, test: 'UDP_RR' as const, duration: 1, iterations: 3, level: 99 as const, width: 5 },
-    { tool: 'handshake' as const, deadline: 10 },
-  ],
-  baseline: false,
-  lan: false,
-  repeat: 1,
-};
+const SUITE = newToolsSuite({ rrul: { idle: 2, duration: 2, flows: [4], directions: ['up', 'both'], interval: 0.1 }, bulk: { duration: 2, omit: 0 }, iterations: 3, deadline: 10 });
 
 describe.skipIf(!root)('the new measurements on a tbf-limited VXLAN lab link', () => {
   let dir = '';
