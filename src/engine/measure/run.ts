@@ -347,7 +347,8 @@ async function connectAll(projectDir: string, t: Topology, plan: Plan, names: re
   return { hosts, failed, hostKeys };
 }
 
-export async function measure(projectDir: string, registry: Registry, opts: MeasureOptions): Promise<MeasureOutcome> {
+/** The run asked for: the project planned, its suite resolved with the overrides, the paths to measure (a bad request throws). */
+async function runRequest(projectDir: string, registry: Registry, opts: MeasureOptions): Promise<{ t: Topology; plan: Plan; suite: Suite; paths: MeasuredPath[] }> {
   const planned = await planProject(projectDir, registry);
   if (!planned.topology || !planned.plan || hasErrors(planned.diagnostics)) throw new ApiError('invalid-arguments', `${projectDir} does not plan; fix its problems first`, planned.diagnostics);
   const t = planned.topology;
@@ -358,126 +359,218 @@ export async function measure(projectDir: string, registry: Registry, opts: Meas
   if (unknown.length) throw new ApiError('invalid-arguments', `not hosts of this project: ${unknown.join(', ')}`);
   const paths = measuredPaths(plan, { baseline: suite.baseline, lan: suite.lan, ...(opts.hosts ? { hosts: opts.hosts } : {}) });
   if (paths.length === 0) throw new ApiError('invalid-arguments', 'nothing to measure: the project has no links between the chosen hosts');
+  return { t, plan, suite, paths };
+}
 
-  const dir = path.join(opts.runsDir ?? path.join(projectDir, 'runs'), opts.runId);
-  await ensureDir(dir, 0o755);
-  const startedAt = new Date().toISOString();
-  const need = toolsOf(paths, suite);
+/** A host's environment from the preflight's `env:` lines (kernel, OS, tool versions, the deployed bundle's hash). */
+function hostEnvironment(h: Host, t: Topology, stdout: string): HostEnvironment {
+  const env = new Map(stdout.split('\n').filter((l) => l.startsWith(ENV_PREFIX)).map((l) => l.slice(ENV_PREFIX.length).split('=') as [string, string]).map(([k, ...v]) => [k, v.join('=')] as const));
+  const bundle = env.get('bundle') ?? '';
+  const tools: Record<string, string> = {};
+  for (const k of ['ping', 'iperf3', 'iperf', 'netperf']) if (env.get(k)) tools[k] = env.get(k)!;
+  return { hostId: h.id, host: h.name, ...(env.get('kernel') ? { kernel: env.get('kernel')! } : {}), ...(env.get('os') ? { os: env.get('os')! } : {}), tools, lab: t.hosts.find((x) => x.name === h.name)!.target.type === 'lab', ...(bundle ? { bundleHash: bundle } : {}) };
+}
+
+/**
+ * Preflight: every tool on every host, and the deployed bundle, before any test starts; the
+ * hosts' environments in the project's host order. A missing tool or bundle throws.
+ */
+async function preflightHosts(projectDir: string, t: Topology, suite: Suite, hosts: Map<string, Host>, need: Map<string, Set<string>>): Promise<HostEnvironment[]> {
   const names = [...need.keys()];
-  const problems: string[] = [];
+  const missing: string[] = [];
+  const notDeployed: string[] = [];
   const environment: HostEnvironment[] = [];
+  if (names.every((n) => hosts.get(n)!.gone)) throw new ApiError('failed', `no host answers: ${names.map((n) => hosts.get(n)!.gone).join('; ')}`);
+  await pool(names, 32, async (name) => {
+    const h = hosts.get(name)!;
+    // A host that is gone has its tests skipped, with the reason, like one that goes later.
+    const r = await h.exec('sh -s', 30, { stdin: measurePreflight([...need.get(name)!], HASH_FILE) }).catch((e: unknown) => {
+      if (e instanceof HostGone) return undefined;
+      throw e;
+    });
+    if (!r) return;
+    for (const m of parsePreflight(r.stdout).missing) missing.push(`${name}: ${m}`);
+    const env = hostEnvironment(h, t, r.stdout);
+    if (!/^[0-9a-f]{64}$/.test(env.bundleHash ?? '')) notDeployed.push(name);
+    environment.push(env);
+  });
+  if (missing.length) throw new ApiError('failed', `the hosts lack tools the ${suite.name} suite needs: ${missing.join('; ')}`);
+  if (notDeployed.length) throw new ApiError('failed', `no Overlab bundle is deployed on ${notDeployed.join(', ')}: run \`overlab deploy ${projectDir}\` first`);
+  return environment.sort((a, b) => t.hosts.findIndex((h) => h.id === a.hostId) - t.hosts.findIndex((h) => h.id === b.hostId));
+}
 
-  const { hosts, failed, hostKeys } = await connectAll(projectDir, t, plan, names, opts);
-  let conditions: ConditionsRecord | undefined;
-  const ctx: Ctx = { runId: opts.runId, dir, hosts, suite, records: [], problems, opts, total: 0, done: 0, started: Date.now(), remaining: 0, servers: 0 };
+/**
+ * The conditions in force, read back before the first test: the run records them (not what
+ * was asked), and refuses to measure a path that is not what the project says it is. The
+ * underlay baseline rides the same devices, so it is measured under the same conditions.
+ */
+async function conditionsInForce(projectDir: string, t: Topology, plan: Plan, hosts: Map<string, Host>, names: readonly string[]): Promise<ConditionsRecord | undefined> {
+  const scope = scopeOf(t, plan, t.hosts.some((h) => h.target.type === 'lab') ? await loadLab(projectDir, t, plan) : undefined, names);
+  const shells = new Map(scope.shapings.filter((s) => !hosts.get(s.host)!.gone).map((s) => [s.host, (script: string, seconds: number) => hosts.get(s.host)!.exec('sh -s', seconds, { stdin: script })]));
+  const reads = await readProject(scope, shells);
+  const wrong = mismatchesOf(scope, reads);
+  if (wrong.length) throw new ApiError('failed', `the link conditions in force are not what the project asks (${wrong.join('; ')}): run \`overlab conditions ${projectDir} --apply\` (or deploy again), then measure`);
+  return recordOf(scope, reads);
+}
+
+/** The suite's tests over the paths: `series` ones (ping) on every path at once, `pair` ones (a client and a server) in rounds. */
+interface TestPlan {
+  readonly seriesTests: readonly SuiteTest[];
+  readonly plans: readonly { readonly test: SuiteTest; readonly rounds: Job<MeasuredPath>[][] }[];
+  readonly directions: (x: SuiteTest) => readonly Direction[];
+  readonly pathsOf: (x: SuiteTest) => MeasuredPath[];
+}
+
+/** Plans the tests (rounds per `pair` test, the same for every repetition), counts them and their seconds, and says the run starts. */
+function planTests(ctx: Ctx, paths: readonly MeasuredPath[]): TestPlan {
+  const suite = ctx.suite;
+  const seriesTests = suite.tests.filter((x) => toolOf(x).mode === 'series');
+  const pairTests = suite.tests.filter((x) => toolOf(x).mode === 'pair');
+  const directions = (x: SuiteTest): readonly Direction[] => toolOf(x).directions(x);
+  const pathsOf = (x: SuiteTest): MeasuredPath[] => paths.filter((p) => runsOn(toolOf(x), p));
+  const plans = pairTests.map((x) => ({ test: x, rounds: schedule(pathsOf(x).map((p): Job<MeasuredPath> => ({ item: p, hosts: [p.src.hostId, p.dst.hostId] }))) }));
+  const perRep = seriesTests.reduce((n, x) => n + pathsOf(x).length * directions(x).length, 0) + plans.reduce((n, pl) => n + pathsOf(pl.test).length * directions(pl.test).length, 0);
+  (ctx as { total: number }).total = perRep * suite.repeat;
+  const repSeconds = seriesTests.reduce((s, x) => s + testSeconds(x) * directions(x).length, 0) + plans.reduce((s, pl) => s + pl.rounds.length * directions(pl.test).length * (testSeconds(pl.test) + 1), 0);
+  ctx.remaining = repSeconds * suite.repeat;
+  progress(ctx, 'start', 'running', undefined, `${paths.length} paths, ${ctx.total} tests, ${suite.repeat} repetition(s)`);
+  return { seriesTests, plans, directions, pathsOf };
+}
+
+/** RTT first, every path at once: pings are light, and nothing else runs beside them. */
+async function runSeriesTests(ctx: Ctx, tp: TestPlan, rep: number): Promise<void> {
+  for (const x of tp.seriesTests) {
+    for (const dirn of tp.directions(x)) {
+      if (cancelled(ctx)) break;
+      await Promise.all(tp.pathsOf(x).map((p) => (ctx.hosts.get(p.src.host)!.gone ? skip(ctx, p, testName(x), rep, dirn) : seriesTest(ctx, p, x, rep, dirn))));
+      ctx.remaining = Math.max(0, ctx.remaining - testSeconds(x));
+    }
+  }
+}
+
+/**
+ * Every throughput test of the repetition in schedule order, each started as soon as its two
+ * hosts are free (not when its whole round is): rounds are the order, not barriers.
+ */
+async function runPairTests(ctx: Ctx, tp: TestPlan, rep: number): Promise<void> {
+  const order = tp.plans.flatMap((pl) => tp.directions(pl.test).flatMap((dirn) => pl.rounds.flatMap((round, ri) => round.map((j) => ({ ...j, item: { path: j.item, test: pl.test, dirn, round: ri + 1 } })))));
+  // A test's server is started while its two hosts finish their current tests (an idle
+  // listening socket; the start's few processes run during those tests), so that a host
+  // goes from one test to the next without waiting for a round trip and a server's start.
+  await runInOrder<(typeof order)[number]['item'], Started>(
+    order,
+    ({ item: { path: p, test, dirn, round } }, _i, server) => {
+      if (ctx.hosts.get(p.src.host)!.gone || ctx.hosts.get(p.dst.host)!.gone) return skip(ctx, p, testName(test), rep, dirn);
+      return throughputTest(ctx, p, test, rep, dirn, round, server);
+    },
+    () => cancelled(ctx),
+    ({ item: { path: p, test } }) => startTestServer(ctx, p, test),
+  );
+}
+
+/** Every repetition of the suite, until done or cancelled. */
+async function runTests(ctx: Ctx, paths: readonly MeasuredPath[]): Promise<void> {
+  const tp = planTests(ctx, paths);
+  for (let rep = 1; rep <= ctx.suite.repeat && !cancelled(ctx); rep++) {
+    await runSeriesTests(ctx, tp, rep);
+    await runPairTests(ctx, tp, rep);
+  }
+}
+
+/**
+ * On the connected hosts: preflight, the conditions in force, every test; then, whatever
+ * happened, every server stopped and every connection closed. A host that could not be
+ * reached (but for being down) stops the run here.
+ */
+async function measureOnHosts(ctx: Ctx, projectDir: string, t: Topology, plan: Plan, paths: readonly MeasuredPath[], need: Map<string, Set<string>>, unreached: { failed: readonly string[]; hostKeys: HostKeyReport[] }): Promise<{ environment: HostEnvironment[]; conditions: ConditionsRecord | undefined }> {
+  const { failed, hostKeys } = unreached;
   try {
     if (failed.length) throw new ApiError('failed', `cannot reach ${failed.length === 1 ? 'a host' : 'hosts'} to measure: ${failed.join('; ')}`, undefined, hostKeys);
-    // Preflight: every tool on every host, before any test starts.
-    const missing: string[] = [];
-    const notDeployed: string[] = [];
-    if (names.every((n) => hosts.get(n)!.gone)) throw new ApiError('failed', `no host answers: ${names.map((n) => hosts.get(n)!.gone).join('; ')}`);
-    await pool(names, 32, async (name) => {
-      const h = hosts.get(name)!;
-      // A host that is gone has its tests skipped, with the reason, like one that goes later.
-      const r = await h.exec('sh -s', 30, { stdin: measurePreflight([...need.get(name)!], HASH_FILE) }).catch((e: unknown) => {
-        if (e instanceof HostGone) return undefined;
-        throw e;
-      });
-      if (!r) return;
-      const report = parsePreflight(r.stdout);
-      for (const m of report.missing) missing.push(`${name}: ${m}`);
-      const env = new Map(r.stdout.split('\n').filter((l) => l.startsWith(ENV_PREFIX)).map((l) => l.slice(ENV_PREFIX.length).split('=') as [string, string]).map(([k, ...v]) => [k, v.join('=')] as const));
-      const bundle = env.get('bundle') ?? '';
-      if (!/^[0-9a-f]{64}$/.test(bundle)) notDeployed.push(name);
-      const tools: Record<string, string> = {};
-      for (const k of ['ping', 'iperf3', 'iperf', 'netperf']) if (env.get(k)) tools[k] = env.get(k)!;
-      environment.push({ hostId: h.id, host: name, ...(env.get('kernel') ? { kernel: env.get('kernel')! } : {}), ...(env.get('os') ? { os: env.get('os')! } : {}), tools, lab: t.hosts.find((x) => x.name === name)!.target.type === 'lab', ...(bundle ? { bundleHash: bundle } : {}) });
-    });
-    if (missing.length) throw new ApiError('failed', `the hosts lack tools the ${suite.name} suite needs: ${missing.join('; ')}`);
-    if (notDeployed.length) throw new ApiError('failed', `no Overlab bundle is deployed on ${notDeployed.join(', ')}: run \`overlab deploy ${projectDir}\` first`);
-    environment.sort((a, b) => t.hosts.findIndex((h) => h.id === a.hostId) - t.hosts.findIndex((h) => h.id === b.hostId));
-
-    // The conditions in force, read back before the first test: the run records them (not what
-    // was asked), and refuses to measure a path that is not what the project says it is. The
-    // underlay baseline rides the same devices, so it is measured under the same conditions.
-    const scope = scopeOf(t, plan, t.hosts.some((h) => h.target.type === 'lab') ? await loadLab(projectDir, t, plan) : undefined, names);
-    const shells = new Map(scope.shapings.filter((s) => !hosts.get(s.host)!.gone).map((s) => [s.host, (script: string, seconds: number) => hosts.get(s.host)!.exec('sh -s', seconds, { stdin: script })]));
-    const reads = await readProject(scope, shells);
-    const wrong = mismatchesOf(scope, reads);
-    if (wrong.length) throw new ApiError('failed', `the link conditions in force are not what the project asks (${wrong.join('; ')}): run \`overlab conditions ${projectDir} --apply\` (or deploy again), then measure`);
-    conditions = recordOf(scope, reads);
-
-    // `series` tests (ping) on every path at once; `pair` tests (a client and a server) scheduled.
-    const seriesTests = suite.tests.filter((x) => toolOf(x).mode === 'series');
-    const pairTests = suite.tests.filter((x) => toolOf(x).mode === 'pair');
-    const directions = (x: SuiteTest): readonly Direction[] => toolOf(x).directions(x);
-    const pathsOf = (x: SuiteTest): MeasuredPath[] => paths.filter((p) => runsOn(toolOf(x), p));
-    // Rounds per test: the same for every repetition.
-    const plans = pairTests.map((x) => ({ test: x, rounds: schedule(pathsOf(x).map((p): Job<MeasuredPath> => ({ item: p, hosts: [p.src.hostId, p.dst.hostId] }))) }));
-    const perRep = seriesTests.reduce((n, x) => n + pathsOf(x).length * directions(x).length, 0) + plans.reduce((n, pl) => n + pathsOf(pl.test).length * directions(pl.test).length, 0);
-    (ctx as { total: number }).total = perRep * suite.repeat;
-    const repSeconds = seriesTests.reduce((s, x) => s + testSeconds(x) * directions(x).length, 0) + plans.reduce((s, pl) => s + pl.rounds.length * directions(pl.test).length * (testSeconds(pl.test) + 1), 0);
-    ctx.remaining = repSeconds * suite.repeat;
-    progress(ctx, 'start', 'running', undefined, `${paths.length} paths, ${ctx.total} tests, ${suite.repeat} repetition(s)`);
-
-    for (let rep = 1; rep <= suite.repeat && !cancelled(ctx); rep++) {
-      // RTT first, every path at once: pings are light, and nothing else runs beside them.
-      for (const x of seriesTests) {
-        for (const dirn of directions(x)) {
-          if (cancelled(ctx)) break;
-          await Promise.all(pathsOf(x).map((p) => (hosts.get(p.src.host)!.gone ? skip(ctx, p, testName(x), rep, dirn) : seriesTest(ctx, p, x, rep, dirn))));
-          ctx.remaining = Math.max(0, ctx.remaining - testSeconds(x));
-        }
-      }
-      // Every throughput test of the repetition in schedule order, each started as soon as its
-      // two hosts are free (not when its whole round is): rounds are the order, not barriers.
-      const order = plans.flatMap((pl) => directions(pl.test).flatMap((dirn) => pl.rounds.flatMap((round, ri) => round.map((j) => ({ ...j, item: { path: j.item, test: pl.test, dirn, round: ri + 1 } })))));
-      // A test's server is started while its two hosts finish their current tests (an idle
-      // listening socket; the start's few processes run during those tests), so that a host
-      // goes from one test to the next without waiting for a round trip and a server's start.
-      await runInOrder<(typeof order)[number]['item'], Started>(
-        order,
-        ({ item: { path: p, test, dirn, round } }, _i, server) => {
-          if (hosts.get(p.src.host)!.gone || hosts.get(p.dst.host)!.gone) return skip(ctx, p, testName(test), rep, dirn);
-          return throughputTest(ctx, p, test, rep, dirn, round, server);
-        },
-        () => cancelled(ctx),
-        ({ item: { path: p, test } }) => startTestServer(ctx, p, test),
-      );
-    }
+    const environment = await preflightHosts(projectDir, t, ctx.suite, ctx.hosts, need);
+    const conditions = await conditionsInForce(projectDir, t, plan, ctx.hosts, [...need.keys()]);
+    await runTests(ctx, paths);
+    return { environment, conditions };
   } finally {
-    // Whatever happened: every server this run started is stopped, on every host that answers.
-    await pool([...hosts.values()].filter((h) => !h.gone), 32, (h) => h.exec(cleanupRun(opts.runId), 15).catch(() => undefined));
-    for (const h of hosts.values()) h.dispose();
+    await stopServersAndDisconnect(ctx.hosts, ctx.runId);
   }
+}
 
-  for (const h of hosts.values()) if (h.gone) problems.push(h.gone);
+/** Whatever happened: every server this run started is stopped, on every host that answers; then every connection is closed. */
+async function stopServersAndDisconnect(hosts: Map<string, Host>, runId: string): Promise<void> {
+  await pool([...hosts.values()].filter((h) => !h.gone), 32, (h) => h.exec(cleanupRun(runId), 15).catch(() => undefined));
+  for (const h of hosts.values()) h.dispose();
+}
+
+/** The run's status; its problems get the hosts that went, the failed tests' count and a cancel. */
+function concludeRun(ctx: Ctx): RunStatus {
+  const problems = ctx.problems;
+  for (const h of ctx.hosts.values()) if (h.gone) problems.push(h.gone);
   const failedTests = ctx.records.filter((r) => r.error);
   if (failedTests.length) problems.push(`${failedTests.length} of ${ctx.records.length} tests failed (see each test's error)`);
   const status: RunStatus = cancelled(ctx) ? 'cancelled' : ctx.records.length > 0 && failedTests.length === ctx.records.length ? 'failed' : problems.length ? 'partial' : 'complete';
   if (cancelled(ctx)) problems.unshift('the run was cancelled; the tests run until then are kept');
-  const results: RunResults = {
+  return status;
+}
+
+/** What a run found besides its records. */
+interface RunFacts {
+  readonly t: Topology;
+  readonly plan: Plan;
+  readonly paths: readonly MeasuredPath[];
+  readonly startedAt: string;
+  readonly status: RunStatus;
+  readonly environment: HostEnvironment[];
+  readonly conditions: ConditionsRecord | undefined;
+}
+
+/** results.json: the run, the project as measured, every test's record and their analysis. */
+function runResults(ctx: Ctx, f: RunFacts): RunResults {
+  const { t, plan, paths } = f;
+  const lab = t.hosts.every((h) => h.target.type === 'lab');
+  return {
     format: RESULTS_FORMAT,
     version: RESULTS_VERSION,
-    runId: opts.runId,
-    startedAt,
+    runId: ctx.runId,
+    startedAt: f.startedAt,
     finishedAt: new Date().toISOString(),
-    status,
-    problems,
+    status: f.status,
+    problems: ctx.problems,
     project: { name: t.name, shape: t.shape, underlayMtu: t.underlay.mtu, kinds: [...new Set(plan.links.map((l) => l.kind))] },
     topology: t,
     links: plan.links.map((l) => ({ id: l.id, label: l.label, kind: l.kind, a: l.a, b: l.b, hostIds: l.hostIds, mtu: l.mtu, mss: l.mss, overheadBytes: l.overheadBytes })),
-    environment,
-    sharedMachine: t.hosts.every((h) => h.target.type === 'lab'),
-    suite,
-    ...(opts.campaign ? { campaign: opts.campaign } : {}),
-    ...(conditions ? { conditions } : {}),
+    environment: f.environment,
+    sharedMachine: lab,
+    suite: ctx.suite,
+    ...(ctx.opts.campaign ? { campaign: ctx.opts.campaign } : {}),
+    ...(f.conditions ? { conditions: f.conditions } : {}),
     paths,
     tests: ctx.records,
-    summary: analyse(paths, ctx.records, { sameWire: t.hosts.every((h) => h.target.type === 'lab') }),
+    summary: analyse(paths, ctx.records, { sameWire: lab }),
   };
+}
+
+/** results.json and its sidecars in the run's folder. */
+async function saveResults(dir: string, results: RunResults): Promise<void> {
   await writeFile(path.join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`, { mode: 0o644 });
   await writeSidecars(dir, results);
+}
+
+/**
+ * A measurement run: the request checked, the hosts connected and preflighted, the conditions
+ * in force read back, every test run, and results.json written (partial or cancelled runs too).
+ */
+export async function measure(projectDir: string, registry: Registry, opts: MeasureOptions): Promise<MeasureOutcome> {
+  const { t, plan, suite, paths } = await runRequest(projectDir, registry, opts);
+  const dir = path.join(opts.runsDir ?? path.join(projectDir, 'runs'), opts.runId);
+  await ensureDir(dir, 0o755);
+  const startedAt = new Date().toISOString();
+  const need = toolsOf(paths, suite);
+  const connected = await connectAll(projectDir, t, plan, [...need.keys()], opts);
+  const ctx: Ctx = { runId: opts.runId, dir, hosts: connected.hosts, suite, records: [], problems: [], opts, total: 0, done: 0, started: Date.now(), remaining: 0, servers: 0 };
+  const { environment, conditions } = await measureOnHosts(ctx, projectDir, t, plan, paths, need, connected);
+  const status = concludeRun(ctx);
+  const results = runResults(ctx, { t, plan, paths, startedAt, status, environment, conditions });
+  await saveResults(dir, results);
   progress(ctx, 'end', status === 'complete' ? 'done' : status === 'cancelled' ? 'skipped' : 'failed', undefined, `${status}: ${ctx.records.length} tests`);
   return { runId: opts.runId, dir, results };
 }
