@@ -16,6 +16,7 @@ import { analyseCampaign, CAMPAIGN_FORMAT, CAMPAIGN_VERSION, cellId, conditionsO
 import type { RunResults } from '../../shared/measure/results.js';
 import { sameCondition } from '../../shared/view/conditions.js';
 import { RUN_ID_RE, type ProgressEvent } from '../../shared/api.js';
+import type { Plan } from '../../shared/plan.js';
 import type { Topology } from '../../shared/schema.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { ApiError } from '../api-error.js';
@@ -145,19 +146,37 @@ const netemCell = (cell: Cell): boolean => {
   return needsNetem(d.aToB) || needsNetem(d.bToA);
 };
 
-export async function campaign(projectDir: string, registry: Registry, opts: CampaignOptions): Promise<CampaignOutcome> {
-  const snap = await openProject(projectDir, registry);
-  if (!snap.topology) throw new ApiError('invalid-arguments', `${projectDir} does not validate; fix its problems first`, snap.diagnostics);
-  const base = snap.topology;
-  const dir = campaignDir(projectDir, opts.id);
-  const file = path.join(dir, 'campaign.json');
-  let c: CampaignFile;
-  if (opts.resume) c = await readCampaign(projectDir, opts.id);
-  else {
-    for (const s of opts.kinds) if (!registry.kinds.some((k) => k.id === s.kind)) throw new ApiError('invalid-arguments', `unknown tunnel kind "${s.kind}"; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}`);
-    if (await statFile(file)) throw new ApiError('invalid-arguments', `campaign ${opts.id} exists already: resume it with --resume ${opts.id}, or give another id`);
-    c = newCampaign(opts.id, base.name, opts.kinds, opts.mtus, opts.suite, opts.repeat ?? 1, opts.duration, opts.conditions);
-  }
+/** What the cells of one campaign run share. */
+interface CampaignRun {
+  readonly projectDir: string;
+  readonly registry: Registry;
+  readonly opts: CampaignOptions;
+  /** The project the cells are made from. */
+  readonly base: Topology;
+  readonly c: CampaignFile;
+  /** The campaign's folder (campaigns/<id>/). */
+  readonly dir: string;
+  /** The project has lab hosts: each cell gets a lab of its own. */
+  readonly labHosts: boolean;
+  /** The engine's deploy, teardown and measure (imported when the campaign starts). */
+  readonly deploy: typeof import('../deploy/deploy.js').deploy;
+  readonly teardown: typeof import('../deploy/deploy.js').teardown;
+  readonly measure: typeof import('../measure/run.js').measure;
+  /** campaign.json rewritten (after every cell). */
+  readonly save: () => Promise<void>;
+  readonly emit: (cell: Cell, step: string, status: ProgressEvent['status'], msg?: string) => void;
+}
+
+/** The campaign to run: the one resumed from its campaign.json, or a new one of these kinds (each known), MTUs and conditions. */
+async function openCampaign(projectDir: string, registry: Registry, opts: CampaignOptions, base: Topology, file: string): Promise<CampaignFile> {
+  if (opts.resume) return readCampaign(projectDir, opts.id);
+  for (const s of opts.kinds) if (!registry.kinds.some((k) => k.id === s.kind)) throw new ApiError('invalid-arguments', `unknown tunnel kind "${s.kind}"; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}`);
+  if (await statFile(file)) throw new ApiError('invalid-arguments', `campaign ${opts.id} exists already: resume it with --resume ${opts.id}, or give another id`);
+  return newCampaign(opts.id, base.name, opts.kinds, opts.mtus, opts.suite, opts.repeat ?? 1, opts.duration, opts.conditions);
+}
+
+/** The campaign's folder made and campaign.json written; the engine's services loaded; progress said per cell. */
+async function startCampaign(projectDir: string, registry: Registry, opts: CampaignOptions, base: Topology, c: CampaignFile, dir: string, file: string): Promise<CampaignRun> {
   await ensureDir(dir, 0o755);
   const save = async (): Promise<void> => {
     c.updatedAt = new Date().toISOString();
@@ -170,94 +189,135 @@ export async function campaign(projectDir: string, registry: Registry, opts: Cam
   const total = c.cells.length;
   const emit = (cell: Cell, step: string, status: ProgressEvent['status'], msg?: string): void =>
     opts.onProgress?.({ operation: 'campaign', step, status, message: `${where(cell)}${msg ? `: ${msg}` : ''}`, fraction: c.cells.filter((x) => x.status !== 'pending').length / total });
+  return { projectDir, registry, opts, base, c, dir, labHosts, deploy, teardown, measure, save, emit };
+}
 
+/**
+ * The cell's project written in its folder (with the host keys the project pinned: SSH hosts
+ * keep them; lab hosts get their own lab) and planned; a cell whose project does not validate
+ * or plan is skipped with the reason (undefined).
+ */
+async function cellProject(run: CampaignRun, cell: Cell, cdir: string): Promise<{ topology: Topology; plan: Plan } | undefined> {
+  await ensureDir(path.join(cdir, '.overlab'), 0o700);
+  const pinned = await readKnownHostsText(knownHostsPath(run.projectDir));
+  if (pinned) await writeFile(knownHostsPath(cdir), pinned, { mode: 0o644 });
+  const saved = await saveProject(cdir, cellTopology(run.base, cell), run.registry);
+  if (!saved.topology) {
+    cell.status = 'skipped';
+    cell.reason = saved.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.path}: ${d.message}`).join('; ');
+    return undefined;
+  }
+  const planned = await planProject(cdir, run.registry);
+  if (!planned.plan || hasErrors(planned.diagnostics)) {
+    cell.status = 'skipped';
+    cell.reason = planned.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message).join('; ');
+    return undefined;
+  }
+  return { topology: planned.topology!, plan: planned.plan };
+}
+
+/** The cell deployed; false (with the cell's status and reason) when it was interrupted, could not be carried, or failed. */
+async function deployCell(run: CampaignRun, cell: Cell, cdir: string): Promise<boolean> {
+  const { opts } = run;
+  run.emit(cell, 'deploy', 'running');
+  const d = await run.deploy(cdir, run.registry, { acceptHostKeys: [], ...(opts.password ? { password: opts.password } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  if (opts.signal?.aborted) {
+    // Interrupted: the cell is not finished, a resumed campaign runs it again.
+    cell.reason = 'interrupted';
+    return false;
+  }
+  if (!d.ok) {
+    const failed = d.hosts.filter(hostFailed);
+    const reason = failed.map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('; ') || d.diagnostics.map((x) => x.message).join('; ');
+    // The kernel (or a missing package) cannot carry the kind, or netem's conditions (refused
+    // before anything changed): a skipped cell, with the preflight's or the refusal's reason.
+    const cannot = (h: (typeof failed)[number]): boolean => h.failedStep === 'preflight' || (h.failedStep === 'conditions' && netemCell(cell) && /netem/.test(h.error ?? ''));
+    cell.status = failed.length > 0 && failed.every(cannot) ? 'skipped' : 'failed';
+    cell.reason = reason;
+    run.emit(cell, 'deploy', 'failed', reason);
+    return false;
+  }
+  return true;
+}
+
+/** The cell measured (its run in the project's runs/, tagged with the campaign), and its status from the run's. */
+async function measureCell(run: CampaignRun, cell: Cell, cdir: string): Promise<void> {
+  const { opts, c } = run;
+  run.emit(cell, 'measure', 'running');
+  const runId = newRunId();
+  const m = await run.measure(cdir, run.registry, {
+    runId,
+    suite: c.suite,
+    ...(c.duration ? { duration: c.duration } : {}),
+    repeat: c.repeat,
+    runsDir: path.join(run.projectDir, 'runs'),
+    campaign: { id: c.id, kind: cell.label, mtu: cell.mtu, ...(cell.conditions ? { conditions: cell.conditions } : {}) },
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.password ? { password: opts.password } : {}),
+    ...(opts.onProgress ? { onProgress: (e) => opts.onProgress!({ ...e, operation: 'campaign', message: `${where(cell)}: ${e.message ?? e.step}` }) } : {}),
+  });
+  cell.runId = runId;
+  if (m.results.status === 'cancelled') {
+    // The cell is not finished: a resumed campaign measures it again.
+    cell.status = 'pending';
+    cell.reason = 'interrupted';
+  } else {
+    const notUnder = m.results.status === 'failed' ? undefined : conditionsProblem(cell, m.results);
+    cell.status = m.results.status === 'failed' || notUnder ? 'failed' : 'done';
+    const why = [...(notUnder ? [notUnder] : []), ...m.results.problems];
+    if (why.length) cell.reason = why.join('; ');
+  }
+}
+
+/** Whatever happened, the cell's tunnels and lab go (the next cell starts clean); its time recorded, campaign.json saved. */
+async function closeCell(run: CampaignRun, cell: Cell, cdir: string, labUpHere: boolean, t0: number): Promise<void> {
+  await run.teardown(cdir, run.registry, run.opts.password ? { password: run.opts.password } : {}).catch(() => undefined);
+  if (labUpHere) await labDown(cdir).catch(() => undefined);
+  cell.seconds = Math.round((Date.now() - t0) / 1000);
+  await run.save();
+  run.emit(cell, 'cell', cell.status === 'done' ? 'done' : cell.status === 'skipped' ? 'skipped' : cell.status === 'pending' ? 'skipped' : 'failed', cell.reason);
+}
+
+/** One cell: its project, lab up (lab hosts), deploy, measure; then teardown and lab down. A failure is the cell's, not the campaign's. */
+async function runCell(run: CampaignRun, cell: Cell): Promise<void> {
+  const t0 = Date.now();
+  const cdir = path.join(run.dir, 'cells', cell.id.replace(/[^A-Za-z0-9_.=-]/g, '_'));
+  run.emit(cell, 'cell', 'running');
+  let labUpHere = false;
+  try {
+    const planned = await cellProject(run, cell, cdir);
+    if (!planned) return;
+    if (run.labHosts) {
+      run.emit(cell, 'lab up', 'running');
+      await labUp(cdir, await chooseLabLayout(cdir, planned.topology, planned.plan));
+      labUpHere = true;
+    }
+    if (await deployCell(run, cell, cdir)) await measureCell(run, cell, cdir);
+  } catch (e) {
+    if (run.opts.signal?.aborted) cell.reason = 'interrupted';
+    else {
+      cell.status = 'failed';
+      cell.reason = message(e);
+    }
+  } finally {
+    await closeCell(run, cell, cdir, labUpHere, t0);
+  }
+}
+
+/** A campaign: opened (new or resumed), every pending cell run in turn until done or cancelled, then analysed. */
+export async function campaign(projectDir: string, registry: Registry, opts: CampaignOptions): Promise<CampaignOutcome> {
+  const snap = await openProject(projectDir, registry);
+  if (!snap.topology) throw new ApiError('invalid-arguments', `${projectDir} does not validate; fix its problems first`, snap.diagnostics);
+  const dir = campaignDir(projectDir, opts.id);
+  const file = path.join(dir, 'campaign.json');
+  const c = await openCampaign(projectDir, registry, opts, snap.topology, file);
+  const run = await startCampaign(projectDir, registry, opts, snap.topology, c, dir, file);
   for (const cell of c.cells) {
     if (opts.signal?.aborted) break;
     if (cell.status !== 'pending') continue; // resumed: finished cells are not run again
-    const t0 = Date.now();
-    const cdir = path.join(dir, 'cells', cell.id.replace(/[^A-Za-z0-9_.=-]/g, '_'));
-    emit(cell, 'cell', 'running');
-    let labUpHere = false;
-    try {
-      await ensureDir(path.join(cdir, '.overlab'), 0o700);
-      // SSH hosts keep the host keys the project pinned; lab hosts get their own lab.
-      const pinned = await readKnownHostsText(knownHostsPath(projectDir));
-      if (pinned) await writeFile(knownHostsPath(cdir), pinned, { mode: 0o644 });
-      const saved = await saveProject(cdir, cellTopology(base, cell), registry);
-      if (!saved.topology) {
-        cell.status = 'skipped';
-        cell.reason = saved.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.path}: ${d.message}`).join('; ');
-        continue;
-      }
-      const planned = await planProject(cdir, registry);
-      if (!planned.plan || hasErrors(planned.diagnostics)) {
-        cell.status = 'skipped';
-        cell.reason = planned.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message).join('; ');
-        continue;
-      }
-      if (labHosts) {
-        emit(cell, 'lab up', 'running');
-        await labUp(cdir, await chooseLabLayout(cdir, planned.topology!, planned.plan));
-        labUpHere = true;
-      }
-      emit(cell, 'deploy', 'running');
-      const run = await deploy(cdir, registry, { acceptHostKeys: [], ...(opts.password ? { password: opts.password } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
-      if (opts.signal?.aborted) {
-        // Interrupted: the cell is not finished, a resumed campaign runs it again.
-        cell.reason = 'interrupted';
-        continue;
-      }
-      if (!run.ok) {
-        const failed = run.hosts.filter(hostFailed);
-        const reason = failed.map((h) => `${h.host}: ${h.failedStep}: ${h.error}`).join('; ') || run.diagnostics.map((d) => d.message).join('; ');
-        // The kernel (or a missing package) cannot carry the kind, or netem's conditions (refused
-        // before anything changed): a skipped cell, with the preflight's or the refusal's reason.
-        const cannot = (h: (typeof failed)[number]): boolean => h.failedStep === 'preflight' || (h.failedStep === 'conditions' && netemCell(cell) && /netem/.test(h.error ?? ''));
-        cell.status = failed.length > 0 && failed.every(cannot) ? 'skipped' : 'failed';
-        cell.reason = reason;
-        emit(cell, 'deploy', 'failed', reason);
-        continue;
-      }
-      emit(cell, 'measure', 'running');
-      const runId = newRunId();
-      const m = await measure(cdir, registry, {
-        runId,
-        suite: c.suite,
-        ...(c.duration ? { duration: c.duration } : {}),
-        repeat: c.repeat,
-        runsDir: path.join(projectDir, 'runs'),
-        campaign: { id: c.id, kind: cell.label, mtu: cell.mtu, ...(cell.conditions ? { conditions: cell.conditions } : {}) },
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.password ? { password: opts.password } : {}),
-        ...(opts.onProgress ? { onProgress: (e) => opts.onProgress!({ ...e, operation: 'campaign', message: `${where(cell)}: ${e.message ?? e.step}` }) } : {}),
-      });
-      cell.runId = runId;
-      if (m.results.status === 'cancelled') {
-        // The cell is not finished: a resumed campaign measures it again.
-        cell.status = 'pending';
-        cell.reason = 'interrupted';
-      } else {
-        const notUnder = m.results.status === 'failed' ? undefined : conditionsProblem(cell, m.results);
-        cell.status = m.results.status === 'failed' || notUnder ? 'failed' : 'done';
-        const why = [...(notUnder ? [notUnder] : []), ...m.results.problems];
-        if (why.length) cell.reason = why.join('; ');
-      }
-    } catch (e) {
-      if (opts.signal?.aborted) cell.reason = 'interrupted';
-      else {
-        cell.status = 'failed';
-        cell.reason = message(e);
-      }
-    } finally {
-      // Whatever happened, the cell's tunnels and lab go: the next cell starts clean.
-      await teardown(cdir, registry, opts.password ? { password: opts.password } : {}).catch(() => undefined);
-      if (labUpHere) await labDown(cdir).catch(() => undefined);
-      cell.seconds = Math.round((Date.now() - t0) / 1000);
-      await save();
-      emit(cell, 'cell', cell.status === 'done' ? 'done' : cell.status === 'skipped' ? 'skipped' : cell.status === 'pending' ? 'skipped' : 'failed', cell.reason);
-    }
+    await runCell(run, cell);
   }
-  await save();
+  await run.save();
   return { id: c.id, dir, campaign: c, analysis: await campaignAnalysis(projectDir, c) };
 }
 
