@@ -485,12 +485,9 @@ export async function labUp(projectDir: string, L: LabLayout, onEvent: (e: LabEv
   }
 }
 
-async function bringUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) => void): Promise<{ created: string[]; removed: string[] }> {
-  const created: string[] = [];
+/** Hosts the last `lab up` made that are gone from the project, renamed or moved, taken down (their namespace is named after the old name, their veths after the old slot). */
+async function removeStaleHosts(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) => void): Promise<string[]> {
   const removed: string[] = [];
-  await ensureState(L);
-  // Hosts the last `lab up` made that are gone from the project, renamed or moved: take them
-  // down first (their namespace is named after the old name, their veths after the old slot).
   const before = await savedLab(projectDir);
   const stale = (before?.hosts ?? []).filter((old) => !L.hosts.some((h) => h.id === old.id && h.name === old.name && h.slot === old.slot));
   for (const old of stale) {
@@ -498,8 +495,15 @@ async function bringUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) 
     // (A lab.json of an older Overlab has no slots: its hosts sat at their index.)
     removed.push(...(await removeHost(L, { ...old, slot: old.slot ?? (old as { index?: number }).index ?? 0 })));
   }
-  // The project's files first, before anything is made on the machine: a planted key or link
-  // stops the lab up here, with nothing half made.
+  return removed;
+}
+
+/**
+ * The keys, from the project's files, before anything is made on the machine (a planted key or
+ * link stops the lab up here, with nothing half made): the client's public key, and each host's
+ * public host key (its private one copied into the lab's state).
+ */
+async function labKeys(projectDir: string, L: LabLayout): Promise<{ clientKey: string; hostKeys: Map<string, string> }> {
   const { publicKey: clientKey } = await labKeyPair(labKeyPath(projectDir), `overlab-lab-${L.id}`, L.state, path.join(L.state, 'id_ed25519'));
   // (Read now only to refuse a planted known_hosts before anything is made; pinned at the end.)
   await readText(knownHostsPath(projectDir), { maxBytes: KEY_FILE_MAX });
@@ -509,8 +513,11 @@ async function bringUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) 
     await ensureDir(path.dirname(copy), 0o700);
     hostKeys.set(h.name, (await labKeyPair(hostKeyPath(projectDir, h.name), `${h.name}@overlab-lab`, L.state, copy)).publicKey);
   }
+  return { clientKey, hostKeys };
+}
 
-  onEvent({ step: 'bridges' });
+/** The management bridge (with the gateway's address) and the WAN namespace with its bridge; the namespaces there were before. */
+async function makeBridges(L: LabLayout, created: string[]): Promise<Set<string>> {
   if (!(await linkExists(L.mgmtBridge))) {
     await run(['ip', 'link', 'add', L.mgmtBridge, 'type', 'bridge']);
     created.push(`bridge ${L.mgmtBridge}`);
@@ -524,72 +531,102 @@ async function bringUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) 
   }
   if (!(await linkExists('br0', L.wanNetns))) await run(['ip', '-n', L.wanNetns, 'link', 'add', 'br0', 'type', 'bridge']);
   await run(['ip', '-n', L.wanNetns, 'link', 'set', 'br0', 'mtu', String(L.mtu), 'up']);
+  return namespaces;
+}
 
-  // Hosts are independent: set them up several at a time (the kernel serialises what must be).
-  const known = await pool(L.hosts, 8, async (h) => {
-    onEvent({ step: 'host', host: h.name });
-    if (!namespaces.has(h.netns)) {
-      await run(['ip', 'netns', 'add', h.netns]);
-      created.push(`netns ${h.netns}`);
-    }
-    // The host's links are set up with one `ip -batch` per namespace (a few processes per host
-    // rather than twenty: process starts are what a lab up costs, ten times more under emulation).
-    const have = await linksOf(h.netns);
-    const mgmtPeer = vethMgmt(L, h);
-    const wanPeer = vethWan(L, h);
-    // Leftovers of a host half made (a crash): the root-side ends are removed before being made again.
-    const stale = [...(!have.has('mgmt0') ? [`link del ${mgmtPeer}`] : [])];
-    if (stale.length) await ipBatch(undefined, stale, true);
-    if (!have.has(h.underlayDev)) await ipBatch(L.wanNetns, [`link del ${wanPeer}`], true);
-    const root: string[] = [];
-    if (!have.has('mgmt0')) {
-      // Management: root side on the bridge, host side `mgmt0`.
-      root.push(`link add ${mgmtPeer} type veth peer name mgmt0 netns ${h.netns}`);
-      created.push(`link ${mgmtPeer}`);
-    }
-    root.push(`link set ${mgmtPeer} master ${L.mgmtBridge} up`);
-    if (!have.has(h.underlayDev)) {
-      // Underlay: host side named as the project says (eth0), other side on the WAN bridge.
-      root.push(`link add ${wanPeer} netns ${L.wanNetns} mtu ${L.mtu} type veth peer name ${h.underlayDev} netns ${h.netns} mtu ${L.mtu}`);
-      created.push(`link ${h.underlayDev}@${h.name}`);
-    }
-    await ipBatch(undefined, root);
-    // A host made again (renamed: a new namespace on its old slot) answers from a new MAC on its
-    // old address: forget the old neighbour entry, or this machine keeps sending to the old MAC.
-    if (!have.has('mgmt0')) await run(['ip', 'neigh', 'flush', 'to', h.mgmtAddress, 'dev', L.mgmtBridge]).catch(() => undefined);
-    await ipBatch(L.wanNetns, [`link set ${wanPeer} master br0 mtu ${L.mtu} up`]);
-    await ipBatch(h.netns, [
-      'link set lo up',
-      `addr replace ${h.mgmtAddress}/${L.mgmtLength} dev mgmt0`,
-      'link set mgmt0 up',
-      `link set ${h.underlayDev} mtu ${L.mtu} up`,
-      `addr replace ${h.underlayAddress}/${L.underlayLength} dev ${h.underlayDev}`,
-      ...(h.lanGateway ? [...(have.has('lan0') ? [] : ['link add lan0 type veth peer name lan0p']), `addr replace ${h.lanGateway} dev lan0`, 'link set lan0 up', 'link set lan0p up'] : []),
-    ]);
-    await ensureMountNs(L, h);
-    // sshd with a host key kept in the project, so the pin survives a reboot of the machine; its
-    // files in the host's own /run, in a folder only root can enter.
-    const sd = sshdDir(L, h);
-    await fs.mkdir(sd, { recursive: true, mode: 0o700 });
-    await fs.chmod(sd, 0o700);
-    await writeFile(path.join(sd, 'ssh_host_ed25519_key'), (await fs.readFile(path.join(L.state, 'hostkeys', h.name), 'utf8')), { mode: 0o600 });
-    await writeFile(path.join(sd, 'authorized_keys'), `${clientKey} overlab-lab-${L.id}\n`, { mode: 0o600 });
-    await writeFile(path.join(sd, 'sshd_config'), sshdConfig(L, h), { mode: 0o600 });
-    if ((await labSshdPid(L, h.name)) === undefined) {
-      // -E: its log beside its config (a lab host has no syslog), for the error below.
-      await run(inHost(L, h, '/usr/sbin/sshd', '-f', `${SSHD_DIR_IN_HOST}/sshd_config`, '-E', `${SSHD_DIR_IN_HOST}/sshd.log`));
-      created.push(`sshd ${h.name}`);
-    }
-    const [, b64] = hostKeys.get(h.name)!.split(' ');
-    return { name: h.mgmtAddress, key: Buffer.from(b64 ?? '', 'base64'), host: h.name };
-  });
-  await pinHostKeys(projectDir, known);
-  onEvent({ step: 'wait-sshd' });
+/**
+ * A host's namespace and links: management veth on the bridge, underlay veth on the WAN
+ * bridge, addresses, and its LAN (with a gateway). One `ip -batch` per namespace: a few
+ * processes per host rather than twenty (process starts are what a lab up costs, ten times
+ * more under emulation).
+ */
+async function wireHost(L: LabLayout, h: LabHost, namespaces: ReadonlySet<string>, created: string[]): Promise<void> {
+  if (!namespaces.has(h.netns)) {
+    await run(['ip', 'netns', 'add', h.netns]);
+    created.push(`netns ${h.netns}`);
+  }
+  const have = await linksOf(h.netns);
+  const mgmtPeer = vethMgmt(L, h);
+  const wanPeer = vethWan(L, h);
+  // Leftovers of a host half made (a crash): the root-side ends are removed before being made again.
+  const stale = [...(!have.has('mgmt0') ? [`link del ${mgmtPeer}`] : [])];
+  if (stale.length) await ipBatch(undefined, stale, true);
+  if (!have.has(h.underlayDev)) await ipBatch(L.wanNetns, [`link del ${wanPeer}`], true);
+  const root: string[] = [];
+  if (!have.has('mgmt0')) {
+    // Management: root side on the bridge, host side `mgmt0`.
+    root.push(`link add ${mgmtPeer} type veth peer name mgmt0 netns ${h.netns}`);
+    created.push(`link ${mgmtPeer}`);
+  }
+  root.push(`link set ${mgmtPeer} master ${L.mgmtBridge} up`);
+  if (!have.has(h.underlayDev)) {
+    // Underlay: host side named as the project says (eth0), other side on the WAN bridge.
+    root.push(`link add ${wanPeer} netns ${L.wanNetns} mtu ${L.mtu} type veth peer name ${h.underlayDev} netns ${h.netns} mtu ${L.mtu}`);
+    created.push(`link ${h.underlayDev}@${h.name}`);
+  }
+  await ipBatch(undefined, root);
+  // A host made again (renamed: a new namespace on its old slot) answers from a new MAC on its
+  // old address: forget the old neighbour entry, or this machine keeps sending to the old MAC.
+  if (!have.has('mgmt0')) await run(['ip', 'neigh', 'flush', 'to', h.mgmtAddress, 'dev', L.mgmtBridge]).catch(() => undefined);
+  await ipBatch(L.wanNetns, [`link set ${wanPeer} master br0 mtu ${L.mtu} up`]);
+  await ipBatch(h.netns, [
+    'link set lo up',
+    `addr replace ${h.mgmtAddress}/${L.mgmtLength} dev mgmt0`,
+    'link set mgmt0 up',
+    `link set ${h.underlayDev} mtu ${L.mtu} up`,
+    `addr replace ${h.underlayAddress}/${L.underlayLength} dev ${h.underlayDev}`,
+    ...(h.lanGateway ? [...(have.has('lan0') ? [] : ['link add lan0 type veth peer name lan0p']), `addr replace ${h.lanGateway} dev lan0`, 'link set lan0 up', 'link set lan0p up'] : []),
+  ]);
+}
+
+/**
+ * The host's sshd, with a host key kept in the project (so the pin survives a reboot of the
+ * machine) and the lab's client key; its files in the host's own /run, in a folder only root
+ * can enter. Started unless it runs already.
+ */
+async function startSshd(L: LabLayout, h: LabHost, clientKey: string, created: string[]): Promise<void> {
+  await ensureMountNs(L, h);
+  const sd = sshdDir(L, h);
+  await fs.mkdir(sd, { recursive: true, mode: 0o700 });
+  await fs.chmod(sd, 0o700);
+  await writeFile(path.join(sd, 'ssh_host_ed25519_key'), (await fs.readFile(path.join(L.state, 'hostkeys', h.name), 'utf8')), { mode: 0o600 });
+  await writeFile(path.join(sd, 'authorized_keys'), `${clientKey} overlab-lab-${L.id}\n`, { mode: 0o600 });
+  await writeFile(path.join(sd, 'sshd_config'), sshdConfig(L, h), { mode: 0o600 });
+  if ((await labSshdPid(L, h.name)) === undefined) {
+    // -E: its log beside its config (a lab host has no syslog), for the error below.
+    await run(inHost(L, h, '/usr/sbin/sshd', '-f', `${SSHD_DIR_IN_HOST}/sshd_config`, '-E', `${SSHD_DIR_IN_HOST}/sshd.log`));
+    created.push(`sshd ${h.name}`);
+  }
+}
+
+/** Every host's sshd answers on port 22 within 10 s; else an error with the last lines of each silent one's log. */
+async function waitForSshd(L: LabLayout, created: readonly string[]): Promise<void> {
   const down = (await Promise.all(L.hosts.map(async (h) => ((await waitPort(h.mgmtAddress, 22, 10_000)) ? undefined : h.name)))).filter(Boolean);
   if (down.length) {
     const logs = await Promise.all(down.map(async (name) => `${name}${created.includes(`sshd ${name}`) ? ' (started now)' : ` (running as ${await labSshdPid(L, name!)})`}: ${((await fs.readFile(path.join(sshdDir(L, { name: name! }), 'sshd.log'), 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ') || 'no log')}`));
     throw new Error(`sshd did not start on lab host(s) ${down.join(', ')} (${logs.join('; ')}); see ${L.state}/<host>/run/overlab-lab/`);
   }
+}
+
+/** The lab up, step by step: state, stale hosts removed, keys, bridges, hosts (links, sshd), host keys pinned, sshd answering, lab.json. */
+async function bringUp(projectDir: string, L: LabLayout, onEvent: (e: LabEvent) => void): Promise<{ created: string[]; removed: string[] }> {
+  const created: string[] = [];
+  await ensureState(L);
+  const removed = await removeStaleHosts(projectDir, L, onEvent);
+  const { clientKey, hostKeys } = await labKeys(projectDir, L);
+  onEvent({ step: 'bridges' });
+  const namespaces = await makeBridges(L, created);
+  // Hosts are independent: set them up several at a time (the kernel serialises what must be).
+  const known = await pool(L.hosts, 8, async (h) => {
+    onEvent({ step: 'host', host: h.name });
+    await wireHost(L, h, namespaces, created);
+    await startSshd(L, h, clientKey, created);
+    const [, b64] = hostKeys.get(h.name)!.split(' ');
+    return { name: h.mgmtAddress, key: Buffer.from(b64 ?? '', 'base64'), host: h.name };
+  });
+  await pinHostKeys(projectDir, known);
+  onEvent({ step: 'wait-sshd' });
+  await waitForSshd(L, created);
   await writeFile(path.join(L.state, 'lab.json'), `${JSON.stringify(L, null, 2)}\n`, { mode: 0o600 });
   return { created, removed };
 }
