@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { q } from '../../shell.js';
-import { amountField, amountSeconds, defineTool, rateField } from './tool.js';
+import { amountSeconds, defineTool, rateField, throughputFields } from './tool.js';
 import type { ThroughputInterval, ThroughputResult } from '../types.js';
 
 export interface Iperf2Request {
@@ -88,9 +88,7 @@ export function parseIperf2(client: string, protocol: 'tcp' | 'udp', server?: st
 
 export const Iperf2Test = z.strictObject({
   tool: z.literal('iperf2'),
-  protocol: z.enum(['tcp', 'udp']),
-  duration: z.number().min(1).max(3600).default(10),
-  bytes: amountField().optional(),
+  ...throughputFields(),
   bitrate: rateField('100M').default('100M'),
 });
 

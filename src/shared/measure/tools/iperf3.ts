@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { q } from '../../shell.js';
-import { amountField, amountSeconds, defineTool, rateField } from './tool.js';
+import { amountSeconds, defineTool, rateField, throughputFields } from './tool.js';
 import type { ThroughputInterval, ThroughputResult } from '../types.js';
 
 export interface Iperf3Request {
@@ -118,10 +118,7 @@ export function parseIperf3(text: string): ThroughputResult {
 
 export const Iperf3Test = z.strictObject({
   tool: z.literal('iperf3'),
-  protocol: z.enum(['tcp', 'udp']),
-  /** Seconds, unless `bytes` is given. */
-  duration: z.number().min(1).max(3600).default(10),
-  bytes: amountField().optional(),
+  ...throughputFields(),
   bitrate: rateField('100M', '1G').default('1G'),
   parallel: z.number().int().min(1).max(128).default(1),
   /** Also the other way (iperf3 -R from the same client): each direction gets its own figure. */

@@ -173,5 +173,13 @@ export const RATE = /^[0-9]+(\.[0-9]+)?[KMG]?$/;
 /** A suite test's fixed amount of data (`bytes:`), e.g. "100M". */
 export const amountField = () => z.string().regex(AMOUNT, { error: 'write an amount like "100M"' });
 
+/** The fields of an iperf throughput test: TCP or UDP, for `duration` seconds, or until a fixed amount (`bytes`) is sent. */
+export const throughputFields = () => ({
+  protocol: z.enum(['tcp', 'udp']),
+  /** Seconds, unless `bytes` is given. */
+  duration: z.number().min(1).max(3600).default(10),
+  bytes: amountField().optional(),
+});
+
 /** A suite test's target rate (`bitrate:`); the error shows the examples: `write a rate like "50M" or "1G"`. */
 export const rateField = (...examples: readonly [string, ...string[]]) => z.string().regex(RATE, { error: `write a rate like ${examples.map((x) => `"${x}"`).join(' or ')}` });
