@@ -22,7 +22,9 @@ import { newToolsSuite } from './new-tools-suite.js';
 const root = process.getuid?.() === 0;
 const engine = createEngine({ registry: defaultRegistry });
 
-const SUITE = newToolsSuite({ rrul: { idle: 2, duration: 2, flows: [4], directions: ['up', 'both'], interval: 0.1 }, bulk: { duration: 2, omit: 0 }, iterations: 3, deadline: 10 });
+const SUITE = newToolsSuite({ rrul: { idle: 2, duration: 2, flows: [4], directions: ['up', 'both'], interval: 0.1 }, bulk: { duration: 2, omit: 0 }, iterations: 3 }, [
+  { tool: 'handshake' as const, deadline: 10 },
+]);
 
 describe.skipIf(!root)('the new measurements on a tbf-limited VXLAN lab link', () => {
   let dir = '';
