@@ -26,7 +26,7 @@ const noStackTrace = (r: Run): void => {
   for (const l of lines(r.out + r.err)) expect(l).not.toMatch(/^\s+at /);
 };
 
-const BROKEN = `schemaVersion: 4
+const BROKEN = `schemaVersion: 5
 name: broken
 shape: mesh
 hosts:

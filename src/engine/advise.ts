@@ -3,7 +3,7 @@
  * campaign) read from disk and handed to the pure advisor with the catalogue. A run or campaign
  * that does not read is left out (runs.unreadable and campaigns.get say why).
  */
-import { advise, campaignEvidence, DEFAULT_NEEDS, runEvidence, type Advice, type EvidenceSet, type Needs } from '../shared/advise/index.js';
+import { advise, campaignEvidence, neededFor, runEvidence, type Advice, type EvidenceSet, type Needs } from '../shared/advise/index.js';
 import type { RunResults } from '../shared/measure/results.js';
 import type { Registry } from '../shared/tunnels/types.js';
 import { readCampaign } from './campaign/run.js';
@@ -11,9 +11,13 @@ import { listCampaigns } from './campaign/store.js';
 import { listRuns, readRun } from './measure/store.js';
 import { openProject } from './store/project.js';
 
-export async function adviseProject(dir: string, registry: Registry, asked: Partial<Needs> = {}, carried?: ReadonlySet<string>): Promise<Advice> {
-  const needs: Needs = { ...DEFAULT_NEEDS, ...asked };
+/**
+ * `stated`: the needs the document states, as the caller holds it (the app's document, saved or
+ * not); absent, the project file's `advice` section. `asked` overrides them (the CLI's flags).
+ */
+export async function adviseProject(dir: string, registry: Registry, asked: Partial<Needs> = {}, carried?: ReadonlySet<string>, stated?: Partial<Needs>): Promise<Advice> {
   const snap = await openProject(dir, registry).catch(() => undefined);
+  const { needs, from } = neededFor(stated ?? snap?.topology?.advice, asked);
   const sets: EvidenceSet[] = [];
   const inCampaign = new Set<string>();
   for (const c of await listCampaigns(dir)) {
@@ -36,5 +40,5 @@ export async function adviseProject(dir: string, registry: Registry, asked: Part
     const r = await readRun(dir, l.runId).catch(() => undefined);
     if (r) sets.push(runEvidence(r));
   }
-  return advise({ needs, registry, sets, ...(snap?.topology ? { underlayMtu: snap.topology.underlay.mtu } : {}), ...(carried ? { carried } : {}), dir });
+  return { ...advise({ needs, registry, sets, ...(snap?.topology ? { underlayMtu: snap.topology.underlay.mtu } : {}), ...(carried ? { carried } : {}), dir }), needsFrom: from };
 }

@@ -105,7 +105,7 @@ describe('dispatch', () => {
 
   it('validates a topology through the real engine', async () => {
     const engine = createEngine({ registry: defaultRegistry });
-    const r = await dispatch(engine, 'project.validate', { topology: { schemaVersion: 4, name: 'x', shape: 'mesh', hosts: [{ name: 'a' }, { name: 'a' }] } }, true);
+    const r = await dispatch(engine, 'project.validate', { topology: { schemaVersion: 5, name: 'x', shape: 'mesh', hosts: [{ name: 'a' }, { name: 'a' }] } }, true);
     expect(r.ok && (r.value as { diagnostics: { code: string; path: string }[] }).diagnostics.map((d) => [d.code, d.path])).toContainEqual(['duplicate-host-name', 'hosts[1].name']);
   });
 });

@@ -330,13 +330,13 @@ function outputHandlers({ registry, runs, progressOf }: Context) {
         return r;
       }),
     'report.appendix': async ({ dir }) => (await import('./report/report.js')).reportAppendix(dir, registry),
-    'advise.get': async ({ dir, needs, probe }) => {
+    'advise.get': async ({ dir, needs, stated, probe }) => {
       const { adviseProject } = await import('./advise.js');
-      const first = await adviseProject(dir, registry, needs);
+      const first = await adviseProject(dir, registry, needs, undefined, stated);
       if (!first.measure || !probe) return first;
       // Something to measure: suggest only the kinds this machine's kernel can carry (the probe runs only then).
       const here = new Set((await kindInfos(registry, true)).filter((k) => k.here !== 'no').map((k) => k.id));
-      return adviseProject(dir, registry, needs, here);
+      return adviseProject(dir, registry, needs, here, stated);
     },
     'export.ansible': async ({ dir, out, force, vaultPasswordFile }) =>
       (await import('./export/ansible.js')).exportAnsible(dir, out, registry, { force: !!force, ...(vaultPasswordFile !== undefined ? { vaultPasswordFile } : {}) }),

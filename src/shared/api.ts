@@ -10,7 +10,7 @@ import type { DeployRun } from './deploy.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { AnsibleExportResult } from './export/ansible.js';
 import { FINGERPRINT_RE, type HostKeyConsent, type HostKeyReport } from './hostkeys.js';
-import { SHAPES, type Shape, type Topology } from './schema.js';
+import { AdviceSchema, SHAPES, type Shape, type Topology } from './schema.js';
 import type { Advice, Needs } from './advise/index.js';
 import type { CampaignAnalysis, CampaignFile } from './measure/campaign.js';
 import type { RunListing, RunResults, RunStatus } from './measure/results.js';
@@ -300,13 +300,15 @@ export interface OverlabApi {
   /** The report's appendix: each host's rendered scripts with secrets redacted. */
   'report.appendix': (args: { dir: string }) => ReportAppendix;
   /**
-   * Which tunnel kind for these needs (absent fields: the defaults — no encryption, any layer, no
-   * NAT, any MTU, balanced, any CPU), ranked from the project's campaigns and runs, with the kinds
+   * Which tunnel kind for these needs — the defaults (no encryption, any layer, no NAT, any MTU,
+   * balanced, any CPU), then the needs the project states (`stated`: the document as the caller
+   * holds it, saved or not; absent: overlab.yaml's `advice` section), then `needs` (flags
+   * override the file) — ranked from the project's campaigns and runs, with the kinds
    * left out and why, and ties where the measurement cannot tell kinds apart. Read-only.
    * `probe`: suggest measuring only the kinds this machine's kernel carries (the kernel probe,
    * which needs root, runs only when something is to be measured); the report leaves it out.
    */
-  'advise.get': (args: { dir: string; needs?: Partial<Needs>; probe?: boolean }) => Advice;
+  'advise.get': (args: { dir: string; needs?: Partial<Needs>; stated?: Partial<Needs>; probe?: boolean }) => Advice;
   /**
    * `overlab export ansible`: inventory, deploy/teardown playbooks and a vault file in `out` (written at once; a non-empty `out`
    * only with `force`, and only when an earlier export made it). With `vaultPasswordFile` the vault is encrypted with ansible-vault.
@@ -432,20 +434,11 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'runs.get': z.strictObject({ dir, runId, lean: z.boolean().optional() }),
   'report.pdf': z.strictObject({ dir, runId: runId.optional(), campaignId: runId.optional(), metric: z.enum(REPORT_METRICS).optional(), format: z.enum(REPORT_FORMATS).optional(), file: z.string().min(1).max(4096).optional() }),
   'report.appendix': z.strictObject({ dir }),
-  // The advisor's needs, written out (advise/index.ts's PRIORITIES and LAYERS) so that this contract does not load the advisor.
+  // The advisor's needs: the document's advice section's schema (one definition; each field optional).
   'advise.get': z.strictObject({
     dir,
-    needs: z
-      .strictObject({
-        encrypted: z.boolean().optional(),
-        layer: z.enum(['L2', 'L3', 'any'], { error: 'must be L2, L3 or any' }).optional(),
-        nat: z.boolean().optional(),
-        minMtu: z.number({ error: 'must be a number of bytes' }).int().min(68, { error: 'must be at least 68 bytes (IPv4\'s minimum)' }).max(65535).optional(),
-        pathMtu: z.number({ error: 'must be a number of bytes' }).int().min(576, { error: 'must be at least 576 bytes' }).max(65535).optional(),
-        priority: z.enum(['latency', 'bulk', 'balanced'], { error: 'must be latency, bulk or balanced' }).optional(),
-        cpuBudget: z.number({ error: 'must be a percentage' }).min(0).max(100, { error: 'must be a percentage, 0 to 100' }).optional(),
-      })
-      .optional(),
+    needs: AdviceSchema.optional(),
+    stated: AdviceSchema.optional(),
     probe: z.boolean().optional(),
   }),
   'export.ansible': z.strictObject({ dir, out: dir, force: z.boolean().optional(), vaultPasswordFile: z.string().min(1, { error: 'must name the vault password file' }).max(4096).optional() }),

@@ -19,7 +19,7 @@ const template = (shape: (typeof SHAPES)[number], hosts: number): Topology =>
   makeTemplate({ template: shape, hosts: shape === 'site-to-site' ? 2 : hosts, kind: 'clean' }, defaultRegistry).value!;
 
 /** Uses every optional part of the model, so the round trip covers them too. */
-const EVERYTHING = `schemaVersion: 4
+const EVERYTHING = `schemaVersion: 5
 name: "every field: quoted, #hash, ünïcode"
 shape: hub-spoke
 underlay: { subnet: 172.16.0.0/16, mtu: 9000 }
@@ -66,7 +66,7 @@ describe('YAML round trip', () => {
   });
 
   it('writes the defaults a hand-written file left out, and reads them back to an equal model', () => {
-    const hand = 'schemaVersion: 4\nname: minimal\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
+    const hand = 'schemaVersion: 5\nname: minimal\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
     const t = parsedTopology(hand);
     const text = serializeProject(t);
     for (const filled of ['mtu: 1500', 'subnet: 198.18.0.0/20', 'tunnels: 198.19.0.0/16', 'management: 198.18.240.0/20', 'role: peer', 'type: lab', 'interface: eth0', 'firewall: nftables', 'options: {}', 'measurement:']) {
@@ -76,8 +76,8 @@ describe('YAML round trip', () => {
   });
 
   it('gives the same bytes whatever the key order of the source', () => {
-    const one = 'schemaVersion: 4\nname: n\nshape: site-to-site\nhosts: [{ name: a, lan: 10.0.1.0/24 }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
-    const two = 'links: [{ kind: clean, b: b, a: a }]\nhosts: [{ lan: 10.0.1.0/24, name: a }, { name: b }]\nshape: site-to-site\nname: n\nschemaVersion: 4\n';
+    const one = 'schemaVersion: 5\nname: n\nshape: site-to-site\nhosts: [{ name: a, lan: 10.0.1.0/24 }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
+    const two = 'links: [{ kind: clean, b: b, a: a }]\nhosts: [{ lan: 10.0.1.0/24, name: a }, { name: b }]\nshape: site-to-site\nname: n\nschemaVersion: 5\n';
     expect(serializeProject(parsedTopology(two))).toBe(serializeProject(parsedTopology(one)));
   });
 
@@ -88,7 +88,7 @@ describe('YAML round trip', () => {
 
 describe('positions', () => {
   const BROKEN = [
-    'schemaVersion: 4', //     1
+    'schemaVersion: 5', //     1
     'name: x', //              2
     'shape: mesh', //          3
     'hosts:', //               4
@@ -120,7 +120,7 @@ describe('positions', () => {
   });
 
   it('places a problem with a missing field at its parent', () => {
-    const d = parse('schemaVersion: 4\nname: x\nshape: site-to-site\nhosts:\n  - name: a\n  - lan: 10.0.0.0/24\nlinks: [{ a: a, b: a, kind: clean }]\n').diagnostics.find((x) => x.code === 'required');
+    const d = parse('schemaVersion: 5\nname: x\nshape: site-to-site\nhosts:\n  - name: a\n  - lan: 10.0.0.0/24\nlinks: [{ a: a, b: a, kind: clean }]\n').diagnostics.find((x) => x.code === 'required');
     expect(d).toMatchObject({ path: 'hosts[1].name', line: 6, column: 5 });
   });
 
@@ -142,7 +142,7 @@ describe('positions', () => {
   });
 
   it('reports a duplicate key at the second occurrence', () => {
-    const ds = parse('schemaVersion: 4\nname: x\nname: y\nshape: mesh\nhosts: [{ name: a }]\n').diagnostics;
+    const ds = parse('schemaVersion: 5\nname: x\nname: y\nshape: mesh\nhosts: [{ name: a }]\n').diagnostics;
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ code: 'yaml-syntax', line: 3, column: 1 });
     expect(ds[0]!.message).toMatch(/unique/);
@@ -161,7 +161,7 @@ describe('positions', () => {
 
   it('returns no value when there is an error, and the value with its warnings otherwise', () => {
     expect(parse(BROKEN).value).toBeUndefined();
-    const r = parse('schemaVersion: 4\nname: x\nshape: mesh\nhosts: [{ name: a }, { name: b }, { name: c }]\nlinks: [{ a: a, b: b, kind: clean }]\n');
+    const r = parse('schemaVersion: 5\nname: x\nshape: mesh\nhosts: [{ name: a }, { name: b }, { name: c }]\nlinks: [{ a: a, b: b, kind: clean }]\n');
     expect(r.value?.topology.hosts).toHaveLength(3);
     expect(r.diagnostics.map((d) => [d.severity, d.code, d.line])).toEqual([['warning', 'mesh-incomplete', 5]]);
   });
@@ -179,7 +179,7 @@ describe('positions', () => {
   });
 
   it('reports an alias to no anchor as yaml-syntax at the alias, without throwing', () => {
-    const ds = parse('schemaVersion: 4\nname: x\nshape: *nope\n').diagnostics;
+    const ds = parse('schemaVersion: 5\nname: x\nshape: *nope\n').diagnostics;
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ code: 'yaml-syntax', line: 3, column: 8 });
     expect(ds[0]!.message).toContain('nope');
@@ -189,7 +189,7 @@ describe('positions', () => {
 // Counterexamples of the injection fuzz (tests/fuzz/injection.ts), kept as regular tests.
 describe('hostile text in overlab.yaml (found by the injection fuzz)', () => {
   const base = (pingCount: string): string =>
-    ['schemaVersion: 4', 'name: x', 'shape: site-to-site', 'hosts: [{ name: a }, { name: b }]', 'links: [{ a: a, b: b, kind: clean }]', 'measurement:', `  pingCount: ${pingCount}`, ''].join('\n');
+    ['schemaVersion: 5', 'name: x', 'shape: site-to-site', 'hosts: [{ name: a }, { name: b }]', 'links: [{ a: a, b: b, kind: clean }]', 'measurement:', `  pingCount: ${pingCount}`, ''].join('\n');
 
   it('refuses a line of nested flow collections as YAML it cannot read, where the parser used to overflow its stack', () => {
     // The fuzz's counterexample, shrunk: a test's field, then the next test of the list.
@@ -265,28 +265,28 @@ describe('the fast read (js-yaml) against the full read (yaml Document)', () => 
   // Scalars where js-yaml's own core schema and YAML 1.2's (yaml's) disagree, and their neighbours:
   // the fast read must give what the full read gives (or leave the file to it).
   it.each(['0b101', '+.5', '1_500', '0o2734', '0x5DC', '+1500', '1500.', '1.5e3', '.inf', '.NaN', '~', 'null', 'NULL', 'Null', 'nULL', 'yes', 'FALSE', 'fAlse', 'True', '"1500"', "'9000'", '01500'])('reads an MTU written %s the way the full read does', (v) => {
-    same(`schemaVersion: 4\nname: n\nshape: site-to-site\nunderlay: { mtu: ${v} }\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n`);
-    same(`schemaVersion: 4\nname: ${v}\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n`);
+    same(`schemaVersion: 5\nname: n\nshape: site-to-site\nunderlay: { mtu: ${v} }\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n`);
+    same(`schemaVersion: 5\nname: ${v}\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n`);
     // A position takes any finite number: where the two schemas' numbers would show.
-    same(`schemaVersion: 4\nname: n\nshape: site-to-site\nhosts: [{ name: a, position: { x: ${v}, y: 0 } }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n`);
+    same(`schemaVersion: 5\nname: n\nshape: site-to-site\nhosts: [{ name: a, position: { x: ${v}, y: 0 } }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n`);
   });
 
   it('places a warning when asked (the default), and may leave it unplaced when not', () => {
-    const text = 'schemaVersion: 4\nname: x\nshape: mesh\nhosts: [{ name: a }, { name: b }, { name: c }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
+    const text = 'schemaVersion: 5\nname: x\nshape: mesh\nhosts: [{ name: a }, { name: b }, { name: c }]\nlinks: [{ a: a, b: b, kind: clean }]\n';
     expect(parseProject(text, defaultRegistry).diagnostics).toMatchObject([{ code: 'mesh-incomplete', line: 5 }]);
     expect(parseProject(text, defaultRegistry, { warningPositions: false }).diagnostics).toMatchObject([{ code: 'mesh-incomplete' }]);
   });
 
   it('leaves anchors, aliases and tags to the full read (alias bombs are bounded there)', () => {
     expect(fastParse('name: &n x\nshape: *n\n', defaultRegistry, { warningPositions: false })).toBeUndefined();
-    same('schemaVersion: 4\nname: &n x\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\nmeasurement: { tools: [ping] }\n');
-    same('schemaVersion: 4\nname: !!str 12\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n');
+    same('schemaVersion: 5\nname: &n x\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\nmeasurement: { tools: [ping] }\n');
+    same('schemaVersion: 5\nname: !!str 12\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: b, kind: clean }]\n');
   });
 
   it('gives problems their positions even with the option (errors always take the full read)', () => {
-    const r = parseProject('schemaVersion: 4\nname: x\nname: y\nshape: mesh\nhosts: [{ name: a }]\n', defaultRegistry, { warningPositions: false });
+    const r = parseProject('schemaVersion: 5\nname: x\nname: y\nshape: mesh\nhosts: [{ name: a }]\n', defaultRegistry, { warningPositions: false });
     expect(r.diagnostics).toMatchObject([{ code: 'yaml-syntax', line: 3, column: 1 }]);
-    const bad = parseProject('schemaVersion: 4\nname: x\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: zz, kind: clean }]\n', defaultRegistry, { warningPositions: false });
+    const bad = parseProject('schemaVersion: 5\nname: x\nshape: site-to-site\nhosts: [{ name: a }, { name: b }]\nlinks: [{ a: a, b: zz, kind: clean }]\n', defaultRegistry, { warningPositions: false });
     expect(bad.value).toBeUndefined();
     expect(bad.diagnostics.find((d) => d.code === 'unknown-host')).toMatchObject({ line: 5 });
   });

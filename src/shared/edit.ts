@@ -7,7 +7,7 @@
  */
 import { newId } from './ids.js';
 import { formatAddress, parsePrefix, prefixesOverlap, type Prefix } from './net.js';
-import type { Host, Link, Role, Shape, Topology } from './schema.js';
+import { AdviceSchema, type Host, type Link, type Role, type Shape, type StatedNeeds, type Topology } from './schema.js';
 import { HOST_NAME_RE } from './names.js';
 
 export type Edit = { readonly topology: Topology } | { readonly error: string };
@@ -178,3 +178,25 @@ export function fittingShape(t: Topology): Shape {
 
 /** The project's own fields (name, shape, underlay, pools, lab, measurement). */
 export const updateProject = (t: Topology, patch: Partial<Pick<Topology, 'name' | 'shape' | 'underlay' | 'pools' | 'lab' | 'measurement'>>): Topology => ({ ...t, ...patch });
+
+/**
+ * The needs the advisor ranks kinds for (the document's `advice`), some changed: each value
+ * checked by the schema's own rule (the error names the field and the fix), `undefined` removes
+ * the need (back to the advisor's default), and no need left removes the section.
+ */
+export function setNeeds(t: Topology, patch: { readonly [K in keyof StatedNeeds]?: unknown }): Topology | string {
+  const next: Record<string, unknown> = { ...t.advice };
+  for (const [k, v] of Object.entries(patch)) {
+    const rule = AdviceSchema.shape[k as keyof StatedNeeds];
+    if (!rule) return `advice.${k} is not a need; the needs are ${Object.keys(AdviceSchema.shape).join(', ')}`;
+    if (v === undefined) {
+      delete next[k];
+      continue;
+    }
+    const r = rule.safeParse(v);
+    if (!r.success) return `advice.${k} ${r.error.issues[0]?.message ?? 'is not valid'}`;
+    next[k] = r.data;
+  }
+  const { advice: _old, ...rest } = t;
+  return Object.keys(next).length ? { ...rest, advice: next as StatedNeeds } : rest;
+}

@@ -14,6 +14,8 @@
  *  - 4: links may carry `conditions` and hosts an `uplink` (delay, loss, rate …), and SSH
  *       targets `applyConditions`. Nothing to convert: the number says that an older Overlab,
  *       which would refuse these fields one by one, cannot read the file.
+ *  - 5: the document may carry `advice` (the needs the advisor ranks kinds for). Nothing to
+ *       convert, as for 4.
  */
 import { describeValue, error, shown, type Diagnostic, type Result } from './diagnostics.js';
 import { fillIds } from './ids.js';
@@ -65,9 +67,10 @@ function v2ToV3(doc: Doc): Doc {
 }
 
 const v3ToV4 = (doc: Doc): Doc => ({ ...doc, schemaVersion: 4 });
+const v4ToV5 = (doc: Doc): Doc => ({ ...doc, schemaVersion: 5 });
 
 /** MIGRATIONS[n] turns version n+1 into version n+2. */
-const MIGRATIONS: readonly ((doc: Doc, out: Diagnostic[]) => Doc)[] = [v1ToV2, v2ToV3, v3ToV4];
+const MIGRATIONS: readonly ((doc: Doc, out: Diagnostic[]) => Doc)[] = [v1ToV2, v2ToV3, v3ToV4, v4ToV5];
 
 export interface Migrated {
   readonly document: unknown;

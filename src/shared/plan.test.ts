@@ -92,7 +92,7 @@ describe('plan: addresses', () => {
     const hosts = Array.from({ length: 200 }, (_, i) => ({ name: `h${i}` }));
     const links = [];
     for (let i = 0; i < 200; i++) for (let j = i + 1; j < 200; j++) links.push({ a: `h${i}`, b: `h${j}`, kind: 'vxlan' });
-    const t = TopologySchema.parse({ schemaVersion: 4, name: 'big', shape: 'mesh', hosts, links });
+    const t = TopologySchema.parse({ schemaVersion: 5, name: 'big', shape: 'mesh', hosts, links });
     const p = mustPlan(t);
     expect(p.links).toHaveLength(19900);
     expect(new Set(p.links.map((l) => l.addresses.a)).size).toBe(19900);

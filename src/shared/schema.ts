@@ -1,5 +1,5 @@
 /**
- * The project document (`overlab.yaml`), schema version 4. This schema is the single source
+ * The project document (`overlab.yaml`), schema version 5. This schema is the single source
  * of truth for the model's types (`z.output<typeof TopologySchema>`) and for the first,
  * structural half of validation; `validate.ts` adds the semantic checks on top.
  *
@@ -26,7 +26,7 @@ import { LinkConditionsSchema, UplinkSchema } from './conditions.js';
 import { SuiteSchema } from './measure/suite-schema.js';
 import { parseAddress, parsePrefix } from './net.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const SHAPES = ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -148,6 +148,41 @@ export const MeasurementSchema = z.strictObject({
   suites: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'suite names: 1–32 lowercase letters, digits and "-", starting with a letter' }), SuiteSchema).default({}),
 });
 
+/** What the advisor ranks kinds on first. */
+export const NEED_PRIORITIES = ['latency', 'bulk', 'balanced'] as const;
+/** The layer a tunnel must carry (`any`: either). */
+export const NEED_LAYERS = ['L2', 'L3', 'any'] as const;
+
+/**
+ * The needs the advisor ranks tunnel kinds for (`overlab advise`, the Advisor tab, the report's
+ * Advice section), stated once in the project. Every field is optional: absent, the advisor's
+ * default (encryption not required, L2 or L3, no NAT, any MTU, balanced, any CPU). A flag of
+ * `overlab advise` overrides the field for that call.
+ */
+export const AdviceSchema = z.strictObject({
+  /** Only kinds that encrypt. */
+  encrypted: z.boolean({ error: 'must be true (only kinds that encrypt) or false (any kind)' }).optional(),
+  layer: z.enum(NEED_LAYERS, { error: `must be ${NEED_LAYERS.join(', ')} (the layer the tunnel must carry; any: either)` }).optional(),
+  /** The tunnel must cross a NAT between its ends. */
+  nat: z.boolean({ error: 'must be true (the tunnel crosses a NAT) or false' }).optional(),
+  /** The smallest inner MTU the traffic needs (bytes). */
+  minMtu: z
+    .number({ error: 'must be a whole number of bytes from 68 to 65535 (the smallest inner MTU the traffic needs); leave it out for any' })
+    .int({ error: 'must be a whole number of bytes from 68 to 65535 (the smallest inner MTU the traffic needs); leave it out for any' })
+    .min(68, { error: 'is below 68, the smallest MTU IPv4 allows; use 68–65535 or leave it out for any' })
+    .max(65535, { error: 'is above 65535, the largest IP packet; use 68–65535 or leave it out for any' })
+    .optional(),
+  /** The underlay's path MTU the tunnel rides (bytes); absent: the project's underlay MTU. */
+  pathMtu: mtu.optional(),
+  priority: z.enum(NEED_PRIORITIES, { error: `must be ${NEED_PRIORITIES.join(', ')} (what to rank on first)` }).optional(),
+  /** The most CPU (busy % of the busier end's CPUs during bulk tests) a kind may use. */
+  cpuBudget: z
+    .number({ error: 'must be a percentage from 0 to 100 (busy share of the CPUs during bulk tests); leave it out for any' })
+    .min(0, { error: 'must be a percentage from 0 to 100 (busy share of the CPUs during bulk tests); leave it out for any' })
+    .max(100, { error: 'must be a percentage from 0 to 100 (busy share of the CPUs during bulk tests); leave it out for any' })
+    .optional(),
+});
+
 /** The document's fields, before ids are filled in (validation reads its parts). */
 export const TopologyFields = z.strictObject({
   schemaVersion: z.literal(SCHEMA_VERSION),
@@ -175,6 +210,8 @@ export const TopologyFields = z.strictObject({
   hosts: z.array(HostSchema).min(1, { error: 'needs at least one host' }),
   links: z.array(LinkSchema).default([]),
   measurement: MeasurementSchema.default(() => MeasurementSchema.parse({})),
+  /** The needs the advisor ranks kinds for; absent: its defaults. */
+  advice: AdviceSchema.optional(),
 });
 
 /** The document: every host and link has its id (derived from its content when the file has none). */
@@ -186,3 +223,5 @@ export type Host = Topology['hosts'][number];
 export type Link = Topology['links'][number];
 export type Target = Host['target'];
 export type Measurement = Topology['measurement'];
+/** The stated needs as the document holds them (every field optional). */
+export type StatedNeeds = z.output<typeof AdviceSchema>;

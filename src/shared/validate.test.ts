@@ -21,7 +21,7 @@ type Doc = Record<string, unknown>;
 
 /** A valid site-to-site document with nothing defaulted that a check below cares about. */
 const siteToSite = (): Doc => ({
-  schemaVersion: 4,
+  schemaVersion: 5,
   name: 'test',
   shape: 'site-to-site',
   hosts: [
@@ -33,7 +33,7 @@ const siteToSite = (): Doc => ({
 
 /** A complete mesh of three hosts (no mesh-incomplete warning). */
 const mesh3 = (): Doc => ({
-  schemaVersion: 4,
+  schemaVersion: 5,
   name: 'test',
   shape: 'mesh',
   hosts: [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
@@ -45,7 +45,7 @@ const mesh3 = (): Doc => ({
 });
 
 const hubSpoke = (shape = 'hub-spoke'): Doc => ({
-  schemaVersion: 4,
+  schemaVersion: 5,
   name: 'test',
   shape,
   hosts: [
@@ -424,7 +424,7 @@ describe('structure', () => {
 describe('all problems at once', () => {
   it('reports every independent problem of a document, not the first', () => {
     const doc: Doc = {
-      schemaVersion: 4,
+      schemaVersion: 5,
       name: 'broken',
       shape: 'mesh',
       underlay: { mtu: 9217 },

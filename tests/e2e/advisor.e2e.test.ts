@@ -3,7 +3,8 @@
  * holding a campaign measured in the lab (tests/fixtures/results/campaign6: VXLAN, macvlan,
  * tinc, Nebula, OpenVPN and OpenConnect, lean suite) — the tab opens with its shortcut (A), ranks
  * the six kinds with the figures of their runs and the reasons; asking for encryption (keyboard
- * only) leaves the unencrypted kinds out with the reason. No console errors. Screenshot in
+ * only) leaves the unencrypted kinds out with the reason, and is an edit of the document (saved
+ * to overlab.yaml's advice section, undone with Ctrl+Z). No console errors. Screenshot in
  * tests/e2e/artifacts/advisor-*.png. Needs no lab: the measurements are the fixture's.
  */
 import { cpSync, readFileSync } from 'node:fs';
@@ -73,11 +74,28 @@ describe('the Advisor tab', () => {
     expect(problems).toEqual([]);
   });
 
+  it('the need is the document\'s: Ctrl+S writes it to overlab.yaml, Ctrl+Z takes it back', async () => {
+    const file = path.join(project, 'overlab.yaml');
+    await page.keyboard.press('Control+s');
+    await expect.poll(async () => (await fs.readFile(file, 'utf8')).match(/^advice:\n(?: .*\n)*/m)?.[0]).toBe('advice:\n  encrypted: true\n');
+    // Undo from outside the form (keys in a field are the field's).
+    await page.locator('.advisor-tab > p.muted').click();
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.getByLabel('Encryption required').isChecked()).toBe(false);
+    await expect.poll(() => page.getByRole('table', { name: 'Ranking' }).locator('tbody tr').count()).toBe(6);
+    await page.keyboard.press('Control+s');
+    await expect.poll(async () => fs.readFile(file, 'utf8')).not.toMatch(/^advice:/m);
+    await screenshot(page, 'advisor-undone');
+    expect(problems).toEqual([]);
+  });
+
   it('the report has an Advice section with the same ranking', async () => {
     const out = path.join(tmp, 'report.html');
     await overlab(['report', project, '--campaign', camp.id, '--format', 'html', '--out', out]);
     const html = await fs.readFile(out, 'utf8');
     expect(html).toContain('id="advice"');
+    // It says which needs it used: the project states none now (undone above).
+    expect(html).toMatch(/data-needs-from[^>]*>\(the advisor(&#x27;|')s defaults/);
     expect(html).toMatch(/<tr[^>]*data-kind="vxlan"[^>]*data-rank="\d+"/);
     expect(html).toContain('Tie: the measurement cannot order');
     expect(html).toMatch(/data-kind="tinc" data-why|data-kind="tinc"[^>]*data-rank/);

@@ -262,6 +262,16 @@ const testField = (tool: string, sub: string, valid: readonly unknown[]): Field 
   },
 });
 
+/** A need of the project's `advice` section (the section made when the base has none). */
+const adviceField = (sub: string, valid: readonly unknown[]): Field => ({
+  id: `advice.${sub}`,
+  valid,
+  put: (doc, value) => {
+    doc.advice = { ...(doc.advice as Record<string, unknown> | undefined), [sub]: value };
+    return [['advice', sub]];
+  },
+});
+
 /** Every field of the document outside the links' options. */
 const DOCUMENT_FIELDS: readonly Field[] = [
   { id: 'name', valid: ['golden', 'Site A — Ünïcødé ✓', 'a', 'Lab "quotes" \'and\' $dollars'], sentinel: SENTINEL, put: (d, v) => set(d, ['name'], v) },
@@ -350,6 +360,14 @@ const DOCUMENT_FIELDS: readonly Field[] = [
   { id: 'measurement.suites.mine.lan', valid: [false], put: (d, v) => set(d, ['measurement', 'suites', 'mine', 'lan'], v) },
   { id: 'measurement.suites.mine.repeat', valid: [2], put: (d, v) => set(d, ['measurement', 'suites', 'mine', 'repeat'], v) },
   { id: 'measurement.suites.mine.<key>', isKey: true, valid: ['notes'], put: (d, v) => set(d, ['measurement', 'suites', 'mine', v as string], 1) },
+  adviceField('encrypted', [true, false]),
+  adviceField('layer', ['L2', 'L3', 'any']),
+  adviceField('nat', [true, false]),
+  adviceField('minMtu', [1280, 68]),
+  adviceField('pathMtu', [1500, 9000]),
+  adviceField('priority', ['latency', 'bulk', 'balanced']),
+  adviceField('cpuBudget', [50, 0]),
+  { id: 'advice.<key>', isKey: true, valid: ['notes'], put: (d, v) => { d.advice = { [v as string]: true }; return [['advice', v as string]]; } },
   testField('ping', 'tool', ['ping']),
   testField('ping', 'count', [5]),
   testField('ping', 'interval', [0.2]),

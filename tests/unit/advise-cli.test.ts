@@ -78,6 +78,24 @@ describe('overlab advise', () => {
     expect(r.err).toContain(message);
   });
 
+  it('reads the needs overlab.yaml states (advice:), flags override them, and says which came from where', async () => {
+    const file = path.join(dir, 'overlab.yaml');
+    const before = readFileSync(file, 'utf8');
+    try {
+      writeFileSync(file, `${before}advice:\n  encrypted: true\n  priority: latency\n`);
+      const a = JSON.parse((await cli('advise', dir, '--priority', 'bulk', '--json')).out) as Advice;
+      expect(a.needs).toMatchObject({ encrypted: true, priority: 'bulk' });
+      expect(a.needsFrom).toEqual({ project: ['encrypted'], asked: ['priority'] });
+      expect(a.excluded.find((e) => e.kind === 'vxlan')).toMatchObject({ why: 'capability', reason: 'not encrypted' });
+      const text = (await cli('advise', dir)).out;
+      expect(text).toContain('needs from: encrypted, priority from overlab.yaml\'s advice section; defaults for the rest');
+      expect(text).toMatch(/RANK .* CPU % per Gbit\/s +RUN/);
+    } finally {
+      writeFileSync(file, before);
+    }
+    expect((await cli('advise', dir)).out).toContain('needs from: the advisor\'s defaults');
+  });
+
   it('advise.get checks its needs and names the field', async () => {
     const r = await dispatch(engine, 'advise.get', { dir, needs: { minMtu: 20 } }, true);
     expect(r).toMatchObject({ ok: false, error: { code: 'invalid-arguments' } });

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { noiseText, showMeasured, type Advice, type Needs } from '../../shared/advise/index.js';
+import { needsFromText, noiseText, showMeasured, type Advice, type Needs } from '../../shared/advise/index.js';
+import { CPU_PER_GBPS } from '../../shared/measure/analyse.js';
 import { newRunId } from '../../engine/runs.js';
 import { call, intArg, projectFile, type CliCommand, type Io } from '../common.js';
 
@@ -27,19 +28,21 @@ const cell = (a: Advice['ranking'][number], id: string): string => (a.figures[id
 /** The advice as a table with the reasons under each kind. */
 export function printAdvice(io: Io, a: Advice): void {
   io.out(`needs: ${needsLine(a.needs, a.basis?.mtu)}\n`);
+  io.out(`needs from: ${needsFromText(a.needsFrom)}\n`);
   if (a.basis) {
     io.out(`measured in: ${a.basis.source}${a.basis.sharedMachine ? ' (embedded lab: one machine)' : ''}\n`);
     io.out(`noise floor: RTT ${noiseText(a.basis.noise)}${a.basis.throughputNoise !== undefined ? `; TCP ${(100 * a.basis.throughputNoise).toFixed(0)} % (the underlay's own spread)` : ''}\n`);
   }
   if (a.ranking.length) {
-    io.out(`\n${'RANK'.padEnd(5)} ${'KIND'.padEnd(30)} ${'RTT ms (mean ±95%)'.padEnd(34)} ${'TCP Mbit/s'.padEnd(18)} ${'CPU/Gbit/s'.padEnd(11)} RUN\n`);
+    io.out(`\n${'RANK'.padEnd(5)} ${'KIND'.padEnd(30)} ${'RTT ms (mean ±95%)'.padEnd(34)} ${'TCP Mbit/s'.padEnd(18)} ${CPU_PER_GBPS.header.padEnd(17)} RUN\n`);
     for (const r of a.ranking) {
       const rank = `${r.rank}${r.tiedWith.length ? '=' : ''}`;
       const cpu = r.figures['cpuPerGbps'] ? r.figures['cpuPerGbps'].value.toFixed(1) : '—';
-      io.out(`${rank.padEnd(5)} ${r.label.padEnd(30)} ${cell(r, 'rtt').replace(' ms', '').padEnd(34)} ${cell(r, 'tcp').replace(' Mbit/s', '').padEnd(18)} ${cpu.padEnd(11)} ${r.runId}\n`);
+      io.out(`${rank.padEnd(5)} ${r.label.padEnd(30)} ${cell(r, 'rtt').replace(' ms', '').padEnd(34)} ${cell(r, 'tcp').replace(' Mbit/s', '').padEnd(18)} ${cpu.padEnd(17)} ${r.runId}\n`);
       io.out(`      why: ${r.reasons.filter((x) => !x.startsWith('run ')).join('; ')}\n`);
       if (r.tiedWith.length) io.out(`      TIE: the measurement cannot order ${r.label} and ${r.tiedWith.join(', ')}\n`);
     }
+    if (a.ranking.some((r) => r.figures['cpuPerGbps'])) io.out(`\n${CPU_PER_GBPS.header}: ${CPU_PER_GBPS.explain}\n`);
   } else io.out('\nno candidate kind is ranked\n');
   if (a.excluded.length) {
     io.out('\nleft out:\n');

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { RunResults } from '../../shared/measure/results.js';
+import { headlineFigures, type ToolFigure } from '../../shared/view/table.js';
 import { newRunId } from '../../engine/runs.js';
 import type { HostKeyConsent } from '../../shared/hostkeys.js';
 import { call, Exit, hostListArg, intArg, projectFile, type CliCommand, type Io } from '../common.js';
@@ -38,7 +39,28 @@ export function printSummary(io: Io, r: RunResults): void {
   if (s.clusters.length > 1) {
     io.out(`clusters by mean RTT: ${s.clusters.map((c, i) => `#${i + 1} μ ${f(c.mean)} σ ${f(c.sd)} ms (${c.pathIds.map((id) => r.paths.find((p) => p.id === id)?.kind ?? id).join(', ')})`).join('; ')}\n`);
   }
+  printToolFigures(io, r);
   if (r.sharedMachine) io.out('(embedded lab: every host shares this machine’s CPUs, so CPU figures are the machine’s; compare kinds with each other)\n');
+}
+
+/** A figure with as many digits as its size needs: `0.081`, `12.5`, `9120`. */
+const g = (x: number): string => f(x, Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : Math.abs(x) >= 1 ? 2 : 3);
+const toolFigure = (x: ToolFigure): string => `${g(x.value)}${x.ci95 ? ` ±${g((x.ci95[1] - x.ci95[0]) / 2)}` : ''} ${x.unit}`;
+
+/**
+ * The measurement tools' headline figures on each link's tunnel (loaded RTT per phase,
+ * transactions/s, both ways summed, time to first packet …), labelled by the tools' own metric
+ * descriptors; nothing when the run measured none.
+ */
+export function printToolFigures(io: Io, r: RunResults): void {
+  const links = headlineFigures(r);
+  if (!links.length) return;
+  io.out('\ntool figures on each tunnel (mean, ±95 % across repetitions where the suite repeated):\n');
+  const width = Math.max(...links.flatMap((l) => l.figures.map((x) => x.label.length)));
+  for (const l of links) {
+    io.out(`  ${l.link} (${l.kind})\n`);
+    for (const x of l.figures) io.out(`    ${x.label.padEnd(width)}  ${toolFigure(x)}\n`);
+  }
 }
 
 /** `overlab measure DIR`: the suite on every link, its underlay baseline and LAN to LAN; results in runs/<id>/. */
@@ -54,7 +76,7 @@ export const measureCommand: CliCommand = {
       .option('--repeat <n>', 'repetitions (confidence intervals across them)', intArg('--repeat'))
       .option('--hosts <a,b>', 'only paths between these hosts', hostListArg)
       .option('--accept-host-key <host=fp>', 'accept and pin the unknown SSH host key of HOST whose fingerprint is FP (as for deploy)', hostKeyConsentArg)
-      .option('--json', 'print { runId, dir, status, problems } and the summary as JSON')
+      .option('--json', 'print { runId, dir, status, problems }, the summary and the tools\' headline figures per link (tools) as JSON')
       .action(async (dir: string, o: { suite: string; duration?: number; repeat?: number; hosts?: string[]; acceptHostKey?: HostKeyConsent[]; json?: boolean }) => {
         const runId = newRunId();
         const engine = ctx.engine({
@@ -73,7 +95,7 @@ export const measureCommand: CliCommand = {
         try {
           const r = await call(ctx.io, engine['measure.run']({ dir, runId, suite: o.suite, ...(o.duration ? { duration: o.duration } : {}), ...(o.repeat ? { repeat: o.repeat } : {}), ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.acceptHostKey ? { acceptHostKeys: o.acceptHostKey } : {}) }), projectFile(dir));
           const results = await engine['runs.get']({ dir, runId: r.runId });
-          if (o.json) ctx.io.out(`${JSON.stringify({ ...r, summary: results.summary }, null, 2)}\n`);
+          if (o.json) ctx.io.out(`${JSON.stringify({ ...r, summary: results.summary, tools: headlineFigures(results) }, null, 2)}\n`);
           else {
             printSummary(ctx.io, results);
             for (const p of r.problems) ctx.io.err(`problem: ${p}\n`);

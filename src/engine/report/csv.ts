@@ -6,6 +6,7 @@
  * (=, +, -, @, tab, CR first) gets a leading apostrophe (OWASP's CSV injection advice):
  * host names come from the project file, which may come from someone else.
  */
+import { CPU_PER_GBPS } from '../../shared/measure/analyse.js';
 import type { RunResults } from '../../shared/measure/results.js';
 import type { Registry } from '../../shared/tunnels/types.js';
 import { linkRows, type LinkRow } from '../../shared/view/table.js';
@@ -52,7 +53,7 @@ const METRIC_COLUMNS: readonly MetricColumn[] = [
   { metric: 'udp_forward', unit: 'Mbit/s', value: (r) => r.udpForwardMbps, relative: { unit: '% of underlay', value: (r) => r.relative.udpKeptPercent }, direction: 'aToB' },
   { metric: 'udp_loss', unit: '%', value: (r) => r.udpLossPercent, direction: 'aToB' },
   { metric: 'cpu', unit: '%', value: (r) => r.cpuPercent },
-  { metric: 'cpu_per_gbps', unit: '% per Gbit/s', value: (r) => r.cpuPerGbps },
+  { metric: 'cpu_per_gbps', unit: CPU_PER_GBPS.unit, value: (r) => r.cpuPerGbps },
 ];
 
 /**

@@ -178,7 +178,7 @@ describe('openProject', () => {
 
   it('returns the problems of a broken file with their positions, and no topology', async () => {
     await fs.mkdir(dir, { recursive: true });
-    await fs.writeFile(projectFile(dir), 'schemaVersion: 4\nname: x\nshape: mesh\nhosts:\n  - name: a\n  - name: a\n');
+    await fs.writeFile(projectFile(dir), 'schemaVersion: 5\nname: x\nshape: mesh\nhosts:\n  - name: a\n  - name: a\n');
     const r = await openProject(dir, registry);
     expect(r.topology).toBeUndefined();
     expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path, d.line])).toEqual([['duplicate-host-name', 'hosts[1].name', 6]]);

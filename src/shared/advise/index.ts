@@ -16,14 +16,15 @@
  */
 import type { NoiseFloor, PathSummary } from '../measure/analyse.js';
 import { groupNoise, kindFigures, NO_CONDITIONS, conditionsOf, type CampaignFile } from '../measure/campaign.js';
-import { runNoise } from '../measure/analyse.js';
+import { CPU_PER_GBPS, runNoise } from '../measure/analyse.js';
 import type { RunResults } from '../measure/results.js';
 import { meanInterval, type Interval } from '../stats/index.js';
 import type { Registry, TunnelKind } from '../tunnels/types.js';
+import { NEED_LAYERS, NEED_PRIORITIES } from '../schema.js';
 
-export const PRIORITIES = ['latency', 'bulk', 'balanced'] as const;
+export const PRIORITIES = NEED_PRIORITIES;
 export type Priority = (typeof PRIORITIES)[number];
-export const LAYERS = ['L2', 'L3', 'any'] as const;
+export const LAYERS = NEED_LAYERS;
 
 /** What the user needs of a tunnel. */
 export interface Needs {
@@ -42,6 +43,27 @@ export interface Needs {
 }
 
 export const DEFAULT_NEEDS: Needs = { encrypted: false, layer: 'any', nat: false, priority: 'balanced' };
+
+/** Which needs came from where: the project's `advice` section, the caller (flags), the rest the defaults. */
+export interface NeedsFrom {
+  readonly project: readonly (keyof Needs)[];
+  readonly asked: readonly (keyof Needs)[];
+}
+
+/** Defaults, then the project's stated needs, then the caller's (flags override the file), and where each came from. */
+export function neededFor(stated: Partial<Needs> | undefined, asked: Partial<Needs> | undefined): { needs: Needs; from: NeedsFrom } {
+  const given = (x: Partial<Needs> | undefined): (keyof Needs)[] => (Object.keys(x ?? {}) as (keyof Needs)[]).filter((k) => x![k] !== undefined);
+  const a = given(asked);
+  const p = given(stated).filter((k) => !a.includes(k));
+  const pick = (x: Partial<Needs> | undefined, ks: readonly (keyof Needs)[]): Partial<Needs> => Object.fromEntries(ks.map((k) => [k, x![k]]));
+  return { needs: { ...DEFAULT_NEEDS, ...pick(stated, p), ...pick(asked, a) } as Needs, from: { project: p, asked: a } };
+}
+
+/** The words for where the needs came from (the report, the CLI and the Advisor tab say the same). */
+export function needsFromText(f: NeedsFrom | undefined): string {
+  if (!f || (!f.project.length && !f.asked.length)) return 'the advisor\'s defaults: the project states no needs (set them in the Advisor tab, or under advice: in overlab.yaml)';
+  return [f.project.length ? `${f.project.join(', ')} from overlab.yaml's advice section` : '', f.asked.length ? `${f.asked.join(', ')} asked for this answer` : '', 'defaults for the rest'].filter(Boolean).join('; ');
+}
 
 /** One figure of one kind in one evidence set. */
 export interface Measured {
@@ -164,11 +186,11 @@ export const FIGURES: readonly FigureSpec[] = [
   },
   {
     id: 'cpuPerGbps',
-    label: 'CPU per Gbit/s',
-    unit: '%/Gbit/s',
+    label: CPU_PER_GBPS.label,
+    unit: CPU_PER_GBPS.unit,
     better: 'lower',
     priorities: ['bulk'],
-    read: (p) => (p.cpuPerGbps !== undefined ? { value: p.cpuPerGbps, unit: '%/Gbit/s' } : undefined),
+    read: (p) => (p.cpuPerGbps !== undefined ? { value: p.cpuPerGbps, unit: CPU_PER_GBPS.unit } : undefined),
   },
   {
     id: 'cpu',
@@ -289,6 +311,8 @@ export interface Excluded {
 
 export interface Advice {
   readonly needs: Needs;
+  /** Where each need came from (the engine fills it in); absent: not said. */
+  readonly needsFrom?: NeedsFrom;
   /** The evidence the ranking rests on; absent: nothing measured a candidate. */
   readonly basis?: { readonly source: string; readonly mtu: number; readonly conditions: string; readonly noise?: NoiseFloor; readonly throughputNoise?: number; readonly sharedMachine: boolean };
   readonly ranking: readonly RankedKind[];

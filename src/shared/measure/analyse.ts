@@ -69,7 +69,7 @@ export interface PathSummary {
   readonly metrics?: Readonly<Record<string, Readonly<Record<string, Figure>>>>;
   /** Busy % of each end's CPUs during this path's throughput tests (mean). */
   readonly cpu?: { readonly src?: number; readonly dst?: number };
-  /** CPU busy % per Gbit/s moved (the cost of the tunnel's bandwidth), from the first TCP test. */
+  /** CPU busy % per Gbit/s moved (the cost of the tunnel's bandwidth), from the first TCP test: see CPU_PER_GBPS. */
   readonly cpuPerGbps?: number;
   readonly failures: readonly { readonly test: string; readonly error: string }[];
 }
@@ -113,6 +113,20 @@ export interface RunSummary {
 }
 
 const mbps = (bps: number): number => bps / 1e6;
+
+/**
+ * What `PathSummary.cpuPerGbps` is, for every table that shows it: the busier end's busy share
+ * of all its CPUs (%, from /proc/stat) during the path's first TCP test, divided by that test's
+ * throughput in Gbit/s — percent of a host's CPUs per Gbit/s (%·s/Gbit). Not the bulk tool's
+ * cores per Gbit/s (tools/cpu-cost.ts): multiply by the host's CPU count ÷ 100 to get that.
+ */
+export const CPU_PER_GBPS = {
+  label: 'CPU per Gbit/s',
+  unit: '% CPU per Gbit/s',
+  /** A column header that states the unit. */
+  header: 'CPU % per Gbit/s',
+  explain: 'the busier end\'s busy share of all its CPUs during the first TCP test, divided by that test\'s throughput in Gbit/s',
+} as const;
 
 /**
  * A mean with its 95 % interval: across repetitions when there are several, else across the

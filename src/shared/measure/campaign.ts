@@ -121,6 +121,12 @@ export interface KindFigures {
   readonly rtt?: Describe & { readonly ci95?: Interval; readonly lossPercent: number };
   /** Mean of the tunnel paths' figures, Mbit/s, per `<test>:<direction>`. */
   readonly throughput: Readonly<Record<string, { readonly mean: number; readonly ci95?: Interval }>>;
+  /**
+   * The registry tools' figures (PathSummary.metrics: `<test>:<direction>` → metric key), each
+   * the mean over the tunnel paths with a 95 % interval across them, or across one path's
+   * repetitions. Absent in analyses written before it and in cells whose suite ran none.
+   */
+  readonly metrics?: Readonly<Record<string, Readonly<Record<string, { readonly mean: number; readonly ci95?: Interval }>>>>;
   /** netperf per test: mean throughput and service demand. */
   readonly netperf: Readonly<Record<string, { readonly throughput: number; readonly units: string; readonly localSd?: number; readonly remoteSd?: number; readonly localCpu?: number }>>;
   /** The same figures for the underlay baseline of the same cell. */
@@ -153,6 +159,21 @@ export interface CampaignAnalysis {
   }[];
 }
 
+/** The tool figures of several paths pooled as kindFigures pools throughput: the mean over the paths, its interval across them (one path: its own). */
+function pooledMetrics(paths: readonly Readonly<Record<string, Readonly<Record<string, { readonly mean: number; readonly ci95?: Interval }>>>>[]): Record<string, Record<string, { mean: number; ci95?: Interval }>> {
+  const out: Record<string, Record<string, { mean: number; ci95?: Interval }>> = {};
+  for (const test of new Set(paths.flatMap((m) => Object.keys(m)))) {
+    for (const key of new Set(paths.flatMap((m) => Object.keys(m[test] ?? {})))) {
+      const figs = paths.map((m) => m[test]?.[key]).filter((f) => f !== undefined);
+      if (!figs.length) continue;
+      const xs = figs.map((f) => f.mean);
+      const ci = figs.length === 1 ? figs[0]!.ci95 : meanInterval(xs);
+      (out[test] ??= {})[key] = { mean: xs.reduce((a, b) => a + b, 0) / xs.length, ...(ci ? { ci95: ci } : {}) };
+    }
+  }
+  return out;
+}
+
 export function kindFigures(cell: Cell, r: RunResults): KindFigures {
   const tunnels = r.paths.filter((p) => p.type === 'tunnel');
   const samples = r.tests.filter((t) => t.ping && tunnels.some((p) => p.id === t.pathId)).flatMap((t) => t.ping!.samples.filter((s) => !s.dup).map((s) => s.rtt));
@@ -170,6 +191,7 @@ export function kindFigures(cell: Cell, r: RunResults): KindFigures {
     const c = meanInterval(xs) ?? r.summary.paths[tunnels[0]!.id]?.throughput[k]?.mbps.ci95;
     throughput[k] = { mean: m, ...(c ? { ci95: c } : {}) };
   }
+  const metrics = pooledMetrics(tunnels.map((p) => r.summary.paths[p.id]?.metrics ?? {}));
   const netperf: Record<string, KindFigures['netperf'][string]> = {};
   for (const p of tunnels) {
     for (const [test, n] of Object.entries(r.summary.paths[p.id]?.netperf ?? {})) {
@@ -193,6 +215,7 @@ export function kindFigures(cell: Cell, r: RunResults): KindFigures {
     runId: r.runId,
     ...(d ? { rtt: { ...d, ...(ci ? { ci95: ci } : {}), lossPercent: sent ? (100 * (sent - got)) / sent : 100 } } : {}),
     throughput,
+    ...(Object.keys(metrics).length ? { metrics } : {}),
     netperf,
     baseline: { ...(underRtt.length ? { rttMs: underRtt.reduce((a, b) => a + b, 0) / underRtt.length } : {}), throughput: underTp },
     rttSamples: samples,

@@ -431,9 +431,7 @@ describe('latency under load (the rrul tool) on real rrul output', () => {
   const withRrul: RunResults = { ...mesh, tests: [...mesh.tests, ...records], summary: { ...mesh.summary, paths: analyse(mesh.paths, [...mesh.tests, ...records]).paths } };
 
   it('is one bar chart, in the run\'s figures (which the report prints), a group per tunnel that ran rrul', () => {
-    const [c, ...more] = runLatencyUnderLoad(withRrul);
-    expect(more).toEqual([]);
-    const spec = drawn(c!, 'bar');
+    const spec = drawn(runLatencyUnderLoad(withRrul), 'bar');
     expect(runFigures(withRrul).filter((f) => f.id === spec.id)).toEqual([spec]);
     checkDrawn(spec);
     expect(spec.categories.map((x) => x.id)).toEqual(Object.keys(given));
@@ -444,7 +442,7 @@ describe('latency under load (the rrul tool) on real rrul output', () => {
   });
 
   it('bars: idle and each both-ways phase\'s median RTT, labels from the tool\'s metrics, whiskers up to the p95', () => {
-    const spec = drawn(runLatencyUnderLoad(withRrul)[0]!, 'bar');
+    const spec = drawn(runLatencyUnderLoad(withRrul), 'bar');
     const phases = [{ key: 'idleRttMedian', head: 'idle' }, ...[1, 4, 8].map((n) => ({ key: phaseKey('loadedRttMedian', 'both', n), head: `load flows=${n} direction=both` }))];
     expect(spec.series.map((s) => s.key)).toEqual(phases.map((p) => p.key));
     expect(spec.series.map((s) => s.label)).toEqual(phases.map((p) => rrul.metrics.find((m) => m.key === p.key)!.label));
@@ -470,9 +468,11 @@ describe('latency under load (the rrul tool) on real rrul output', () => {
     expect(at(both8, 0)).toBeGreaterThan(at(both8, 1));
   });
 
-  it('is absent (not an empty placeholder) from a run without rrul figures', () => {
-    expect(runLatencyUnderLoad(mesh)).toEqual([]);
-    expect(runFigures(mesh).some((f) => f.id === 'run:latency-under-load')).toBe(false);
-    expect(runFigures(withRrul).map((f) => f.id).filter((id) => id !== 'run:latency-under-load')).toEqual(runFigures(mesh).map((f) => f.id));
+  it('a run without rrul figures gets the placeholder saying why, as the other optional charts do', () => {
+    const none = runLatencyUnderLoad(mesh);
+    expect(none.kind).toBe('empty');
+    expect(none.kind === 'empty' && none.empty).toContain(`no ${rrul.id} test`);
+    expect(runFigures(mesh).filter((f) => f.id === 'run:latency-under-load')).toEqual([none]);
+    expect(runFigures(withRrul).map((f) => f.id)).toEqual(runFigures(mesh).map((f) => f.id));
   });
 });

@@ -3,14 +3,15 @@
  * curve, its CDF, throughput over time, CPU) and the paper's figures (Gentile et al. 2024:
  * sorted mean RTT with 95 % intervals, Fig. 7; RTT distributions by cluster, Figs. 8–13;
  * TCP/UDP bandwidth, Figs. 14–15 and 19–20; netperf, Figs. 17–18 and 21–22; RTT against MTU,
- * Fig. 16; MTU 1500 beside 9000; box plots; latency under load from the rrul tool) — as small
+ * Fig. 16; MTU 1500 beside 9000; box plots; latency under load, transactions per second and
+ * throughput both ways at once from the measurement tools' figures) — as small
  * library-neutral specs. Pure functions of results.json (and a campaign's analysis): the
  * renderer draws them with chart.js, the report prints the same specs. Every chart, category and
  * series is keyed by link, path or cell id.
  *
  * Invariants of a spec: units sit in the axis (`unit`), never in the numbers; a chart the data
- * cannot give is a `kind: 'empty'` spec that says why, never a chart of zeros (the chart of an
- * opt-in tool, latency under load, is left out of a run that did not run the tool); `tone` is an
+ * cannot give is a `kind: 'empty'` spec that says why, never a chart of zeros (the opt-in
+ * tools' charts too: a run or campaign without the tool gets the placeholder); `tone` is an
  * index into the renderer's categorical palette, chosen so that one kind, path or direction
  * keeps its colour across the charts of one view.
  */
@@ -22,8 +23,10 @@ import { cdf, density, describe, histogram } from '../stats/index.js';
 import { runConditions, runConditionsText } from './conditions.js';
 import { figuresOfRun, valueOf, type Metric } from './metrics.js';
 import { toolOfTest } from '../measure/tools/index.js';
+import { bulk } from '../measure/tools/iperf3-bidir.js';
+import { rr } from '../measure/tools/netperf-rr.js';
 import { phaseKey, RRUL_FLOWS, rrul } from '../measure/tools/rrul.js';
-import type { Metric as ToolMetric } from '../measure/tools/tool.js';
+import type { AnyTool, Metric as ToolMetric } from '../measure/tools/tool.js';
 
 // ---------------------------------------------------------------------------------------------
 // The spec
@@ -298,6 +301,12 @@ function densitySeries(key: string, label: string, tone: number, xs: readonly nu
 /** A mean with its 95 % interval, as the run's summary and the campaign's analysis both give it. */
 type Figure = { readonly mean: number; readonly ci95?: { readonly low: number; readonly high: number } };
 
+/**
+ * A mean and its interval as a figure: the one adapter from the run's summary (`ms.mean`,
+ * `ci95`) and the campaign's cells (`rtt.mean`, `rtt.ci95`) to the figures' rows.
+ */
+const figureOf = (mean: number, ci95: Figure['ci95'] | undefined): Figure => ({ mean, ...(ci95 ? { ci95 } : {}) });
+
 /** A figure as a bar of the category `ref`. */
 const barOf = (f: Figure, ref: string): Bar => ({ value: f.mean, ...(f.ci95 ? { low: f.ci95.low, high: f.ci95.high } : {}), ref });
 
@@ -448,6 +457,103 @@ function throughputTimeFigure(lines: readonly { readonly key: string; readonly l
   if (series.length === 0) return empty(text.id, text.title, text.empty);
   return { kind: 'line', id: text.id, title: text.title, x: { label: 'Time since the test started (interval midpoint)', unit: 's', zero: true }, y: MBPS, series, note: text.note };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The measurement tools' figures (latency under load, transactions, both ways at once), each one
+// function of its rows: a row's `metrics` are the analysis' `<test>:<direction>` → metric key →
+// figure (a run: a tunnel path's summary; a campaign: a cell's, pooled over its tunnels). Series
+// are labelled from the tools' metric descriptors.
+
+/** A row of the tool figures: its tools' figures and its netperf tests (whose *_RR are transactions). */
+interface ToolRow {
+  readonly id: string;
+  readonly label: string;
+  readonly metrics: Readonly<Record<string, Readonly<Record<string, Figure>>>>;
+  readonly netperf: Readonly<Record<string, { readonly units: string; readonly throughput: Figure }>>;
+}
+
+/** The `<test>:<direction>` keys of a tool's tests among the rows, sorted. */
+const toolKeys = (rows: readonly ToolRow[], tool: AnyTool): string[] => [...new Set(rows.flatMap((c) => Object.keys(c.metrics)))].filter((k) => toolOfTest(k.split(':')[0]!)?.id === tool.id).sort();
+
+/** A tool's metric of this key (labels come from its descriptor). */
+const metricOf = (tool: AnyTool, key: string): ToolMetric | undefined => tool.metrics.find((m) => m.key === key);
+
+/** One bar chart of tool figures: a series per (test key, metric), categories the rows that have one of them. */
+function toolBars(
+  rows: readonly ToolRow[],
+  series: readonly { readonly key: string; readonly label: string; readonly pick: (c: ToolRow) => Figure | undefined; readonly whisker?: (c: ToolRow) => Figure | undefined }[],
+  text: FigureText,
+  y: Axis,
+  errorBars?: string,
+): BarChart | EmptyChart {
+  const drawn = series.filter((s) => rows.some((c) => s.pick(c)));
+  const kept = rows.filter((c) => drawn.some((s) => s.pick(c)));
+  if (kept.length === 0) return empty(text.id, text.title, text.empty);
+  return {
+    kind: 'bar',
+    id: text.id,
+    title: text.title,
+    x: { label: text.category },
+    y,
+    ...(errorBars ? { errorBars } : {}),
+    categories: kept.map((c) => ({ id: c.id, label: c.label })),
+    series: drawn.map((s, i) => ({
+      key: s.key,
+      label: s.label,
+      tone: i,
+      values: kept.map((c) => {
+        const f = s.pick(c);
+        if (!f) return null;
+        if (!s.whisker) return barOf(f, c.id);
+        const w = s.whisker(c);
+        return { value: f.mean, ...(w ? { low: f.mean, high: Math.max(f.mean, w.mean) } : {}), ref: c.id };
+      }),
+    })),
+    ...(text.note ? { note: text.note } : {}),
+  };
+}
+
+/**
+ * Latency under load (the rrul tool): a group per row, a bar per phase — idle, then 1, 4 and 8
+ * flows loading both ways at once — its median RTT, the whisker up to its p95.
+ */
+function latencyUnderLoadFigure(rows: readonly ToolRow[], text: FigureText): BarChart | EmptyChart {
+  const figsOf = (c: ToolRow) => { const k = toolKeys([c], rrul).find((x) => x.endsWith(':forward')); return k ? c.metrics[k] : undefined; };
+  const phases = [
+    { median: 'idleRttMedian', p95: 'idleRttP95' },
+    ...RRUL_FLOWS.map((n) => ({ median: phaseKey('loadedRttMedian', 'both', n), p95: phaseKey('loadedRttP95', 'both', n) })),
+  ].flatMap((ph) => {
+    const m = metricOf(rrul, ph.median);
+    return m && metricOf(rrul, ph.p95) ? [{ key: ph.median, label: m.label, pick: (c: ToolRow) => figsOf(c)?.[ph.median], whisker: (c: ToolRow) => figsOf(c)?.[ph.p95] }] : [];
+  });
+  return toolBars(rows, phases, {
+    ...text,
+    note: `Tool: ${rrul.id} (${rrul.label}) — pings idle, then while ${RRUL_FLOWS.join(', ')} iperf3 TCP flows load the tunnel both ways at once (iperf3 --bidir). Bars: median RTT; whiskers: up to the p95. ${text.note ?? ''} Upload-only and download-only phases are in the per-link table.`.replace(/ {2,}/g, ' '),
+  }, { ...MS, zero: true }, 'median to p95');
+}
+
+/** netperf's request/response tests (`*_RR`: a transaction rate) among the rows, sorted. */
+const rrNetperfTests = (rows: readonly ToolRow[]): string[] => [...new Set(rows.flatMap((c) => Object.entries(c.netperf).filter(([, n]) => netperfUnit(n.units) === 'transactions/s').map(([t]) => t)))].sort();
+
+/** Transactions per second: a series per request/response test (the rr tool's, then netperf's own *_RR), a bar per row that ran it. */
+function transactionsFigure(rows: readonly ToolRow[], text: FigureText): BarChart | EmptyChart {
+  const rate = rr.metrics.find((m) => m.unit === 'trans/s');
+  const fromTool = rate ? toolKeys(rows, rr).map((k) => ({ key: k, label: `${rate.label}, ${k.split(':')[0]}`, pick: (c: ToolRow) => c.metrics[k]?.[rate.key] })) : [];
+  const fromNetperf = rrNetperfTests(rows).map((t) => ({ key: t, label: `netperf ${t.replace(/^netperf-/, '').toUpperCase()}`, pick: (c: ToolRow) => c.netperf[t]?.throughput }));
+  return toolBars(rows, [...fromTool, ...fromNetperf], text, { label: 'Transaction rate', unit: 'transactions/s', zero: true });
+}
+
+/** Both ways at once (the bulk tool's --bidir tests): a bar per way and one for their sum, per test. */
+function bidirFigure(rows: readonly ToolRow[], text: FigureText): BarChart | EmptyChart {
+  // A --bidir test is the one with a backward figure (without --bidir the sum is the one way).
+  const keys = toolKeys(rows, bulk).filter((k) => rows.some((c) => c.metrics[k]?.['backwardMbps'] && c.metrics[k]?.['sumMbps']));
+  const series = keys.flatMap((k) => ['forwardMbps', 'backwardMbps', 'sumMbps'].flatMap((mk) => {
+    const m = metricOf(bulk, mk);
+    return m ? [{ key: `${k}:${mk}`, label: keys.length > 1 ? `${m.label} (${k.split(':')[0]})` : m.label, pick: (c: ToolRow) => c.metrics[k]?.[mk] }] : [];
+  }));
+  return toolBars(rows, series, text, MBPS);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Per link
 
@@ -582,7 +688,7 @@ export function runRttSorted(r: RunResults): BarChart | EmptyChart {
     .map((p) => ({ p, s: r.summary.paths[p.id]?.rtt }))
     .filter((x) => x.s)
     .sort((a, b) => a.s!.ms.mean - b.s!.ms.mean)
-    .map(({ p, s }) => ({ ...pathRow(p), rtt: { mean: s!.ms.mean, ...(s!.ci95 ? { ci95: s!.ci95 } : {}) } }));
+    .map(({ p, s }) => ({ ...pathRow(p), rtt: figureOf(s!.ms.mean, s!.ci95) }));
   return rttSortedFigure(rows, {
     id: 'run:rtt-sorted',
     title: 'Mean RTT per tunnel, sorted (cf. paper Fig. 7)',
@@ -654,7 +760,7 @@ export function runRttByMtu(r: RunResults): LineChart | EmptyChart {
     tone: i,
     points: rows.filter((p) => (p.kind ?? 'tunnel') === k).map((p) => {
       const s = r.summary.paths[p.id]!.rtt!;
-      return { mtu: p.mtu!, rtt: { mean: s.ms.mean, ...(s.ci95 ? { ci95: s.ci95 } : {}) } };
+      return { mtu: p.mtu!, rtt: figureOf(s.ms.mean, s.ci95) };
     }),
   }));
   return rttByMtuFigure(series, { id, title, kind: 'scatter', x: { label: 'Tunnel MTU', unit: 'bytes' }, empty: 'The run measured no RTT on a tunnel.' });
@@ -676,54 +782,45 @@ export function runRttBoxplot(r: RunResults): BoxplotChart | EmptyChart {
   });
 }
 
-/** The rrul tool's metric of this key (the chart's labels come from its descriptor). */
-const rrulMetric = (key: string): ToolMetric | undefined => rrul.metrics.find((m) => m.key === key);
+/** A tunnel path's tool figures as a row of the tool figures. */
+const pathToolRow = (r: RunResults, p: MeasuredPath): ToolRow => ({ ...pathRow(p), metrics: r.summary.paths[p.id]?.metrics ?? {}, netperf: r.summary.paths[p.id]?.netperf ?? {} });
 
-/**
- * Latency under load (the rrul tool): a group per tunnel path that has rrul figures, a bar per
- * phase — idle, then 1, 4 and 8 flows loading both ways at once — its median RTT, the whisker up
- * to its p95 (each the mean over repetitions). The tool is opt-in: a run without it has no such
- * chart (an empty list), rather than a placeholder in every run.
- */
-export function runLatencyUnderLoad(r: RunResults): BarChart[] {
-  const figsOf = (p: MeasuredPath) => Object.entries(r.summary.paths[p.id]?.metrics ?? {}).find(([k]) => k.endsWith(':forward') && toolOfTest(k.split(':')[0]!)?.id === rrul.id)?.[1];
-  const phases = [
-    { median: 'idleRttMedian', p95: 'idleRttP95' },
-    ...RRUL_FLOWS.map((n) => ({ median: phaseKey('loadedRttMedian', 'both', n), p95: phaseKey('loadedRttP95', 'both', n) })),
-  ].flatMap((ph) => {
-    const m = rrulMetric(ph.median);
-    return m && rrulMetric(ph.p95) ? [{ ...ph, label: m.label }] : [];
+/** Latency under load per tunnel (the rrul tool): idle and each both-ways phase, median with a whisker to the p95. */
+export function runLatencyUnderLoad(r: RunResults): BarChart | EmptyChart {
+  return latencyUnderLoadFigure(tunnelPaths(r).map((p) => pathToolRow(r, p)), {
+    id: 'run:latency-under-load',
+    title: 'Latency under load per tunnel',
+    category: 'Tunnel',
+    empty: `The run has no ${rrul.label.toLowerCase()} figures on a tunnel: its suite ran no ${rrul.id} test (the thorough suite has one).`,
+    note: 'Each tunnel\'s own figures (means over repetitions).',
   });
-  const rows = tunnelPaths(r).map((p) => ({ p, figs: figsOf(p) })).filter((x) => x.figs && phases.some((ph) => x.figs![ph.median]));
-  const drawn = phases.filter((ph) => rows.some((x) => x.figs![ph.median]));
-  if (rows.length === 0 || drawn.length === 0) return [];
-  return [
-    {
-      kind: 'bar',
-      id: 'run:latency-under-load',
-      title: 'Latency under load per tunnel',
-      x: { label: 'Tunnel' },
-      y: { ...MS, zero: true },
-      errorBars: 'median to p95',
-      categories: rows.map(({ p }) => pathRow(p)),
-      series: drawn.map((ph, i) => ({
-        key: ph.median,
-        label: ph.label,
-        tone: i,
-        values: rows.map(({ p, figs }) => {
-          const med = figs![ph.median];
-          const p95 = figs![ph.p95];
-          return med ? { value: med.mean, ...(p95 ? { low: med.mean, high: Math.max(med.mean, p95.mean) } : {}), ref: p.id } : null;
-        }),
-      })),
-      note: `Tool: ${rrul.id} (${rrul.label}) — pings idle, then while ${RRUL_FLOWS.join(', ')} iperf3 TCP flows load the tunnel both ways at once (iperf3 --bidir). Bars: median RTT; whiskers: up to the p95 (means over repetitions). Upload-only and download-only phases are in the per-link table.`,
-    },
-  ];
 }
 
-/** The paper's figures for one run, and latency under load where the run measured it. */
+/** Request/response transactions per second per tunnel (the rr tool, netperf's own *_RR tests). */
+export function runTransactions(r: RunResults): BarChart | EmptyChart {
+  return transactionsFigure(tunnelPaths(r).map((p) => pathToolRow(r, p)), {
+    id: 'run:transactions',
+    title: 'Transactions per second per tunnel',
+    category: 'Tunnel',
+    empty: `The run has no transaction rate on a tunnel: its suite ran no ${rr.id} test or netperf TCP_RR/UDP_RR (the thorough suite has them).`,
+    note: 'Error bars: 95 % interval across repetitions, where the suite repeated.',
+  });
+}
+
+/** Throughput both ways at once per tunnel (the bulk tool's --bidir tests): each way and their sum. */
+export function runBidir(r: RunResults): BarChart | EmptyChart {
+  return bidirFigure(tunnelPaths(r).map((p) => pathToolRow(r, p)), {
+    id: 'run:bidir',
+    title: 'Throughput both ways at once per tunnel (iperf3 --bidir)',
+    category: 'Tunnel',
+    empty: `The run has no both-ways throughput on a tunnel: its suite ran no ${bulk.id} test with --bidir (the thorough suite has one).`,
+    note: 'Error bars: 95 % interval across repetitions, where the suite repeated.',
+  });
+}
+
+/** The paper's figures for one run, then the new tools' (latency under load, transactions, both ways at once). */
 export function runFigures(r: RunResults): ChartSpec[] {
-  return [runRttSorted(r), ...runRttClusters(r), runRttBoxplot(r), runBandwidth(r, 'tcp'), runBandwidth(r, 'udp'), ...runNetperf(r), ...runLatencyUnderLoad(r), runRttByMtu(r)];
+  return [runRttSorted(r), ...runRttClusters(r), runRttBoxplot(r), runBandwidth(r, 'tcp'), runBandwidth(r, 'udp'), ...runNetperf(r), runLatencyUnderLoad(r), runTransactions(r), runBidir(r), runRttByMtu(r)];
 }
 // ---------------------------------------------------------------------------------------------
 // Two runs side by side (the run comparison's charts)
@@ -798,7 +895,9 @@ const mtusOf = (a: CampaignAnalysis): number[] => [...new Set(a.cells.map((c) =>
 /** A cell as a figure's row. */
 const cellRow = (c: KindFigures): { id: string; label: string } => ({ id: c.cell, label: c.label });
 const cellsIn = (a: CampaignAnalysis, ids: readonly string[]): KindFigures[] => ids.map((cid) => a.cells.find((c) => c.cell === cid)).filter((c): c is KindFigures => c !== undefined);
-const rttFigure = (c: KindFigures): Figure | undefined => (c.rtt ? { mean: c.rtt.mean, ...(c.rtt.ci95 ? { ci95: c.rtt.ci95 } : {}) } : undefined);
+/** A cell's netperf figures as the figures read them (a mean without interval: one per cell). */
+const cellNetperf = (c: KindFigures): ToolRow['netperf'] => Object.fromEntries(Object.entries(c.netperf).map(([test, n]) => [test, { units: n.units, throughput: { mean: n.throughput } }]));
+const rttFigure = (c: KindFigures): Figure | undefined => (c.rtt ? figureOf(c.rtt.mean, c.rtt.ci95) : undefined);
 
 /** Fig. 7 at one MTU: the kinds in the analysis' sorted order, mean RTT with its 95 % interval. */
 export function campaignRttSorted(a: CampaignAnalysis, mtu: number, cond = 'none'): BarChart | EmptyChart {
@@ -846,15 +945,51 @@ export function campaignBandwidth(a: CampaignAnalysis, mtu: number, protocol: 't
 
 /** Figs. 17–18 / 21–22 at one MTU: netperf throughput per kind, a chart per netperf test. */
 export function campaignNetperf(a: CampaignAnalysis, mtu: number, cond = 'none'): (BarChart | EmptyChart)[] {
-  const rows = cellsAt(a, mtu, cond).map((c) => ({
-    ...cellRow(c),
-    netperf: Object.fromEntries(Object.entries(c.netperf).map(([test, n]) => [test, { units: n.units, throughput: { mean: n.throughput } }])),
-  }));
+  const rows = cellsAt(a, mtu, cond).map((c) => ({ ...cellRow(c), netperf: cellNetperf(c) }));
   return netperfFigures(rows, {
     id: (test) => `campaign:netperf:${test}@${mtu}${idUnder(cond)}`,
     title: (name) => `netperf ${name} per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. 17–18, 21–22)`,
     category: 'Tunnel kind',
     none: { id: `campaign:netperf@${mtu}${idUnder(cond)}`, title: `netperf throughput per kind at MTU ${mtu}${under(cond)} (cf. paper Figs. 17–18, 21–22)`, empty: 'The campaign\'s suite has no netperf test.' },
+  });
+}
+
+/** A cell's tool figures as a row of the tool figures. */
+const cellToolRow = (c: KindFigures): ToolRow => ({ ...cellRow(c), metrics: c.metrics ?? {}, netperf: cellNetperf(c) });
+
+/** What every kind's tool figure says at one MTU under one set of conditions. */
+const pooledNote = 'Each kind: the mean over its tunnels (error bars: 95 % interval across them, or across one tunnel\'s repetitions).';
+
+/** Latency under load per kind at one MTU (the rrul tool): idle and each both-ways phase, median with a whisker to the p95. */
+export function campaignLatencyUnderLoad(a: CampaignAnalysis, mtu: number, cond = 'none'): BarChart | EmptyChart {
+  return latencyUnderLoadFigure(cellsAt(a, mtu, cond).map(cellToolRow), {
+    id: `campaign:latency-under-load@${mtu}${idUnder(cond)}`,
+    title: `Latency under load per kind at MTU ${mtu}${under(cond)}`,
+    category: 'Tunnel kind',
+    empty: `No kind has ${rrul.label.toLowerCase()} figures at MTU ${mtu}${under(cond)}: the campaign's suite ran no ${rrul.id} test (the thorough suite has one).`,
+    note: 'Each kind: the mean of its tunnels\' figures.',
+  });
+}
+
+/** Transactions per second per kind at one MTU (the rr tool, netperf's own *_RR tests). */
+export function campaignTransactions(a: CampaignAnalysis, mtu: number, cond = 'none'): BarChart | EmptyChart {
+  return transactionsFigure(cellsAt(a, mtu, cond).map(cellToolRow), {
+    id: `campaign:transactions@${mtu}${idUnder(cond)}`,
+    title: `Transactions per second per kind at MTU ${mtu}${under(cond)}`,
+    category: 'Tunnel kind',
+    empty: `No kind has a transaction rate at MTU ${mtu}${under(cond)}: the campaign's suite ran no ${rr.id} test or netperf TCP_RR/UDP_RR (the thorough suite has them).`,
+    note: pooledNote,
+  });
+}
+
+/** Throughput both ways at once per kind at one MTU (the bulk tool's --bidir tests). */
+export function campaignBidir(a: CampaignAnalysis, mtu: number, cond = 'none'): BarChart | EmptyChart {
+  return bidirFigure(cellsAt(a, mtu, cond).map(cellToolRow), {
+    id: `campaign:bidir@${mtu}${idUnder(cond)}`,
+    title: `Throughput both ways at once per kind at MTU ${mtu}${under(cond)} (iperf3 --bidir)`,
+    category: 'Tunnel kind',
+    empty: `No kind has both-ways throughput at MTU ${mtu}${under(cond)}: the campaign's suite ran no ${bulk.id} test with --bidir (the thorough suite has one).`,
+    note: pooledNote,
   });
 }
 
@@ -906,7 +1041,7 @@ function kindsSideBySide<V>(
         values: rows.map((l) => {
           const c = cell(l, v);
           const f = c ? pick(c) : undefined;
-          return c && f ? { value: f.mean, ...(f.ci95 ? { low: f.ci95.low, high: f.ci95.high } : {}), ref: c.cell } : null;
+          return c && f ? barOf(f, c.cell) : null;
         }),
       })),
       ...(chart.note ? { note: chart.note } : {}),
@@ -1008,6 +1143,9 @@ export function campaignFigures(a: CampaignAnalysis, runs: readonly RunResults[]
         campaignBandwidth(a, m, 'tcp', k),
         campaignBandwidth(a, m, 'udp', k),
         ...campaignNetperf(a, m, k),
+        campaignLatencyUnderLoad(a, m, k),
+        campaignTransactions(a, m, k),
+        campaignBidir(a, m, k),
         ...(runs.length && tcpKey ? [campaignThroughputOverTime(a, runs, m, tcpKey, k)] : []),
       ]),
       ...(conds.length > 1 ? campaignConditionsCompare(a, m) : []),

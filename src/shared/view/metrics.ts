@@ -4,7 +4,7 @@
  * (the replay). Pure: a function of results.json.
  */
 import { describe, meanInterval, rfc3550Jitter } from '../stats/index.js';
-import { baselineOf, relativeTo } from '../measure/analyse.js';
+import { baselineOf, CPU_PER_GBPS, relativeTo } from '../measure/analyse.js';
 import { figuresOfPaths, type PathFigures, type Value } from '../measure/figures.js';
 import type { Direction, RunResults, TestRecord } from '../measure/results.js';
 
@@ -37,7 +37,7 @@ export const METRICS: Readonly<Record<Metric, MetricInfo>> = {
   tcp: { id: 'tcp', label: 'TCP throughput', unit: 'Mbit/s', better: 'higher', directional: true, zero: true, relative: kept('TCP throughput kept') },
   udp: { id: 'udp', label: 'UDP throughput', unit: 'Mbit/s', better: 'higher', directional: true, zero: true, relative: kept('UDP throughput kept') },
   'udp-loss': { id: 'udp-loss', label: 'UDP loss', unit: '%', better: 'lower', directional: true, zero: true, relative: added('UDP loss added', 'points') },
-  'cpu-per-gbps': { id: 'cpu-per-gbps', label: 'CPU per Gbit/s', unit: '% CPU per Gbit/s', better: 'lower', directional: false, zero: true, relative: { label: 'CPU per Gbit/s against the underlay', unit: '× underlay', better: 'lower', how: 'ratio', zero: true } },
+  'cpu-per-gbps': { id: 'cpu-per-gbps', label: CPU_PER_GBPS.label, unit: CPU_PER_GBPS.unit, better: 'lower', directional: false, zero: true, relative: { label: 'CPU per Gbit/s against the underlay', unit: '× underlay', better: 'lower', how: 'ratio', zero: true } },
 };
 
 /** The figures of the metric on a path (and direction, for directional metrics). */
@@ -179,7 +179,7 @@ export function formatValue(v: number, unit: string): string {
   if (unit === '% of underlay' || unit === '%') return `${sig(v)} %`;
   if (unit === 'points') return `${v > 0 ? '+' : ''}${sig(v)} pts`;
   if (unit === '× underlay') return `×${sig(v)}`;
-  if (unit === '% CPU per Gbit/s') return `${sig(v)} %/Gbit/s`;
+  if (unit === CPU_PER_GBPS.unit) return `${sig(v)} %/Gbit/s`;
   return `${sig(v)} ${unit}`;
 }
 

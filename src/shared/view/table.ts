@@ -22,6 +22,8 @@ export interface ToolFigure {
   readonly unit: string;
   readonly feeds: Feed;
   readonly better: 'lower' | 'higher';
+  /** The tool marks it a headline figure (`overlab measure`'s summary). */
+  readonly headline?: boolean;
   readonly value: number;
   readonly ci95?: readonly [number, number];
 }
@@ -33,10 +35,18 @@ export function toolFiguresOf(s: PathSummary | undefined): ToolFigure[] {
     const [test = '', direction] = k.split(':');
     for (const m of metricsOfTest(test)) {
       const f = figs[m.key];
-      if (f) out.push({ key: `${k}:${m.key}`, label: `${test}: ${m.label}${direction === 'reverse' ? ' (reverse)' : ''}`, unit: m.unit, feeds: m.feeds, better: m.better, value: f.mean, ...(f.ci95 ? { ci95: [f.ci95.low, f.ci95.high] as const } : {}) });
+      if (f) out.push({ key: `${k}:${m.key}`, label: `${test}: ${m.label}${direction === 'reverse' ? ' (reverse)' : ''}`, unit: m.unit, feeds: m.feeds, better: m.better, ...(m.headline ? { headline: true } : {}), value: f.mean, ...(f.ci95 ? { ci95: [f.ci95.low, f.ci95.high] as const } : {}) });
     }
   }
   return out;
+}
+
+/** The tools' headline figures of each link's tunnel (the ones a tool marks `headline`), links without any left out. */
+export function headlineFigures(r: Pick<RunResults, 'links' | 'summary'>): { readonly linkId: string; readonly link: string; readonly kind: string; readonly figures: readonly ToolFigure[] }[] {
+  return r.links.flatMap((l) => {
+    const figures = toolFiguresOf(r.summary.paths[`${l.id}.tunnel`]).filter((f) => f.headline);
+    return figures.length ? [{ linkId: l.id, link: l.label, kind: l.kind, figures }] : [];
+  });
 }
 
 export interface LinkRow {

@@ -3,7 +3,8 @@
  * section: the needs, what it was measured in (with the noise floor), the ranking with the
  * figures and reasons behind each rank (ties marked and said), and the kinds left out and why.
  */
-import { noiseText, showMeasured, type Advice, type Needs } from '../../../shared/advise/index';
+import { needsFromText, noiseText, showMeasured, type Advice, type Needs } from '../../../shared/advise/index';
+import { CPU_PER_GBPS } from '../../../shared/measure/analyse';
 
 export const needsText = (n: Needs): string =>
   [
@@ -21,7 +22,7 @@ export function AdviceTable({ advice }: { advice: Advice }) {
   const a = advice;
   return (
     <div className="advice" data-advice>
-      <p className="advice-needs"><strong>Needs:</strong> {needsText(a.needs)}</p>
+      <p className="advice-needs"><strong>Needs:</strong> {needsText(a.needs)} <span className="muted" data-needs-from>({needsFromText(a.needsFrom)})</span></p>
       {a.basis ? (
         <p className="advice-basis muted">
           Measured in {a.basis.source}{a.basis.sharedMachine ? ' (embedded lab: one machine)' : ''}. Noise floor: RTT {noiseText(a.basis.noise)}
@@ -31,7 +32,7 @@ export function AdviceTable({ advice }: { advice: Advice }) {
       {a.ranking.length ? (
         <table className="rows advice-ranking" aria-label="Ranking">
           <thead>
-            <tr><th scope="col">Rank</th><th scope="col">Kind</th><th scope="col">RTT mean ±95 %</th><th scope="col">TCP Mbit/s</th><th scope="col">CPU per Gbit/s</th><th scope="col">Why</th><th scope="col">Run</th></tr>
+            <tr><th scope="col">Rank</th><th scope="col">Kind</th><th scope="col">RTT mean ±95 %</th><th scope="col">TCP Mbit/s</th><th scope="col" title={CPU_PER_GBPS.explain}>{CPU_PER_GBPS.header}</th><th scope="col">Why</th><th scope="col">Run</th></tr>
           </thead>
           <tbody>
             {a.ranking.map((r) => (
@@ -66,6 +67,7 @@ export function AdviceTable({ advice }: { advice: Advice }) {
           </tbody>
         </table>
       ) : null}
+      {a.ranking.some((r) => r.figures['cpuPerGbps']) ? <p className="muted small">{CPU_PER_GBPS.header}: {CPU_PER_GBPS.explain}.</p> : null}
       {a.notes.length ? <ul className="advice-notes muted small">{a.notes.map((n) => <li key={n}>{n}</li>)}</ul> : null}
     </div>
   );

@@ -242,7 +242,7 @@ function CampaignReport({ data, params }: { data: Extract<Loaded, { kind: 'campa
 function AdviceSection({ advice }: { advice: Advice | string }) {
   return (
     <Section id="advice" title="Advice">
-      <p className="muted">Which tunnel kind, from every campaign and run of this project, for the default needs (overlab advise DIR with other needs: --encrypted, --layer, --nat, --min-mtu, --priority, --cpu-budget). Kinds whose intervals overlap, or that differ by less than the noise floor, share a rank.</p>
+      <p className="muted">Which tunnel kind, from every campaign and run of this project, for the needs the project states (the advice section of overlab.yaml, set in the Advisor tab; the defaults for those it does not state — the Needs line says which). For other needs: overlab advise DIR --encrypted, --layer, --nat, --min-mtu, --priority, --cpu-budget. Kinds whose intervals overlap, or that differ by less than the noise floor, share a rank.</p>
       {typeof advice === 'string' ? <p role="alert">The advisor could not answer: {advice}</p> : <AdviceTable advice={advice} />}
     </Section>
   );

@@ -4,6 +4,7 @@
  */
 import { useMemo } from 'react';
 import type { ReportAppendix } from '../../../shared/api';
+import { CPU_PER_GBPS } from '../../../shared/measure/analyse';
 import type { CampaignAnalysis, CampaignFile } from '../../../shared/measure/campaign';
 import type { HostEnvironment, RunResults } from '../../../shared/measure/results';
 import { describe as describeCondition } from '../../../shared/conditions';
@@ -150,7 +151,7 @@ export function LinkThroughputTable({ rows }: { rows: readonly LinkRow[] }) {
     <table className="report-table" data-table="links-throughput">
       <thead>
         <tr>
-          <th>Link</th><th className="num">TCP a → b</th><th className="num">TCP b → a</th><th className="num">UDP a → b</th><th className="num">UDP loss</th><th className="num">CPU (busiest end)</th><th className="num">CPU per Gbit/s</th>
+          <th>Link</th><th className="num">TCP a → b</th><th className="num">TCP b → a</th><th className="num">UDP a → b</th><th className="num">UDP loss</th><th className="num">CPU (busiest end)</th><th className="num" title={CPU_PER_GBPS.explain}>{CPU_PER_GBPS.header}</th>
         </tr>
       </thead>
       <tbody>
@@ -162,7 +163,7 @@ export function LinkThroughputTable({ rows }: { rows: readonly LinkRow[] }) {
             <td className="num">{mbps(r.udpForwardMbps)}</td>
             <td className="num">{pct(r.udpLossPercent)}</td>
             <td className="num">{pct(r.cpuPercent)}</td>
-            <td className="num">{r.cpuPerGbps === undefined ? '–' : formatValue(r.cpuPerGbps, '% CPU per Gbit/s')}</td>
+            <td className="num">{r.cpuPerGbps === undefined ? '–' : formatValue(r.cpuPerGbps, CPU_PER_GBPS.unit)}</td>
           </tr>
         ))}
       </tbody>

@@ -126,7 +126,7 @@ export const handshake = defineTool({
     return { values, detail: res, ...(res.error ? { error: res.error } : {}) };
   },
   metrics: [
-    { key: 'firstPacketSeconds', label: 'Time to first packet after up.sh', unit: 's', feeds: 'handshake', better: 'lower' },
+    { key: 'firstPacketSeconds', label: 'Time to first packet after up.sh', unit: 's', feeds: 'handshake', better: 'lower', headline: true },
     { key: 'upSeconds', label: 'up.sh run time', unit: 's', feeds: 'handshake', better: 'lower' },
   ],
 });

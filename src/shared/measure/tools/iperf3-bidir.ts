@@ -218,7 +218,7 @@ export const bulk = defineTool({
   metrics: [
     { key: 'forwardMbps', label: 'Throughput client → server', unit: 'Mbit/s', feeds: 'throughput', better: 'higher' },
     { key: 'backwardMbps', label: 'Throughput server → client (--bidir)', unit: 'Mbit/s', feeds: 'throughput', better: 'higher' },
-    { key: 'sumMbps', label: 'Throughput, both ways summed', unit: 'Mbit/s', feeds: 'throughput', better: 'higher' },
+    { key: 'sumMbps', label: 'Throughput, both ways summed', unit: 'Mbit/s', feeds: 'throughput', better: 'higher', headline: true },
     { key: 'retransmits', label: 'TCP retransmits', unit: 'segments', feeds: 'loss', better: 'lower' },
     { key: 'udpLossPercent', label: 'UDP loss at the target rate', unit: '%', feeds: 'loss', better: 'lower' },
     { key: 'udpJitterMs', label: 'UDP jitter at the target rate', unit: 'ms', feeds: 'jitter', better: 'lower' },

@@ -217,7 +217,7 @@ export const rr = defineTool({
     return { values: rrValues(res), detail: res, ...(res.error ? { error: res.error } : {}) };
   },
   metrics: [
-    { key: 'transactionsPerSecond', label: 'Transactions', unit: 'trans/s', feeds: 'rr', better: 'higher' },
+    { key: 'transactionsPerSecond', label: 'Transactions', unit: 'trans/s', feeds: 'rr', better: 'higher', headline: true },
     { key: 'meanLatencyUs', label: 'Transaction latency, mean', unit: 'µs', feeds: 'rr', better: 'lower' },
     { key: 'p50LatencyUs', label: 'Transaction latency, P50', unit: 'µs', feeds: 'rr', better: 'lower' },
     { key: 'p99LatencyUs', label: 'Transaction latency, P99', unit: 'µs', feeds: 'rr', better: 'lower' },

@@ -202,8 +202,8 @@ function phaseMetrics(flows: readonly number[], directions: readonly RrulDirecti
     directions.flatMap((d): Metric[] => {
       const under = `(${n} flow${n > 1 ? 's' : ''} ${DIR_LABEL[d]})`;
       return [
-        { key: phaseKey('loadedRttMedian', d, n), label: `Loaded RTT median ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower' },
-        { key: phaseKey('loadedRttP95', d, n), label: `Loaded RTT p95 ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower' },
+        { key: phaseKey('loadedRttMedian', d, n), label: `Loaded RTT median ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower', headline: true },
+        { key: phaseKey('loadedRttP95', d, n), label: `Loaded RTT p95 ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower', headline: true },
         { key: phaseKey('loadedRttP99', d, n), label: `Loaded RTT p99 ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower' },
         { key: phaseKey('bloatMedian', d, n), label: `Bloat, median ${under}`, unit: 'ms', feeds: 'latency-under-load', better: 'lower' },
         { key: phaseKey('loadMbps', d, n), label: `Throughput under load ${under}`, unit: 'Mbit/s', feeds: 'throughput', better: 'higher' },
@@ -247,8 +247,8 @@ export const rrul = defineTool({
     return { values: rrulValues(res), detail: res, ...(res.error ? { error: res.error } : {}) };
   },
   metrics: [
-    { key: 'idleRttMedian', label: 'Idle RTT median', unit: 'ms', feeds: 'rtt', better: 'lower' },
-    { key: 'idleRttP95', label: 'Idle RTT p95', unit: 'ms', feeds: 'rtt', better: 'lower' },
+    { key: 'idleRttMedian', label: 'Idle RTT median', unit: 'ms', feeds: 'rtt', better: 'lower', headline: true },
+    { key: 'idleRttP95', label: 'Idle RTT p95', unit: 'ms', feeds: 'rtt', better: 'lower', headline: true },
     { key: 'idleRttP99', label: 'Idle RTT p99', unit: 'ms', feeds: 'rtt', better: 'lower' },
     ...phaseMetrics(RRUL_FLOWS, RRUL_DIRECTIONS),
   ],

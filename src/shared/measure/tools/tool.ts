@@ -43,6 +43,8 @@ export interface Metric {
   readonly unit: string;
   readonly feeds: Feed;
   readonly better: 'lower' | 'higher';
+  /** One of the tool's headline figures: `overlab measure` prints it in its closing summary (and `--json` gives it). */
+  readonly headline?: boolean;
 }
 
 /** Where and what the client measures (the runner fills it in per test). */
