@@ -75,3 +75,24 @@ describe('subnetAt', () => {
     expect(formatAddress(4, p('10.1.2.0/24').network)).toBe('10.1.2.0');
   });
 });
+
+describe('formatAddress', () => {
+  it('prints IPv4 as ipaddr.js does, from the low 32 bits', () => {
+    const cases: [bigint, string][] = [
+      [0n, '0.0.0.0'],
+      [0xc6120001n, '198.18.0.1'],
+      [0xffffffffn, '255.255.255.255'],
+      [0x1_0000_0001n, '0.0.0.1'],
+      [-1n, '255.255.255.255'],
+    ];
+    for (const [v, text] of cases) expect(formatAddress(4, v)).toBe(text);
+    for (const text of ['10.0.0.255', '198.19.255.254', '1.2.3.4']) {
+      const a = parseAddress(text);
+      if (typeof a === 'string') throw new Error(a);
+      expect(formatAddress(4, a.value)).toBe(text);
+    }
+  });
+  it('prints IPv6 compressed', () => {
+    expect(formatAddress(6, 0xfd000b15000000000000000000000001n)).toBe('fd00:b15::1');
+  });
+});

@@ -61,9 +61,13 @@ export function parseAddress(text: string): { family: Family; value: bigint } | 
 }
 
 export function formatAddress(family: Family, value: bigint): string {
+  if (family === 4) {
+    // What ipaddr.js prints for the low 32 bits, without its objects: a 200-host mesh formats ~40,000 addresses.
+    const n = Number(BigInt.asUintN(32, value));
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
   const bytes: number[] = [];
-  const n = family === 4 ? 4 : 16;
-  for (let i = n - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));
+  for (let i = 15; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));
   return ipaddr.fromByteArray(bytes).toString();
 }
 

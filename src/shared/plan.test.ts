@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrefix, prefixContains, parseAddress, type Prefix } from './net.js';
-import { plan, type Plan } from './plan.js';
+import { optionsParser, plan, type Plan } from './plan.js';
 import { TopologySchema, type Topology, type TopologyInput } from './schema.js';
 import { makeTemplate } from './templates.js';
 import { defaultRegistry } from './tunnels/index.js';
@@ -165,5 +165,45 @@ describe('plan: determinism', () => {
     const a = mustPlan(t).networks[0]!.members.map((m) => m.address);
     const b = mustPlan(reversed).networks[0]!.members.map((m) => m.address);
     expect(b).toEqual(a);
+  });
+});
+
+describe('plan: options parsed once per distinct value', () => {
+  const kind = (id: string) => defaultRegistry.kinds.find((k) => k.id === id)!;
+  const counting = (id: string): { kind: typeof defaultRegistry.kinds[number]; calls: () => number } => {
+    const k = kind(id);
+    let n = 0;
+    const options = { parse: (raw: unknown) => (n++, k.options.parse(raw)) } as unknown as typeof k.options;
+    return { kind: { ...k, options }, calls: () => n };
+  };
+  it('parses equal flat options once and gives what the schema gives', () => {
+    const { kind: vx, calls } = counting('vxlan');
+    const parse = optionsParser();
+    const a = parse(vx, {});
+    expect(parse(vx, {})).toBe(a);
+    expect(a).toEqual(kind('vxlan').options.parse({}));
+    const b = parse(vx, { port: 8472 });
+    expect(b).toEqual({ port: 8472 });
+    expect(parse(vx, { port: 8472 })).toBe(b);
+    expect(calls()).toBe(2);
+  });
+  it('keeps kinds apart, and parses every time what JSON cannot tell apart', () => {
+    const { kind: vx, calls } = counting('vxlan');
+    const { kind: gre, calls: greCalls } = counting('gre');
+    const parse = optionsParser();
+    parse(vx, {});
+    parse(gre, {});
+    expect([calls(), greCalls()]).toEqual([1, 1]);
+    parse(vx, { vni: undefined });
+    parse(vx, { vni: undefined });
+    expect(calls()).toBe(3);
+    parse(gre, { key: -0 });
+    parse(gre, { key: -0 });
+    expect(greCalls()).toBe(3);
+  });
+  it('lets a bad value fail as the schema does', () => {
+    const parse = optionsParser();
+    expect(() => parse(kind('vxlan'), { port: 0 })).toThrow();
+    expect(() => parse(kind('vxlan'), { port: 0 })).toThrow();
   });
 });

@@ -197,6 +197,36 @@ function mtuOf(t: Topology, g: Group, overheadBytes: number, out: Diagnostic[]):
   return { mtu, mtuSource };
 }
 
+/** The text that identifies a flat options object (strings, finite numbers, booleans, null), else undefined. */
+function flatOptionsKey(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const proto: unknown = Object.getPrototypeOf(raw);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  for (const v of Object.values(raw)) {
+    const flat = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0));
+    if (!flat) return undefined;
+  }
+  return JSON.stringify(raw);
+}
+
+/**
+ * `kind.options.parse`, once per kind and distinct options value: a 200-host mesh has 19,900
+ * networks of one kind, nearly all with the same options (`{}`), and a schema's parse costs
+ * microseconds. Networks with equal options share the parsed object (a plan is read-only).
+ * Options that are not flat (nested, or values JSON cannot tell apart) are parsed every time.
+ */
+export function optionsParser(): (kind: TunnelKind, raw: unknown) => unknown {
+  const cache = new Map<TunnelKind, Map<string, unknown>>();
+  return (kind, raw) => {
+    const key = flatOptionsKey(raw);
+    if (key === undefined) return kind.options.parse(raw);
+    let byKey = cache.get(kind);
+    if (!byKey) cache.set(kind, (byKey = new Map()));
+    if (!byKey.has(key)) byKey.set(key, kind.options.parse(raw));
+    return byKey.get(key);
+  };
+}
+
 /**
  * Networks, in the order of the links that make them: a subnet from the pool, each member's
  * interface and address, the MTU, then the kind's own numbers and secrets; and the plan's row
@@ -218,11 +248,12 @@ function planNetworks(
   const ordinals = new Map<string, number>();
   const secrets: SecretSpec[] = [];
   const linkNet: LinkNet = new Map();
+  const parseOptions = optionsParser();
 
   for (const [gi, g] of groupLinks(t, registry).entries()) {
     const id = `n${gi}`;
     const kind = g.kind;
-    const options = kind.options.parse(t.links[g.links[0]!]!.options);
+    const options = parseOptions(kind, t.links[g.links[0]!]!.options);
     const onUnderlay = kind.addressing === 'underlay';
     const subnet = onUnderlay ? pool : cursor.take(g.hosts.length, kind.model === 'p2p');
     if (!subnet) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasErrors } from './diagnostics.js';
 import { plan } from './plan.js';
-import { render, type HostBundle } from './render.js';
+import { helperCalls, render, type HostBundle } from './render.js';
 import { SHAPES, type Shape, type Topology } from './schema.js';
 import { placeholderSecrets } from './secrets.js';
 import { makeTemplate } from './templates.js';
@@ -121,5 +121,39 @@ describe('render: scripts quote every value', () => {
       writeFileSync(f, b!.up);
       expect(() => execFileSync('shellcheck', ['-s', 'sh', f])).not.toThrow();
     }
+  });
+});
+
+describe('render: finding the shell helpers a script calls', () => {
+  const names = ['ol_running', 'ol_wait_link', 'ol_stop', 'ol_started', 'ol_mkdir'];
+  // The test the walk replaces: a name at a word start, followed by a space or the end of a line.
+  const byRegex = (text: string): string[] => names.filter((n) => new RegExp(`(^|[\\s;|&({])${n}( |$)`, 'm').test(text)).sort();
+  const texts = [
+    'ol_running /run/x.pid pluto',
+    'if ! ol_running "$p" pluto; then',
+    'x=1; ol_stop "$p" wg',
+    'a && ol_mkdir /etc/x\nb || ol_wait_link ol0',
+    'ol_wait_link',
+    'echo ol_running',
+    'ol_runningx /a',
+    'xol_running /a',
+    'echo "ol_running /a"',
+    '$(ol_started p n)',
+    '{ ol_started p n; }',
+    'ol_stop\tp',
+    'ol_stop\r\nol_started p',
+    'ol_stopped p; ol_sto p; ol_stop',
+    'cat ol_ ol_x ol_mkdir',
+    'ol_ol_running p',
+    '',
+  ];
+  it('finds what the per-helper regular expression finds', () => {
+    for (const t of texts) expect([...helperCalls(t, names)].sort(), JSON.stringify(t)).toEqual(byRegex(t));
+  });
+  it('finds calls anywhere in a long script, and only those', () => {
+    const filler = Array.from({ length: 5000 }, (_, i) => `ip link set dev ol${i} up # not ol_stopping here`).join('\n');
+    const text = `${filler}\n  ol_wait_link olwg0\n${filler}\nol_running "$RUN/x.pid" x || exit 1`;
+    expect([...helperCalls(text, names)].sort()).toEqual(['ol_running', 'ol_wait_link']);
+    expect(byRegex(text)).toEqual(['ol_running', 'ol_wait_link']);
   });
 });

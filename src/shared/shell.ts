@@ -3,11 +3,16 @@
  * `q()`; nothing is interpolated raw. Scripts are POSIX sh (`/bin/sh`, dash on Debian).
  */
 
+/** Words that need no quotes in POSIX sh. */
+const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
 /** Single-quotes a value for POSIX sh. Refuses NUL and line breaks: no legitimate value has them. */
 export function q(value: string | number): string {
   const s = String(value);
+  // The common case first (a word that needs no quoting has no NUL or line break either): the
+  // two tests cost a 200-host mesh's render hundreds of milliseconds when both run on every word.
+  if (PLAIN_WORD.test(s)) return s;
   if (/[\0\n\r]/.test(s)) throw new Error(`bug: a value with a NUL or line break reached a shell script: ${JSON.stringify(s.slice(0, 40))}`);
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
   return quotedText(s);
 }
 

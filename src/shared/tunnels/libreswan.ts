@@ -260,19 +260,58 @@ export interface IpsecPart extends Pick<HostPart, 'files' | 'up' | 'down'> {
   readonly unguard: readonly string[];
 }
 
+/** Where this host's pluto keeps its state, under the bundle's run dir. */
+function plutoPaths(runDir: string): { rundir: string; ctl: string; log: string; pid: string } {
+  const rundir = `${runDir}/pluto`;
+  return { rundir, ctl: `${rundir}/pluto.ctl`, log: `${rundir}/pluto.log`, pid: `${runDir}/pluto.pid` };
+}
+
+/** Libreswan's tools say why they failed on stdout: keep what they print, show it only on failure. */
+const checked = (log: string, what: string, line: string): string =>
+  `ipsec_out=$(${line} 2>&1) || { printf '%s\\n' "$ipsec_out" >&2; echo "overlab: ${what} failed; pluto's log: ${log}" >&2; exit 1; }`;
+
+/** An `ipsec whack` to this host's pluto, checked. */
+const whackLine = (runDir: string, ...words: (string | number)[]): string => {
+  const { ctl, log } = plutoPaths(runDir);
+  return checked(log, `ipsec whack ${words.join(' ')}`, cmd('ipsec', 'whack', '--ctlsocket', ctl, ...words));
+};
+
+/** The start of pluto by run dir: the same lines in every IPsec network of every host. */
+const plutoStarts = new Map<string, readonly string[]>();
+
+/** up.sh lines that start this host's pluto unless it runs, and wait for its control socket (the same for every network). */
+function plutoStart(runDir: string): readonly string[] {
+  const known = plutoStarts.get(runDir);
+  if (known) return known;
+  const { rundir, ctl, log, pid } = plutoPaths(runDir);
+  const lines = [
+    '# Libreswan: this host\'s pluto, shared by its IPsec networks (started once)',
+    [
+      `if ! ol_running ${q(pid)} pluto; then`,
+      // Two plutos on one host would share UDP 500 and steal each other's IKE packets.
+      `  if [ -S ${q(SYSTEM_CTL)} ] && ipsec whack --ctlsocket ${q(SYSTEM_CTL)} --status >/dev/null 2>&1; then echo "overlab: the system's Libreswan (pluto, ${SYSTEM_CTL}) is running; stop it (systemctl stop ipsec): Overlab runs its own pluto" >&2; exit 1; fi`,
+      // A pluto that died leaves its lock file, and pluto refuses to start over a lock file.
+      `  rm -rf ${q(rundir)}`,
+      `  mkdir -p ${q(rundir)}`,
+      `  [ -f ${q(`${NSS_DIR}/cert9.db`)} ] || { ol_mkdir ${q(NSS_DIR)}; ipsec initnss --nssdir ${q(NSS_DIR)} >/dev/null; }`,
+      `  ${cmd('ipsec', 'pluto', '--nofork', '--config', PLUTO_CONF, '--rundir', rundir, '--nssdir', NSS_DIR, '--secretsfile', PLUTO_SECRETS, '--logfile', log)} </dev/null >/dev/null 2>&1 &`,
+      `  echo $! > ${q(pid)}`,
+      'fi',
+    ].join('\n'),
+    `i=0; while [ ! -S ${q(ctl)} ]; do i=$((i + 1)); if [ "$i" -gt 100 ]; then echo "overlab: pluto did not start:" >&2; tail -n 20 ${q(log)} >&2; exit 1; fi; sleep 0.1; done`,
+    whackLine(runDir, '--listen'),
+  ];
+  plutoStarts.set(runDir, lines);
+  return lines;
+}
+
 export function ipsecPart(ctx: RenderContext<unknown, IpsecParams>, conns: readonly Conn[]): IpsecPart {
   const { net, runDir } = ctx;
-  const rundir = `${runDir}/pluto`;
-  const ctl = `${rundir}/pluto.ctl`;
-  const log = `${rundir}/pluto.log`;
-  const pid = `${runDir}/pluto.pid`;
+  const { rundir, ctl, log, pid } = plutoPaths(runDir);
   const conf = connPath(net.id);
   const secrets = secretsPath(net.id);
   const mark = `${rundir}/overlab-${net.id}.loaded`;
-  // Libreswan's tools say why they failed on stdout: keep what they print, show it only on failure.
-  const checked = (what: string, line: string): string =>
-    `ipsec_out=$(${line} 2>&1) || { printf '%s\\n' "$ipsec_out" >&2; echo "overlab: ${what} failed; pluto's log: ${log}" >&2; exit 1; }`;
-  const whack = (...words: (string | number)[]): string => checked(`ipsec whack ${words.join(' ')}`, cmd('ipsec', 'whack', '--ctlsocket', ctl, ...words));
+  const whack = (...words: (string | number)[]): string => whackLine(runDir, ...words);
   const me = net.members[ctx.self]!;
   const peer = net.members[1 - ctx.self]!;
   const initiator = net.params.ipsecInitiator === me.host;
@@ -291,28 +330,12 @@ export function ipsecPart(ctx: RenderContext<unknown, IpsecParams>, conns: reado
   ];
   // `delete` cannot name mark 0/1 (iproute2 sends no mark whose value is 0); `deleteall` finds the block by its priority and action.
   const unguard = blocks.map((sel) => `${cmd('ip', 'xfrm', 'policy', 'deleteall', ...sel, 'priority', BLOCK_PRIORITY, 'action', 'block')} 2>/dev/null`);
-  const up = [
-    '# Libreswan: this host\'s pluto, shared by its IPsec networks (started once)',
-    [
-      `if ! ol_running ${q(pid)} pluto; then`,
-      // Two plutos on one host would share UDP 500 and steal each other's IKE packets.
-      `  if [ -S ${q(SYSTEM_CTL)} ] && ipsec whack --ctlsocket ${q(SYSTEM_CTL)} --status >/dev/null 2>&1; then echo "overlab: the system's Libreswan (pluto, ${SYSTEM_CTL}) is running; stop it (systemctl stop ipsec): Overlab runs its own pluto" >&2; exit 1; fi`,
-      // A pluto that died leaves its lock file, and pluto refuses to start over a lock file.
-      `  rm -rf ${q(rundir)}`,
-      `  mkdir -p ${q(rundir)}`,
-      `  [ -f ${q(`${NSS_DIR}/cert9.db`)} ] || { ol_mkdir ${q(NSS_DIR)}; ipsec initnss --nssdir ${q(NSS_DIR)} >/dev/null; }`,
-      `  ${cmd('ipsec', 'pluto', '--nofork', '--config', PLUTO_CONF, '--rundir', rundir, '--nssdir', NSS_DIR, '--secretsfile', PLUTO_SECRETS, '--logfile', log)} </dev/null >/dev/null 2>&1 &`,
-      `  echo $! > ${q(pid)}`,
-      'fi',
-    ].join('\n'),
-    `i=0; while [ ! -S ${q(ctl)} ]; do i=$((i + 1)); if [ "$i" -gt 100 ]; then echo "overlab: pluto did not start:" >&2; tail -n 20 ${q(log)} >&2; exit 1; fi; sleep 0.1; done`,
-    whack('--listen'),
-    `# IPsec connections of ${net.id}: ${names.join(', ')}`,
+  const up = [...plutoStart(runDir), `# IPsec connections of ${net.id}: ${names.join(', ')}`,
     [
       `loaded=$(cat ${q(conf)} ${q(secrets)} | sha256sum)`,
       `if [ "$(cat ${q(mark)} 2>/dev/null)" != "$loaded" ]; then`,
       `  ${whack('--rereadsecrets')}`,
-      `  ${checked(`ipsec addconn ${names.join(' ')}`, cmd('ipsec', 'addconn', '--ctlsocket', ctl, '--config', conf, ...names))}`,
+      `  ${checked(log, `ipsec addconn ${names.join(' ')}`, cmd('ipsec', 'addconn', '--ctlsocket', ctl, '--config', conf, ...names))}`,
       ...(initiator ? names.map((n) => `  ${whack('--initiate', '--asynchronous', '--name', n)}`) : []),
       `  echo "$loaded" > ${q(mark)}`,
       'fi',

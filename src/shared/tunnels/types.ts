@@ -192,8 +192,19 @@ export interface Registry {
 /** A lookup by id: the kind, or why there is none (with the list of supported ones). */
 export type KindLookup = { readonly ok: true; readonly kind: TunnelKind } | { readonly ok: false; readonly message: string };
 
+/** Each kinds list by id, built on first lookup (plan and render look a kind up per link and per network end). */
+const kindIndexes = new WeakMap<readonly TunnelKind[], ReadonlyMap<string, TunnelKind>>();
+
 export function lookupKind(registry: Registry, id: string): KindLookup {
-  const kind = registry.kinds.find((k) => k.id === id);
+  let index = kindIndexes.get(registry.kinds);
+  if (!index) {
+    const byId = new Map<string, TunnelKind>();
+    // The first of a duplicated id wins, as a search from the start would find it.
+    for (const k of registry.kinds) if (!byId.has(k.id)) byId.set(k.id, k);
+    kindIndexes.set(registry.kinds, (index = byId));
+  }
+  // A miss searches the list itself: a kind added to the list after it was indexed is still found.
+  const kind = index.get(id) ?? registry.kinds.find((k) => k.id === id);
   if (kind) return { ok: true, kind };
   return { ok: false, message: `unknown tunnel kind ${shown(id)}; supported kinds: ${registry.kinds.map((k) => k.id).join(', ')}` };
 }
