@@ -123,7 +123,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${textTable(cells, planned.cases)}`);
   const md = markdownTable(cells, planned.cases, log, prov, whole);
   await fs.mkdir(path.dirname(a.out), { recursive: true });
-  await fs.writeFile(a.out, `# Proof matrix\n\nEvery kind × shape × underlay, proven end to end on the embedded lab (issue 23). Regenerate with \`npm run proof\`; print it again from the kept log with \`npm run proof -- --from docs/proof-matrix-log.txt\`.\n\n${md}`);
+  await fs.writeFile(a.out, `# Proof matrix\n\nEvery kind × shape × underlay family on the embedded lab (issue 23): what \`npm run proof\` last proved. Regenerate with \`npm run proof\`; print it again from the kept log with \`npm run proof -- --from docs/proof-matrix-log.txt\`.\n\n${md}`);
   process.stdout.write(`wrote ${a.out}${a.from ? '' : ` and ${a.log}`}\n`);
   if (a.updateReadme) {
     const readme = await fs.readFile('README.md', 'utf8');
