@@ -136,8 +136,12 @@ export function parseProveLog(text: string): ProveLog {
   return { results, skippedNoVm, stages, meta };
 }
 
-/** The matrix's cells, from the plan and a log. A planned cell the log does not mention is `not run`. */
-export function cellsFrom(planned: ReturnType<typeof planMatrix>, log: ProveLog): Cell[] {
+/**
+ * The matrix's cells, from the plan and a log. A planned cell the log does not mention is `not
+ * run`, saying why when it can: run-all.sh skipped it (--no-vm), or `notHere` (kinds this
+ * machine's kernel lacks) says it could only have run in the full-kernel VM.
+ */
+export function cellsFrom(planned: ReturnType<typeof planMatrix>, log: ProveLog, notHere: ReadonlySet<string> = new Set()): Cell[] {
   const cells: Cell[] = [];
   for (const kind of planned.kinds) {
     for (const c of planned.cases) {
@@ -150,7 +154,8 @@ export function cellsFrom(planned: ReturnType<typeof planMatrix>, log: ProveLog)
       const r = log.results.get(spec);
       if (!planned.asked.has(c.id)) cells.push({ kind, case: c, spec, status: 'not run', note: 'not asked for (--cases)' });
       else if (r) cells.push({ kind, case: c, spec, status: r.ok ? 'ok' : 'FAIL', seconds: r.seconds, ...(r.detail ? { note: r.detail } : {}) });
-      else cells.push({ kind, case: c, spec, status: 'not run', note: log.skippedNoVm.has(spec) ? 'this kernel lacks the kind and the full-kernel VM stage was skipped (--no-vm)' : 'no result in the log' });
+      else if (log.skippedNoVm.has(spec)) cells.push({ kind, case: c, spec, status: 'not run', note: 'this kernel lacks the kind and the full-kernel VM stage was skipped (--no-vm)' });
+      else cells.push({ kind, case: c, spec, status: 'not run', note: notHere.has(kind) ? 'no result in the log; this machine\'s kernel lacks the kind (it runs in the full-kernel VM)' : 'no result in the log' });
     }
   }
   return cells;

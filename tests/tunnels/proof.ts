@@ -19,6 +19,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { kindInfos } from '../../src/engine/engine.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
 import { cellsFrom, markdownTable, parseProveLog, planMatrix, replaceBetweenMarkers, tally, textTable, UsageError, type Provenance } from './proof-matrix.js';
 
@@ -119,7 +120,9 @@ async function main(): Promise<number> {
     await fs.writeFile(a.log, text);
   }
   const log = parseProveLog(text);
-  const cells = cellsFrom(planned, log);
+  // Which kinds this kernel lacks (the probe needs root; without it, nothing is said).
+  const notHere = new Set((await kindInfos(defaultRegistry, true)).filter((k) => k.here === 'no').map((k) => k.id));
+  const cells = cellsFrom(planned, log, notHere);
   process.stdout.write(`\n${textTable(cells, planned.cases)}`);
   const md = markdownTable(cells, planned.cases, log, prov, whole);
   await fs.mkdir(path.dirname(a.out), { recursive: true });

@@ -143,6 +143,16 @@ describe('the table', () => {
     expect(c.find((x) => x.spec === 'vxlan:mesh:4:9000')).toMatchObject({ status: 'ok', seconds: log.results.get('vxlan:mesh:4:9000')!.seconds });
   });
 
+  it('says why a cell the log lacks did not run: skipped without the VM, or a kind this kernel lacks', () => {
+    const p = planMatrix(defaultRegistry, ['gre', 'wireguard', 'vxlan'], ['s2s-1500']);
+    const skipped = parseProveLog('== skipped (--no-vm): gre:site-to-site:2:1500\n');
+    const c = cellsFrom(p, skipped, new Set(['gre', 'wireguard']));
+    const note = (spec: string): string | undefined => c.find((x) => x.spec === spec)!.note;
+    expect(note('gre:site-to-site:2:1500')).toBe('this kernel lacks the kind and the full-kernel VM stage was skipped (--no-vm)');
+    expect(note('wireguard:site-to-site:2:1500')).toMatch(/^no result in the log; this machine's kernel lacks the kind/);
+    expect(note('vxlan:site-to-site:2:1500')).toBe('no result in the log');
+  });
+
   it('replaces the README between its markers, and refuses a README without them', () => {
     const readme = `# X\n\n${README_START}\nold\n${README_END}\n\nafter\n`;
     const out = replaceBetweenMarkers(readme, 'new table\n');
