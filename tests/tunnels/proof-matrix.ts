@@ -215,16 +215,22 @@ export function markdownTable(cells: readonly Cell[], cases: readonly MatrixCase
   lines.push(`|---|${cases.map(() => '---').join('|')}|`);
   for (const k of kinds) lines.push(`| ${k} | ${cases.map((c) => mdCell(cells.find((x) => x.kind === k && x.case.id === c.id)!)).join(' | ')} |`);
   lines.push('');
+  lines.push(`Case ids: ${cases.map((c) => `${c.id} = ${c.label}`).join('; ')}.`);
+  lines.push('');
   lines.push('Each ok cell is a prove.ts case (`tests/tunnels/prove.ts`, spec `KIND:shape:hosts:mtu[:underlay=6]`): deploy over SSH twice (the second changes nothing), per link a don\'t-fragment ping at the planned MTU crosses and one byte more does not with nothing fragmented, TCP, LAN to LAN (spoke to spoke through the hub in a hub-spoke), teardown leaves every host as it was.');
   const notes = (status: CellStatus, title: string): void => {
     const these = cells.filter((c) => c.status === status);
     if (!these.length) return;
     lines.push('');
     lines.push(`${title}:`);
-    // One line per distinct reason, naming its cells, so that 20 kinds lacking the VM take one line.
-    const byNote = new Map<string, string[]>();
-    for (const c of these) byNote.set(c.note ?? '', [...(byNote.get(c.note ?? '') ?? []), c.spec]);
-    for (const [note, specs] of byNote) lines.push(`- ${specs.map((s) => `\`${s}\``).join(', ')}: ${escapeMd(note)}`);
+    // One line per distinct reason naming its cells by kind and case id, so that 17 kinds lacking the VM take one line.
+    const byNote = new Map<string, Map<string, string[]>>();
+    for (const c of these) {
+      const perKind = byNote.get(c.note ?? '') ?? new Map<string, string[]>();
+      perKind.set(c.kind, [...(perKind.get(c.kind) ?? []), c.case.id]);
+      byNote.set(c.note ?? '', perKind);
+    }
+    for (const [note, perKind] of byNote) lines.push(`- ${[...perKind].map(([k, ids]) => `\`${k}\` ${ids.length === cases.length ? 'all' : ids.join(' ')}`).join('; ')}: ${escapeMd(note)}`);
   };
   notes('FAIL', 'Failed (first failed check)');
   notes('not run', 'Not run');

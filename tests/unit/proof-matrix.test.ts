@@ -120,8 +120,8 @@ describe('the table', () => {
     expect(md).toContain('on 2026-12-08T00:00:00Z at commit `abc1234`');
     expect(md).toMatch(/Partial: only some kinds were asked for \(--only\); the cells marked "not run" did not run/);
     expect(md).toContain(`| vxlan | ok (${log.results.get('vxlan:site-to-site:2:1500')!.seconds} s) |`);
-    expect(md).toContain('`openvpn:mesh:4:1500`, `openvpn:mesh:4:9000`, `openvpn:mesh:4:1500:underlay=6`: OpenVPN is client/server');
-    expect(md).toContain('`vxlan:site-to-site:2:1500:underlay=6`');
+    expect(md).toContain('- `openvpn` mesh-1500 mesh-9000 mesh-v6: OpenVPN is client/server');
+    expect(md).toContain('- `vxlan` s2s-v6 hub-v6 mesh-v6; `tinc` s2s-v6 hub-v6 mesh-v6; `openvpn` s2s-1500 hub-1500 s2s-9000 hub-9000 s2s-v6 hub-v6: no result in the log');
   });
 
   it('is not partial when every cell of the whole matrix is ok or unsupported', () => {
