@@ -59,6 +59,7 @@ export async function kindInfos(registry: Registry, probe: boolean): Promise<Kin
       ...(k.natTraversal ? { natTraversal: k.natTraversal } : {}),
       model: k.model,
       shapes: k.shapes,
+      capabilities: k.capabilities,
       transport: k.transport(defaults),
       overheadBytes: { ipv4: { mtu1500: k.overhead(defaults, 4, 1500), mtu9000: k.overhead(defaults, 4, 9000) }, ipv6: { mtu1500: k.overhead(defaults, 6, 1500) } },
       requirements: { modules: req.modules, packages: req.packages, binaries: req.binaries },

@@ -15,6 +15,7 @@ import type { Advice, Needs } from './advise/index.js';
 import type { CampaignAnalysis, CampaignFile } from './measure/campaign.js';
 import type { RunListing, RunResults, RunStatus } from './measure/results.js';
 import type { Plan } from './plan.js';
+import type { Capabilities } from './tunnels/types.js';
 import type { Metric } from './view/metrics.js';
 
 /** An opened project: the folder, its document and what validation said of it. */
@@ -56,6 +57,8 @@ export interface KindInfo {
   readonly natTraversal?: string;
   readonly model: 'p2p' | 'mesh' | 'star';
   readonly shapes: readonly Shape[];
+  /** Per shape and underlay family: how the kind builds it, or why it cannot (TunnelKind.capabilities). */
+  readonly capabilities: Capabilities;
   readonly transport: string;
   /** Header bytes with the kind's default options. */
   readonly overheadBytes: { readonly ipv4: { readonly mtu1500: number; readonly mtu9000: number }; readonly ipv6: { readonly mtu1500: number } };

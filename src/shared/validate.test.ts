@@ -4,17 +4,20 @@ import type { Diagnostic } from './diagnostics.js';
 import { TOOL_IDS } from './measure/tools/index.js';
 import { clean } from './tunnels/clean.js';
 import { defaultRegistry } from './tunnels/index.js';
-import type { Registry, TunnelKind } from './tunnels/types.js';
+import { defineKind, type Params, type Registry, type TunnelKind } from './tunnels/types.js';
 import { validateTopology } from './validate.js';
 
 /** A registry of our own, so that kind-dependent checks do not depend on the catalogue. */
-const p2pOnly: TunnelKind = {
-  ...clean,
+const p2pOnly: TunnelKind = defineKind<unknown, Params>({
+  ...(clean as unknown as TunnelKind),
   id: 'p2p',
   label: 'point-to-point only',
-  shapes: ['site-to-site'],
+  capabilities: {
+    shapes: { 'site-to-site': { how: 'one device each' }, 'multi-site': { no: 'no hubs here' }, 'hub-spoke': { no: 'no hubs here' }, mesh: { no: 'two ends only' } },
+    underlay: { ipv4: { how: 'over IPv4' }, ipv6: { no: 'its outer header is IPv4 only' } },
+  },
   options: z.strictObject({ port: z.number().int().min(1).max(65535).default(5000) }),
-};
+});
 const registry: Registry = { kinds: [clean, p2pOnly] };
 
 type Doc = Record<string, unknown>;
@@ -185,10 +188,51 @@ describe('links', () => {
     expect(found(doc).sort()).toEqual(['error out-of-range links[0].options.port', 'error unknown-field links[0].options.prot']);
   });
 
-  it('refuses a kind that cannot build the shape', () => {
+  it('refuses a kind that cannot build the shape, with the kind\'s reason and the kinds that can', () => {
     const doc = mesh3();
     (doc.links as Doc[])[2]!.kind = 'p2p';
     expect(found(doc)).toEqual(['error shape-unsupported links[2].kind']);
+    const m = only(doc).message;
+    expect(m).toContain('p2p cannot build a mesh topology (two ends only)');
+    expect(m).toContain('it supports site-to-site');
+    expect(m).toContain('pick a kind that builds a mesh (clean)');
+  });
+
+  it('derives the shapes a kind supports from its capability table', () => {
+    expect(p2pOnly.shapes).toEqual(['site-to-site']);
+    expect(clean.shapes).toEqual(['site-to-site', 'multi-site', 'hub-spoke', 'mesh']);
+  });
+
+  it('refuses a kind that cannot run over the lab\'s IPv6 underlay at links[i].kind, naming the fix', () => {
+    const doc: Doc = { ...siteToSite(), underlay: { subnet: 'fd00:b15::/64' } };
+    (doc.links as Doc[])[0]!.kind = 'p2p';
+    const d = only(doc);
+    expect([d.severity, d.code, d.path]).toEqual(['error', 'family-unsupported', 'links[0].kind']);
+    expect(d.message).toContain('p2p cannot run over an IPv6 underlay (its outer header is IPv4 only)');
+    expect(d.message).toContain('pick a kind that can (clean)');
+    expect(d.message).toContain('underlay.subnet');
+  });
+
+  it('reads the family of hosts with addresses of their own, not only the lab subnet', () => {
+    const doc = siteToSite();
+    doc.hosts = [
+      { name: 'a', lan: '10.0.1.0/24', target: { type: 'ssh', address: 'a.example' }, underlay: { interface: 'eth0', address: '2001:db8::1' } },
+      { name: 'b', lan: '10.0.2.0/24', target: { type: 'ssh', address: 'b.example' }, underlay: { interface: 'eth0', address: '2001:db8::2' } },
+    ];
+    (doc.links as Doc[])[0]!.kind = 'p2p';
+    expect(found(doc)).toEqual(['error family-unsupported links[0].kind']);
+    // The same kind over IPv4 addresses is fine, and a kind that claims IPv6 is too.
+    (doc.links as Doc[])[0]!.kind = 'clean';
+    expect(found(doc)).toEqual([]);
+  });
+
+  it('accepts every kind of the catalogue over an IPv6 lab underlay where its table claims it', () => {
+    for (const k of defaultRegistry.kinds) {
+      const doc: Doc = { ...siteToSite(), underlay: { subnet: 'fd00:b15::/64' } };
+      (doc.links as Doc[])[0]!.kind = k.id;
+      const codes = validateTopology(doc, defaultRegistry).diagnostics.filter((x) => x.severity === 'error').map((x) => x.code);
+      expect(codes.includes('family-unsupported'), k.id).toBe('no' in k.capabilities.underlay.ipv6);
+    }
   });
 
   it('refuses an empty kind', () => {

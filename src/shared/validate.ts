@@ -8,7 +8,7 @@ import { describeValue, error, formatPath, hasErrors, shown, warning, withSubjec
 import { fillIds } from './ids.js';
 import { validateConditions } from './conditions-plan.js';
 import { BUILTIN_SUITES } from './measure/suites.js';
-import { parseAddress, parsePrefix, prefixContains, prefixesOverlap, type Prefix } from './net.js';
+import { parseAddress, parsePrefix, prefixContains, prefixesOverlap, type Family, type Prefix } from './net.js';
 import {
   HostSchema,
   LinkSchema,
@@ -20,7 +20,8 @@ import {
 /** A host or link as the schema reads it (its id may still be missing). */
 type Host = z.output<typeof HostSchema>;
 type Link = z.output<typeof LinkSchema>;
-import { lookupKind, type Registry } from './tunnels/types.js';
+import { hostFamily } from './tunnels/capabilities.js';
+import { familyKey, lookupKind, refusal, type Registry } from './tunnels/types.js';
 
 function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   let cur: unknown = root;
@@ -242,6 +243,7 @@ function checkAddressing(p: Parts, out: Diagnostic[]): void {
 
 function checkLinks(p: Parts, registry: Registry, out: Diagnostic[]): void {
   const names = new Set(p.hosts.map((h) => h.item.name));
+  const familyOf = underlayFamilies(p);
   const seen = new Map<string, number>();
   for (const { index, item } of p.links) {
     for (const end of ['a', 'b'] as const) {
@@ -270,10 +272,30 @@ function checkLinks(p: Parts, registry: Registry, out: Diagnostic[]): void {
     if (!opts.success) {
       out.push(...opts.error.issues.flatMap((i) => issueToDiagnostic(i, item.options, ['links', index, 'options'])));
     }
-    if (p.shape && !kind.shapes.includes(p.shape)) {
-      out.push(error('shape-unsupported', ['links', index, 'kind'], `${kind.id} cannot build a ${p.shape} topology; it supports ${kind.shapes.join(', ')}${kind.shapeNote ? ` (${kind.shapeNote})` : ''}`));
+    const noShape = p.shape ? refusal(kind.capabilities.shapes[p.shape]) : undefined;
+    if (p.shape && noShape) {
+      const others = registry.kinds.filter((k) => !refusal(k.capabilities.shapes[p.shape!])).map((k) => k.id);
+      out.push(error('shape-unsupported', ['links', index, 'kind'], `${kind.id} cannot build a ${p.shape} topology (${noShape}); it supports ${kind.shapes.join(', ')} — pick a kind that builds a ${p.shape} (${others.slice(0, 6).join(', ')}${others.length > 6 ? ', …' : ''}) or change the shape`));
+    }
+    // The family of the underlay between the two ends (each end's own address, or the lab subnet's).
+    const families = new Set([item.a, item.b].map((h) => familyOf.get(h)).filter((f): f is Family => f !== undefined));
+    for (const f of families) {
+      const no = refusal(kind.capabilities.underlay[familyKey(f)]);
+      if (!no) continue;
+      const others = registry.kinds.filter((k) => !refusal(k.capabilities.underlay[familyKey(f)])).map((k) => k.id);
+      out.push(error('family-unsupported', ['links', index, 'kind'], `${kind.id} cannot run over an IPv${f} underlay (${no}); pick a kind that can (${others.slice(0, 6).join(', ')}${others.length > 6 ? ', …' : ''}) or give the hosts IPv${f === 4 ? 6 : 4} underlay addresses (underlay.subnet, hosts[].underlay.address)`));
     }
   }
+}
+
+/** Each host's underlay family (hostFamily: its own address's, else the lab subnet's). */
+function underlayFamilies(p: Parts): Map<string, Family> {
+  const out = new Map<string, Family>();
+  for (const { item } of p.hosts) {
+    const f = hostFamily(item.underlay.address, p.underlay?.subnet.text);
+    if (f) out.set(item.name, f);
+  }
+  return out;
 }
 
 function checkShape(p: Parts, out: Diagnostic[]): void {

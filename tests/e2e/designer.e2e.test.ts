@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultRegistry } from '../../src/shared/tunnels/index.js';
 import { isRoot as root, openBrowser, overlab, requireBuilt, screenshot, startServe, stopServe } from './harness.js';
 
 let tmp: string;
@@ -97,6 +98,17 @@ describe('the designer in a browser', () => {
     // Every row says its layer, encryption, overhead and MTU at this project's underlay.
     const row = picker.locator('tr', { has: page.locator('button[data-kind="wireguard"]') });
     expect(await row.innerText()).toMatch(/L3\s+encrypted\s+60 B\s+1440/);
+    // And whether it builds this drawing's shape over its underlay family: the kind's capability
+    // table, with how it builds them as the hint.
+    const caps = defaultRegistry.kinds.find((k) => k.id === 'wireguard')!.capabilities;
+    const shapeCell = row.locator('[data-capability="hub-spoke"]');
+    expect(await shapeCell.innerText()).toBe('✓ hub-spoke');
+    expect(await shapeCell.getAttribute('title')).toBe((caps.shapes['hub-spoke'] as { how: string }).how);
+    expect(await row.locator('[data-capability="IPv4"]').getAttribute('title')).toBe((caps.underlay.ipv4 as { how: string }).how);
+    // OpenVPN builds a hub-spoke too; no kind is refused a hub-spoke over IPv4 in this catalogue.
+    await picker.getByLabel('Search kinds').fill('');
+    expect(await picker.locator('[data-capability="hub-spoke"].diag.error').count()).toBe(defaultRegistry.kinds.filter((k) => 'no' in k.capabilities.shapes['hub-spoke']).length);
+    await picker.getByLabel('Search kinds').fill('wireg');
     await shot('4-picker');
     await row.locator('button[data-kind="wireguard"]').click();
     await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3);

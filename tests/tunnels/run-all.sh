@@ -5,7 +5,9 @@
 #   - hub-spoke with 3 spokes and a 4-host mesh for the kinds the lab issue names;
 # on this machine's kernel where `overlab kinds` says it can carry the kind, and inside the
 # full-kernel VM (scripts/fullkernel/run.sh, one boot for all of them) otherwise.
-# Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--no-vm | --vm-only] [--jobs N] [--vm-campaign k1,k2] [--vm-conditions k1,k2]
+# Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--cases-file FILE] [--no-vm | --vm-only] [--jobs N] [--vm-timeout S] [--vm-campaign k1,k2] [--vm-conditions k1,k2]
+# --cases-file: run exactly the cases listed in FILE (one CASE a line) instead of the default
+# ones, each where its kind runs (this kernel or the VM): how `npm run proof` runs its matrix.
 # --vm-campaign: after the VM's cases, in the same boot, a short measurement campaign of those
 # kinds (prove.ts --campaign): the measurement path proven on Debian's kernel.
 # --vm-conditions: last in the same boot, issue 21's link-conditions proof of those kinds (prove.ts
@@ -34,11 +36,13 @@ tally() {
   mapfile -t -O "${#failures[@]}" failures < <(grep -E '^FAIL ' "$1" | awk '{print $2}')
 }
 
-mtu9000=0 only="" vm=1 host=1 jobs=2 vm_campaign=() vm_conditions=()
+mtu9000=0 only="" cases_file="" vm=1 host=1 jobs=2 vm_timeout=3600 vm_campaign=() vm_conditions=()
 while [ $# -gt 0 ]; do
   case $1 in
     --mtu9000) mtu9000=1; shift ;;
     --only) only=$2; shift 2 ;;
+    --cases-file) cases_file=$2; shift 2 ;;
+    --vm-timeout) vm_timeout=$2; shift 2 ;;
     --no-vm) vm=0; shift ;;
     --vm-only) host=0; shift ;;
     --jobs) jobs=$2; shift 2 ;;
@@ -54,6 +58,11 @@ host_cases=() vm_cases=()
 for row in "${ROWS[@]}"; do
   read -r kind here shapes <<< "$row"
   if [ -n "$only" ] && ! [[ ",$only," == *",$kind,"* ]]; then continue; fi
+  if [ -n "$cases_file" ]; then
+    # The listed cases of this kind, and nothing else.
+    mapfile -t cases < <(grep -E "^${kind}(:|\$)" "$cases_file")
+    [ "${#cases[@]}" -eq 0 ] && continue
+  else
   cases=("$kind" )
   [ "$mtu9000" = 1 ] && cases+=("$kind:site-to-site:2:9000")
   for s in "${SHAPE_KINDS[@]}"; do
@@ -62,9 +71,10 @@ for row in "${ROWS[@]}"; do
       [[ ",$shapes," == *",mesh,"* ]] && cases+=("$kind:mesh:4:1500")
     fi
   done
+  fi
   if [ "$here" = yes ]; then host_cases+=("${cases[@]}"); else vm_cases+=("${cases[@]}"); fi
   # WireGuard also runs in userspace (wireguard-go) on kernels without the module.
-  if [ "$kind" = wireguard ] && [ "$here" != yes ]; then host_cases+=("wireguard:site-to-site:2:1500:implementation=go" "wireguard:hub-spoke:4:1500:implementation=go"); fi
+  if [ -z "$cases_file" ] && [ "$kind" = wireguard ] && [ "$here" != yes ]; then host_cases+=("wireguard:site-to-site:2:1500:implementation=go" "wireguard:hub-spoke:4:1500:implementation=go"); fi
 done
 
 if [ "$host" = 1 ] && [ "${#host_cases[@]}" -gt 0 ]; then
@@ -83,7 +93,7 @@ if [ "${#vm_cases[@]}" -gt 0 ] || [ "${#vm_conditions[@]}" -gt 0 ]; then
   else
     echo "== in the full-kernel VM: ${#vm_cases[@]} cases${vm_conditions[1]:+, then the conditions proof of ${vm_conditions[1]}}"
     out=$(mktemp /tmp/olvm.XXXXXX)
-    bash scripts/fullkernel/run.sh --timeout 3600 --mem 3072 -- "${PROVE[@]}" --jobs "$jobs" "${vm_campaign[@]}" "${vm_conditions[@]}" "${vm_cases[@]}" | tee "$out"
+    bash scripts/fullkernel/run.sh --timeout "$vm_timeout" --mem 3072 -- "${PROVE[@]}" --jobs "$jobs" "${vm_campaign[@]}" "${vm_conditions[@]}" "${vm_cases[@]}" | tee "$out"
     tally "$out" "the full-kernel VM run"
     rm -f "$out"
   fi

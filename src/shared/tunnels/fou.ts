@@ -3,6 +3,7 @@ import type { Family } from '../net.js';
 import { cmd, q } from '../shell.js';
 import { UDP_HEADER, configureLink, deleteLink, guardLink, ipHeader } from './common.js';
 import { ipInIpCreate, ipInIpParams, type IpInIpParams } from './ipip.js';
+import { perLink, bothFamilies } from './capabilities.js';
 import { defineKind, type HostPart, type Network } from './types.js';
 
 export const udpPortOptions = (defaultPort: number) =>
@@ -76,7 +77,7 @@ export const fou = defineKind<UdpPortOptions, UdpEncapParams>({
   layer: 'L3',
   encrypted: false,
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: { shapes: perLink('FOU tunnel device'), underlay: bothFamilies('an ipip device with FOU encapsulation, and an `ip fou` listener', 'an ip6tnl device with FOU encapsulation, and an `ip fou … -6` listener') },
   ifPrefix: 'fou',
   options: udpPortOptions(5555),
   transport: (o) => `UDP ${o.port}`,

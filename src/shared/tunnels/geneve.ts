@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ETH_HEADER, UDP_HEADER, configureLink, deleteLink, guardLink, ipHeader } from './common.js';
+import { perLink, bothFamilies } from './capabilities.js';
 import { defineKind } from './types.js';
 
 /** Geneve base header; no TLV options are sent. */
@@ -38,7 +39,7 @@ export const geneve = defineKind<Options, GeneveParams>({
   layer: 'L2',
   encrypted: false,
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: { shapes: perLink('GENEVE device'), underlay: bothFamilies('GENEVE in UDP to the peer\'s IPv4 address', 'GENEVE in UDP to the peer\'s IPv6 address') },
   ifPrefix: 'gnv',
   options: Options,
   transport: (o) => `UDP ${o.port}`,

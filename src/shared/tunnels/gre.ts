@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Family } from '../net.js';
 import { configureLink, deleteLink, guardLink, ipHeader } from './common.js';
+import { perLink, bothFamilies } from './capabilities.js';
 import { defineKind, type Member, type NetworkDraft } from './types.js';
 
 /**
@@ -72,7 +73,7 @@ export const gre = defineKind<GreOptions, GreParams>({
   layer: 'L3',
   encrypted: false,
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: { shapes: perLink('GRE device'), underlay: bothFamilies('gre', 'ip6gre, encaplimit none') },
   ifPrefix: 'gre',
   options: GreOptions,
   transport: () => 'IP proto 47',

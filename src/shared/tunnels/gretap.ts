@@ -1,5 +1,6 @@
 import { ETH_HEADER, configureLink, deleteLink } from './common.js';
 import { GreOptions, greCreate, greOverhead, greParams, type GreParams } from './gre.js';
+import { perLink, bothFamilies } from './capabilities.js';
 import { defineKind } from './types.js';
 
 /**
@@ -21,7 +22,7 @@ export const gretap = defineKind<GreOptions, GreParams>({
   layer: 'L2',
   encrypted: false,
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: { shapes: perLink('GREtap device'), underlay: bothFamilies('gretap', 'ip6gretap, encaplimit none') },
   ifPrefix: 'gtap',
   options: GreOptions,
   transport: () => 'IP proto 47 (Ethernet, 0x6558)',

@@ -2,6 +2,7 @@ import type { Family } from '../net.js';
 import { UDP_HEADER, ipHeader } from './common.js';
 import { renderUdpEncap, udpEncapRequirements, udpPortOptions, type UdpEncapParams, type UdpPortOptions } from './fou.js';
 import { ipInIpParams } from './ipip.js';
+import { perLink, bothFamilies } from './capabilities.js';
 import { defineKind } from './types.js';
 
 /** GUE base header: version, control flag, header length, protocol, flags. No optional fields are used. */
@@ -24,7 +25,7 @@ export const gue = defineKind<UdpPortOptions, UdpEncapParams>({
   layer: 'L3',
   encrypted: false,
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: { shapes: perLink('GUE tunnel device'), underlay: bothFamilies('an ipip device with GUE encapsulation, and an `ip fou … gue` listener', 'an ip6tnl device with GUE encapsulation, and an `ip fou … gue -6` listener') },
   ifPrefix: 'gue',
   options: udpPortOptions(6080),
   transport: (o) => `UDP ${o.port}`,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Family } from '../net.js';
 import { configureLink, deleteLink, guardLink, ipHeader } from './common.js';
+import { perLink, bothFamilies } from './capabilities.js';
 import { defineKind, type Member, type NetworkDraft } from './types.js';
 
 /**
@@ -58,7 +59,7 @@ export const ipip = defineKind<Record<string, never>, IpInIpParams>({
   layer: 'L3',
   encrypted: false,
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: { shapes: perLink('IP-in-IP device'), underlay: bothFamilies('ipip (sit for IPv6 inside)', 'ip6tnl mode ipip6 (ip6ip6 for IPv6 inside), encaplimit none') },
   ifPrefix: 'ipip',
   options: z.strictObject({}),
   transport: () => 'IP proto 4 (41 with IPv6 inside)',

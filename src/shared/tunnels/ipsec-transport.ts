@@ -1,4 +1,5 @@
 import { IpsecOptions, espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, type IpsecParams } from './libreswan.js';
+import { bothFamilies } from './capabilities.js';
 import { defineKind } from './types.js';
 
 /**
@@ -36,8 +37,15 @@ export const ipsecTransport = defineKind<IpsecOptions, IpsecParams>({
   natTraversal: 'IKE NAT-T: ESP in UDP 4500 once IKE sees a NAT (libreswan\'s default encapsulation=auto)',
   model: 'p2p',
   addressing: 'underlay',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
-  shapeNote: 'host to host only: the LANs behind the hosts are not routed (transport mode cannot carry them)',
+  capabilities: {
+    shapes: {
+      'site-to-site': { how: 'one transport-mode IKE connection between the two hosts; hosts only: their LANs are not routed' },
+      'multi-site': { how: 'one transport-mode connection per site to the main site; hosts only: no LAN is routed, and sites do not reach each other through the main site' },
+      'hub-spoke': { how: 'one transport-mode connection per spoke to the hub; hosts only: no LAN is routed, and spokes do not reach each other through the hub' },
+      mesh: { how: 'one transport-mode connection per pair of hosts; hosts only: no LAN is routed' },
+    },
+    underlay: bothFamilies('ESP over IPv4 between the underlay addresses, IKE on UDP 500', 'ESP over IPv6 between the underlay addresses, IKE over IPv6'),
+  },
   hostsOnly: true,
   ifPrefix: 'iptr',
   options: IpsecOptions,

@@ -1,5 +1,6 @@
 import { bare, configureLink, deleteLink, guardLink, routesVia } from './common.js';
 import { IpsecOptions, espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, type Conn, type IpsecParams } from './libreswan.js';
+import { perLink, bothFamilies } from './capabilities.js';
 import { defineKind, type Network, type RenderContext } from './types.js';
 
 const hostPrefix = (address: string): string => `${bare(address)}/${address.includes(':') ? 128 : 32}`;
@@ -53,7 +54,7 @@ export const ipsecTunnel = defineKind<IpsecOptions, IpsecParams>({
   encrypted: true,
   natTraversal: 'IKE NAT-T: ESP in UDP 4500 once IKE sees a NAT (libreswan\'s default encapsulation=auto)',
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: { shapes: perLink('IKE connection (tunnel-mode SAs for the two ends\' addresses and LANs)'), underlay: bothFamilies('ESP over IPv4, IKE on UDP 500', 'ESP over IPv6, IKE over IPv6') },
   ifPrefix: 'ipt',
   options: IpsecOptions,
   transport: (o) => `ESP (IP proto 50) tunnel mode, ${o.esp}; IKE${o.ike === 'ikev1' ? 'v1' : 'v2'} on UDP 500`,

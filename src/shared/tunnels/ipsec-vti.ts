@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cmd } from '../shell.js';
 import { configureLink, deleteLink, guardLink } from './common.js';
 import { espOverhead, ipsecPart, ipsecPlan, ipsecRequirements, ipsecShape, type IpsecParams } from './libreswan.js';
+import { perLink, bothFamilies } from './capabilities.js';
 import { defineKind } from './types.js';
 
 const Options = z.strictObject({
@@ -34,7 +35,7 @@ export const ipsecVti = defineKind<Options, VtiParams>({
   encrypted: true,
   natTraversal: 'IKE NAT-T: ESP in UDP 4500 once IKE sees a NAT (libreswan\'s default encapsulation=auto)',
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: { shapes: perLink('VTI device with its tunnel-mode SAs'), underlay: bothFamilies('vti, ESP over IPv4', 'vti6, ESP over IPv6') },
   ifPrefix: 'vti',
   options: Options,
   transport: (o) => `ESP (IP proto 50) tunnel mode, ${o.esp}; IKE${o.ike === 'ikev1' ? 'v1' : 'v2'} on UDP 500`,

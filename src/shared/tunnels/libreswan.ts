@@ -42,7 +42,7 @@ import { z } from 'zod';
 import type { Family } from '../net.js';
 import { cmd, q } from '../shell.js';
 import { ipHeader } from './common.js';
-import { defineKind, type BundleFile, type HostPart, type NetworkDraft, type Params, type RenderContext, type Requirements, type TunnelKind } from './types.js';
+import { defineKind, type BundleFile, type HostPart, type NetworkDraft, type Params, type RenderContext, type Requirements, type Support, type TunnelKind } from './types.js';
 
 /**
  * ESP transforms Overlab offers, with what decides the overhead: IV, ICV, and the cipher's
@@ -391,6 +391,9 @@ export interface OverIpsec<P extends Params> {
   readonly traffic: (params: P) => OverlayTraffic;
 }
 
+/** A base kind's underlay cell with the ESP transport-mode SAs that wrap its packets. */
+const withEsp = (cell: Support, family: string): Support => ('no' in cell ? cell : { how: `${cell.how}, in ESP transport mode over ${family} (IKE over ${family})` });
+
 /**
  * An overlay carried by IPsec transport mode, as in the paper: the plain overlay kind's own
  * device, addresses and routes, unchanged, plus one transport-mode SA (two for UDP overlays)
@@ -413,8 +416,14 @@ export function overIpsec<P extends Params>(base: TunnelKind<unknown, P>, spec: 
     encrypted: true,
     natTraversal: 'IKE NAT-T: ESP in UDP 4500 once IKE sees a NAT (libreswan\'s default encapsulation=auto)',
     model: 'p2p',
-    shapes: base.shapes,
-    ...(base.shapeNote ? { shapeNote: base.shapeNote } : {}),
+    // The base overlay builds every shape as it does alone; ESP only wraps its packets.
+    capabilities: {
+      shapes: base.capabilities.shapes,
+      underlay: {
+        ipv4: withEsp(base.capabilities.underlay.ipv4, 'IPv4'),
+        ipv6: withEsp(base.capabilities.underlay.ipv6, 'IPv6'),
+      },
+    },
     ifPrefix: spec.ifPrefix,
     options,
     transport: (o) => `${base.transport(own(o))} in ESP (IP proto 50) transport mode, ${o.esp}; IKE${o.ike === 'ikev1' ? 'v1' : 'v2'} on UDP 500`,

@@ -100,7 +100,7 @@ describe('macsec', () => {
 
   it('says it needs hosts on one Ethernet segment', () => {
     expect(macsec.label).toMatch(/one L2 segment/);
-    expect(macsec.shapeNote).toMatch(/one Ethernet segment/);
+    expect(macsec.capabilities.underlay.ipv4).toMatchObject({ how: expect.stringMatching(/one Ethernet segment/) });
     expect(macsec.encrypted).toBe(true);
   });
 

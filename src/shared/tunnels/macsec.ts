@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cmd, q } from '../shell.js';
 import { configureLink, deleteLink } from './common.js';
+import { perLink, anyFamily } from './capabilities.js';
 import { defineKind } from './types.js';
 
 /** SecTAG with the SCI (EtherType 2 + TCI/AN 1 + SL 1 + PN 4 + SCI 8) and the GCM ICV. */
@@ -43,8 +44,7 @@ export const macsec = defineKind<Record<string, never>, MacsecParams>({
   layer: 'L2',
   encrypted: true,
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
-  shapeNote: 'every shape, but only between hosts on one Ethernet segment (as the embedded lab is): MACsec protects frames on a segment and cannot cross a routed underlay',
+  capabilities: { shapes: perLink('MACsec sub-interface of the underlay device (one secure channel per peer)'), underlay: anyFamily('MACsec frames on the underlay Ethernet segment') },
   ifPrefix: 'ms',
   // Nothing to choose: static SAs, encryption on, GCM-AES-128, as the paper measured.
   options: z.strictObject({}),

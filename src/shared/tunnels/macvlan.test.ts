@@ -37,7 +37,7 @@ describe('macvlan', () => {
 
   it('says it needs hosts on one Ethernet segment', () => {
     expect(macvlan.label).toMatch(/one L2 segment/);
-    expect(macvlan.shapeNote).toMatch(/one Ethernet segment/);
+    expect(macvlan.capabilities.underlay.ipv4).toMatchObject({ how: expect.stringMatching(/one Ethernet segment/) });
   });
 
   it('takes no options, and says which one is unknown', () => {

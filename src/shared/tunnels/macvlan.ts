@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { configureLink, deleteLink, guardLink } from './common.js';
+import { perLink, anyFamily } from './capabilities.js';
 import { defineKind } from './types.js';
 
 /** The macvlan mode, always `bridge` (see below). */
@@ -25,8 +26,7 @@ export const macvlan = defineKind<Record<string, never>, MacvlanParams>({
   layer: 'L2',
   encrypted: false,
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
-  shapeNote: 'every shape, but only between hosts on one Ethernet segment (as the embedded lab is): MACVLAN does not encapsulate, so it cannot cross a routed underlay',
+  capabilities: { shapes: perLink('macvlan sub-interface (bridge mode) of the underlay device'), underlay: anyFamily('frames cross the underlay Ethernet segment as they are') },
   ifPrefix: 'mv',
   options: z.strictObject({}),
   transport: () => 'the underlay Ethernet segment, no encapsulation',

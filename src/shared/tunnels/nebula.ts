@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cmd, q } from '../shell.js';
 import { bare, configureLink, deleteLink, endpoint, ipHeader, routesOf, UDP_HEADER } from './common.js';
 import { lanOwnerIndex } from './tinc.js';
+import { bothFamilies } from './capabilities.js';
 import { defineKind, type Member } from './types.js';
 
 const Options = z.strictObject({
@@ -49,7 +50,15 @@ export const nebula = defineKind<Options, NebulaParams>({
   encrypted: true,
   natTraversal: 'UDP with the lighthouse\'s hole punching',
   model: 'mesh',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: {
+    shapes: {
+      'site-to-site': { how: 'one nebula daemon and interface per host; the first is the lighthouse' },
+      'multi-site': { how: 'one daemon and interface per host; the main site is the lighthouse, the sites learn each other\'s underlay addresses from it and then talk directly' },
+      'hub-spoke': { how: 'one daemon and interface per host; the hub is the lighthouse, the spokes learn each other\'s underlay addresses from it and then talk directly (a LAN\'s unsafe_route points at its own host, not the hub)' },
+      mesh: { how: 'one daemon and interface per host; the first host is the lighthouse, every pair talks directly' },
+    },
+    underlay: bothFamilies('the lighthouse and the peers at their IPv4 underlay addresses', 'the lighthouse and the peers at their IPv6 underlay addresses'),
+  },
   ifPrefix: 'neb',
   options: Options,
   transport: (o) => `UDP ${o.port}`,

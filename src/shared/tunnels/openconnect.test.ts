@@ -180,7 +180,8 @@ describe('openconnect validation', () => {
     const t = makeTemplate({ template: 'mesh', hosts: 3, kind: 'openconnect' }, registry);
     expect(t.value).toBeUndefined();
     expect(t.diagnostics.find((d) => d.code === 'shape-unsupported')?.message).toMatch(/supports site-to-site, multi-site, hub-spoke/);
-    expect(openconnect.shapeNote).toMatch(/mesh/);
+    expect(openconnect.capabilities.shapes.mesh).toMatchObject({ no: expect.stringMatching(/mesh/) });
+    expect(openconnect.shapes).not.toContain('mesh');
   });
 
   it('reports bad options at their path', () => {

@@ -3,6 +3,7 @@ import type { Family } from '../net.js';
 import { parsePrefix, type Prefix } from '../net.js';
 import { cmd, q } from '../shell.js';
 import { UDP_HEADER, bare, configureLink, deleteLink, guardLink, ipHeader, routesVia } from './common.js';
+import { bothFamilies } from './capabilities.js';
 import { defineKind, type BundleFile, type Network } from './types.js';
 
 /**
@@ -147,8 +148,15 @@ export const openconnect = defineKind<Options, OpenconnectParams>({
   encrypted: true,
   natTraversal: 'TLS over TCP 443 (and DTLS over UDP) from the client to the server',
   model: 'star',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke'],
-  shapeNote: 'ocserv is a server with clients: the hub runs ocserv and every other host connects to it. Use hub-spoke (or multi-site), or WireGuard, tinc or Nebula for a mesh.',
+  capabilities: {
+    shapes: {
+      'site-to-site': { how: 'the first host runs the ocserv server, the other connects as its client (a tun device per client on the server, one on the client)' },
+      'multi-site': { how: 'the main site runs ocserv, every other site is a client; site to site crosses the main site, which forwards between the clients\' tun devices' },
+      'hub-spoke': { how: 'the hub runs ocserv, every spoke is a client; spoke to spoke crosses the hub, which forwards between the clients\' tun devices (ocserv routes each client\'s LANs to its device)' },
+      mesh: { no: 'ocserv is a server with clients: the hub runs ocserv and every other host connects to it. Use hub-spoke (or multi-site), or WireGuard, tinc or Nebula for a mesh.' },
+    },
+    underlay: bothFamilies('TLS (TCP) and DTLS (UDP) to the server\'s IPv4 address', 'TLS (TCP) and DTLS (UDP) to the server\'s IPv6 address'),
+  },
   ifPrefix: 'oc',
   options: Options,
   transport: (o) => `UDP ${o.port} (DTLS) + TCP ${o.port} (TLS)`,

@@ -154,7 +154,8 @@ describe('openvpn validation', () => {
     expect(t.value).toBeUndefined();
     expect(t.diagnostics.map((d) => [d.code, d.path])).toContainEqual(['shape-unsupported', 'kind']);
     expect(t.diagnostics.find((d) => d.code === 'shape-unsupported')!.message).toMatch(/supports site-to-site, multi-site, hub-spoke/);
-    expect(openvpn.shapeNote).toMatch(/mesh/);
+    expect(openvpn.capabilities.shapes.mesh).toMatchObject({ no: expect.stringMatching(/mesh/) });
+    expect(openvpn.shapes).not.toContain('mesh');
   });
 
   it('reports bad options at their path', () => {

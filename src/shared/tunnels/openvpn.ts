@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatAddress, parsePrefix, type Prefix } from '../net.js';
 import { cmd, q } from '../shell.js';
 import { UDP_HEADER, bare, configureLink, deleteLink, guardLink, ipHeader, routesVia } from './common.js';
+import { bothFamilies } from './capabilities.js';
 import { defineKind, type BundleFile, type Network } from './types.js';
 
 /**
@@ -171,8 +172,15 @@ export const openvpn = defineKind<Options, OpenvpnParams>({
   encrypted: true,
   natTraversal: 'UDP or TCP from the client to the server: the client may sit behind a NAT',
   model: 'star',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke'],
-  shapeNote: 'OpenVPN is client/server: the hub runs the server and every other host is its client. Use hub-spoke (or multi-site), or WireGuard, tinc or Nebula for a mesh.',
+  capabilities: {
+    shapes: {
+      'site-to-site': { how: 'the first host runs the OpenVPN server, the other connects as its client (one tun interface each)' },
+      'multi-site': { how: 'the main site runs the server, every other site is a client; site to site turns inside the server (client-to-client, one iroute per LAN)' },
+      'hub-spoke': { how: 'the hub runs the server, every spoke is a client; spoke to spoke turns inside the server (client-to-client, one iroute per LAN), not through the hub\'s kernel' },
+      mesh: { no: 'OpenVPN is client/server: the hub runs the server and every other host is its client. Use hub-spoke (or multi-site), or WireGuard, tinc or Nebula for a mesh.' },
+    },
+    underlay: bothFamilies('proto udp4', 'proto udp6'),
+  },
   ifPrefix: 'ovpn',
   options: Options,
   transport: (o) => `UDP ${o.port}`,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Family } from '../net.js';
 import { cmd, q } from '../shell.js';
 import { bare, configureLink, deleteLink, ipHeader, routeTo, UDP_HEADER } from './common.js';
+import { bothFamilies } from './capabilities.js';
 import { defineKind, type NetRoute, type Network, type SecretLookup } from './types.js';
 
 /** Digest output sizes: tinc's MACLength may be anything from 0 up to these. */
@@ -166,7 +167,15 @@ export const tinc = defineKind<Options, TincParams>({
   encrypted: true,
   natTraversal: 'UDP, with TCP meta connections; a node behind a NAT connects out (and tinc relays when UDP is blocked)',
   model: 'mesh',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: {
+    shapes: {
+      'site-to-site': { how: 'one tincd and interface per host (router mode), one ConnectTo between them' },
+      'multi-site': { how: 'one tincd and interface per host: the sites ConnectTo the main site and are IndirectData, so site-to-site packets are relayed by the main site\'s daemon' },
+      'hub-spoke': { how: 'one tincd and interface per host: the spokes ConnectTo the hub and are IndirectData, so spoke-to-spoke packets are relayed by the hub\'s daemon (as drawn)' },
+      mesh: { how: 'one tincd and interface per host, one ConnectTo per link; every pair exchanges packets directly' },
+    },
+    underlay: bothFamilies('meta connections (TCP) and packets (UDP) to the peers\' IPv4 addresses', 'meta connections (TCP) and packets (UDP) to the peers\' IPv6 addresses'),
+  },
   ifPrefix: 'tinc',
   options: Options,
   transport: (o) => `UDP ${o.port} (packets), TCP ${o.port} (meta connections)`,

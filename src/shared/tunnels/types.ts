@@ -21,6 +21,31 @@ export type Layer = 'L2' | 'L3';
  */
 export type NetworkModel = 'p2p' | 'mesh' | 'star';
 
+/**
+ * One cell of a kind's capability table: how the kind builds it (`how`, for people: the
+ * picker's hint, `overlab kinds --how`), or why it cannot (`no`: validation and the picker
+ * refuse it with this reason).
+ */
+export type Support = { readonly how: string } | { readonly no: string };
+
+/** The underlay families of the capability table, keyed as `overlab kinds --json` shows them. */
+export const FAMILY_KEYS = ['ipv4', 'ipv6'] as const;
+export type FamilyKey = (typeof FAMILY_KEYS)[number];
+export const familyKey = (f: Family): FamilyKey => (f === 4 ? 'ipv4' : 'ipv6');
+
+/**
+ * What a kind builds, stated once in its own file: per shape of the topology and per underlay
+ * family, how it does it or why it cannot. Validation, the picker, `overlab kinds` and the proof
+ * matrix (`npm run proof`) read it; nothing else says which shapes a kind carries.
+ */
+export interface Capabilities {
+  readonly shapes: { readonly [S in Shape]: Support };
+  readonly underlay: { readonly [F in FamilyKey]: Support };
+}
+
+/** The cell's reason when the kind cannot, else undefined. */
+export const refusal = (s: Support): string | undefined => ('no' in s ? s.no : undefined);
+
 export interface Requirements {
   /** Kernel modules (or built-ins) the kind needs, e.g. `ip_gre`. */
   readonly modules: readonly string[];
@@ -153,9 +178,10 @@ export interface TunnelKind<O = unknown, P extends Params = Params> {
    */
   readonly natTraversal?: string;
   readonly model: NetworkModel;
-  /** Shapes the kind carries; others are refused with the reason in `shapeNote`. */
+  /** Per shape and underlay family: how the kind builds it, or why it cannot. */
+  readonly capabilities: Capabilities;
+  /** The shapes whose cell says how (derived from `capabilities` by `defineKind`, in SHAPES order). */
   readonly shapes: readonly Shape[];
-  readonly shapeNote?: string;
   /**
    * The kind joins the hosts themselves and cannot carry the LANs behind them (IPsec transport
    * mode): the plan routes no LAN over its links, and warns when the hosts have LANs.
@@ -219,5 +245,15 @@ export function requireKind(registry: Registry, id: string): TunnelKind {
   return r.kind;
 }
 
-/** Declares a kind, checking its option and parameter types against its schema and its plan; the kind keeps them (an overlay over IPsec reads its base kind's params). */
-export const defineKind = <O, P extends Params>(kind: TunnelKind<O, P>): TunnelKind<O, P> => kind;
+/** What a kind's file declares: everything but what is derived from it. */
+export type KindDeclaration<O = unknown, P extends Params = Params> = Omit<TunnelKind<O, P>, 'shapes'>;
+
+/**
+ * Declares a kind, checking its option and parameter types against its schema and its plan; the
+ * kind keeps them (an overlay over IPsec reads its base kind's params). Derives `shapes` from the
+ * capability table, so that the table is the only place a kind says what it builds.
+ */
+export const defineKind = <O, P extends Params>(kind: KindDeclaration<O, P>): TunnelKind<O, P> => ({
+  ...kind,
+  shapes: (Object.keys(kind.capabilities.shapes) as Shape[]).filter((s) => !refusal(kind.capabilities.shapes[s])),
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ETH_HEADER, UDP_HEADER, configureLink, deleteLink, guardLink, ipHeader } from './common.js';
+import { perLink, bothFamilies } from './capabilities.js';
 import { defineKind } from './types.js';
 
 const Options = z.strictObject({
@@ -20,7 +21,8 @@ export const vxlan = defineKind<Options, VxlanParams>({
   layer: 'L2',
   encrypted: false,
   model: 'p2p',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  // Unicast VXLAN: one device per link with one `remote`, no multicast group or FDB flooding.
+  capabilities: { shapes: perLink('VXLAN device (unicast, one remote)'), underlay: bothFamilies('VXLAN in UDP over IPv4', 'VXLAN in UDP over IPv6 (IPv6 local and remote)') },
   ifPrefix: 'vx',
   options: Options,
   transport: (o) => `UDP ${o.port}`,

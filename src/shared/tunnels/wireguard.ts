@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bare, configureLink, deleteLink, endpoint, guardLink, ipHeader, neighbours, peersInLinkOrder, routesVia, UDP_HEADER } from './common.js';
 import { cmd, q } from '../shell.js';
+import { bothFamilies } from './capabilities.js';
 import { defineKind } from './types.js';
 
 const Options = z.strictObject({
@@ -54,7 +55,15 @@ export const wireguard = defineKind<Options, WireguardParams>({
   encrypted: true,
   natTraversal: 'UDP; the end behind the NAT sends first and keeps the mapping open (PersistentKeepalive)',
   model: 'mesh',
-  shapes: ['site-to-site', 'multi-site', 'hub-spoke', 'mesh'],
+  capabilities: {
+    shapes: {
+      'site-to-site': { how: 'one WireGuard interface on each host, with the other as its peer' },
+      'multi-site': { how: 'one interface per host: the main site has every site as a peer, each site the main site only (its AllowedIPs cover the other sites); site to site crosses the main site, which forwards' },
+      'hub-spoke': { how: 'one interface per host: the hub has every spoke as a peer, each spoke the hub only, whose AllowedIPs cover the other spokes\' addresses and LANs; spoke to spoke crosses the hub, which forwards' },
+      mesh: { how: 'one interface per host with every other host as a peer; every pair talks directly' },
+    },
+    underlay: bothFamilies('UDP to the peers\' IPv4 endpoints', 'UDP to the peers\' IPv6 endpoints ([address]:port)'),
+  },
   ifPrefix: 'wg',
   options: Options,
   transport: (o) => `UDP ${o.port}`,

@@ -2,14 +2,16 @@
  * The tunnel picker, opened by linking two hosts (or from a link's inspector): every kind of
  * the catalogue, searchable, with its layer, whether it encrypts, its overhead and the inner MTU
  * it gives at this project's underlay MTU, what it needs on the hosts, whether these hosts can
- * carry it (the kernel probe for lab hosts, the last preflight for SSH hosts) and the shapes it
- * builds. Kinds that cannot serve this link say why.
+ * carry it (the kernel probe for lab hosts, the last preflight for SSH hosts), and whether it
+ * builds this project's shape over its underlay family (the kind's capability table; how it
+ * builds them in the cell's tooltip). Kinds that cannot serve this link say why.
  */
 import { useMemo, useState } from 'react';
 import { connect, setLinkKind } from '../../../shared/edit';
 import { fittingShape } from '../../../shared/edit';
-import type { Topology } from '../../../shared/schema';
-import type { TunnelKind } from '../../../shared/tunnels/types';
+import type { Shape, Topology } from '../../../shared/schema';
+import { hostFamily } from '../../../shared/tunnels/capabilities';
+import { familyKey, refusal, type Support, type TunnelKind } from '../../../shared/tunnels/types';
 import { registry } from '../derived';
 import { store, useStore } from '../store/hooks';
 import { Modal } from './Modal';
@@ -25,6 +27,11 @@ interface Row {
   /** What is known about the hosts carrying it. */
   readonly carry: string;
   readonly carryOk: boolean | undefined;
+  /** The kind's cells for this link: the drawing's shape and the underlay family of the two hosts. */
+  readonly shape: Shape;
+  readonly shapeCell: Support;
+  readonly family: 4 | 6;
+  readonly familyCell: Support;
 }
 
 function rows(t: Topology, a: string, b: string): Row[] {
@@ -33,9 +40,11 @@ function rows(t: Topology, a: string, b: string): Row[] {
   // The shape the drawing will have with this link in it.
   const withLink = t.links.some((l) => hosts.every((h) => l.a === h.name || l.b === h.name)) ? t : { ...t, links: [...t.links, { id: '-', a: hosts[0]?.name ?? '', b: hosts[1]?.name ?? '', kind: 'clean', options: {} }] };
   const shape = t.shape === fittingShape(withLink) ? t.shape : fittingShape(withLink);
+  // Both ends in one family (the plan refuses a mix); IPv6 if either end is.
+  const family = hosts.some((h) => hostFamily(h.underlay.address, t.underlay.subnet) === 6) ? 6 : 4;
   return registry.kinds.map((kind) => {
     const defaults = kind.options.parse({});
-    const overhead = kind.overhead(defaults, 4, t.underlay.mtu);
+    const overhead = kind.overhead(defaults, family, t.underlay.mtu);
     const req = kind.requirements(defaults);
     const probed = s.kinds.find((k) => k.id === kind.id);
     const lab = hosts.filter((h) => h.target.type === 'lab');
@@ -58,8 +67,18 @@ function rows(t: Topology, a: string, b: string): Row[] {
         carryOk = false;
       } else notes.push(`${h.name}: ${s.preflightMissing[h.name] ? 'its last preflight found it complete' : 'not preflighted yet (deploy checks it)'}`);
     }
-    const refused = !kind.shapes.includes(shape) ? `cannot build a ${shape}${kind.shapeNote ? ` (${kind.shapeNote})` : ''}` : t.underlay.mtu - overhead < 576 ? `leaves ${t.underlay.mtu - overhead} bytes at this underlay MTU (576 at least)` : undefined;
-    return { kind, overhead, mtu: t.underlay.mtu - overhead, modules: req.modules, packages: req.packages, ...(refused ? { refused } : {}), carry: notes.join('; '), carryOk };
+    const shapeCell = kind.capabilities.shapes[shape];
+    const familyCell = kind.capabilities.underlay[familyKey(family)];
+    const noShape = refusal(shapeCell);
+    const noFamily = refusal(familyCell);
+    const refused = noShape
+      ? `cannot build a ${shape} (${noShape})`
+      : noFamily
+        ? `cannot run over an IPv${family} underlay (${noFamily})`
+        : t.underlay.mtu - overhead < 576
+          ? `leaves ${t.underlay.mtu - overhead} bytes at this underlay MTU (576 at least)`
+          : undefined;
+    return { kind, overhead, mtu: t.underlay.mtu - overhead, modules: req.modules, packages: req.packages, ...(refused ? { refused } : {}), carry: notes.join('; '), carryOk, shape, shapeCell, family, familyCell };
   });
 }
 
@@ -96,7 +115,7 @@ export function TunnelPicker({ a, b, linkId }: { a: string; b: string; linkId?: 
             <th title="Inner MTU at this project's underlay MTU">MTU</th>
             <th>Needs</th>
             <th>These hosts</th>
-            <th>Shapes</th>
+            <th title="Whether the kind builds this project's shape over its underlay family (hover a cell: how)">Shape · underlay</th>
           </tr>
         </thead>
         <tbody>
@@ -115,11 +134,24 @@ export function TunnelPicker({ a, b, linkId }: { a: string; b: string; linkId?: 
               <td>{r.mtu}</td>
               <td className="small">{r.packages.join(', ')}{r.modules.length ? <div className="muted">modules: {r.modules.join(', ')}</div> : null}</td>
               <td className={`small ${r.carryOk === false ? 'diag error' : r.carryOk ? 'ok' : 'muted'}`}>{r.carry}</td>
-              <td className="small">{r.kind.shapes.join(', ')}</td>
+              <td className="small">
+                <CapabilityCell label={r.shape} cell={r.shapeCell} />
+                <CapabilityCell label={`IPv${r.family}`} cell={r.familyCell} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
     </Modal>
+  );
+}
+
+/** One capability of the kind for this link: ✓ or ✗ with its label; how it builds it (or why not) as the hint. */
+function CapabilityCell({ label, cell }: { label: string; cell: Support }) {
+  const no = refusal(cell);
+  return (
+    <div className={no ? 'diag error' : 'ok'} title={no ?? ('how' in cell ? cell.how : '')} data-capability={label}>
+      {no ? '✗' : '✓'} {label}
+    </div>
   );
 }
