@@ -48,7 +48,7 @@ const SUITES = {
       { tool: 'bulk' as const, protocol: 'tcp' as const, duration: 3, bidir: true, parallel: 1, omit: 1, bitrate: '100M' },
       { tool: 'rr' as const, test: 'TCP_RR' as const, duration: 1, iterations: 5, level: 99 as const, width: 5 },
       { tool: 'rr' as const, test: 'UDP_RR' as const, duration: 1, iterations: 5, level: 99 as const, width: 5 },
-      { tool: 'handshake' as const, deadline: 20 },
+      { tool: 'handshake' as const, deadline: 20, restart: 'near' as const },
     ],
     baseline: false,
     lan: false,

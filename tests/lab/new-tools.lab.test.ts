@@ -27,7 +27,7 @@ const SUITE = {
     { tool: 'bulk' as const, protocol: 'tcp' as const, duration: 2, bidir: true, parallel: 1, omit: 0, bitrate: '100M' },
     { tool: 'rr' as const, test: 'TCP_RR' as const, duration: 1, iterations: 3, level: 99 as const, width: 5 },
     { tool: 'rr' as const, test: 'UDP_RR' as const, duration: 1, iterations: 3, level: 99 as const, width: 5 },
-    { tool: 'handshake' as const, deadline: 10 },
+    { tool: 'handshake' as const, deadline: 10, restart: 'near' as const },
   ],
   baseline: false,
   lan: false,

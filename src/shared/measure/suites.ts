@@ -59,7 +59,7 @@ const THOROUGH: Omit<Suite, 'name'> = {
     { tool: 'bulk', protocol: 'udp', duration: 5, bidir: false, parallel: 1, omit: 0, bitrate: '50M' },
     { tool: 'rr', test: 'TCP_RR', duration: 2, iterations: 10, level: 99, width: 5 },
     { tool: 'rr', test: 'UDP_RR', duration: 2, iterations: 10, level: 99, width: 5 },
-    { tool: 'handshake', deadline: 10 },
+    { tool: 'handshake', deadline: 10, restart: 'near' },
   ],
   baseline: true,
   lan: false,
