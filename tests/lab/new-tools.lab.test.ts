@@ -3,7 +3,7 @@
  * the embedded lab whose underlay is limited to 50 Mbit/s by tbf on both hosts, measured with a
  * short suite of the project's own: latency under load (4 flows up and both ways), iperf3
  * --bidir, netperf TCP_RR and UDP_RR with a 99 % interval over 3 runs, and the time to first
- * packet after up.sh. Loaded RTT must stand clearly above idle and reach the run's summary; the
+ * packet after up.sh with the near end, the far end and both ends restarted. Loaded RTT must stand clearly above idle and reach the run's summary; the
  * --bidir sum must be both directions; the RR figures must come with their intervals.
  * Seconds of measuring only. Needs root; skipped otherwise.
  */
@@ -28,6 +28,8 @@ const SUITE = {
     { tool: 'rr' as const, test: 'TCP_RR' as const, duration: 1, iterations: 3, level: 99 as const, width: 5 },
     { tool: 'rr' as const, test: 'UDP_RR' as const, duration: 1, iterations: 3, level: 99 as const, width: 5 },
     { tool: 'handshake' as const, deadline: 10, restart: 'near' as const },
+    { tool: 'handshake' as const, deadline: 10, restart: 'far' as const },
+    { tool: 'handshake' as const, deadline: 10, restart: 'both' as const },
   ],
   baseline: false,
   lan: false,
@@ -106,10 +108,19 @@ describe.skipIf(!root)('the new measurements on a tbf-limited VXLAN lab link', (
     }
   });
 
-  it('time to first packet after up.sh: measured on the tunnel, within the deadline, and the tunnel is up again', async () => {
+  it('time to first packet after up.sh (near end, far end, both restarted): measured on the tunnel, within the deadline, and the tunnel is up again', async () => {
     const v = record('handshake').values!;
     expect(v.firstPacketSeconds!).toBeGreaterThan(v.upSeconds!);
     expect(v.firstPacketSeconds!).toBeLessThan(10);
+    // The far end restarted: counted from its up.sh (its down.sh ran before this end's probe).
+    const far = record('handshake-far').values!;
+    expect(far.firstPacketSecondsFar!).toBeGreaterThan(far.farUpSeconds!);
+    expect(far.firstPacketSecondsFar!).toBeLessThan(10);
+    expect(far.upSeconds).toBeUndefined();
+    // Both: from the earlier up.sh, after both ran.
+    const both = record('handshake-both').values!;
+    expect(both.firstPacketSecondsBoth!).toBeGreaterThan(Math.min(both.upSeconds!, both.farUpSeconds!));
+    expect(both.firstPacketSecondsBoth!).toBeLessThan(10);
     const again = await engine['measure.run']({ dir, suite: 'quick', duration: 1 });
     const q = await engine['runs.get']({ dir, runId: again.runId });
     expect(q.tests.filter((t) => t.error)).toEqual([]);
