@@ -15,6 +15,7 @@ import { createEngine } from '../../src/engine/engine.js';
 import { run } from '../../src/engine/exec.js';
 import { labExecArgv, loadLab } from '../../src/engine/lab/lab.js';
 import type { RunResults, TestRecord } from '../../src/shared/measure/results.js';
+import type { HandshakeResult } from '../../src/shared/measure/tools/handshake.js';
 import type { NetperfRrResult } from '../../src/shared/measure/tools/netperf-rr.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
 
@@ -112,14 +113,17 @@ describe.skipIf(!root)('the new measurements on a tbf-limited VXLAN lab link', (
     const v = record('handshake').values!;
     expect(v.firstPacketSeconds!).toBeGreaterThan(v.upSeconds!);
     expect(v.firstPacketSeconds!).toBeLessThan(10);
-    // The far end restarted: counted from its up.sh (its down.sh ran before this end's probe).
-    const far = record('handshake-far').values!;
-    expect(far.firstPacketSecondsFar!).toBeGreaterThan(far.farUpSeconds!);
-    expect(far.firstPacketSecondsFar!).toBeLessThan(10);
-    expect(far.upSeconds).toBeUndefined();
-    // Both: from the earlier up.sh, after both ran.
+    // The far end restarted: counted from its up.sh; its down.sh ran before this end's probe, so
+    // the first probes went unanswered (a daemon may answer before its up.sh's own checks end).
+    const far = record('handshake-far');
+    expect(far.values!.firstPacketSecondsFar!).toBeGreaterThan(0);
+    expect(far.values!.firstPacketSecondsFar!).toBeLessThan(10);
+    expect(far.values!.upSeconds).toBeUndefined();
+    expect((far.detail as HandshakeResult).lostProbes!).toBeGreaterThan(0);
+    // Both: from the earlier up.sh; this end probes once its own up.sh is done.
     const both = record('handshake-both').values!;
-    expect(both.firstPacketSecondsBoth!).toBeGreaterThan(Math.min(both.upSeconds!, both.farUpSeconds!));
+    expect(both.firstPacketSecondsBoth!).toBeGreaterThan(both.upSeconds!);
+    expect(both.farUpSeconds!).toBeGreaterThan(0);
     expect(both.firstPacketSecondsBoth!).toBeLessThan(10);
     const again = await engine['measure.run']({ dir, suite: 'quick', duration: 1 });
     const q = await engine['runs.get']({ dir, runId: again.runId });
