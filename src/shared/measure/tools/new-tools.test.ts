@@ -111,7 +111,7 @@ describe('the new tools as registry descriptors', () => {
       expect(handshake.client(t, req).includes('up.sh')).toBe(restart === 'both');
       expect(handshake.client(t, req)).not.toContain('down.sh');
       expect(handshake.binaries(t).server).toEqual(['date']);
-      const p = handshake.parse(t, { ...out(fixture(`handshake/vxlan-${restart}.txt`)), ends: { beside: fixture(`handshake/vxlan-${restart}.far.txt`) } });
+      const p = handshake.parse(t, { ...out(fixture(`handshake/tinc-${restart}.txt`)), ends: { beside: fixture(`handshake/tinc-${restart}.far.txt`) } });
       expect(p.error).toBeUndefined();
       expect(undeclared(handshake, p.values!)).toEqual([]);
       const key = restart === 'far' ? 'firstPacketSecondsFar' : 'firstPacketSecondsBoth';
