@@ -279,8 +279,9 @@ function endsText(ends: EndCommands, before: { src?: string; dst?: string } | un
 
 /**
  * One throughput test on one path, one direction: its server (started now, or ahead by the
- * schedule), the client between two CPU reads, the server down after the destination's second
- * CPU read — the destination's first read runs beside the client's start.
+ * schedule), the tool's `before` commands on both ends (if any), the client between two CPU
+ * reads with the tool's `beside` command on the destination, the server down after the
+ * destination's second CPU read — the destination's first read runs beside the client's start.
  */
 async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number, direction: Direction, round: number, server?: Promise<Started>): Promise<void> {
   const name = testName(t);
