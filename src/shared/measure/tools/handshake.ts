@@ -89,14 +89,14 @@ export function handshakeCommand(r: HandshakeRequest): string {
  */
 export function handshakeCommands(r: HandshakeRequest): { readonly client: string; readonly ends?: EndCommands } {
   checked(r);
-  const downFar = script([down(r), `echo "${MARK} down $(date +%s.%N)"`]);
+  const downStamped = script([down(r), `echo "${MARK} down $(date +%s.%N)"`]);
   switch (r.restart ?? 'near') {
     case 'near':
       return { client: script([handshakeCommand(r)]) };
     case 'far':
-      return { client: script([`echo "${MARK} probe $(date +%s.%N)"`, ...probe(r)]), ends: { before: { dst: downFar }, beside: script(upStamped(r)) } };
+      return { client: script([`echo "${MARK} probe $(date +%s.%N)"`, ...probe(r)]), ends: { before: { dst: downStamped }, beside: script(upStamped(r)) } };
     case 'both':
-      return { client: script([...upStamped(r), ...probe(r)]), ends: { before: { src: downFar, dst: downFar }, beside: script(upStamped(r)) } };
+      return { client: script([...upStamped(r), ...probe(r)]), ends: { before: { src: downStamped, dst: downStamped }, beside: script(upStamped(r)) } };
   }
 }
 
