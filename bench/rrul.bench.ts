@@ -44,7 +44,7 @@ const f = (x: number | undefined, d = 2): string => (x === undefined || !Number.
 const SUITES = {
   rrul4: { tests: [{ tool: 'rrul' as const, idle: IDLE, duration: LOAD, flows: [FLOWS], directions: ['up' as const], interval: INTERVAL }], baseline: false, lan: false, repeat: 1 },
   extras: newToolsSuite({ rrul: { idle: 2, duration: 3, flows: [8], directions: ['down', 'both'], interval: INTERVAL }, bulk: { duration: 3, omit: 1 }, iterations: 5 }, [
-    { tool: 'handshake' as const, deadline: 20 },
+    { tool: 'handshake' as const, deadline: 20, restart: 'near' as const },
   ]),
 };
 

@@ -32,7 +32,7 @@ describe.skipIf(!root)('registered tools through the engine on the lab', () => {
         { tool: 'rrul', idle: 1, duration: 1, flows: [1], directions: ['both'], interval: 0.05 },
         { tool: 'bulk', protocol: 'tcp', duration: 1, bidir: true, parallel: 2, omit: 0, bitrate: '100M' },
         { tool: 'rr', test: 'TCP_RR', duration: 1, iterations: 1, level: 99, width: 5 },
-        { tool: 'handshake', deadline: 5 },
+        { tool: 'handshake', deadline: 5, restart: 'near' },
       ],
       baseline: true,
       lan: false,

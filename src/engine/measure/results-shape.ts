@@ -72,6 +72,7 @@ const test = obj({
   command: str,
   raw: str,
   rawServer: opt(str),
+  rawEnds: opt(str),
   ping: opt(ping),
   throughput: opt(throughput),
   netperf: opt(netperf),

@@ -18,7 +18,7 @@ import { hasErrors } from '../../shared/diagnostics.js';
 import type { HostKeyConsent, HostKeyReport } from '../../shared/hostkeys.js';
 import { analyse } from '../../shared/measure/analyse.js';
 import { cpuUsage, CPU_READ } from '../../shared/measure/tools/cpu.js';
-import { toolOf, type AnyTool, type Parsed } from '../../shared/measure/tools/index.js';
+import { toolOf, type AnyTool, type EndCommands, type Parsed } from '../../shared/measure/tools/index.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, type ConditionsRecord, type Direction, type HostEnvironment, type RunResults, type RunStatus, type TestRecord } from '../../shared/measure/results.js';
 import { runInOrder, schedule, type Job } from '../../shared/measure/schedule.js';
 import { resolveSuite, testName, testSeconds, type Suite, type SuiteTest } from '../../shared/measure/suites.js';
@@ -251,9 +251,37 @@ async function startTestServer(c: Ctx, p: MeasuredPath, t: SuiteTest): Promise<S
 }
 
 /**
+ * A tool's `before` commands (EndCommands) on both ends at once, each to its end with the
+ * test's deadline; one that fails fails the test (the client does not run).
+ */
+async function endsBefore(c: Ctx, p: MeasuredPath, before: NonNullable<EndCommands['before']>, seconds: number): Promise<{ outputs: { src?: string; dst?: string } }> {
+  const run = async (end: 'src' | 'dst'): Promise<string | undefined> => {
+    const command = before[end];
+    if (command === undefined) return undefined;
+    const host = c.hosts.get(p[end].host)!;
+    const r = await host.exec(withTimeout(seconds, command), seconds, cancelOf(c));
+    if (r.code !== 0) throw new Error(`the test's first step on ${host.name} failed (${r.code === 124 ? 'past its deadline' : `exit ${r.code}`}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+    return r.stdout;
+  };
+  const [src, dst] = await Promise.all([run('src'), run('dst')]);
+  return { outputs: { ...(src !== undefined ? { src } : {}), ...(dst !== undefined ? { dst } : {}) } };
+}
+
+/** The raw record of a test's `ends` commands: each command as it ran, on which host, and what it printed. */
+function endsText(ends: EndCommands, before: { src?: string; dst?: string } | undefined, beside: ExecResult | undefined, p: MeasuredPath): string {
+  const part = (title: string, command: string | undefined, out: string | undefined): string[] => (command === undefined ? [] : [`## ${title}: ${command}`, out ?? '(did not run)']);
+  return [
+    ...part(`before, on ${p.src.host}`, ends.before?.src, before?.src),
+    ...part(`before, on ${p.dst.host}`, ends.before?.dst, before?.dst),
+    ...part(`beside the client, on ${p.dst.host}`, ends.beside, beside ? beside.stdout + (beside.stderr ? `\n${beside.stderr}` : '') : undefined),
+  ].join('\n');
+}
+
+/**
  * One throughput test on one path, one direction: its server (started now, or ahead by the
- * schedule), the client between two CPU reads, the server down after the destination's second
- * CPU read — the destination's first read runs beside the client's start.
+ * schedule), the tool's `before` commands on both ends (if any), the client between two CPU
+ * reads with the tool's `beside` command on the destination, the server down after the
+ * destination's second CPU read — the destination's first read runs beside the client's start.
  */
 async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number, direction: Direction, round: number, server?: Promise<Started>): Promise<void> {
   const name = testName(t);
@@ -263,6 +291,7 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
   const id = `${p.id}/${name}/${direction}/${rep}`;
   const raw = rawName(p, name, direction, rep);
   const rawServer = rawName(p, name, direction, rep, '-server');
+  const rawEnds = rawName(p, name, direction, rep, '-ends');
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   let command = '';
@@ -273,10 +302,19 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
   try {
     running = await (server ?? startTestServer(c, p, t));
     const { port, pidFile, outFile } = running;
-    command = toolOf(t).client(t, { path: p, port, direction, bundle: BUNDLE });
+    const request = { path: p, port, direction, bundle: BUNDLE };
+    command = toolOf(t).client(t, request);
+    const ends = toolOf(t).ends?.(t, request);
+    const before = ends?.before ? await endsBefore(c, p, ends.before, seconds) : undefined;
     const tc = Date.now();
-    const [r, cpuB0] = await Promise.all([src.exec(clientWithCpu(withTimeout(seconds + 10, command)), seconds + 10, cancelOf(c)), dst.exec(CPU_READ, 10)]);
+    const [r, cpuB0, beside] = await Promise.all([
+      src.exec(clientWithCpu(withTimeout(seconds + 10, command)), seconds + 10, cancelOf(c)),
+      dst.exec(CPU_READ, 10),
+      ends?.beside ? dst.exec(withTimeout(seconds + 10, ends.beside), seconds + 10, cancelOf(c)) : undefined,
+    ]);
     const elapsed = (Date.now() - tc) / 1000;
+    const endOutputs = ends ? { ...(before ? { before: before.outputs } : {}), ...(beside ? { beside: beside.stdout } : {}) } : undefined;
+    if (ends) await saveRaw(c, rawEnds, endsText(ends, before?.outputs, beside, p));
     const stop = pidFile ? splitStop((await dst.exec(stopServer(pidFile, outFile), 10)).stdout) : { cpu: (await dst.exec(CPU_READ, 10)).stdout, output: '' };
     running = undefined;
     const client = splitClient(r.stdout);
@@ -286,8 +324,8 @@ async function throughputTest(c: Ctx, p: MeasuredPath, t: SuiteTest, rep: number
     const cpuSrc = cpuUsage(client.before, client.after, elapsed);
     const cpuDst = cpuUsage(cpuB0.stdout, stop.cpu, elapsed);
     const cpu = { ...(cpuSrc ? { src: cpuSrc } : {}), ...(cpuDst ? { dst: cpuDst } : {}) };
-    const { error, ...figures } = parsedFields(toolOf(t).parse(t, { stdout: client.output, stderr: r.stderr, server: stop.output, cpu }), r.code === 124);
-    record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, ...(pidFile ? { rawServer } : {}), ...figures, cpu, ...(error ? { error } : {}) };
+    const { error, ...figures } = parsedFields(toolOf(t).parse(t, { stdout: client.output, stderr: r.stderr, server: stop.output, cpu, ...(endOutputs ? { ends: endOutputs } : {}) }), r.code === 124 || beside?.code === 124);
+    record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, ...(pidFile ? { rawServer } : {}), ...(ends ? { rawEnds } : {}), ...figures, cpu, ...(error ? { error } : {}) };
   } catch (e) {
     record = { ...base, seconds: (Date.now() - t0) / 1000, command, raw, error: message(e) };
   } finally {

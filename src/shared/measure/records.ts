@@ -54,6 +54,8 @@ export interface TestRecord {
   /** The tool's output, relative to the run folder. */
   readonly raw: string;
   readonly rawServer?: string;
+  /** The output of the test's commands on its two ends besides client and server (a tool's `ends`), relative to the run folder. */
+  readonly rawEnds?: string;
   readonly ping?: PingResult;
   readonly throughput?: ThroughputResult;
   readonly netperf?: NetperfResult;

@@ -18,7 +18,7 @@ describe('the thorough suite', () => {
   it('is built in and has latency under load, bidir and many streams, UDP at a rate, both RR tests with intervals, and time to first packet', () => {
     expect(BUILTIN_SUITES).toContain('thorough');
     const s = suite('thorough');
-    expect(s.tests.map(testName)).toEqual(['ping', 'rrul', 'bulk-tcp-bidir', 'bulk-tcp-p4', 'bulk-udp', 'rr-tcp', 'rr-udp', 'handshake']);
+    expect(s.tests.map(testName)).toEqual(['ping', 'rrul', 'bulk-tcp-bidir', 'bulk-tcp-p4', 'bulk-udp', 'rr-tcp', 'rr-udp', 'handshake', 'handshake-far', 'handshake-both']);
     for (const t of s.tests) expect(SuiteTest.parse(t)).toEqual(t);
   });
 

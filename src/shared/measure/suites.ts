@@ -7,7 +7,7 @@
  *  - `thorough`: what separates tunnels beyond idle RTT and bulk TCP (issue 22): ping, latency
  *    under load (1, 4, 8 flows up, down, both), iperf3 --bidir and 4 streams with slow start
  *    omitted (CPU per Gbit/s of both ends), UDP at 50 Mbit/s, netperf TCP_RR and UDP_RR with a
- *    99 % interval, and the time to first packet after up.sh;
+ *    99 % interval, and the time to first packet after up.sh (near end, far end, both restarted);
  *  - `project`: the project's own plan (`measurement:` in overlab.yaml: tools, duration, ping
  *    count and interval, UDP rate, streams, repetitions);
  * and any suite declared under `measurement.suites` in overlab.yaml (validated with the rest).
@@ -50,7 +50,7 @@ const PAPER: Omit<Suite, 'name'> = {
 
 /** Every measurement that separates tunnels, each short: a few minutes a path. */
 const THOROUGH: Omit<Suite, 'name'> = {
-  description: 'ping, latency under load (1/4/8 flows up, down, both), iperf3 --bidir and 4 streams, UDP at 50 Mbit/s, netperf TCP_RR and UDP_RR with intervals, time to first packet',
+  description: 'ping, latency under load (1/4/8 flows up, down, both), iperf3 --bidir and 4 streams, UDP at 50 Mbit/s, netperf TCP_RR and UDP_RR with intervals, time to first packet after the near end, the far end and both restart',
   tests: [
     { tool: 'ping', count: 50, interval: 0.1, size: 56 },
     { tool: 'rrul', idle: 5, duration: 5, flows: [1, 4, 8], directions: ['up', 'down', 'both'], interval: 0.1 },
@@ -59,7 +59,11 @@ const THOROUGH: Omit<Suite, 'name'> = {
     { tool: 'bulk', protocol: 'udp', duration: 5, bidir: false, parallel: 1, omit: 0, bitrate: '50M' },
     { tool: 'rr', test: 'TCP_RR', duration: 2, iterations: 10, level: 99, width: 5 },
     { tool: 'rr', test: 'UDP_RR', duration: 2, iterations: 10, level: 99, width: 5 },
-    { tool: 'handshake', deadline: 10 },
+    { tool: 'handshake', deadline: 10, restart: 'near' },
+    // The far end's restart and both ends': a few seconds each on kinds that come back at once,
+    // the deadline (10 s) on one whose surviving end waits for its own timeout.
+    { tool: 'handshake', deadline: 10, restart: 'far' },
+    { tool: 'handshake', deadline: 10, restart: 'both' },
   ],
   baseline: true,
   lan: false,

@@ -15,7 +15,7 @@ import { ping } from './ping.js';
 import { rrul } from './rrul.js';
 import type { AnyTool, Metric } from './tool.js';
 
-export type { AnyTool, ClientRequest, Feed, MeasureTool, Metric, Parsed, ServerSpec, ToolOutput } from './tool.js';
+export type { AnyTool, ClientRequest, EndCommands, EndOutputs, Feed, MeasureTool, Metric, Parsed, ServerSpec, ToolOutput } from './tool.js';
 
 /** In the order suites list them and the views show their figures (iperf3 before iperf 2). */
 export const TOOLS = [

@@ -92,5 +92,34 @@ describe('the new tools as registry descriptors', () => {
     const skipped = handshake.parse(t, out(`${underlay.replace(/^echo '|'$/g, '')}\n`));
     expect(skipped).toEqual({ values: {}, detail: { skipped: 'not a tunnel path' } });
     expect(handshake.parse(t, out(fixture('handshake/timeout.txt'))).error).toMatch(/^no reply through the tunnel/);
+    // The near end restarts by itself: no commands on the ends, the test and metric keys it always had.
+    expect(t.restart).toBe('near');
+    expect(handshake.testName(t)).toBe('handshake');
+    expect(handshake.ends!(t, { path: path('tunnel'), port: 0, direction: 'forward', bundle: '/var/lib/overlab/bundle' })).toBeUndefined();
+  });
+
+  it('handshake far and both: the far end’s down.sh before, its up.sh beside the probe; figures under their own keys and labels', () => {
+    const req = { path: path('tunnel'), port: 0, direction: 'forward' as const, bundle: '/var/lib/overlab/bundle' };
+    for (const restart of ['far', 'both'] as const) {
+      const t = handshake.schema.parse({ tool: 'handshake', restart });
+      expect(handshake.testName(t)).toBe(`handshake-${restart}`);
+      const ends = handshake.ends!(t, req)!;
+      expect(ends.before!.dst).toMatch(/^sh -c '\/var\/lib\/overlab\/bundle\/down\.sh /);
+      expect(ends.beside).toMatch(/\/var\/lib\/overlab\/bundle\/up\.sh /);
+      // Only "both" takes the near end down too, and only then does the client run up.sh.
+      expect(ends.before!.src !== undefined).toBe(restart === 'both');
+      expect(handshake.client(t, req).includes('up.sh')).toBe(restart === 'both');
+      expect(handshake.client(t, req)).not.toContain('down.sh');
+      expect(handshake.binaries(t).server).toEqual(['date']);
+      const p = handshake.parse(t, { ...out(fixture(`handshake/tinc-${restart}.txt`)), ends: { beside: fixture(`handshake/tinc-${restart}.far.txt`) } });
+      expect(p.error).toBeUndefined();
+      expect(undeclared(handshake, p.values!)).toEqual([]);
+      const key = restart === 'far' ? 'firstPacketSecondsFar' : 'firstPacketSecondsBoth';
+      expect(Object.keys(p.values!).sort()).toEqual(restart === 'far' ? ['farUpSeconds', key] : ['farUpSeconds', key, 'upSeconds']);
+      expect(handshake.metrics.find((m) => m.key === key)!.label).toBe(`Time to first packet, ${restart === 'far' ? 'far end' : 'both ends'} restarted`);
+      // Not a tunnel: nothing runs on the ends either.
+      expect(handshake.ends!(t, { ...req, path: path('underlay') })).toBeUndefined();
+    }
+    expect(() => handshake.schema.parse({ tool: 'handshake', restart: 'reboot' })).toThrow(/restart/);
   });
 });

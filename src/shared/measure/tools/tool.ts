@@ -22,6 +22,9 @@
  *    meanwhile: e.g. one that takes a tunnel down and up) and gets port 0.
  *    A client command may run several programs at once on the client host (a load and a probe:
  *    latency under load) — mark the parts of its output and split them in `parse`.
+ *    A `pair` tool may also give commands for the two ends around its client (`ends`: a step on
+ *    both hosts before the client, a command on the destination beside it — e.g. one that
+ *    restarts the far end's tunnel while the client probes it).
  * Every command gets a deadline from `seconds`: the runner runs `timeout -k 5 N <client>`, so a
  * client line is one command — a script goes in as `sh -c '<script>'` (quoted with `q`).
  */
@@ -79,6 +82,26 @@ export interface ToolOutput {
    * figures such as CPU per Gbit/s; in the embedded lab both are the one machine's.
    */
   readonly cpu?: { readonly src?: CpuUsage; readonly dst?: CpuUsage };
+  /** What the tool's `ends` commands printed (standard output), for the commands it gave. */
+  readonly ends?: EndOutputs;
+}
+
+/**
+ * Commands of a `pair` test on its two hosts besides the client and the server, each one shell
+ * line (quoted argv) that the runner runs with the test's deadline:
+ *  - `before`: on the client host (`src`) and the destination (`dst`), both at once, each to its
+ *    end before the client starts (a non-zero exit fails the test, the client is not run);
+ *  - `beside`: on the destination, started with the client; the runner waits for both.
+ */
+export interface EndCommands {
+  readonly before?: { readonly src?: string; readonly dst?: string };
+  readonly beside?: string;
+}
+
+/** The standard output of each `EndCommands` command that ran. */
+export interface EndOutputs {
+  readonly before?: { readonly src?: string; readonly dst?: string };
+  readonly beside?: string;
 }
 
 /**
@@ -119,6 +142,8 @@ export interface MeasureTool<T extends TestBase = TestBase> {
   readonly server?: (t: T, bind: string, port: number) => ServerSpec;
   /** The client's shell line on the source (quoted argv). */
   readonly client: (t: T, r: ClientRequest) => string;
+  /** Commands on the two ends around the client (`pair` tools; see EndCommands); none: undefined. */
+  readonly ends?: (t: T, r: ClientRequest) => EndCommands | undefined;
   readonly parse: (t: T, out: ToolOutput) => Parsed;
   /** The figures `values` holds (existing tools feed the run summary's own fields and may declare none). */
   readonly metrics: readonly Metric[];
