@@ -88,7 +88,7 @@ describe('overlab advise', () => {
       expect(a.needsFrom).toEqual({ project: ['encrypted'], asked: ['priority'] });
       expect(a.excluded.find((e) => e.kind === 'vxlan')).toMatchObject({ why: 'capability', reason: 'not encrypted' });
       const text = (await cli('advise', dir)).out;
-      expect(text).toContain('needs from: encrypted, priority from overlab.yaml\'s advice section; defaults for the rest');
+      expect(text).toContain('needs from: encrypted, priority from the project\'s advice section (overlab.yaml); defaults for the rest');
       expect(text).toMatch(/RANK .* CPU % per Gbit\/s +RUN/);
     } finally {
       writeFileSync(file, before);

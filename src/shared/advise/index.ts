@@ -62,7 +62,7 @@ export function neededFor(stated: Partial<Needs> | undefined, asked: Partial<Nee
 /** The words for where the needs came from (the report, the CLI and the Advisor tab say the same). */
 export function needsFromText(f: NeedsFrom | undefined): string {
   if (!f || (!f.project.length && !f.asked.length)) return 'the advisor\'s defaults: the project states no needs (set them in the Advisor tab, or under advice: in overlab.yaml)';
-  return [f.project.length ? `${f.project.join(', ')} from overlab.yaml's advice section` : '', f.asked.length ? `${f.asked.join(', ')} asked for this answer` : '', 'defaults for the rest'].filter(Boolean).join('; ');
+  return [f.project.length ? `${f.project.join(', ')} from the project's advice section (overlab.yaml)` : '', f.asked.length ? `${f.asked.join(', ')} asked for this answer` : '', 'defaults for the rest'].filter(Boolean).join('; ');
 }
 
 /** One figure of one kind in one evidence set. */

@@ -22,7 +22,7 @@ export function AdviceTable({ advice }: { advice: Advice }) {
   const a = advice;
   return (
     <div className="advice" data-advice>
-      <p className="advice-needs"><strong>Needs:</strong> {needsText(a.needs)} <span className="muted" data-needs-from>({needsFromText(a.needsFrom)})</span></p>
+      <p className="advice-needs"><strong>Needs:</strong> {needsText(a.needs)} <span className="muted" data-needs-from>{`(${needsFromText(a.needsFrom)})`}</span></p>
       {a.basis ? (
         <p className="advice-basis muted">
           Measured in {a.basis.source}{a.basis.sharedMachine ? ' (embedded lab: one machine)' : ''}. Noise floor: RTT {noiseText(a.basis.noise)}
