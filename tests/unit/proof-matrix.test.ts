@@ -88,12 +88,18 @@ describe('prove.ts output, as captured from the lab', () => {
     expect([...log.results.values()].some((x) => x.ok)).toBe(true);
   });
 
-  it('reads run-all.sh\'s stages and the cases it skipped without the VM', () => {
-    const text = ['# commit: abc1234', '== on this kernel: 1 cases', caseLines(SHAPES_LOG)[0]!, '(1 cases in 1 labs, 20 s, 2 lab(s) at a time)', '1 passed, 0 failed', '== skipped (--no-vm): gre:site-to-site:2:1500 gre:mesh:4:9000'].join('\n');
+  it('reads run-all.sh\'s stages, the cases it skipped without the VM, and what proof.ts wrote on top', () => {
+    // `npm run proof -- --only vxlan,gre --cases s2s-1500 --no-vm`, as kept by proof.ts.
+    const text = fixture('run-all-no-vm.txt');
     const log = parseProveLog(text);
-    expect(log.stages).toEqual([{ stage: 'here', cases: 1, seconds: 20 }]);
-    expect([...log.skippedNoVm]).toEqual(['gre:site-to-site:2:1500', 'gre:mesh:4:9000']);
-    expect(log.meta.commit).toBe('abc1234');
+    const stage = /^\((\d+) cases in \d+ labs?, (\d+) s,/m.exec(text)!;
+    expect(log.stages).toEqual([{ stage: 'here', cases: Number(stage[1]), seconds: Number(stage[2]) }]);
+    expect([...log.skippedNoVm]).toEqual(['gre:site-to-site:2:1500']);
+    expect(log.meta.command).toBe('npm run proof -- --only vxlan,gre --cases s2s-1500 --no-vm --out /tmp/shapes-logs/mini.md --log /tmp/shapes-logs/mini-log.txt');
+    expect(log.meta.commit).toMatch(/^[0-9a-f]{7}/);
+    const cells = cellsFrom(planMatrix(defaultRegistry, ['vxlan', 'gre'], ['s2s-1500']), log);
+    expect(cells.find((c) => c.spec === 'gre:site-to-site:2:1500')!.note).toBe('this kernel lacks the kind and the full-kernel VM stage was skipped (--no-vm)');
+    expect(cells.find((c) => c.spec === 'vxlan:site-to-site:2:1500')!.status).toBe('ok');
   });
 });
 

@@ -92,7 +92,9 @@ function NewProject({ env }: { env: Env }) {
   useEffect(() => {
     env.client?.['fs.list']({}).then((l) => {
       setListing(l);
-      setFolder(`${l.path.replace(/\/$/, '')}/overlab-project`);
+      // Only a default: a folder typed before the listing came back stays (on a busy machine the
+      // listing can come after the person, or an e2e test, has typed one).
+      setFolder((typed) => typed || `${l.path.replace(/\/$/, '')}/overlab-project`);
     }, () => undefined);
   }, [env]);
   const k = registry.kinds.find((x) => x.id === kind);
