@@ -30,6 +30,11 @@ export interface TemplateRequest {
  */
 export const LAB_ULA = 'fdf6:15da:557d::/48';
 export const LAB_IPV6_UNDERLAY = 'fdf6:15da:557d::/64';
+/** An underlay subnet's family, or what is wrong with the text (the fix included). */
+export const underlayFamily = (text: string): 4 | 6 | string => {
+  const p = parsePrefix(text);
+  return typeof p === 'string' ? p : p.family;
+};
 /** The default underlay subnet for an address family (4: the schema's own default). */
 export const underlayForFamily = (family: 4 | 6): string => (family === 6 ? LAB_IPV6_UNDERLAY : '198.18.0.0/20');
 
