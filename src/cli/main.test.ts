@@ -112,6 +112,36 @@ describe('overlab new', () => {
     expect(r.err).toMatch(/^--kind: error: .*no-such-kind.*clean/);
   });
 
+  it('puts the hosts on an IPv6 underlay with --family 6 (the lab\'s own range) or --underlay PREFIX, LANs and tunnels staying IPv4', async () => {
+    const six = path.join(root, 'six');
+    expect((await cli('new', six, '--template', 'hub-spoke', '--hosts', '3', '--kind', 'vxlan', '--family', '6')).code).toBe(0);
+    const text = await fs.readFile(path.join(six, 'overlab.yaml'), 'utf8');
+    expect(text).toContain('subnet: fdf6:15da:557d::/64');
+    expect(text).toContain('lan: 198.18.16.0/24');
+    const planned = await cli('plan', six, '--json');
+    expect(planned.code).toBe(0);
+    const p = JSON.parse(planned.out) as { family: number; hosts: { underlay: { address: string } }[]; links: { mtu: number }[] };
+    expect(p.family).toBe(6);
+    expect(p.hosts.map((h) => h.underlay.address)).toEqual(['fdf6:15da:557d::1', 'fdf6:15da:557d::2', 'fdf6:15da:557d::3']);
+    // VXLAN over IPv6: 20 bytes more of outer header than over IPv4 (1450).
+    expect(p.links.map((l) => l.mtu)).toEqual([1430, 1430]);
+    const own = path.join(root, 'own');
+    expect((await cli('new', own, '--underlay', 'fd12:3456:789a:1::/64')).code).toBe(0);
+    expect(await fs.readFile(path.join(own, 'overlab.yaml'), 'utf8')).toContain('subnet: fd12:3456:789a:1::/64');
+  });
+
+  it.each([
+    ['a subnet that is not a prefix', ['--underlay', 'fd00::1'], /^--underlay: error: .*address\/length/],
+    ['a family other than the subnet\'s', ['--family', '6', '--underlay', '198.18.0.0/20'], /^overlab: --family 6 and --underlay 198\.18\.0\.0\/20 name different address families/],
+    ['--underlay with an example', ['--example', 'demo', '--underlay', 'fd00::/64'], /^overlab: --underlay applies to templates only/],
+  ])('refuses %s, naming the option', async (_why, extra, message) => {
+    const r = await cli('new', path.join(root, 'p'), ...extra);
+    expect(r.code).toBe(1);
+    expect(lines(r.err)).toHaveLength(1);
+    expect(r.err).toMatch(message);
+    expect(existsSync(path.join(root, 'p'))).toBe(false);
+  });
+
   it.each([
     ['an unknown template', ['--template', 'star']],
     ['a host count that is not a number', ['--hosts', 'many']],

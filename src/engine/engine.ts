@@ -151,7 +151,11 @@ function projectHandlers({ registry }: Context) {
         if (!ex.value) throw new ApiError('invalid-arguments', `the example ${args.example} cannot be used`, ex.diagnostics);
         topology = { ...ex.value, ...(name !== undefined ? { name } : {}), ...(underlayMtu !== undefined ? { underlay: { ...ex.value.underlay, mtu: underlayMtu } } : {}) };
       } else {
-        const t = makeTemplate({ template: args.template, hosts: args.hosts, kind: args.kind, ...(name !== undefined ? { name } : {}), ...(underlayMtu !== undefined ? { underlayMtu } : {}) }, registry);
+        const { underlaySubnet } = args;
+        const t = makeTemplate(
+          { template: args.template, hosts: args.hosts, kind: args.kind, ...(name !== undefined ? { name } : {}), ...(underlayMtu !== undefined ? { underlayMtu } : {}), ...(underlaySubnet !== undefined ? { underlaySubnet } : {}) },
+          registry,
+        );
         if (!t.value) throw new ApiError('invalid-arguments', 'the template cannot make that project', t.diagnostics);
         topology = t.value;
       }

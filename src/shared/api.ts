@@ -147,7 +147,8 @@ interface CreateCommon {
   readonly underlayMtu?: number;
   readonly force?: boolean;
 }
-export type CreateArgs = CreateCommon & ({ readonly template: Shape; readonly hosts: number; readonly kind: string } | { readonly example: string });
+/** `underlaySubnet`: the template's underlay network (an IPv6 prefix gives an IPv6 underlay; see templates.ts). */
+export type CreateArgs = CreateCommon & ({ readonly template: Shape; readonly hosts: number; readonly kind: string; readonly underlaySubnet?: string } | { readonly example: string });
 
 /**
  * The metrics a report's heatmap may show: view/metrics' METRIC_IDS, written out because that
@@ -389,7 +390,7 @@ export const ARGUMENTS: { readonly [K in OperationName]: z.ZodType<OperationArgs
   'project.open': z.strictObject({ dir, warningPositions: z.boolean().optional() }),
   'project.save': z.strictObject({ dir, topology: z.custom<Topology>((v) => v !== null && typeof v === 'object', { error: 'must be a topology object' }), expectedRevision: z.string().regex(/^[0-9a-f]{64}$/).optional(), force: z.boolean().optional() }),
   'project.create': z.union([
-    z.strictObject({ dir, template: z.enum(SHAPES), hosts: z.number().int(), kind: z.string().min(1), name: z.string().optional(), underlayMtu: z.number().int().optional(), force: z.boolean().optional() }),
+    z.strictObject({ dir, template: z.enum(SHAPES), hosts: z.number().int(), kind: z.string().min(1), name: z.string().optional(), underlayMtu: z.number().int().optional(), underlaySubnet: z.string().max(64).optional(), force: z.boolean().optional() }),
     z.strictObject({ dir, example: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: 'must name an example project (see project.examples)' }), name: z.string().optional(), underlayMtu: z.number().int().optional(), force: z.boolean().optional() }),
   ]),
   'project.examples': z.strictObject({}),

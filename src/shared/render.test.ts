@@ -157,3 +157,42 @@ describe('render: finding the shell helpers a script calls', () => {
     expect(byRegex(text)).toEqual(['ol_running', 'ol_wait_link']);
   });
 });
+
+describe('render: an IPv6 underlay under IPv4 LANs and tunnels', () => {
+  const v6 = (kind: string, shape: Shape = 'hub-spoke'): HostBundle[] => {
+    const t = makeTemplate({ template: shape, hosts: shape === 'site-to-site' ? 2 : 3, kind, underlaySubnet: 'fd00:b15::/64' }, registry);
+    if (!t.value) throw new Error(JSON.stringify(t.diagnostics));
+    const p = plan(t.value, registry);
+    if (!p.value || hasErrors(p.diagnostics)) throw new Error(JSON.stringify(p.diagnostics));
+    expect(p.value.family).toBe(6);
+    return render(p.value, registry, placeholderSecrets);
+  };
+
+  it('turns on IPv4 forwarding (the family it forwards), not IPv6 forwarding (the underlay family)', () => {
+    for (const kind of ['vxlan', 'wireguard', 'clean']) {
+      const hub = v6(kind).find((b) => b.host === 'hub')!;
+      expect(hub.up, kind).toContain('echo 1 > /proc/sys/net/ipv4/ip_forward');
+      expect(hub.up, kind).not.toContain('net/ipv6/conf/all/forwarding');
+      expect(hub.down, kind).toContain('"$RUN/net.ipv4.ip_forward.orig"');
+    }
+  });
+
+  it('routes IPv4 LANs through an IPv6 gateway with `via inet6` where the kind adds no tunnel (clean)', () => {
+    const spoke = v6('clean').find((b) => b.host === 'spoke-1')!;
+    // spoke-1 reaches the hub's LAN and spoke-2's LAN via the hub's underlay address.
+    expect(spoke.up).toMatch(/^(ip )?route replace 198\.18\.16\.0\/24 via inet6 fd00:b15::1 dev eth0$/m);
+    expect(spoke.up).toMatch(/^(ip )?route replace 198\.18\.18\.0\/24 via inet6 fd00:b15::1 dev eth0$/m);
+    expect(spoke.down).toMatch(/^(ip )?route del 198\.18\.16\.0\/24 via inet6 fd00:b15::1 dev eth0$/m);
+    // A tunnel with IPv4 inner addresses keeps a plain `via`.
+    const vx = v6('vxlan').find((b) => b.host === 'spoke-1')!;
+    expect(vx.up).toMatch(/^(ip )?route replace 198\.18\.18\.0\/24 via 198\.19\.0\.0 dev olvx0$/m);
+  });
+
+  it('an IPv4 project renders its forwarding and routes as before', () => {
+    const { bundles } = bundlesFor('hub-spoke', 'clean', 1500);
+    const hub = bundles.find((b) => b.host === 'hub')!;
+    expect(hub.up).toContain('echo 1 > /proc/sys/net/ipv4/ip_forward');
+    expect(hub.up).toMatch(/^(ip )?route replace 198\.18\.17\.0\/24 via 198\.18\.0\.2 dev eth0$/m);
+    expect(hub.up).not.toContain('inet6');
+  });
+});

@@ -4,6 +4,7 @@
  * made and succeeds when nothing is there. Kinds contribute their lines; this module adds
  * what every host shares: file installation, forwarding, LAN routes and MSS clamping.
  */
+import type { Family } from './net.js';
 import type { Plan, PlanHost } from './plan.js';
 import { cmd, q } from './shell.js';
 import { routesOf } from './tunnels/common.js';
@@ -160,17 +161,35 @@ function mssRules(host: PlanHost, clamps: { dev: string; mss: number }[]): { fil
   return { files: [], up, down };
 }
 
-function forwarding(host: PlanHost, family: 4 | 6): { up: string[]; down: string[] } {
-  if (!host.forwards) return { up: [], down: [] };
-  const key = family === 4 ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding';
-  const saved = `"$RUN/${key}.orig"`;
-  // /proc/sys read and written by the shell itself (what sysctl does, without two processes).
-  const file = `/proc/sys/${key.replace(/\./g, '/')}`;
-  return {
-    up: ['# This host forwards between its LAN and the tunnels.', `[ -f ${saved} ] || { read -r v < ${file} && echo "$v" > ${saved}; }`, `echo 1 > ${file}`],
-    down: [`if [ -f ${saved} ]; then read -r v < ${saved} && echo "$v" > ${file}; rm -f ${saved}; fi`],
-  };
+/** The address family of an address or prefix. */
+const familyOf = (text: string): Family => (text.includes(':') ? 6 : 4);
+
+/**
+ * Forwarding for each family the host forwards — its LAN's, the LANs it routes to, and its tunnels'
+ * inner addresses — which need not be the underlay's: an IPv6 underlay under IPv4 LANs forwards
+ * IPv4 only (and turning IPv6 forwarding on there would cost a real host its router advertisements).
+ */
+function forwarding(host: PlanHost, families: ReadonlySet<Family>): { up: string[]; down: string[] } {
+  if (!host.forwards || families.size === 0) return { up: [], down: [] };
+  const up: string[] = ['# This host forwards between its LAN and the tunnels.'];
+  const down: string[] = [];
+  for (const family of [4, 6] as const) {
+    if (!families.has(family)) continue;
+    const key = family === 4 ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding';
+    const saved = `"$RUN/${key}.orig"`;
+    // /proc/sys read and written by the shell itself (what sysctl does, without two processes).
+    const file = `/proc/sys/${key.replace(/\./g, '/')}`;
+    up.push(`[ -f ${saved} ] || { read -r v < ${file} && echo "$v" > ${saved}; }`, `echo 1 > ${file}`);
+    down.push(`if [ -f ${saved} ]; then read -r v < ${saved} && echo "$v" > ${file}; rm -f ${saved}; fi`);
+  }
+  return { up, down };
 }
+
+/**
+ * `via` words of a route: a gateway of another family than the destination is named with it
+ * (`via inet6 fd00::1`: an IPv4 LAN reached over an IPv6 underlay, RFC 5549 style; Linux ≥ 5.2).
+ */
+const viaWords = (dst: string, via: string): string[] => (familyOf(dst) === familyOf(via) ? ['via', via] : ['via', familyOf(via) === 6 ? 'inet6' : 'inet', via]);
 
 /** Where each host is a member: host name → [network, member index], in network order. */
 type Memberships = ReadonlyMap<string, readonly (readonly [Network, number])[]>;
@@ -199,9 +218,13 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
   /** routeUp with each route a command of its own, for the dry run's list of steps. */
   const routeSteps: string[] = [];
   const clamps: { dev: string; mss: number }[] = [];
+  const families = new Set<Family>(host.lan ? [familyOf(host.lan)] : []);
 
   for (const [net, self] of index.get(host.name) ?? []) {
     const kind = requireKind(registry, net.kind);
+    // Transit between peers is of the inner family (kinds addressed on the underlay carry LANs only).
+    if (kind.addressing !== 'underlay') families.add(familyOf(net.subnet));
+    for (const r of routesOf(net, host.name)) families.add(familyOf(r.dst));
     const part: HostPart = kind.render({ net, self, secret, runDir: RUN_DIR });
     files.push(...part.files);
     up.push(`# ${net.id}: ${kind.label}, ${net.members[self]!.address} on ${net.members[self]!.ifname}, MTU ${net.mtu}`, ...part.up);
@@ -212,8 +235,8 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
       if (net.mtu < plan.underlayMtu) clamps.push({ dev, mss: net.mss });
       // The kind's own up lines leave routeDev there (a daemon's device is waited for by the kind).
       const mine = routesOf(net, host.name);
-      const replace = mine.map((r) => cmd('route', 'replace', r.dst, 'via', r.via, 'dev', dev));
-      const del = mine.map((r) => cmd('route', 'del', r.dst, 'via', r.via, 'dev', dev));
+      const replace = mine.map((r) => cmd('route', 'replace', r.dst, ...viaWords(r.dst, r.via), 'dev', dev));
+      const del = mine.map((r) => cmd('route', 'del', r.dst, ...viaWords(r.dst, r.via), 'dev', dev));
       routeSteps.push(...replace.map((r) => `ip ${r}`));
       // Many routes (a hub-spoke's spoke has one per other site) go through one `ip` process:
       // each process costs milliseconds, seconds across a fleet deployed at once. Batch mode
@@ -228,7 +251,7 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
     }
   }
 
-  const fwd = forwarding(host, plan.family);
+  const fwd = forwarding(host, families);
   const mss = mssRules(host, clamps);
   files.push(...mss.files);
   const installs = files.map((f) => cmd('ol_install', f.mode.toString(8).padStart(4, '0'), f.path));

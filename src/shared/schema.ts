@@ -190,7 +190,11 @@ export const TopologyFields = z.strictObject({
   shape: z.enum(SHAPES, { error: `must be one of ${SHAPES.join(', ')}` }),
   underlay: z
     .strictObject({
-      /** The underlay network; lab hosts take their WAN addresses from it. */
+      /**
+       * The underlay network; lab hosts take their WAN addresses from it. IPv4 or IPv6 (the
+       * tunnels then run over IPv6; LANs and pools stay as they are). The lab's own IPv6 range is
+       * the RFC 4193 unique local fdf6:15da:557d::/48 (`overlab new --family 6` takes its first /64).
+       */
       subnet: prefix.default('198.18.0.0/20'),
       mtu: mtu.default(1500),
     })

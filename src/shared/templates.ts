@@ -15,7 +15,28 @@ export interface TemplateRequest {
   readonly name?: string;
   /** Underlay MTU (the paper measured 1500 and 9000). */
   readonly underlayMtu?: number;
+  /**
+   * The underlay network the lab hosts take their WAN addresses from (default 198.18.0.0/20);
+   * an IPv6 prefix (such as LAB_IPV6_UNDERLAY) gives an IPv6 underlay. Tunnel (inner) addresses
+   * and LANs stay IPv4 either way.
+   */
+  readonly underlaySubnet?: string;
 }
+
+/**
+ * The lab's own IPv6 range: one RFC 4193 unique local /48 (global ID f6:15da:557d, drawn at
+ * random once), so that lab underlays never collide with a ULA range a site already uses by
+ * the common guesses (fd00::/48 …). `overlab new --family 6` takes its first /64.
+ */
+export const LAB_ULA = 'fdf6:15da:557d::/48';
+export const LAB_IPV6_UNDERLAY = 'fdf6:15da:557d::/64';
+/** An underlay subnet's family, or what is wrong with the text (the fix included). */
+export const underlayFamily = (text: string): 4 | 6 | string => {
+  const p = parsePrefix(text);
+  return typeof p === 'string' ? p : p.family;
+};
+/** The default underlay subnet for an address family (4: the schema's own default). */
+export const underlayForFamily = (family: 4 | 6): string => (family === 6 ? LAB_IPV6_UNDERLAY : '198.18.0.0/20');
 
 /** LANs come from here, one /24 per host: 198.18.16.0/24 … 198.18.239.0/24. */
 const LAN_BASE = parsePrefix('198.18.16.0/24') as Prefix;
@@ -69,14 +90,17 @@ export function makeTemplate(req: TemplateRequest, registry: Registry): Result<T
     schemaVersion: SCHEMA_VERSION,
     name: req.name ?? `${req.template} (${req.kind}, ${n} hosts)`,
     shape: req.template,
-    ...(req.underlayMtu !== undefined ? { underlay: { mtu: req.underlayMtu } } : {}),
+    ...(req.underlayMtu !== undefined || req.underlaySubnet !== undefined
+      ? { underlay: { ...(req.underlayMtu !== undefined ? { mtu: req.underlayMtu } : {}), ...(req.underlaySubnet !== undefined ? { subnet: req.underlaySubnet } : {}) } }
+      : {}),
     hosts,
     links,
   };
   const parsed = TopologySchema.safeParse(input);
   // Only a request value (such as an MTU out of range) can fail here; report it at the option's name.
+  const option: Record<string, string> = { 'underlay.mtu': 'mtu', 'underlay.subnet': 'underlay' };
   if (!parsed.success) {
-    return { diagnostics: parsed.error.issues.flatMap((i) => issueToDiagnostic(i, input)).map((d) => (d.path === 'underlay.mtu' ? { ...d, path: 'mtu', segments: ['mtu'] } : d)) };
+    return { diagnostics: parsed.error.issues.flatMap((i) => issueToDiagnostic(i, input)).map((d) => (option[d.path] ? { ...d, path: option[d.path]!, segments: [option[d.path]!] } : d)) };
   }
   // Validation catches what a template cannot know by itself, such as an unknown --kind.
   // Problems with --kind show once, at `kind`, rather than once per link.

@@ -63,6 +63,14 @@ describe('the designer in a browser', () => {
     await dialog.getByLabel('Template').selectOption('hub-spoke');
     await dialog.getByLabel('Hosts').fill('3');
     await dialog.getByLabel('Kind').selectOption('vxlan');
+    // The underlay: a bad subnet is named with its fix and blocks Create; the family picks the lab's own ranges.
+    await dialog.getByLabel('Underlay subnet').fill('fd00::/129');
+    await expect.poll(() => dialog.locator('.diag.error').innerText()).toMatch(/^Underlay subnet: .*write it as address\/length/);
+    expect(await dialog.getByRole('button', { name: 'Create' }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Underlay family').selectOption('6');
+    expect(await dialog.getByLabel('Underlay subnet').inputValue()).toBe('fdf6:15da:557d::/64');
+    await dialog.getByLabel('Underlay family').selectOption('4');
+    expect(await dialog.getByLabel('Underlay subnet').inputValue()).toBe('198.18.0.0/20');
     await dialog.getByLabel('Project name').fill('Branches');
     await dialog.getByLabel('Project folder').fill(project);
     await shot('1-new-dialog');

@@ -1,7 +1,7 @@
 /**
  * Golden files: each `tests/golden/<case>/overlab.yaml` is planned and rendered (secrets as
  * placeholders) and compared byte for byte with `tests/golden/<case>/expected/`. Every kind
- * of the catalogue has a case named `kind-<id>`.
+ * of the catalogue has a case named `kind-<id>` and one over an IPv6 underlay, `kind-<id>-ipv6`.
  *
  * After an intended change: `UPDATE_GOLDEN=1 npx vitest run tests/golden`, then review the
  * diff of expected/ like code. The same command creates the case of a new kind.
@@ -15,7 +15,7 @@ import { parseProject, serializeProject } from '../../src/shared/document.js';
 import { plan } from '../../src/shared/plan.js';
 import { render } from '../../src/shared/render.js';
 import { placeholderSecrets } from '../../src/shared/secrets.js';
-import { makeTemplate } from '../../src/shared/templates.js';
+import { LAB_IPV6_UNDERLAY, makeTemplate } from '../../src/shared/templates.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,17 +39,23 @@ function renderCase(dir: string): Map<string, string> {
   return out;
 }
 
-// A case for every kind that has none: a hub-spoke of 3 where supported (two links, routing
-// through the hub), else a site-to-site.
+// Two cases for every kind that has none: `kind-<id>`, a hub-spoke of 3 where supported (two
+// links, routing through the hub), else a site-to-site; and `kind-<id>-ipv6`, the same on an
+// IPv6 underlay (the lab's own range; LANs and tunnel addresses IPv4).
 if (update) {
   for (const kind of registry.kinds) {
-    const dir = path.join(here, `kind-${kind.id}`);
-    if (existsSync(path.join(dir, 'overlab.yaml'))) continue;
-    const shape = kind.shapes.includes('hub-spoke') ? 'hub-spoke' : 'site-to-site';
-    const t = makeTemplate({ template: shape, hosts: shape === 'hub-spoke' ? 3 : 2, kind: kind.id, name: `golden ${kind.id}` }, registry);
-    if (!t.value) throw new Error(`${kind.id}: ${JSON.stringify(t.diagnostics)}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'overlab.yaml'), serializeProject(t.value));
+    for (const [suffix, underlay] of [['', undefined], ['-ipv6', LAB_IPV6_UNDERLAY]] as const) {
+      const dir = path.join(here, `kind-${kind.id}${suffix}`);
+      if (existsSync(path.join(dir, 'overlab.yaml'))) continue;
+      const shape = kind.shapes.includes('hub-spoke') ? 'hub-spoke' : 'site-to-site';
+      const t = makeTemplate(
+        { template: shape, hosts: shape === 'hub-spoke' ? 3 : 2, kind: kind.id, name: `golden ${kind.id}${underlay ? ' over IPv6' : ''}`, ...(underlay ? { underlaySubnet: underlay } : {}) },
+        registry,
+      );
+      if (!t.value) throw new Error(`${kind.id}${suffix}: ${JSON.stringify(t.diagnostics)}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'overlab.yaml'), serializeProject(t.value));
+    }
   }
 }
 
@@ -57,7 +63,7 @@ const cases = readdirSync(here).filter((n) => existsSync(path.join(here, n, 'ove
 
 describe('golden bundles', () => {
   it('cover every kind of the catalogue', () => {
-    const missing = registry.kinds.filter((k) => !cases.includes(`kind-${k.id}`)).map((k) => k.id);
+    const missing = registry.kinds.flatMap((k) => [`kind-${k.id}`, `kind-${k.id}-ipv6`]).filter((c) => !cases.includes(c));
     expect(missing, 'run UPDATE_GOLDEN=1 npx vitest run tests/golden to create their cases').toEqual([]);
   });
 

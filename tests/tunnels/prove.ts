@@ -28,6 +28,11 @@
  *
  * Usage: node scripts/run-ts.mjs tests/tunnels/prove.ts [--jobs N] [--keep] [--times] [--campaign K1,K2] [--conditions K1,K2] CASE...
  *   CASE = KIND[:template:hosts:mtu[:option=value[,option=value]]], e.g. gre, wireguard:hub-spoke:4:1500:implementation=go
+ *   The option `underlay=6` is the case's, not the kind's: the group's project gets an IPv6
+ *   underlay (the lab's own ULA range, templates.ts LAB_IPV6_UNDERLAY) under the same IPv4 LANs
+ *   and tunnel addresses, e.g. vxlan:hub-spoke:3:1500:underlay=6 (`underlay=4` is the default).
+ *   Over IPv6 the outer packets' fragmentation shows in /proc/net/snmp6 (Ip6FragCreates): the
+ *   "sender fragmented nothing" check reads both that and /proc/net/snmp (FragCreates).
  * Prints `ok   …` / `FAIL …` per check, one line per case (`ok   CASE (N s; P passed, F failed)`),
  * and `N passed, M failed` (cases) last; exits non-zero on any failure. Needs root.
  */
@@ -39,6 +44,7 @@ import { createEngine, type Handlers } from '../../src/engine/engine.js';
 import { labExecArgv, loadLab, type LabLayout } from '../../src/engine/lab/lab.js';
 import type { Plan } from '../../src/shared/plan.js';
 import type { Shape, Topology } from '../../src/shared/schema.js';
+import { LAB_IPV6_UNDERLAY } from '../../src/shared/templates.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
 import { proveCapability, proveConditions } from '../conditions/proof.js';
 import { LEAN_SUITE } from '../lab/lean-suite.js';
@@ -49,6 +55,8 @@ interface Case {
   readonly template: Shape;
   readonly hosts: number;
   readonly mtu: number;
+  /** The underlay's address family (the case option `underlay=4|6`, not passed to the kind). */
+  readonly family: 4 | 6;
   readonly options: Record<string, string | number | boolean>;
 }
 
@@ -60,7 +68,9 @@ export function parseCase(spec: string): Case {
     const [k, v = ''] = kv.split('=');
     options[k!] = v === 'true' ? true : v === 'false' ? false : /^[0-9]+$/.test(v) ? Number(v) : v;
   }
-  return { spec, kind, template: template as Shape, hosts: Number(hosts), mtu: Number(mtu), options };
+  const { underlay = 4, ...kindOptions } = options;
+  if (underlay !== 4 && underlay !== 6) throw new Error(`bad case "${spec}": underlay=${String(underlay)}; write underlay=4 or underlay=6`);
+  return { spec, kind, template: template as Shape, hosts: Number(hosts), mtu: Number(mtu), family: underlay, options: kindOptions };
 }
 
 interface Out {
@@ -190,14 +200,22 @@ function diff(a: string, b: string): string {
   return [...A.filter((l) => !setB.has(l)).map((l) => `- ${l}`), ...B.filter((l) => !setA.has(l)).map((l) => `+ ${l}`)].join('\n') || '(same lines, other order)';
 }
 
+/**
+ * Fragments the host created, IPv4 (/proc/net/snmp `Ip: … FragCreates`) plus IPv6
+ * (/proc/net/snmp6 `Ip6FragCreates`): an outer IPv6 packet too large for the underlay shows in
+ * the second only. One process reads both.
+ */
 const fragCreates = async (L: LabLayout, host: string): Promise<number> => {
-  const snmp = (await sh(labExecArgv(L, host, ['cat', '/proc/net/snmp']))).stdout.split('\n').filter((l) => l.startsWith('Ip:'));
+  const lines = (await sh(labExecArgv(L, host, ['cat', '/proc/net/snmp', '/proc/net/snmp6']))).stdout.split('\n');
+  const snmp = lines.filter((l) => l.startsWith('Ip:'));
   const i = snmp[0]?.split(/\s+/).indexOf('FragCreates') ?? -1;
-  return Number(snmp[1]?.split(/\s+/)[i] ?? NaN);
+  const v4 = Number(snmp[1]?.split(/\s+/)[i] ?? NaN);
+  const v6 = Number(lines.find((l) => l.startsWith('Ip6FragCreates'))?.split(/\s+/)[1] ?? NaN);
+  return v4 + v6;
 };
 
-/** Cases that can share one lab: the same shape, host count and underlay MTU. */
-const groupKey = (c: Case): string => `${c.template}:${c.hosts}:${c.mtu}`;
+/** Cases that can share one lab: the same shape, host count, underlay MTU and underlay family. */
+const groupKey = (c: Case): string => `${c.template}:${c.hosts}:${c.mtu}:${c.family}`;
 
 /** A lab for a group of cases: the hosts, their SSH daemons and their first state, made once. */
 interface GroupLab {
@@ -220,8 +238,8 @@ async function groupLab(c: Case, slot: number, o: Out): Promise<GroupLab | undef
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'olprove.'));
   const engine: Handlers = createEngine({ registry: defaultRegistry });
   try {
-    const made = (await engine['project.create']({ dir, template: c.template, hosts: c.hosts, kind: c.kind, underlayMtu: c.mtu })).topology!;
-    const base: Topology = { ...made, name: `proof ${c.template} ${c.hosts} MTU ${c.mtu}`, lab: { management: `198.18.${240 + (slot % 16)}.0/24` } };
+    const made = (await engine['project.create']({ dir, template: c.template, hosts: c.hosts, kind: c.kind, underlayMtu: c.mtu, ...(c.family === 6 ? { underlaySubnet: LAB_IPV6_UNDERLAY } : {}) })).topology!;
+    const base: Topology = { ...made, name: `proof ${c.template} ${c.hosts} MTU ${c.mtu} IPv${c.family}`, lab: { management: `198.18.${240 + (slot % 16)}.0/24` } };
     await engine['project.save']({ dir, topology: base });
     await engine['lab.up']({ dir });
     const plan = (await engine['plan.compute']({ dir })).plan!;
@@ -229,7 +247,7 @@ async function groupLab(c: Case, slot: number, o: Out): Promise<GroupLab | undef
     const before = await snapshotAll(L, plan.hosts.map((h) => h.name));
     return { dir, engine, base, L, before };
   } catch (e) {
-    o.bad(`lab up for ${c.template} ${c.hosts} hosts`, fail(e));
+    o.bad(`lab up for ${c.template} ${c.hosts} hosts (IPv${c.family} underlay)`, fail(e));
     await engine['lab.down']({ dir }).catch(() => undefined);
     await fs.rm(dir, { recursive: true, force: true });
     return undefined;
@@ -301,7 +319,9 @@ async function proveCase(c: Case, g: GroupLab, index: number): Promise<Out> {
         continue;
       }
       o.ok(`${id}: ${l.a} reaches ${ba}`);
-      const fill = l.mtu - 28;
+      // ICMP echo payload that fills the MTU: IP header + 8 (20 + 8 over IPv4, 40 + 8 over IPv6:
+      // kinds addressed on the underlay, such as clean, ping the peer's IPv6 underlay address).
+      const fill = l.mtu - (ba.includes(':') ? 48 : 28);
       // Path MTU settles after the first large packets on some stacks (outer UDP without DF).
       await inHost(l.a, ['ping', '-c', '3', '-i', '0.2', '-W', '1', '-s', String(fill), ba]);
       const f0 = await fragCreates(L, l.a);
@@ -462,7 +482,7 @@ async function main(): Promise<number> {
         const t0 = Date.now();
         if ('campaign' in item) {
           const o = await proveCampaign(item.campaign);
-          report({ spec: `campaign:${item.campaign.join(',')}`, kind: 'campaign', template: 'site-to-site', hosts: 2, mtu: 1500, options: {} }, o, Math.round((Date.now() - t0) / 1000));
+          report({ spec: `campaign:${item.campaign.join(',')}`, kind: 'campaign', template: 'site-to-site', hosts: 2, mtu: 1500, family: 4, options: {} }, o, Math.round((Date.now() - t0) / 1000));
           continue;
         }
         const c = item.case;
@@ -494,7 +514,7 @@ async function main(): Promise<number> {
     await proveConditions(conditionKinds, o);
     // The figures are the point of this case: printed whether it passed or not.
     for (const l of o.lines) if (l.startsWith('ok ') || (o.failed === 0 && l.startsWith('--'))) process.stdout.write(`     ${l}\n`);
-    report({ spec: `conditions:${conditionKinds.join(',')}`, kind: 'conditions', template: 'site-to-site', hosts: 2, mtu: 1500, options: {} }, o, Math.round((Date.now() - t0) / 1000));
+    report({ spec: `conditions:${conditionKinds.join(',')}`, kind: 'conditions', template: 'site-to-site', hosts: 2, mtu: 1500, family: 4, options: {} }, o, Math.round((Date.now() - t0) / 1000));
   }
   process.stdout.write(`(${cases.length} cases in ${labs} labs, ${Math.round((Date.now() - started) / 1000)} s, ${jobs} lab(s) at a time)\n`);
   if (failures.length) process.stdout.write(`failed: ${failures.join(' ')}\n`);

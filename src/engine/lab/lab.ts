@@ -574,7 +574,9 @@ async function wireHost(L: LabLayout, h: LabHost, namespaces: ReadonlySet<string
     `addr replace ${h.mgmtAddress}/${L.mgmtLength} dev mgmt0`,
     'link set mgmt0 up',
     `link set ${h.underlayDev} mtu ${L.mtu} up`,
-    `addr replace ${h.underlayAddress}/${L.underlayLength} dev ${h.underlayDev}`,
+    // An IPv6 address is "tentative" for a second or two of duplicate address detection, and
+    // daemons that bind it meanwhile fail (EADDRNOTAVAIL): the lab picks its addresses itself.
+    `addr replace ${h.underlayAddress}/${L.underlayLength} dev ${h.underlayDev}${h.underlayAddress.includes(':') ? ' nodad' : ''}`,
     ...(h.lanGateway ? [...(have.has('lan0') ? [] : ['link add lan0 type veth peer name lan0p']), `addr replace ${h.lanGateway} dev lan0`, 'link set lan0 up', 'link set lan0p up'] : []),
   ]);
 }

@@ -118,7 +118,7 @@ export async function saveProject(env: Env, opts: { dir?: string; force?: boolea
   }
 }
 
-export async function createProject(env: Env, args: { dir: string; template: 'site-to-site' | 'multi-site' | 'hub-spoke' | 'mesh'; hosts: number; kind: string; name?: string; force?: boolean }): Promise<boolean> {
+export async function createProject(env: Env, args: { dir: string; template: 'site-to-site' | 'multi-site' | 'hub-spoke' | 'mesh'; hosts: number; kind: string; name?: string; underlaySubnet?: string; force?: boolean }): Promise<boolean> {
   if (!env.client) return false;
   const snap = await busy(env, 'New project', () => env.client!['project.create'](args));
   if (!snap?.topology) return false;

@@ -17,7 +17,8 @@ const GUE_HEADER = 4;
  * Ip FragCreates stays put, and with the device set one byte larger that packet is dropped or
  * fragmented, so the figure is exact, not merely safe. IPv4 underlay:
  *   1500 → 1468   9000 → 8968   (also a 4-host mesh: three links per host on one listener)
- * IPv6 underlay: derived, not run (lab addresses are IPv4): 1500 → 1448 (ip6tnl + gue, encaplimit none).
+ * IPv6 underlay (fou6 loaded, see LOAD_FOU6): 1500 → 1448 (ip6tnl + gue, encaplimit none), proven the same way in a 3-host
+ * hub-spoke (tests/tunnels/prove.ts …:hub-spoke:3:1500:underlay=6, spoke LAN to spoke LAN through the hub).
  */
 export const gue = defineKind<UdpPortOptions, UdpEncapParams>({
   id: 'gue',

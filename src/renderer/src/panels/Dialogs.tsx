@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { FolderListing } from '../../../shared/api';
 import { SHAPES, type Shape } from '../../../shared/schema';
-import { TEMPLATE_MAX_HOSTS } from '../../../shared/templates';
+import { LAB_IPV6_UNDERLAY, TEMPLATE_MAX_HOSTS, underlayFamily, underlayForFamily } from '../../../shared/templates';
 import { createProject, openProject, saveProject, type Env } from '../actions';
 import { COMMANDS, isEnabled, runCommand, shortcutText } from '../commands/index';
 import { registry } from '../derived';
@@ -89,6 +89,8 @@ function NewProject({ env }: { env: Env }) {
   const [name, setName] = useState('');
   const [listing, setListing] = useState<FolderListing>();
   const [folder, setFolder] = useState('');
+  // The underlay: its family picks a default subnet (IPv6: the lab's own ULA range), which may be edited.
+  const [underlay, setUnderlay] = useState(underlayForFamily(4));
   useEffect(() => {
     env.client?.['fs.list']({}).then((l) => {
       setListing(l);
@@ -98,7 +100,15 @@ function NewProject({ env }: { env: Env }) {
     }, () => undefined);
   }, [env]);
   const k = registry.kinds.find((x) => x.id === kind);
-  const bad = template === 'site-to-site' && hosts !== 2 ? 'a site-to-site has exactly 2 hosts' : !k?.shapes.includes(template) ? `${kind} cannot build a ${template}` : hosts < 2 || hosts > TEMPLATE_MAX_HOSTS ? `2–${TEMPLATE_MAX_HOSTS} hosts` : !folder.startsWith('/') ? 'give the folder as an absolute path' : undefined;
+  const subnet = underlayFamily(underlay.trim());
+  const family = typeof subnet === 'string' ? undefined : subnet;
+  const bad =
+    template === 'site-to-site' && hosts !== 2 ? 'a site-to-site has exactly 2 hosts'
+    : !k?.shapes.includes(template) ? `${kind} cannot build a ${template}`
+    : hosts < 2 || hosts > TEMPLATE_MAX_HOSTS ? `2–${TEMPLATE_MAX_HOSTS} hosts`
+    : typeof subnet === 'string' ? `Underlay subnet: ${subnet}, or pick IPv4 or IPv6 for the lab's own range`
+    : !folder.startsWith('/') ? 'give the folder as an absolute path'
+    : undefined;
   const pickNative = async (): Promise<void> => {
     const p = await env.bridge?.pickFolder?.({ title: 'Folder for the new project', mode: 'save', ...(listing ? { defaultPath: listing.path } : {}) });
     if (p) setFolder(p);
@@ -111,7 +121,7 @@ function NewProject({ env }: { env: Env }) {
           e.preventDefault();
           if (bad) return;
           close();
-          void createProject(env, { dir: folder, template, hosts, kind, ...(name.trim() ? { name: name.trim() } : {}) });
+          void createProject(env, { dir: folder, template, hosts, kind, underlaySubnet: underlay.trim(), ...(name.trim() ? { name: name.trim() } : {}) });
         }}
       >
         <label className="field"><span className="field-label">Shape</span>
@@ -126,6 +136,17 @@ function NewProject({ env }: { env: Env }) {
           <select aria-label="Kind" value={kind} onChange={(e) => setKind(e.target.value)}>
             {registry.kinds.map((x) => <option key={x.id} value={x.id}>{x.id} — {x.label}</option>)}
           </select>
+        </label>
+        <label className="field"><span className="field-label">Underlay</span>
+          <div className="row">
+            <select aria-label="Underlay family" value={family ?? ''} onChange={(e) => setUnderlay(underlayForFamily(e.target.value === '6' ? 6 : 4))}>
+              <option value="4">IPv4</option>
+              <option value="6">IPv6</option>
+              {family === undefined ? <option value="">?</option> : null}
+            </select>
+            <input aria-label="Underlay subnet" value={underlay} onChange={(e) => setUnderlay(e.target.value)} />
+          </div>
+          <span className="field-hint">the hosts' WAN addresses; tunnels and LANs stay IPv4 (IPv6: the lab's own range {LAB_IPV6_UNDERLAY})</span>
         </label>
         <label className="field"><span className="field-label">Name</span>
           <input aria-label="Project name" placeholder={`${template} (${kind}, ${hosts} hosts)`} value={name} onChange={(e) => setName(e.target.value)} />

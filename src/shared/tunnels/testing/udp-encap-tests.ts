@@ -80,6 +80,10 @@ export function udpEncapTests(h: KindHarness, s: UdpEncapSpec): void {
       expect(after(words, 'encaplimit')).toBe(under === 6 ? 'none' : undefined);
       expect(x.up).toContain(`ip fou add ${listener(port, carries(inner), under === 6)}`);
       expect(x.down).toContain(`ip fou del port ${port}${under === 6 ? ' -6' : ''} 2>/dev/null`);
+      // ip6tnl's FOU/GUE encapsulation is fou6's: without it the device is refused (EINVAL).
+      const load = x.up.split('\n').find((l) => l.startsWith('modprobe '));
+      expect(load).toBe(under === 6 ? 'modprobe -q -a fou fou6 2>/dev/null || true' : 'modprobe -q fou 2>/dev/null || true');
+      expect(x.up.indexOf(load!)).toBeLessThan(x.up.indexOf(`type ${device}`));
     }
   });
 

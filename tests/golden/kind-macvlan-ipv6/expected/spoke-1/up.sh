@@ -1,0 +1,18 @@
+#!/bin/sh
+# Overlab up.sh for host spoke-1 of project "golden macvlan over IPv6".
+# Generated from overlab.yaml: change the project, not this file.
+set -eu
+RUN=/run/overlab
+[ -d "$RUN" ] || mkdir -p "$RUN"
+# This host forwards between its LAN and the tunnels.
+[ -f "$RUN/net.ipv4.ip_forward.orig" ] || { read -r v < /proc/sys/net/ipv4/ip_forward && echo "$v" > "$RUN/net.ipv4.ip_forward.orig"; }
+echo 1 > /proc/sys/net/ipv4/ip_forward
+# n0: MACVLAN (bridge mode; hosts on one L2 segment), 198.19.0.1/31 on olmv0, MTU 1500
+ip link show dev olmv0 >/dev/null 2>&1 || ip link add link eth0 name olmv0 type macvlan mode bridge
+printf '%s\n' 'link set dev olmv0 mtu 1500' 'addr replace 198.19.0.1/31 dev olmv0' 'link set dev olmv0 up' | ip -batch -
+# Routes to the other sites
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.16.0/24 via 198.19.0.0 dev olmv0
+route replace 198.18.18.0/24 via 198.19.0.0 dev olmv0
+OVERLAB_IP_BATCH
+echo "overlab: up"

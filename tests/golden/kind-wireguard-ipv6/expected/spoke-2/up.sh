@@ -1,0 +1,28 @@
+#!/bin/sh
+# Overlab up.sh for host spoke-2 of project "golden wireguard over IPv6".
+# Generated from overlab.yaml: change the project, not this file.
+set -eu
+RUN=/run/overlab
+[ -d "$RUN" ] || mkdir -p "$RUN"
+case $0 in */*) BUNDLE=${0%/*} ;; *) BUNDLE=. ;; esac
+case $BUNDLE in /*) ;; *) BUNDLE=$PWD/$BUNDLE ;; esac
+ol_mkdir() { [ -z "$1" ] || [ -d "$1" ] && return 0; ol_mkdir "${1%/*}"; mkdir -m 0755 "$1"; echo "$1" >> "$RUN/created-dirs"; }
+ol_install() { ol_mkdir "${2%/*}"; install -m "$1" "$BUNDLE/files$2" "$2"; }
+# Files
+ol_install 0600 /etc/wireguard/olwg0.conf
+ol_install 0644 /etc/overlab/mss.nft
+# This host forwards between its LAN and the tunnels.
+[ -f "$RUN/net.ipv4.ip_forward.orig" ] || { read -r v < /proc/sys/net/ipv4/ip_forward && echo "$v" > "$RUN/net.ipv4.ip_forward.orig"; }
+echo 1 > /proc/sys/net/ipv4/ip_forward
+# n0: WireGuard, 198.19.0.3/29 on olwg0, MTU 1420
+ip link show dev olwg0 >/dev/null 2>&1 || ip link add olwg0 type wireguard
+wg setconf olwg0 /etc/wireguard/olwg0.conf
+printf '%s\n' 'link set dev olwg0 mtu 1420' 'addr replace 198.19.0.3/29 dev olwg0' 'link set dev olwg0 up' | ip -batch -
+# Routes to the other sites
+ip -batch - <<'OVERLAB_IP_BATCH'
+route replace 198.18.16.0/24 via 198.19.0.1 dev olwg0
+route replace 198.18.17.0/24 via 198.19.0.1 dev olwg0
+OVERLAB_IP_BATCH
+# TCP MSS clamping (nftables)
+nft -f /etc/overlab/mss.nft
+echo "overlab: up"
