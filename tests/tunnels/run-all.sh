@@ -5,8 +5,8 @@
 #   - every kind in a 3-host hub-spoke over an IPv6 underlay (KIND:hub-spoke:3:1500:underlay=6:
 #     spoke LAN to spoke LAN through the hub, IPv4 inside), so every kind is proven once in a
 #     hub-spoke and once over IPv6;
-#   - a 4-host mesh for the kinds the lab issue names (their IPv4 hub-spoke of 4 gave its place
-#     to the IPv6 hub-spoke of 3: the VM stage's time, see /tmp/notes/v6.md of issue 23);
+#   - a 4-host mesh of vxlan, gre, nebula and tinc (the IPv4 hub-spoke of 4 of the kinds the lab issue named gave its place
+#     to the IPv6 hub-spoke of 3, and their other meshes are in `npm run proof`: the VM stage's time);
 # on this machine's kernel where `overlab kinds` says it can carry the kind, and inside the
 # full-kernel VM (scripts/fullkernel/run.sh, one boot for all of them) otherwise.
 # Usage: tests/tunnels/run-all.sh [--mtu9000] [--only k1,k2] [--cases-file FILE] [--no-vm | --vm-only] [--jobs N] [--vm-timeout S] [--vm-campaign k1,k2] [--vm-conditions k1,k2] [--list]
