@@ -18,6 +18,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import type { RunResults } from '../../src/shared/measure/results.js';
+import { migrate } from '../../src/shared/migrations.js';
+import type { Topology } from '../../src/shared/schema.js';
 import { defaultRegistry } from '../../src/shared/tunnels/index.js';
 import { ARTIFACTS, closeApp, openApp, overlab, requireBuilt, ROOT, screenshot } from './harness.js';
 
@@ -39,7 +41,9 @@ beforeAll(async () => {
   rate = JSON.parse(await fs.readFile(path.join(FIX, 'rate/results.json'), 'utf8')) as RunResults;
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'overlab-conditions-e2e-'));
   const dir = path.join(tmp, 'rate2');
-  const saved = await createEngine({ registry: defaultRegistry })['project.save']({ dir, topology: rate.topology });
+  // The run was captured under an older schema version: the project is saved as Overlab opens it (migrated).
+  const topology = migrate(rate.topology).value?.document as Topology;
+  const saved = await createEngine({ registry: defaultRegistry })['project.save']({ dir, topology });
   expect(saved.topology).toBeDefined();
   for (const r of [none, rate]) {
     await fs.mkdir(path.join(dir, 'runs', r.runId), { recursive: true });
