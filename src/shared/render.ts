@@ -224,7 +224,8 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
     const kind = requireKind(registry, net.kind);
     // Transit between peers is of the inner family (kinds addressed on the underlay carry LANs only).
     if (kind.addressing !== 'underlay') families.add(familyOf(net.subnet));
-    for (const r of routesOf(net, host.name)) families.add(familyOf(r.dst));
+    const mine = routesOf(net, host.name);
+    for (const r of mine) families.add(familyOf(r.dst));
     const part: HostPart = kind.render({ net, self, secret, runDir: RUN_DIR });
     files.push(...part.files);
     up.push(`# ${net.id}: ${kind.label}, ${net.members[self]!.address} on ${net.members[self]!.ifname}, MTU ${net.mtu}`, ...part.up);
@@ -234,7 +235,6 @@ export function renderHost(plan: Plan, host: PlanHost, registry: Registry, secre
       // Clamping only matters where the tunnel shrinks the MTU.
       if (net.mtu < plan.underlayMtu) clamps.push({ dev, mss: net.mss });
       // The kind's own up lines leave routeDev there (a daemon's device is waited for by the kind).
-      const mine = routesOf(net, host.name);
       const replace = mine.map((r) => cmd('route', 'replace', r.dst, ...viaWords(r.dst, r.via), 'dev', dev));
       const del = mine.map((r) => cmd('route', 'del', r.dst, ...viaWords(r.dst, r.via), 'dev', dev));
       routeSteps.push(...replace.map((r) => `ip ${r}`));
